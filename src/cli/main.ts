@@ -1,0 +1,179 @@
+import { parseArgs } from 'node:util';
+import { setupPlatformAdmin, hasPlatformAdmin } from '../core/auth/setup.service.ts';
+import { SYSTEM_ACTOR } from '../core/auth/actor.ts';
+import { createApiUser } from '../core/api-users/api-user.service.ts';
+import { apiUserInput } from '../core/api-users/api-user.schema.ts';
+import { findCo, findPlatformCo } from '../core/cos/co.service.ts';
+import { buildApp } from '../core/http/app.ts';
+import { parseInput } from '../core/http/validation.ts';
+import { AppError } from '../core/errors/app-error.ts';
+import { systemClock } from '../core/clock.ts';
+import { migrate, openRuntime, type Runtime } from './runtime.ts';
+
+const HELP: Record<string, string> = {
+  main: `Usage: tessera <command> [options]
+
+Commands:
+  serve              Run the web UI and the REST API (migrates an empty database first)
+  migrate            Apply pending database migrations
+  setup              Create the first platform administrator
+  api-user create    Create an API user and print its key once
+  worker             Run background workers only (provisioning, on PostgreSQL)
+
+Run "tessera <command> --help" for the options of a command.
+Configuration comes from environment variables; see README.md.`,
+  serve: `Usage: tessera serve
+
+Serves the web UI and the REST API on TESSERA_HOST:TESSERA_PORT (default 127.0.0.1:8080).
+An empty database is migrated first; pending migrations are applied on every start.`,
+  migrate: `Usage: tessera migrate
+
+Applies pending migrations of the core and of every enabled plugin, then exits.`,
+  setup: `Usage: tessera setup --username NAME [--password PASS | --password-env VAR] [--given-name G] [--family-name F] [--email E]
+
+Creates the platform CO if needed and a platform administrator who signs in with NAME.
+With a password, a local account is created (argon2id); without one the admin signs in through
+the trusted header. Prefer --password-env so the password stays out of the shell history.
+Running it again for an existing administrator resets the password.`,
+  'api-user': `Usage: tessera api-user create --username NAME [--co CO_ID] [--privileged]
+
+Creates an API user in the CO (the platform CO when --co is omitted: such a user reaches every CO)
+and prints its key once. Use it with HTTP Basic authentication on /api/v1.`,
+  worker: `Usage: tessera worker
+
+Runs the background workers of enabled plugins without serving HTTP.`,
+};
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+function fail(message: string): number {
+  process.stderr.write(`tessera: ${message}\n`);
+  return 2;
+}
+
+async function serve(runtime: Runtime): Promise<number> {
+  const applied = await migrate(runtime);
+  const { app, ctx } = await buildApp({ config: runtime.config, database: runtime.database, plugins: runtime.plugins, clock: systemClock });
+  const workers = runtime.config.worker ? runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : [])) : [];
+  await app.listen({ host: runtime.config.host, port: runtime.config.port });
+  if (applied.length > 0) app.log.info({ migrations: applied }, 'database migrated');
+  if (!(await hasPlatformAdmin(ctx))) {
+    print(`
+Tessera is running at ${runtime.config.publicUrl}, but nobody can administer it yet.
+Create the first platform administrator in another terminal:
+
+  TESSERA_ADMIN_PASSWORD='choose-a-password' npx tessera setup --username admin --password-env TESSERA_ADMIN_PASSWORD --given-name Ada
+
+then sign in at ${runtime.config.publicUrl}/sign-in as "admin".
+`);
+  }
+  const stop = async () => {
+    for (const w of workers) await w();
+    await app.close();
+    await runtime.database.destroy();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return new Promise<number>(() => {});
+}
+
+async function setup(runtime: Runtime, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      username: { type: 'string' },
+      password: { type: 'string' },
+      'password-env': { type: 'string' },
+      'given-name': { type: 'string' },
+      'family-name': { type: 'string' },
+      email: { type: 'string' },
+    },
+  });
+  if (!values.username) return fail('setup needs --username (see tessera setup --help)');
+  const password = values['password-env'] ? process.env[values['password-env']] : values.password;
+  if (values['password-env'] && !password) return fail(`the environment variable ${values['password-env']} is empty`);
+  if (password !== undefined && password.length < 10) return fail('the password must have at least 10 characters');
+  await migrate(runtime);
+  const result = await setupPlatformAdmin(runtime.ctx, {
+    username: values.username,
+    ...(password ? { password } : {}),
+    givenName: values['given-name'] ?? values.username,
+    ...(values['family-name'] ? { familyName: values['family-name'] } : {}),
+    ...(values.email ? { email: values.email } : {}),
+  });
+  print(result.created ? `Platform administrator "${values.username}" created.` : `Platform administrator "${values.username}" exists; ${password ? 'password reset' : 'nothing changed'}.`);
+  if (password) print(`Sign in at ${runtime.config.publicUrl}/sign-in`);
+  return 0;
+}
+
+async function apiUser(runtime: Runtime, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'create') return fail('usage: tessera api-user create --username NAME [--co CO_ID] [--privileged]');
+  const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, co: { type: 'string' }, privileged: { type: 'boolean' } } });
+  await migrate(runtime);
+  const co = values.co ? await findCo(runtime.database.db, values.co) : await findPlatformCo(runtime.database.db);
+  if (!co) return fail(values.co ? `no CO with id ${values.co}` : 'no platform CO yet; run tessera setup first');
+  const input = parseInput(apiUserInput, { username: values.username, privileged: values.privileged ?? false });
+  const { apiUser: user, key } = await createApiUser(runtime.ctx, SYSTEM_ACTOR, co.id, input);
+  print(`API user "${user.username}" created in CO "${co.name}"${user.privileged ? ' (privileged)' : ''}.`);
+  print(`Key (shown once, store it now): ${key}`);
+  return 0;
+}
+
+async function worker(runtime: Runtime): Promise<number> {
+  await migrate(runtime);
+  const { ctx } = await buildApp({ config: runtime.config, database: runtime.database, plugins: runtime.plugins, clock: systemClock });
+  const stops = runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : []));
+  if (stops.length === 0) print('No enabled plugin has background work.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  for (const s of stops) await s();
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    print(HELP.main!);
+    return command ? 0 : 2;
+  }
+  if (!(command in HELP) || command === 'main') return fail(`unknown command "${command}"\n\n${HELP.main}`);
+  if (args.includes('--help') || args.includes('-h')) {
+    print(HELP[command]!);
+    return 0;
+  }
+  let runtime: Runtime;
+  try {
+    runtime = openRuntime();
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(runtime);
+      case 'migrate': {
+        const applied = await migrate(runtime);
+        print(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+        return 0;
+      }
+      case 'setup':
+        return await setup(runtime, args);
+      case 'api-user':
+        return await apiUser(runtime, args);
+      case 'worker':
+        return await worker(runtime);
+    }
+    return fail(`unknown command "${command}"`);
+  } catch (e) {
+    if (e instanceof AppError) return fail(e.message);
+    throw e;
+  } finally {
+    if (command !== 'serve') await runtime.database.destroy();
+  }
+}

@@ -1,0 +1,26 @@
+import { loadConfig, type Config } from '../config/config.ts';
+import { systemClock } from '../core/clock.ts';
+import type { CoreContext } from '../core/context.ts';
+import { resolvePlugins, type TesseraPlugin } from '../core/plugins/plugin.ts';
+import { openDatabase, type Database } from '../db/database.ts';
+import { migrateToLatest, migrationSets } from '../db/migrator.ts';
+import { BUNDLED_PLUGINS } from '../plugins/catalogue.ts';
+
+export interface Runtime {
+  config: Config;
+  database: Database;
+  plugins: TesseraPlugin[];
+  ctx: CoreContext;
+}
+
+/** Loads configuration, resolves plugins (failing on a missing dependency) and opens the database. */
+export function openRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+  const config = loadConfig(env);
+  const plugins = resolvePlugins(BUNDLED_PLUGINS, config.plugins);
+  const database = openDatabase(config.databaseUrl);
+  return { config, database, plugins, ctx: { db: database.db, dialect: database.dialect, clock: systemClock, changeListeners: [] } };
+}
+
+export async function migrate(runtime: Runtime): Promise<string[]> {
+  return migrateToLatest(runtime.database.db, migrationSets(runtime.plugins));
+}

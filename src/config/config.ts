@@ -1,0 +1,89 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Configuration comes from environment variables (and optionally a JSON file named by
+ * TESSERA_CONFIG whose keys are the same variable names). Environment wins over the file.
+ */
+/** The bundled plugins an out-of-the-box install runs. */
+export const DEFAULT_PLUGINS = '';
+
+const schema = z.object({
+  TESSERA_DATABASE_URL: z.string().min(1).default('data/tessera.sqlite'),
+  TESSERA_HOST: z.string().default('127.0.0.1'),
+  TESSERA_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  TESSERA_PUBLIC_URL: z.string().url().optional(),
+  TESSERA_SECRET_KEY: z.string().min(32, 'TESSERA_SECRET_KEY must be at least 32 characters').optional(),
+  TESSERA_SECRET_KEY_FILE: z.string().default('data/secret.key'),
+  TESSERA_PLUGINS: z.string().default(DEFAULT_PLUGINS),
+  TESSERA_TRUSTED_HEADER: z.string().optional(),
+  TESSERA_TRUSTED_PROXIES: z.string().default(''),
+  TESSERA_LOCAL_ACCOUNTS: z.enum(['on', 'off']).default('on'),
+  TESSERA_SESSION_HOURS: z.coerce.number().min(0.1).max(24 * 30).default(12),
+  TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TESSERA_WORKER: z.enum(['on', 'off']).default('on'),
+});
+
+export interface Config {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  publicUrl: string;
+  /** Used for CSRF tokens and to encrypt secrets at rest (LDAP bind passwords). */
+  secretKey: string;
+  plugins: string[];
+  trustedHeader: string | undefined;
+  trustedProxies: string[];
+  localAccounts: boolean;
+  sessionHours: number;
+  secureCookies: boolean;
+  logLevel: string;
+  worker: boolean;
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * Without TESSERA_SECRET_KEY, a key is made once and kept in a file beside the database, so the
+ * embedded default works out of the box and survives restarts.
+ */
+function loadOrCreateSecretKey(path: string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(dirname(path), { recursive: true });
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(path, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  let fileValues: Record<string, string> = {};
+  if (env.TESSERA_CONFIG) fileValues = JSON.parse(readFileSync(env.TESSERA_CONFIG, 'utf8')) as Record<string, string>;
+  const merged: Record<string, string | undefined> = { ...fileValues };
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('TESSERA_') && v !== undefined && v !== '') merged[k] = v;
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const publicUrl = c.TESSERA_PUBLIC_URL ?? `http://localhost:${c.TESSERA_PORT}`;
+  return {
+    databaseUrl: c.TESSERA_DATABASE_URL,
+    host: c.TESSERA_HOST,
+    port: c.TESSERA_PORT,
+    publicUrl,
+    secretKey: c.TESSERA_SECRET_KEY ?? loadOrCreateSecretKey(c.TESSERA_SECRET_KEY_FILE),
+    plugins: list(c.TESSERA_PLUGINS),
+    trustedHeader: c.TESSERA_TRUSTED_HEADER,
+    trustedProxies: list(c.TESSERA_TRUSTED_PROXIES),
+    localAccounts: c.TESSERA_LOCAL_ACCOUNTS === 'on',
+    sessionHours: c.TESSERA_SESSION_HOURS,
+    secureCookies: publicUrl.startsWith('https://'),
+    logLevel: c.TESSERA_LOG_LEVEL,
+    worker: c.TESSERA_WORKER === 'on',
+  };
+}

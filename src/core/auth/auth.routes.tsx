@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+
+import { RateLimiter } from '../http/rate-limiter.ts';
+import type { PluginContext } from '../plugins/plugin.ts';
+import { emptyForm, FormErrors, PostForm, TextField, type FormState } from '../web/components.views.tsx';
+import { Layout } from '../web/layout.views.tsx';
+import { redirectWith, sendPage } from '../web/render.ts';
+import { checkLocalPassword } from './local-account.service.ts';
+import { endSession, SESSION_COOKIE, startSession } from './session.service.ts';
+
+/** Only same-site relative paths, so `next` cannot send someone to another site. */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+}
+
+const signInInput = z.object({ username: z.string().trim().min(1).max(256), password: z.string().min(1).max(1024), next: z.string().optional() });
+
+export function registerAuthRoutes(app: FastifyInstance, ctx: PluginContext): void {
+  const perAddress = new RateLimiter(20, 60_000);
+  const perUsername = new RateLimiter(10, 60_000);
+
+  const signInPage = (form: FormState, status = 200) => async (request: Parameters<typeof sendPage>[1], reply: Parameters<typeof sendPage>[2]) =>
+    sendPage(
+      ctx,
+      request,
+      reply,
+      (page) => (
+        <Layout page={page} title="Sign in">
+          <PostForm action="/sign-in" csrfToken={page.csrfToken} class="narrow">
+            <FormErrors form={form} />
+            <input type="hidden" name="next" value={safeNext(form.values.next)} />
+            <TextField form={form} name="username" label="Username" required autocomplete="username" />
+            <TextField form={{ ...form, values: {} }} name="password" label="Password" type="password" required autocomplete="current-password" />
+            <button type="submit">Sign in</button>
+          </PostForm>
+        </Layout>
+      ),
+      status,
+    );
+
+  app.get('/', async (request, reply) => {
+    if (request.actor?.kind === 'person') return reply.redirect('/cos', 303);
+    return sendPage(ctx, request, reply, (page) => (
+      <Layout page={page} title="Tessera">
+        <p>Service tokens — application passwords — for the services of your collaborative organization.</p>
+        {ctx.config.localAccounts ? <p><a class="button" href="/sign-in">Sign in</a></p> : <p>Sign in through your organization’s login.</p>}
+      </Layout>
+    ));
+  });
+
+  if (ctx.config.localAccounts) {
+    app.get('/sign-in', async (request, reply) => {
+      const next = (request.query as { next?: string }).next;
+      return signInPage(emptyForm({ next }))(request, reply);
+    });
+
+    app.post('/sign-in', async (request, reply) => {
+      const parsed = signInInput.safeParse(request.body);
+      const values = { username: (request.body as Record<string, unknown>)?.username, next: (request.body as Record<string, unknown>)?.next };
+      if (!parsed.success) {
+        return signInPage({ values, issues: [], error: 'Enter your username and password.' }, 400)(request, reply);
+      }
+      const { username, password, next } = parsed.data;
+      const wait = Math.max(perAddress.take(request.ip), perUsername.take(username.toLowerCase()));
+      if (wait > 0) {
+        reply.header('Retry-After', String(wait));
+        return signInPage({ values, issues: [], error: `Too many attempts. Wait ${wait} seconds and try again.` }, 429)(request, reply);
+      }
+      if (!(await checkLocalPassword(ctx.db, username, password))) {
+        request.log.info({ event: 'sign_in_failed' }, 'sign-in failed');
+        return signInPage({ values, issues: [], error: 'The username or password is wrong.' }, 401)(request, reply);
+      }
+      perUsername.reset(username.toLowerCase());
+      const cookieValue = await startSession(ctx.db, ctx.clock, username, 'local', ctx.config.sessionHours);
+      reply.setCookie(SESSION_COOKIE, cookieValue, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.secureCookies, maxAge: ctx.config.sessionHours * 3600 });
+      request.log.info({ event: 'sign_in', username }, 'signed in');
+      return reply.redirect(safeNext(next), 303);
+    });
+  }
+
+  app.post('/sign-out', async (request, reply) => {
+    const cookieValue = request.cookies[SESSION_COOKIE];
+    if (cookieValue) await endSession(ctx.db, cookieValue);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return redirectWith(reply, '/', { kind: 'info', message: 'You are signed out.' });
+  });
+}

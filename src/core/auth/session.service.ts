@@ -1,0 +1,62 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Executor } from '../../db/database.ts';
+import type { Clock } from '../clock.ts';
+
+export interface WebSession {
+  username: string;
+  authMethod: string;
+  expiresAt: string;
+}
+
+export const SESSION_COOKIE = 'tessera_session';
+
+const IDLE_MS = 2 * 60 * 60 * 1000;
+const TOUCH_MS = 60 * 1000;
+
+function sessionKey(cookieValue: string): string {
+  return createHash('sha256').update(cookieValue).digest('hex');
+}
+
+/** Starts a session and returns the cookie value; only its SHA-256 is stored. */
+export async function startSession(db: Executor, clock: Clock, username: string, authMethod: string, hours: number): Promise<string> {
+  const value = randomBytes(32).toString('base64url');
+  const now = clock.now();
+  await db
+    .insertInto('web_session')
+    .values({
+      id: sessionKey(value),
+      username,
+      auth_method: authMethod,
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + hours * 3600_000).toISOString(),
+      last_seen_at: now.toISOString(),
+    })
+    .execute();
+  return value;
+}
+
+/** The live session for a cookie value, or undefined; expired and idle sessions are removed. */
+export async function findSession(db: Executor, clock: Clock, cookieValue: string): Promise<WebSession | undefined> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(cookieValue)) return undefined;
+  const id = sessionKey(cookieValue);
+  const row = await db.selectFrom('web_session').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return undefined;
+  const now = clock.now();
+  if (row.expires_at <= now.toISOString() || Date.parse(row.last_seen_at) + IDLE_MS <= now.getTime()) {
+    await db.deleteFrom('web_session').where('id', '=', id).execute();
+    return undefined;
+  }
+  // Touch at most once a minute, so reading a page is not a write every time.
+  if (Date.parse(row.last_seen_at) + TOUCH_MS <= now.getTime()) {
+    await db.updateTable('web_session').set({ last_seen_at: now.toISOString() }).where('id', '=', id).execute();
+  }
+  return { username: row.username, authMethod: row.auth_method, expiresAt: row.expires_at };
+}
+
+export async function endSession(db: Executor, cookieValue: string): Promise<void> {
+  await db.deleteFrom('web_session').where('id', '=', sessionKey(cookieValue)).execute();
+}
+
+export async function purgeExpiredSessions(db: Executor, clock: Clock): Promise<void> {
+  await db.deleteFrom('web_session').where('expires_at', '<=', clock.now().toISOString()).execute();
+}

@@ -1,0 +1,33 @@
+import { defineErrorCodes } from './app-error.ts';
+
+/** Error codes of the registry core. Plugins declare their own catalogues. */
+export const CORE_ERRORS = defineErrorCodes({
+  VALIDATION_FAILED: { kind: 'BAD_REQUEST', message: 'The input is not valid' },
+  AUTHENTICATION_REQUIRED: { kind: 'UNAUTHORIZED', message: 'Authentication is required' },
+  INVALID_CREDENTIALS: { kind: 'UNAUTHORIZED', message: 'The username or password is wrong' },
+  CSRF_TOKEN_INVALID: { kind: 'FORBIDDEN', message: 'The form has expired or was not sent by Tessera; reload the page and try again' },
+  FORBIDDEN: { kind: 'FORBIDDEN', message: 'You are not allowed to do this' },
+  NOT_FOUND: { kind: 'NOT_FOUND', message: 'Not found' },
+  CO_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such CO' },
+  CO_NAME_TAKEN: { kind: 'CONFLICT', message: 'A CO with this name exists already' },
+  PLATFORM_CO_PROTECTED: { kind: 'UNPROCESSABLE', message: 'The platform CO cannot be changed this way' },
+  PERSON_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such person in this CO' },
+  IDENTIFIER_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such identifier' },
+  IDENTIFIER_TAKEN: { kind: 'CONFLICT', message: 'This identifier of this type exists already in the CO' },
+  IDENTIFIER_TYPE_UNKNOWN: { kind: 'BAD_REQUEST', message: 'This identifier type is not defined in the CO' },
+  IDENTIFIER_TYPE_TAKEN: { kind: 'CONFLICT', message: 'This identifier type exists already' },
+  NAME_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such name' },
+  EMAIL_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such email address' },
+  GROUP_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such group in this CO' },
+  GROUP_NAME_TAKEN: { kind: 'CONFLICT', message: 'A group with this name exists already in the CO' },
+  GROUP_MEMBERSHIP_AUTOMATIC: { kind: 'UNPROCESSABLE', message: 'Membership of the members group follows the people’s status and cannot be edited' },
+  GROUP_SYSTEM_PROTECTED: { kind: 'UNPROCESSABLE', message: 'The admins and members groups cannot be deleted or renamed' },
+  MEMBERSHIP_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such membership' },
+  MEMBERSHIP_EXISTS: { kind: 'CONFLICT', message: 'This person is already in the group' },
+  SERVICE_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such service in this CO' },
+  SERVICE_SHORT_LABEL_TAKEN: { kind: 'CONFLICT', message: 'Another service of this CO has this short label (ignoring case)' },
+  API_USER_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such API user' },
+  API_USERNAME_TAKEN: { kind: 'CONFLICT', message: 'An API user with this username exists already' },
+  ACCOUNT_USERNAME_TAKEN: { kind: 'CONFLICT', message: 'An account with this username exists already' },
+  RATE_LIMITED: { kind: 'TOO_MANY_REQUESTS', message: 'Too many attempts; wait and try again' },
+});

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { checkbox, optionalDateTime, text } from '../http/validation.ts';
+
+export const groupInput = z.object({
+  name: text({ min: 1, max: 128 }).refine((v) => !v.startsWith('CO:'), 'Names starting with "CO:" are reserved'),
+  description: text({ max: 1024 }).default(''),
+  status: z.enum(['active', 'suspended']).default('active'),
+});
+export type GroupInput = z.infer<typeof groupInput>;
+
+export const membershipInput = z
+  .object({
+    personId: z.string().trim().min(1, 'Required'),
+    member: checkbox.default(true),
+    owner: checkbox.default(false),
+    validFrom: optionalDateTime,
+    validThrough: optionalDateTime,
+  })
+  .refine((m) => !m.validFrom || !m.validThrough || m.validFrom < m.validThrough, { message: 'Must be after "valid from"', path: ['validThrough'] });
+export type MembershipInput = z.infer<typeof membershipInput>;
+
+export const groupResponse = z.object({
+  id: z.string(),
+  coId: z.string(),
+  name: z.string(),
+  description: z.string(),
+  status: z.enum(['active', 'suspended']),
+  type: z.enum(['standard', 'admins', 'members']),
+  createdAt: z.string(),
+});
+
+export const membershipResponse = z.object({
+  id: z.string(),
+  groupId: z.string(),
+  personId: z.string(),
+  member: z.boolean(),
+  owner: z.boolean(),
+  validFrom: z.string().nullable(),
+  validThrough: z.string().nullable(),
+});

@@ -1,0 +1,24 @@
+export type GroupType = 'standard' | 'admins' | 'members';
+
+export interface CoGroupTable {
+  id: string;
+  co_id: string;
+  name: string;
+  description: string;
+  status: 'active' | 'suspended';
+  group_type: GroupType;
+  created_at: string;
+}
+
+export interface CoGroupMemberTable {
+  id: string;
+  co_id: string;
+  group_id: string;
+  person_id: string;
+  member: number;
+  owner: number;
+  /** ISO timestamps; null means unbounded. */
+  valid_from: string | null;
+  valid_through: string | null;
+  created_at: string;
+}

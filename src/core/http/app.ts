@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../../config/config.ts';
+import type { Database } from '../../db/database.ts';
+import { resolvePersonActor } from '../auth/principal.service.ts';
+import { authenticateApiUser } from '../api-users/api-user.service.ts';
+import { findSession, SESSION_COOKIE } from '../auth/session.service.ts';
+import type { Clock } from '../clock.ts';
+import type { PluginContext, TesseraPlugin } from '../plugins/plugin.ts';
+import { AppError } from '../errors/app-error.ts';
+import { CORE_ERRORS } from '../errors/error-codes.ts';
+import { CSRF_COOKIE, CSRF_FIELD, csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from './csrf.ts';
+import { Metrics } from './metrics.ts';
+import { OpenApiRegistry } from './openapi.ts';
+import { registerErrorHandling } from './error-handler.tsx';
+import { registerAuthRoutes } from '../auth/auth.routes.tsx';
+import { registerCoreWebRoutes } from '../web/core-web.routes.ts';
+import { registerCoreApiRoutes } from './core-api.routes.ts';
+import './fastify-types.ts';
+
+
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  plugins: readonly TesseraPlugin[];
+  clock: Clock;
+  /** false for no logging, or extra pino options (tests pass a stream to read what was logged). */
+  logger?: false | Record<string, unknown>;
+}
+
+export interface TesseraApp {
+  app: FastifyInstance;
+  ctx: PluginContext;
+  metrics: Metrics;
+}
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function isTrustedProxy(config: Config, request: FastifyRequest): boolean {
+  const addr = request.socket.remoteAddress ?? '';
+  const plain = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  return config.trustedProxies.includes(plain) || config.trustedProxies.includes(addr);
+}
+
+function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
+  if (!header?.startsWith('Basic ')) return undefined;
+  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return undefined;
+  return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
+}
+
+export async function buildApp(options: AppOptions): Promise<TesseraApp> {
+  const { config, database, plugins, clock } = options;
+  const metrics = new Metrics();
+  const openapi = new OpenApiRegistry();
+  const ctx: PluginContext = {
+    db: database.db,
+    dialect: database.dialect,
+    clock,
+    changeListeners: [],
+    config,
+    plugins,
+    openapi,
+  };
+  for (const plugin of plugins) if (plugin.onChange) ctx.changeListeners.push(plugin.onChange(ctx));
+
+  const app = Fastify({
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+            ...(typeof options.logger === 'object' ? options.logger : {}),
+          },
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: 256 * 1024,
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+  });
+
+  await app.register(cookie, { secret: config.secretKey });
+  await app.register(formbody);
+  app.decorateRequest('actor', undefined);
+  app.decorateRequest('csrfToken', '');
+  registerErrorHandling(app, ctx);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+    reply.header('Content-Security-Policy', CSP);
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('Referrer-Policy', 'same-origin');
+    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
+    reply.header('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
+    if (config.secureCookies) reply.header('Strict-Transport-Security', 'max-age=31536000');
+
+    const now = clock.now();
+    if (request.url.startsWith('/api/')) {
+      const basic = parseBasic(request.headers.authorization);
+      if (basic) {
+        const actor = await authenticateApiUser(database.db, now, basic.username, basic.password, request.ip);
+        if (!actor) {
+          reply.header('WWW-Authenticate', 'Basic realm="Tessera API", charset="UTF-8"');
+          throw new AppError(CORE_ERRORS.AUTHENTICATION_REQUIRED, { message: 'The API credentials are not valid' });
+        }
+        request.actor = actor;
+      }
+      return;
+    }
+
+    let csrfCookie = request.cookies[CSRF_COOKIE];
+    if (!csrfCookie) {
+      csrfCookie = newCsrfCookieValue();
+      reply.setCookie(CSRF_COOKIE, csrfCookie, { path: '/', httpOnly: true, sameSite: 'lax', secure: config.secureCookies });
+      request.cookies[CSRF_COOKIE] = csrfCookie;
+    }
+    request.csrfToken = csrfTokenFor(config.secretKey, csrfCookie);
+
+    let username: string | undefined;
+    const headerName = config.trustedHeader?.toLowerCase();
+    const headerValue = headerName ? request.headers[headerName] : undefined;
+    if (typeof headerValue === 'string' && headerValue !== '' && isTrustedProxy(config, request)) {
+      username = headerValue;
+    } else {
+      const sessionCookie = request.cookies[SESSION_COOKIE];
+      const session = sessionCookie ? await findSession(database.db, clock, sessionCookie) : undefined;
+      username = session?.username;
+    }
+    if (username) request.actor = await resolvePersonActor(database.db, username, now);
+  });
+
+  // Every state-changing web request carries the CSRF token; API requests use Basic auth, not cookies.
+  app.addHook('preHandler', async (request) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+    if (request.url.startsWith('/api/')) return;
+    const body = request.body as Record<string, unknown> | undefined;
+    if (!csrfTokenValid(config.secretKey, request.cookies[CSRF_COOKIE], body?.[CSRF_FIELD])) {
+      throw new AppError(CORE_ERRORS.CSRF_TOKEN_INVALID);
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  const assets = new URL('../web/assets/', import.meta.url);
+  const css = readFileSync(new URL('app.css', assets));
+  const js = readFileSync(new URL('app.js', assets));
+  app.get('/assets/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(css));
+  app.get('/assets/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(js));
+
+  app.get('/healthz', async (_req, reply) => {
+    try {
+      await database.db.selectFrom('co').select('id').limit(1).execute();
+      return reply.send({ status: 'ok', database: database.dialect });
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', database: database.dialect });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  app.get('/api/openapi.json', async () => openapi.document());
+
+  registerAuthRoutes(app, ctx);
+  registerCoreWebRoutes(app, ctx);
+  registerCoreApiRoutes(app, ctx);
+  for (const plugin of plugins) if (plugin.routes) await plugin.routes(app, ctx);
+
+  return { app, ctx, metrics };
+}

@@ -1,0 +1,58 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors/app-error.ts';
+import { CORE_ERRORS } from '../errors/error-codes.ts';
+import type { PluginContext } from '../plugins/plugin.ts';
+import { Layout } from '../web/layout.views.tsx';
+import { sendPage } from '../web/render.ts';
+
+function isApi(request: FastifyRequest): boolean {
+  return request.url.startsWith('/api/');
+}
+
+/** Maps any error to an answer: AppErrors keep their status and code; anything else is a logged 500. */
+function toAppError(error: unknown, request: FastifyRequest): AppError {
+  if (error instanceof AppError) return error;
+  const fe = error as FastifyError;
+  // Fastify's own client errors (malformed JSON, body too large, wrong content type).
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new AppError(fe.statusCode === 404 ? CORE_ERRORS.NOT_FOUND : CORE_ERRORS.VALIDATION_FAILED, {
+      message: fe.statusCode === 413 ? 'The request body is too large' : 'The request could not be read',
+      field: '(body)',
+    });
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return undefined as never;
+}
+
+async function sendError(ctx: PluginContext, request: FastifyRequest, reply: FastifyReply, error: AppError | undefined): Promise<FastifyReply> {
+  const status = error?.status ?? 500;
+  const code = error?.code ?? 'INTERNAL_ERROR';
+  const message = error?.message ?? 'Something went wrong on our side. The error was logged; quote this request id when reporting it.';
+  if (error) for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
+  if (isApi(request)) {
+    return reply.code(status).send({ error: { code, message, ...(error?.field ? { field: error.field } : {}), requestId: request.id } });
+  }
+  const title = status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : status === 401 ? 'Sign-in required' : status >= 500 ? 'Error' : 'Cannot do that';
+  return sendPage(
+    ctx,
+    request,
+    reply,
+    (page) => (
+      <Layout page={page} title={title}>
+        <p class="error-message">{message}</p>
+        {status === 401 && ctx.config.localAccounts && (
+          <p>
+            <a href={`/sign-in?next=${encodeURIComponent(request.url)}`}>Sign in</a>
+          </p>
+        )}
+        <p class="muted">Request id: {request.id}</p>
+      </Layout>
+    ),
+    status,
+  );
+}
+
+export function registerErrorHandling(app: FastifyInstance, ctx: PluginContext): void {
+  app.setErrorHandler(async (error, request, reply) => sendError(ctx, request, reply, toAppError(error, request)));
+  app.setNotFoundHandler(async (request, reply) => sendError(ctx, request, reply, new AppError(CORE_ERRORS.NOT_FOUND)));
+}

@@ -1,0 +1,16 @@
+import type { Actor } from '../auth/actor.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling: a signed-in person, an API user, or undefined when anonymous. */
+    actor: Actor | undefined;
+    /** The CSRF token forms of this response must carry. */
+    csrfToken: string;
+  }
+  interface FastifyContextConfig {
+    /** JSON API route: HTTP Basic, no CSRF, JSON errors. */
+    api?: boolean;
+    /** Anonymous access allowed on a web route. */
+    public?: boolean;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Counts attempts per key in a sliding window kept in memory (per process). Used for sign-in and
+ * token verification; a hit answers 429 with Retry-After.
+ */
+export class RateLimiter {
+  private readonly hits = new Map<string, number[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Records an attempt; returns 0 when allowed, else the seconds to wait. */
+  take(key: string): number {
+    const t = this.now();
+    const recent = (this.hits.get(key) ?? []).filter((x) => x > t - this.windowMs);
+    if (recent.length >= this.limit) {
+      this.hits.set(key, recent);
+      return Math.max(1, Math.ceil((recent[0]! + this.windowMs - t) / 1000));
+    }
+    recent.push(t);
+    this.hits.set(key, recent);
+    if (this.hits.size > 100_000) this.prune(t);
+    return 0;
+  }
+
+  reset(key: string): void {
+    this.hits.delete(key);
+  }
+
+  private prune(t: number): void {
+    for (const [k, v] of this.hits) if (!v.some((x) => x > t - this.windowMs)) this.hits.delete(k);
+  }
+}

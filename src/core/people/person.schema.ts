@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { checkbox, optionalText, text } from '../http/validation.ts';
+import { PERSON_STATUSES } from './person.table.ts';
+
+export const BUILT_IN_IDENTIFIER_TYPES = ['uid', 'eppn', 'mail', 'oidcsub', 'epuid', 'orcid', 'network', 'enterprise'] as const;
+
+export const identifierTypeName = z
+  .string()
+  .trim()
+  .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'Lowercase letters, digits, "-" and "_", starting with a letter');
+
+export const nameInput = z.object({
+  given: text({ min: 1, max: 128 }),
+  middle: optionalText({ max: 128 }),
+  family: optionalText({ max: 128 }),
+  suffix: optionalText({ max: 32 }),
+  type: z.enum(['official', 'preferred', 'alternate']).default('official'),
+  primary: checkbox.default(false),
+});
+
+export const identifierInput = z.object({
+  identifier: text({ min: 1, max: 256 }),
+  type: identifierTypeName,
+  login: checkbox.default(false),
+});
+
+export const emailInput = z.object({
+  mail: z.string().trim().email('Not an email address').max(256),
+  type: z.enum(['official', 'preferred', 'personal', 'delivery']).default('official'),
+  verified: checkbox.default(false),
+});
+
+export const personStatus = z.enum(PERSON_STATUSES);
+
+export const personCreateInput = z.object({
+  status: personStatus.default('active'),
+  name: nameInput.omit({ primary: true, type: true }),
+  identifiers: z.array(identifierInput).max(20).default([]),
+  emails: z.array(emailInput).max(20).default([]),
+});
+export type PersonCreateInput = z.infer<typeof personCreateInput>;
+
+export const personStatusInput = z.object({ status: personStatus });
+
+export const listPeopleQuery = z.object({
+  q: z.string().trim().max(256).optional(),
+  page: z.coerce.number().int().min(1).max(100000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(200).default(25),
+});
+
+export const personResponse = z.object({
+  id: z.string(),
+  coId: z.string(),
+  status: personStatus,
+  displayName: z.string(),
+  names: z.array(z.object({ id: z.string(), given: z.string(), middle: z.string().nullable(), family: z.string().nullable(), suffix: z.string().nullable(), type: z.string(), primary: z.boolean() })),
+  identifiers: z.array(z.object({ id: z.string(), identifier: z.string(), type: z.string(), login: z.boolean(), status: z.string() })),
+  emails: z.array(z.object({ id: z.string(), mail: z.string(), type: z.string(), verified: z.boolean() })),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});

@@ -1,0 +1,64 @@
+export const PERSON_STATUSES = [
+  'active',
+  'grace_period',
+  'pending',
+  'pending_approval',
+  'pending_confirmation',
+  'invited',
+  'expired',
+  'suspended',
+  'locked',
+  'declined',
+  'denied',
+  'duplicate',
+  'deleted',
+] as const;
+export type PersonStatus = (typeof PERSON_STATUSES)[number];
+
+export interface CoPersonTable {
+  id: string;
+  co_id: string;
+  status: PersonStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IdentifierTable {
+  id: string;
+  co_id: string;
+  person_id: string;
+  identifier: string;
+  type: string;
+  /** 1 when this identifier maps an authenticated username to the person. */
+  login: number;
+  status: 'active' | 'suspended';
+  created_at: string;
+}
+
+/** Identifier types a CO adds to the built-in ones. */
+export interface CoIdentifierTypeTable {
+  id: string;
+  co_id: string;
+  name: string;
+}
+
+export interface NameTable {
+  id: string;
+  co_id: string;
+  person_id: string;
+  given: string;
+  middle: string | null;
+  family: string | null;
+  suffix: string | null;
+  type: string;
+  primary_name: number;
+}
+
+export interface EmailAddressTable {
+  id: string;
+  co_id: string;
+  person_id: string;
+  mail: string;
+  type: string;
+  verified: number;
+}

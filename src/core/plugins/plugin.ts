@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import type { Migration } from 'kysely';
+import type { Executor } from '../../db/database.ts';
+import type { Actor } from '../auth/actor.ts';
+import type { ChangeListener, CoreContext } from '../context.ts';
+import type { Co } from '../cos/co.service.ts';
+import type { ErrorCode } from '../errors/app-error.ts';
+import type { Person } from '../people/person.repository.ts';
+import type { Config } from '../../config/config.ts';
+import type { ProvisioningData } from '../provisioning/provisioning-data.ts';
+import type { OpenApiRegistry } from '../http/openapi.ts';
+
+export interface MenuEntry {
+  label: string;
+  href: string;
+}
+
+/** What the app hands a plugin when it registers its routes. */
+export interface PluginContext extends CoreContext {
+  config: Config;
+  plugins: readonly TesseraPlugin[];
+  openapi: OpenApiRegistry;
+}
+
+/**
+ * A plugin is a typed object listed in configuration (TESSERA_PLUGINS). The core never imports a
+ * plugin; the command line hands the configured ones to the app.
+ */
+export interface TesseraPlugin {
+  id: string;
+  description: string;
+  /** Ids of plugins this one needs; start-up stops with a clear message when one is absent. */
+  requires?: string[];
+  /** Timestamped migrations, applied in name order and tracked per plugin. */
+  migrations?: Record<string, Migration>;
+  errorCodes?: Record<string, ErrorCode>;
+  /** Registers HTML and JSON routes; the app has its auth, CSRF and error handling in place. */
+  routes?: (app: FastifyInstance, ctx: PluginContext) => Promise<void> | void;
+  menus?: {
+    /** Under the signed-in person's name, once per CO they are a person in. */
+    identity?: (input: { co: Co; personId: string; actor: Actor }) => MenuEntry[];
+    /** On the CO dashboard's configuration menu, for CO admins. */
+    coConfiguration?: (input: { co: Co; actor: Actor }) => MenuEntry[];
+    /** On a CO Person page, for admins and for the person. */
+    personPage?: (input: { co: Co; person: Person; actor: Actor }) => MenuEntry[];
+  };
+  /** Adds this plugin's part of the data provisioners receive for a person. */
+  provisioningData?: (db: Executor, ctx: CoreContext, data: ProvisioningData) => Promise<Record<string, unknown>>;
+  /** Runs inside the transaction of every registry change (a transactional outbox). */
+  onChange?: (ctx: PluginContext) => ChangeListener;
+  /** Long-running work started with the server or `tessera worker`; returns a stop function. */
+  worker?: (ctx: PluginContext) => () => Promise<void>;
+}
+
+/** Orders plugins as configured and checks that every dependency is present and earlier. */
+export function resolvePlugins(available: readonly TesseraPlugin[], enabledIds: readonly string[]): TesseraPlugin[] {
+  const byId = new Map(available.map((p) => [p.id, p]));
+  const enabled: TesseraPlugin[] = [];
+  for (const id of enabledIds) {
+    const plugin = byId.get(id);
+    if (!plugin) throw new Error(`Unknown plugin "${id}" in TESSERA_PLUGINS; known plugins: ${[...byId.keys()].join(', ') || '(none)'}`);
+    if (!enabled.includes(plugin)) enabled.push(plugin);
+  }
+  for (const plugin of enabled) {
+    for (const dep of plugin.requires ?? []) {
+      if (!enabled.some((p) => p.id === dep)) {
+        throw new Error(`Plugin "${plugin.id}" needs plugin "${dep}", which is not enabled; add "${dep}" to TESSERA_PLUGINS before "${plugin.id}"`);
+      }
+    }
+  }
+  return enabled;
+}

@@ -1,0 +1,75 @@
+import type { ComponentChildren } from 'preact';
+import { CSRF_FIELD } from '../http/csrf.ts';
+import type { PageContext } from './page-context.ts';
+
+export interface Crumb {
+  label: string;
+  href?: string;
+}
+
+/** The page frame: top bar with the identity menu, breadcrumbs, flash message, content. */
+export function Layout(props: { page: PageContext; title: string; crumbs?: Crumb[]; children: ComponentChildren }) {
+  const { page } = props;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · Tessera`}</title>
+        <link rel="stylesheet" href="/assets/app.css" />
+        <script src="/assets/app.js" defer></script>
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="topbar">
+          <a class="brand" href="/">Tessera</a>
+          {page.actor?.kind === 'person' && (
+            <nav aria-label="Main">
+              <a href="/cos">COs</a>
+            </nav>
+          )}
+          <div class="spacer" />
+          {page.actor?.kind === 'person' ? (
+            <details class="identity-menu">
+              <summary>{page.displayName ?? page.actor.username}</summary>
+              <div class="menu" role="menu">
+                {page.identityMenu.map((group) =>
+                  group.entries.map((entry) => (
+                    <a role="menuitem" href={entry.href}>
+                      {entry.label} → {group.coName}
+                    </a>
+                  )),
+                )}
+                <form method="post" action="/sign-out">
+                  <input type="hidden" name={CSRF_FIELD} value={page.csrfToken} />
+                  <button type="submit" class="link">Sign out</button>
+                </form>
+              </div>
+            </details>
+          ) : (
+            page.localAccounts && <a href="/sign-in">Sign in</a>
+          )}
+        </header>
+        <main id="main">
+          {props.crumbs && props.crumbs.length > 0 && (
+            <nav class="crumbs" aria-label="Breadcrumb">
+              {props.crumbs.map((c, i) => (
+                <span>
+                  {i > 0 && ' / '}
+                  {c.href ? <a href={c.href}>{c.label}</a> : c.label}
+                </span>
+              ))}
+            </nav>
+          )}
+          {page.flash && (
+            <p class={`flash flash-${page.flash.kind}`} role={page.flash.kind === 'error' ? 'alert' : 'status'}>
+              {page.flash.message}
+            </p>
+          )}
+          <h1>{props.title}</h1>
+          {props.children}
+        </main>
+      </body>
+    </html>
+  );
+}

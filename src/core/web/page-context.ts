@@ -1,0 +1,48 @@
+import type { FastifyRequest } from 'fastify';
+import type { Actor } from '../auth/actor.ts';
+import type { CoreContext } from '../context.ts';
+import { findCo } from '../cos/co.service.ts';
+import type { MenuEntry, TesseraPlugin } from '../plugins/plugin.ts';
+import { findPerson } from '../people/person.repository.ts';
+
+export interface Flash {
+  kind: 'success' | 'error' | 'info';
+  message: string;
+}
+
+/** What every page needs besides its own content. */
+export interface PageContext {
+  actor: Actor | undefined;
+  displayName: string | undefined;
+  csrfToken: string;
+  /** Identity menu groups: one per CO the person is in, with what plugins add. */
+  identityMenu: Array<{ coName: string; entries: MenuEntry[] }>;
+  flash: Flash | undefined;
+  localAccounts: boolean;
+}
+
+export async function buildPageContext(
+  ctx: CoreContext,
+  plugins: readonly TesseraPlugin[],
+  request: FastifyRequest,
+  flash: Flash | undefined,
+  localAccounts: boolean,
+): Promise<PageContext> {
+  const actor = request.actor;
+  const identityMenu: PageContext['identityMenu'] = [];
+  let displayName: string | undefined;
+  if (actor?.kind === 'person') {
+    displayName = actor.username;
+    for (const [coId, personId] of Object.entries(actor.personIds)) {
+      const co = await findCo(ctx.db, coId);
+      if (!co) continue;
+      if (co.isPlatform || displayName === actor.username) {
+        const person = await findPerson(ctx.db, coId, personId);
+        if (person && person.names.length > 0) displayName = person.displayName;
+      }
+      const entries = plugins.flatMap((p) => p.menus?.identity?.({ co, personId, actor }) ?? []);
+      if (entries.length > 0) identityMenu.push({ coName: co.name, entries });
+    }
+  }
+  return { actor, displayName, csrfToken: request.csrfToken, identityMenu, flash, localAccounts };
+}

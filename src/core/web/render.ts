@@ -1,0 +1,45 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
+import { render } from 'preact-render-to-string';
+import type { PluginContext } from '../plugins/plugin.ts';
+import { buildPageContext, type Flash, type PageContext } from './page-context.ts';
+
+const FLASH_COOKIE = 'tessera_flash';
+
+/** Sets a message shown once on the next page (after a POST-redirect-GET). */
+export function setFlash(reply: FastifyReply, flash: Flash): void {
+  reply.setCookie(FLASH_COOKIE, JSON.stringify(flash), { path: '/', httpOnly: true, sameSite: 'lax', signed: true, maxAge: 60 });
+}
+
+function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash | undefined {
+  const raw = request.cookies[FLASH_COOKIE];
+  if (!raw) return undefined;
+  reply.clearCookie(FLASH_COOKIE, { path: '/' });
+  const unsigned = request.unsignCookie(raw);
+  if (!unsigned.valid || !unsigned.value) return undefined;
+  try {
+    const f = JSON.parse(unsigned.value) as Flash;
+    return typeof f.message === 'string' ? { kind: f.kind, message: f.message } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Renders a page: the view gets the page context (actor, CSRF token, menus, flash). */
+export async function sendPage(
+  ctx: PluginContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  view: (page: PageContext) => VNode,
+  status = 200,
+): Promise<FastifyReply> {
+  const page = await buildPageContext(ctx, ctx.plugins, request, takeFlash(request, reply), ctx.config.localAccounts);
+  const html = `<!doctype html>${render(view(page))}`;
+  return reply.code(status).type('text/html; charset=utf-8').send(html);
+}
+
+/** POST-redirect-GET with a flash message. */
+export function redirectWith(reply: FastifyReply, location: string, flash?: Flash): FastifyReply {
+  if (flash) setFlash(reply, flash);
+  return reply.redirect(location, 303);
+}

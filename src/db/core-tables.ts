@@ -1,0 +1,29 @@
+import type { ApiUserTable } from '../core/api-users/api-user.table.ts';
+import type { LocalAccountTable, WebSessionTable } from '../core/auth/auth.table.ts';
+import type { CoTable } from '../core/cos/co.table.ts';
+import type { CoGroupMemberTable, CoGroupTable } from '../core/groups/group.table.ts';
+import type { HistoryRecordTable } from '../core/history/history.table.ts';
+import type {
+  CoIdentifierTypeTable,
+  CoPersonTable,
+  EmailAddressTable,
+  IdentifierTable,
+  NameTable,
+} from '../core/people/person.table.ts';
+import type { CoServiceTable } from '../core/services/co-service.table.ts';
+
+export interface CoreDatabase {
+  co: CoTable;
+  co_person: CoPersonTable;
+  identifier: IdentifierTable;
+  co_identifier_type: CoIdentifierTypeTable;
+  name: NameTable;
+  email_address: EmailAddressTable;
+  co_group: CoGroupTable;
+  co_group_member: CoGroupMemberTable;
+  co_service: CoServiceTable;
+  history_record: HistoryRecordTable;
+  api_user: ApiUserTable;
+  local_account: LocalAccountTable;
+  web_session: WebSessionTable;
+}

@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import type { CoreDatabase } from './core-tables.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** The Kysely handle of the core tables; plugins widen it with `db.withTables<T>()`. */
+export type Db = Kysely<CoreDatabase>;
+export type Executor<T = CoreDatabase> = Kysely<T> | Transaction<T>;
+
+export interface Database {
+  db: Db;
+  dialect: DialectName;
+  url: string;
+  destroy(): Promise<void>;
+}
+
+/** `postgres://…` selects PostgreSQL; anything else is a SQLite file path (or `sqlite:PATH`). */
+export function dialectOf(url: string): DialectName {
+  return /^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite';
+}
+
+export function openDatabase(url: string): Database {
+  const dialect = dialectOf(url);
+  if (dialect === 'postgres') {
+    // Timestamps are stored as ISO text and booleans as integers on both dialects, so pg's
+    // default parsers suffice; BIGINT counts come back as strings and are converted where read.
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect, url, destroy: () => db.destroy() };
+  }
+  const path = url.replace(/^sqlite:(\/\/)?/, '');
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  const sqlite = new SQLite(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<CoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect, url, destroy: () => db.destroy() };
+}

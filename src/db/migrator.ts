@@ -1,0 +1,58 @@
+import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import type { Db } from './database.ts';
+import * as core from './migrations/20261128000000-core.ts';
+
+const CORE_MIGRATIONS: Record<string, Migration> = {
+  '20261128000000-core': core,
+};
+
+class StaticMigrations implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration>) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return this.migrations;
+  }
+}
+
+export interface MigrationSet {
+  /** `core` or a plugin id; each set has its own bookkeeping table. */
+  owner: string;
+  migrations: Record<string, Migration>;
+}
+
+function migratorFor(db: Db, set: MigrationSet): Migrator {
+  const suffix = set.owner.replace(/[^a-z0-9]/gi, '_');
+  return new Migrator({
+    db,
+    provider: new StaticMigrations(set.migrations),
+    migrationTableName: `tessera_migration_${suffix}`,
+    migrationLockTableName: `tessera_migration_lock_${suffix}`,
+  });
+}
+
+function check(owner: string, result: MigrationResultSet): string[] {
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`Migration of ${owner}${failed ? ` (${failed})` : ''} failed: ${String((result.error as Error).message ?? result.error)}`);
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => `${owner}/${r.migrationName}`);
+}
+
+export function migrationSets(plugins: ReadonlyArray<{ id: string; migrations?: Record<string, Migration> }>): MigrationSet[] {
+  return [
+    { owner: 'core', migrations: CORE_MIGRATIONS },
+    ...plugins.filter((p) => p.migrations).map((p) => ({ owner: p.id, migrations: p.migrations! })),
+  ];
+}
+
+/** Applies every pending migration, core first, then plugins in their configured order. */
+export async function migrateToLatest(db: Db, sets: MigrationSet[]): Promise<string[]> {
+  const applied: string[] = [];
+  for (const set of sets) applied.push(...check(set.owner, await migratorFor(db, set).migrateToLatest()));
+  return applied;
+}
+
+/** Reverts every migration, plugins first (reverse order), then the core. */
+export async function migrateAllDown(db: Db, sets: MigrationSet[]): Promise<void> {
+  const { NO_MIGRATIONS } = await import('kysely');
+  for (const set of [...sets].reverse()) check(set.owner, await migratorFor(db, set).migrateTo(NO_MIGRATIONS));
+}

@@ -1,0 +1,4 @@
+import type { TesseraPlugin } from '../core/plugins/plugin.ts';
+
+/** The plugins bundled with Tessera; TESSERA_PLUGINS chooses which of them run. */
+export const BUNDLED_PLUGINS: readonly TesseraPlugin[] = [];

@@ -1,0 +1,196 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe } from 'node:test';
+import type { Config } from '../../src/config/config.ts';
+import type { Actor } from '../../src/core/auth/actor.ts';
+import { SYSTEM_ACTOR } from '../../src/core/auth/actor.ts';
+import { createApiUser } from '../../src/core/api-users/api-user.service.ts';
+import { startSession, SESSION_COOKIE } from '../../src/core/auth/session.service.ts';
+import { resolvePersonActor } from '../../src/core/auth/principal.service.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import { createCo, ADMINS_GROUP_NAME, type Co } from '../../src/core/cos/co.service.ts';
+import { buildApp, type TesseraApp } from '../../src/core/http/app.ts';
+import { CSRF_COOKIE, csrfTokenFor } from '../../src/core/http/csrf.ts';
+import type { TesseraPlugin } from '../../src/core/plugins/plugin.ts';
+import { createPerson, type Person } from '../../src/core/people/person.service.ts';
+import type { PersonStatus } from '../../src/core/people/person.table.ts';
+import { openDatabase, type Database, type DialectName } from '../../src/db/database.ts';
+import { newId } from '../../src/db/ids.ts';
+import { migrateToLatest, migrationSets } from '../../src/db/migrator.ts';
+import { createDatabase, startPostgres, type PostgresInstance } from './postgres.ts';
+
+export const DIALECTS: DialectName[] = ['sqlite', 'postgres'];
+
+/** A clock tests can move. */
+export class TestClock implements Clock {
+  constructor(private current = new Date('2026-11-28T09:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+  set(date: Date): void {
+    this.current = new Date(date);
+  }
+}
+
+let postgres: Promise<PostgresInstance> | undefined;
+
+/** One throwaway PostgreSQL cluster per dialect suite, started on first use. */
+function sharedPostgres(): Promise<PostgresInstance> {
+  postgres ??= startPostgres();
+  return postgres;
+}
+
+async function stopSharedPostgres(): Promise<void> {
+  const running = postgres;
+  postgres = undefined;
+  if (running) await (await running).stop();
+}
+
+/** A fresh, empty database of the dialect: a temp SQLite file or a new database in the cluster. */
+export async function openTestDatabase(dialect: DialectName): Promise<Database & { cleanup(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
+    const database = openDatabase(join(dir, 'test.sqlite'));
+    return { ...database, cleanup: async () => { await database.destroy(); rmSync(dir, { recursive: true, force: true }); } };
+  }
+  const pg = await sharedPostgres();
+  const database = openDatabase(await createDatabase(pg.url));
+  return { ...database, cleanup: () => database.destroy() };
+}
+
+/** Runs the suite once per dialect, as Kysely runs its suite for every dialect. */
+export function forEachDialect(name: string, suite: (dialect: DialectName) => void): void {
+  for (const dialect of DIALECTS) {
+    describe(`${name} [${dialect}]`, () => {
+      suite(dialect);
+      // Registered after the suite's own hooks, so it runs after they closed their connections.
+      if (dialect === 'postgres') after(stopSharedPostgres);
+    });
+  }
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    databaseUrl: 'unused',
+    host: '127.0.0.1',
+    port: 0,
+    publicUrl: 'http://localhost',
+    secretKey: 'test-secret-key-test-secret-key-0123456789',
+    plugins: [],
+    trustedHeader: undefined,
+    trustedProxies: [],
+    localAccounts: true,
+    sessionHours: 12,
+    secureCookies: false,
+    logLevel: 'info',
+    worker: false,
+    ...overrides,
+  };
+}
+
+export interface TestApp extends TesseraApp {
+  database: Database;
+  clock: TestClock;
+  /** Every log line the app wrote, as JSON text. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function createTestApp(opts: { dialect: DialectName; plugins?: TesseraPlugin[]; config?: Partial<Config> }): Promise<TestApp> {
+  const database = await openTestDatabase(opts.dialect);
+  const plugins = opts.plugins ?? [];
+  await migrateToLatest(database.db, migrationSets(plugins));
+  const clock = new TestClock();
+  const logs: string[] = [];
+  const built = await buildApp({
+    config: testConfig({ plugins: plugins.map((p) => p.id), ...opts.config }),
+    database,
+    plugins,
+    clock,
+    logger: { level: 'debug', stream: { write: (line: string) => logs.push(line) } },
+  });
+  await built.app.ready();
+  return {
+    ...built,
+    database,
+    clock,
+    logs,
+    close: async () => {
+      await built.app.close();
+      await database.cleanup();
+    },
+  };
+}
+
+export async function buildCo(t: { ctx: TesseraApp['ctx'] }, name = `CO ${newId().slice(0, 8)}`): Promise<Co> {
+  return createCo(t.ctx, SYSTEM_ACTOR, { name, description: `The ${name} collaboration` });
+}
+
+export interface BuiltPerson extends Person {
+  username: string;
+}
+
+/** A person with a login identifier (type uid); `admin` puts them in the CO's admins group. */
+export async function buildPerson(
+  t: { ctx: TesseraApp['ctx'] },
+  coId: string,
+  opts: { given?: string; family?: string; username?: string; status?: PersonStatus; admin?: boolean; email?: string } = {},
+): Promise<BuiltPerson> {
+  const username = opts.username ?? `user-${newId().slice(0, 8)}`;
+  const person = await createPerson(t.ctx, SYSTEM_ACTOR, coId, {
+    status: opts.status ?? 'active',
+    name: { given: opts.given ?? 'Pat', family: opts.family ?? 'Example' },
+    identifiers: [{ identifier: username, type: 'uid', login: true }],
+    emails: opts.email ? [{ mail: opts.email, type: 'official', verified: true }] : [],
+  });
+  if (opts.admin) {
+    const admins = await t.ctx.db.selectFrom('co_group').select('id').where('co_id', '=', coId).where('name', '=', ADMINS_GROUP_NAME).executeTakeFirstOrThrow();
+    await t.ctx.db
+      .insertInto('co_group_member')
+      .values({ id: newId(), co_id: coId, group_id: admins.id, person_id: person.id, member: 1, owner: 0, valid_from: null, valid_through: null, created_at: t.ctx.clock.now().toISOString() })
+      .execute();
+  }
+  return { ...person, username };
+}
+
+/** A signed-in browser: the cookies and the CSRF token its forms carry. */
+export interface Browser {
+  username: string;
+  headers: { cookie: string };
+  csrf: string;
+}
+
+export async function signIn(t: TestApp, username: string): Promise<Browser> {
+  const session = await startSession(t.ctx.db, t.clock, username, 'local', 12);
+  const csrfCookie = `csrf-${newId()}`;
+  return {
+    username,
+    headers: { cookie: `${SESSION_COOKIE}=${session}; ${CSRF_COOKIE}=${csrfCookie}` },
+    csrf: csrfTokenFor(t.ctx.config.secretKey, csrfCookie),
+  };
+}
+
+export async function actorFor(t: { ctx: TesseraApp['ctx'] }, username: string): Promise<Actor> {
+  return resolvePersonActor(t.ctx.db, username, t.ctx.clock.now());
+}
+
+/** An API user of the CO and the Authorization header that authenticates it. */
+export async function buildApiUser(t: { ctx: TesseraApp['ctx'] }, coId: string, privileged: boolean): Promise<{ authorization: string; id: string }> {
+  const { apiUser, key } = await createApiUser(t.ctx, SYSTEM_ACTOR, coId, {
+    username: `api-${newId().slice(0, 8)}`,
+    privileged,
+    allowedAddresses: '',
+  });
+  return { authorization: `Basic ${Buffer.from(`${apiUser.username}:${key}`).toString('base64')}`, id: apiUser.id };
+}
+
+/** A form body, urlencoded, as a browser sends it. */
+export function form(values: Record<string, string | undefined>): { payload: string; headers: Record<string, string> } {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) params.append(k, v);
+  return { payload: params.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+}
