@@ -1,0 +1,253 @@
+// Throwaway OpenLDAP servers for tests: each a foreground slapd on its own random loopback port,
+// with a slapd.conf and an mdb database in a temp dir, the schemas a Tessera deployment needs
+// (eduPerson, eduMember, voPerson with `attributeoptions app-`) and the password-hash modules
+// ({SSHA512} and friends, {ARGON2}, {PBKDF2-SHA512}).
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'ldapts';
+import {
+  PortClashError,
+  onProcessExit,
+  removeDirSync,
+  requireCommand,
+  requireFile,
+  retryOnPortClash,
+  spawnDaemon,
+  type Daemon,
+} from './system-packages.ts';
+
+const SLAPD = '/usr/sbin/slapd';
+const SLAPD_PACKAGES = 'slapd ldap-utils slapd-contrib';
+const MODULE_DIR = '/usr/lib/ldap';
+const SYSTEM_SCHEMA_DIR = '/etc/ldap/schema';
+const REPO_SCHEMA_DIR = fileURLToPath(new URL('../../ldap/schema/', import.meta.url));
+const SYSTEM_SCHEMAS = ['core', 'cosine', 'inetorgperson', 'nis'];
+const REPO_SCHEMAS = ['eduperson', 'edumember', 'voperson'];
+/** Always loaded: the database backend and the password schemes Tessera can write. */
+const DEFAULT_MODULES = ['back_mdb.la', 'pw-sha2.la', 'argon2.la', 'pw-pbkdf2.la'];
+const READY_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export interface SlapdOptions {
+  /** Naming context; its first RDN must be dc=, o= or ou=. Default `dc=example,dc=org`. */
+  suffix?: string;
+  /** Modules (file names in /usr/lib/ldap, e.g. `memberof.la`) loaded in addition to the defaults. */
+  modules?: string[];
+  /** slapd.conf lines appended after the mdb database section (overlays, indexes, more access rules). */
+  extraConfig?: string;
+}
+
+export interface SlapdInstance {
+  /** `ldap://127.0.0.1:<port>/` */
+  url: string;
+  port: number;
+  suffix: string;
+  /** `cn=admin,<suffix>`, the rootdn: bypasses every access rule. */
+  rootDn: string;
+  rootPassword: string;
+  configPath: string;
+  /** SIGTERM, waits for the exit, removes the temp dir. Idempotent. */
+  stop(): Promise<void>;
+  /** Stops the process but keeps the data, then starts it again on the same port. */
+  restart(): Promise<void>;
+}
+
+/**
+ * Starts slapd with an empty database holding only the suffix entry and `ou=people,<suffix>`.
+ * The caller must `stop()` it; if not, it dies with the process.
+ */
+export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInstance> {
+  const suffix = options.suffix ?? 'dc=example,dc=org';
+  const modules = [...DEFAULT_MODULES, ...(options.modules ?? [])];
+  checkInstallation(modules);
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-slapd-'));
+  const settings = {
+    suffix,
+    rootDn: `cn=admin,${suffix}`,
+    rootPassword: randomBytes(18).toString('base64url'),
+    configPath: join(dir, 'slapd.conf'),
+  };
+  let daemon: Daemon | undefined;
+  const unregister = onProcessExit(() => {
+    daemon?.terminateSync();
+    removeDirSync(dir);
+  });
+  try {
+    await mkdir(join(dir, 'data'));
+    const config = renderConfig({ ...settings, dataDir: join(dir, 'data'), modules, extraConfig: options.extraConfig });
+    await writeFile(settings.configPath, config, { mode: 0o600 });
+    const port = await retryOnPortClash(async (candidate) => {
+      daemon = await startServer(settings, candidate, dir);
+      return candidate;
+    });
+    await seedDirectory(`ldap://127.0.0.1:${port}/`, settings);
+    return buildInstance(settings, port, dir, {
+      current: () => daemon,
+      replace: (next) => (daemon = next),
+      unregister,
+    });
+  } catch (error) {
+    await daemon?.stop(STOP_TIMEOUT_MS);
+    await rm(dir, { recursive: true, force: true });
+    unregister();
+    throw error;
+  }
+}
+
+interface Settings {
+  suffix: string;
+  rootDn: string;
+  rootPassword: string;
+  configPath: string;
+}
+
+interface DaemonSlot {
+  current(): Daemon | undefined;
+  replace(next: Daemon): void;
+  unregister(): void;
+}
+
+function buildInstance(settings: Settings, port: number, dir: string, slot: DaemonSlot): SlapdInstance {
+  let stopping: Promise<void> | undefined;
+  let restarting: Promise<void> = Promise.resolve();
+  return {
+    ...settings,
+    url: `ldap://127.0.0.1:${port}/`,
+    port,
+    stop() {
+      stopping ??= (async () => {
+        await restarting.catch(() => undefined); // else a restart could outlive the stop
+        await slot.current()?.stop(STOP_TIMEOUT_MS);
+        await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+        slot.unregister();
+      })();
+      return stopping;
+    },
+    restart() {
+      if (stopping !== undefined) return Promise.reject(new Error('slapd was stopped; it cannot be restarted'));
+      restarting = (async () => {
+        await slot.current()?.stop(STOP_TIMEOUT_MS);
+        // slapd sets SO_REUSEADDR, so its own old socket never blocks the port; a clash here means
+        // another process took the port meanwhile, and the contract (same port) cannot be kept.
+        slot.replace(await startServer(settings, port, dir));
+      })();
+      return restarting;
+    },
+  };
+}
+
+function checkInstallation(modules: string[]): void {
+  requireCommand(SLAPD, SLAPD_PACKAGES);
+  for (const schema of SYSTEM_SCHEMAS) requireFile(join(SYSTEM_SCHEMA_DIR, `${schema}.schema`), SLAPD_PACKAGES);
+  for (const module of modules) requireFile(join(MODULE_DIR, module), SLAPD_PACKAGES);
+}
+
+function renderConfig(input: Settings & { dataDir: string; modules: string[]; extraConfig: string | undefined }): string {
+  for (const value of [input.suffix, input.dataDir]) {
+    if (/["\\\n]/.test(value)) throw new Error(`cannot write ${JSON.stringify(value)} into slapd.conf`);
+  }
+  const lines = [
+    '# Written by test/support/slapd.ts for one throwaway test instance.',
+    ...SYSTEM_SCHEMAS.map((name) => `include ${join(SYSTEM_SCHEMA_DIR, `${name}.schema`)}`),
+    ...REPO_SCHEMAS.map((name) => `include ${join(REPO_SCHEMA_DIR, `${name}.schema`)}`),
+    '# Without this, voPersonApplicationPassword;app-<label> is rejected as an unrecognized option.',
+    'attributeoptions app-',
+    `modulepath ${MODULE_DIR}`,
+    ...input.modules.map((module) => `moduleload ${module}`),
+    'password-hash {SSHA512}',
+    '',
+    'database mdb',
+    `suffix "${input.suffix}"`,
+    `rootdn "${input.rootDn}"`,
+    `rootpw ${input.rootPassword}`,
+    `directory "${input.dataDir}"`,
+    '# A sparse file: 1 GiB costs nothing on disk.',
+    'maxsize 1073741824',
+    'index objectClass eq',
+    'access to attrs=userPassword,voPersonApplicationPassword',
+    `  by dn.exact="${input.rootDn}" write`,
+    '  by anonymous auth',
+    '  by * none',
+    'access to *',
+    `  by dn.exact="${input.rootDn}" write`,
+    '  by users read',
+    '  by anonymous auth',
+    input.extraConfig ?? '',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+async function startServer(settings: Settings, port: number, dir: string): Promise<Daemon> {
+  const url = `ldap://127.0.0.1:${port}/`;
+  const daemon = spawnDaemon({
+    command: SLAPD,
+    // -d keeps slapd in the foreground. Level `none` still prints the messages logged at any level
+    // (config errors, "Address already in use"); `-d 0` would silence those too.
+    args: ['-d', 'none', '-h', url, '-f', settings.configPath],
+    cwd: dir,
+    stopSignal: 'SIGTERM',
+    orphanSignal: 'SIGTERM',
+  });
+  try {
+    await waitUntilBindable(daemon, url, settings);
+    return daemon;
+  } catch (error) {
+    await daemon.stop(STOP_TIMEOUT_MS);
+    if (/Address already in use/.test(daemon.output())) throw new PortClashError(daemon.output());
+    throw error;
+  }
+}
+
+async function waitUntilBindable(daemon: Daemon, url: string, settings: Settings): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (daemon.hasExited()) throw new Error(`slapd exited during start-up:\n${daemon.output()}`);
+    try {
+      await withRootClient(url, settings, async () => undefined);
+      return;
+    } catch (error) {
+      lastError = error; // connection refused until slapd listens
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`slapd did not accept a bind within ${READY_TIMEOUT_MS} ms (${String(lastError)}):\n${daemon.output()}`);
+}
+
+/** Creates the suffix entry and ou=people under it. */
+async function seedDirectory(url: string, settings: Settings): Promise<void> {
+  await withRootClient(url, settings, async (client) => {
+    await client.add(settings.suffix, suffixEntry(settings.suffix));
+    await client.add(`ou=people,${settings.suffix}`, { objectClass: ['top', 'organizationalUnit'], ou: 'people' });
+  });
+}
+
+function suffixEntry(suffix: string): Record<string, string | string[]> {
+  const match = /^\s*(dc|o|ou)=([^,+]+)/i.exec(suffix);
+  const type = match?.[1]?.toLowerCase();
+  const value = match?.[2]?.trim() ?? '';
+  switch (type) {
+    case 'dc':
+      return { objectClass: ['top', 'dcObject', 'organization'], dc: value, o: value };
+    case 'o':
+      return { objectClass: ['top', 'organization'], o: value };
+    case 'ou':
+      return { objectClass: ['top', 'organizationalUnit'], ou: value };
+    default:
+      throw new Error(`unsupported suffix ${suffix}: its first RDN must be dc=, o= or ou=`);
+  }
+}
+
+async function withRootClient<T>(url: string, settings: Settings, use: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ url, connectTimeout: 1_000, timeout: 5_000 });
+  try {
+    await client.bind(settings.rootDn, settings.rootPassword);
+    return await use(client);
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}
