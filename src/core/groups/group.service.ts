@@ -132,8 +132,14 @@ export async function listMemberships(ctx: CoreContext, actor: Actor, coId: stri
   return rows.map(toMembership);
 }
 
-/** The groups a person belongs to now (validity windows applied), members group included. */
+/**
+ * The groups a person belongs to now (validity windows applied), members group included. Only
+ * members (active, grace period) belong to any group: expired, suspended and locked people keep
+ * their membership rows but lose the memberships until they are reinstated.
+ */
 export async function currentGroupsOf(db: Executor, coId: string, personId: string, now: Date): Promise<Group[]> {
+  const person = await db.selectFrom('co_person').select('status').where('id', '=', personId).where('co_id', '=', coId).executeTakeFirst();
+  if (!person || (person.status !== 'active' && person.status !== 'grace_period')) return [];
   const t = now.toISOString();
   const rows = await db
     .selectFrom('co_group as g')
@@ -148,11 +154,8 @@ export async function currentGroupsOf(db: Executor, coId: string, personId: stri
     .orderBy('g.name')
     .execute();
   const groups = rows.map(toGroup);
-  const person = await db.selectFrom('co_person').select('status').where('id', '=', personId).where('co_id', '=', coId).executeTakeFirst();
-  if (person && (person.status === 'active' || person.status === 'grace_period')) {
-    const members = await db.selectFrom('co_group').selectAll().where('co_id', '=', coId).where('group_type', '=', 'members').where('status', '=', 'active').execute();
-    groups.push(...members.map(toGroup));
-  }
+  const members = await db.selectFrom('co_group').selectAll().where('co_id', '=', coId).where('group_type', '=', 'members').where('status', '=', 'active').execute();
+  groups.push(...members.map(toGroup));
   return groups;
 }
 
