@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
@@ -18,6 +19,8 @@ export interface ApiRouteSpec<P extends z.ZodType, Q extends z.ZodType, B extend
   url: string;
   summary: string;
   tag: string;
+  /** Stable name of the operation in the document; derived from method and path when absent. */
+  operationId?: string;
   params?: P;
   query?: Q;
   body?: B;
@@ -42,15 +45,76 @@ export const errorResponse = z.object({
   error: z.object({ code: z.string(), message: z.string(), field: z.string().optional(), requestId: z.string().optional() }),
 });
 
+type JsonObject = Record<string, unknown>;
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'The input is not valid (VALIDATION_FAILED names the field) or the body could not be read',
+  401: 'No valid API credentials',
+  403: 'The API user may not do this (FORBIDDEN)',
+  404: 'No such resource in a CO the API user reaches (…_NOT_FOUND)',
+  409: 'Conflicts with an existing resource (…_TAKEN, …_EXISTS)',
+  422: 'Not possible in the resource’s current state',
+  429: 'Too many requests',
+};
+
+/** `getPeople`-style default operation ids: method plus the literal path segments. */
+function defaultOperationId(method: Method, url: string): string {
+  const words = url
+    .replace(/^\/api\/v1\//, '')
+    .split('/')
+    .filter((seg) => seg !== '' && !seg.startsWith(':'))
+    .flatMap((seg) => seg.split(/[^A-Za-z0-9]+/))
+    .filter(Boolean);
+  return [method.toLowerCase(), ...words.map((w) => w[0]!.toUpperCase() + w.slice(1))].join('');
+}
+
 export class OpenApiRegistry {
   private readonly paths: Record<string, Record<string, unknown>> = {};
+  private readonly schemas: Record<string, unknown> = {};
+
+  constructor() {
+    this.schemas.Error = this.toSchema(errorResponse, 'output');
+  }
+
+  /**
+   * zod emits each schema as a standalone JSON Schema document: a `$schema` key and, for parts it
+   * shares or that recurse, a local `$defs` section referenced as `#/$defs/…`. An OpenAPI document
+   * wants neither inside operations, so definitions move to `components.schemas` (renamed when a
+   * different schema already has the name) and their references follow.
+   */
+  private toSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
+    const { $schema: _dialect, $defs, ...root } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonObject;
+    const renames = new Map<string, string>();
+    const defs = Object.entries(($defs ?? {}) as JsonObject);
+    for (const [name, def] of defs) {
+      let target = name.replace(/[^A-Za-z0-9._-]/g, '_');
+      for (let i = 2; this.schemas[target] !== undefined && !isDeepStrictEqual(this.schemas[target], def); i++) target = `${name}${i}`;
+      renames.set(name, target);
+    }
+    const rewrite = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(rewrite);
+      if (!value || typeof value !== 'object') return value;
+      const out: JsonObject = {};
+      for (const [k, v] of Object.entries(value as JsonObject)) {
+        if (k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) {
+          const name = decodeURIComponent(v.slice('#/$defs/'.length));
+          out[k] = `#/components/schemas/${renames.get(name) ?? name}`;
+        } else {
+          out[k] = rewrite(v);
+        }
+      }
+      return out;
+    };
+    for (const [name, def] of defs) this.schemas[renames.get(name)!] = rewrite(def);
+    return rewrite(root);
+  }
 
   add(spec: ApiRouteSpec<z.ZodType, z.ZodType, z.ZodType, z.ZodType>): void {
     const path = spec.url.replace(/:([A-Za-z]+)/g, '{$1}');
     const parameters: unknown[] = [];
     for (const [location, schema] of [['path', spec.params], ['query', spec.query]] as const) {
       if (!schema) continue;
-      const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
+      const json = this.toSchema(schema, 'input') as { properties?: JsonObject; required?: string[] };
       for (const [name, s] of Object.entries(json.properties ?? {})) {
         parameters.push({ name, in: location, required: location === 'path' || (json.required ?? []).includes(name), schema: s });
       }
@@ -58,19 +122,20 @@ export class OpenApiRegistry {
     const responses: Record<string, unknown> = {};
     const status = spec.status ?? 200;
     responses[String(status)] = spec.response
-      ? { description: 'Success', content: { 'application/json': { schema: z.toJSONSchema(spec.response, { io: 'output', unrepresentable: 'any' }) } } }
-      : { description: 'Success' };
-    const errorSchema = z.toJSONSchema(errorResponse);
-    for (const code of new Set([400, ...(spec.auth === 'none' ? [] : [401, 403]), 404, ...(spec.errors ?? [])])) {
-      responses[String(code)] = { description: 'Error', content: { 'application/json': { schema: errorSchema } } };
+      ? { description: status === 201 ? 'Created' : 'Success', content: { 'application/json': { schema: this.toSchema(spec.response, 'output') } } }
+      : { description: status === 204 ? 'No content' : 'Success' };
+    const auth = spec.auth === 'none' ? [] : [401, 403];
+    for (const code of [...new Set([400, ...auth, 404, ...(spec.errors ?? [])])].sort()) {
+      responses[String(code)] = { description: ERROR_DESCRIPTIONS[code] ?? 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
     }
     this.paths[path] ??= {};
     this.paths[path]![spec.method.toLowerCase()] = {
+      operationId: spec.operationId ?? defaultOperationId(spec.method, spec.url),
       summary: spec.summary,
       tags: [spec.tag],
       ...(spec.auth === 'none' ? { security: [] } : {}),
       parameters,
-      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(spec.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
+      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: this.toSchema(spec.body, 'input') } } } } : {}),
       responses,
     };
   }
@@ -79,11 +144,29 @@ export class OpenApiRegistry {
     return {
       openapi: '3.1.0',
       info: { title: 'Tessera API', version: '1', description: 'Registry of service tokens for collaborative organizations' },
-      components: { securitySchemes: { apiUser: { type: 'http', scheme: 'basic' } } },
+      components: { securitySchemes: { apiUser: { type: 'http', scheme: 'basic' } }, schemas: this.schemas },
       security: [{ apiUser: [] }],
       paths: this.paths,
     };
   }
+}
+
+/**
+ * The first input string holding U+0000, as a field path. PostgreSQL text cannot store that
+ * character, so it is refused at the edge and answers 400 on both dialects. Iterative, because a
+ * body may nest deeper than the call stack.
+ */
+function fieldWithNul(input: unknown): string | undefined {
+  const stack: Array<[unknown, string]> = [[input, '']];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return path || '(body)';
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) stack.push([v, path ? `${path}.${k}` : k]);
+    }
+  }
+  return undefined;
 }
 
 export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
@@ -101,6 +184,10 @@ export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.Z
       if (spec.auth !== 'none' && (!actor || actor.kind !== 'api')) {
         reply.header('WWW-Authenticate', 'Basic realm="Tessera API", charset="UTF-8"');
         throw new AppError(CORE_ERRORS.AUTHENTICATION_REQUIRED);
+      }
+      for (const input of [request.params, request.query, request.body]) {
+        const field = fieldWithNul(input);
+        if (field) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { field, message: `${field}: Must not contain the NUL character` });
       }
       const params = spec.params ? parseInput(spec.params, request.params) : undefined;
       const query = spec.query ? parseInput(spec.query, request.query) : undefined;
