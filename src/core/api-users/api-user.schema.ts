@@ -26,3 +26,6 @@ export const apiUserResponse = z.object({
   allowedAddresses: z.string(),
   createdAt: z.string(),
 });
+
+/** What an API user learns about itself: its own record and whether it reaches every CO. */
+export const apiUserSelfResponse = apiUserResponse.extend({ platform: z.boolean() });

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv6 } from 'node:net';
 import type { Executor } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/constraint-errors.ts';
-import { newId } from '../../db/ids.ts';
+import { isId, newId } from '../../db/ids.ts';
 import { isCoAdmin, type Actor } from '../auth/actor.ts';
 import type { CoreContext } from '../context.ts';
 import { getCo } from '../cos/co.service.ts';
@@ -72,6 +72,13 @@ export async function createApiUser(ctx: CoreContext, actor: Actor, coId: string
     const row = await trx.selectFrom('api_user').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     return { apiUser: toApiUser(row), key };
   });
+}
+
+/** One API user of the CO (scoped by CO, like every lookup). */
+export async function findApiUser(db: Executor, coId: string, apiUserId: string): Promise<ApiUser | undefined> {
+  if (!isId(apiUserId)) return undefined;
+  const row = await db.selectFrom('api_user').selectAll().where('id', '=', apiUserId).where('co_id', '=', coId).executeTakeFirst();
+  return row && toApiUser(row);
 }
 
 export async function listApiUsers(ctx: CoreContext, actor: Actor, coId: string): Promise<ApiUser[]> {

@@ -16,3 +16,15 @@ export const coResponse = z.object({
   isPlatform: z.boolean(),
   createdAt: z.string(),
 });
+
+/**
+ * The API's PATCH body: only the fields sent change. Unlike `coUpdate` (which forms use), nothing
+ * has a default, so an omitted description is kept rather than emptied.
+ */
+export const coPatchInput = z.object({
+  name: text({ min: 1, max: 128 }).optional(),
+  description: text({ max: 1024 }).optional(),
+  status: z.enum(['active', 'suspended']).optional(),
+});
+
+export const coListResponse = z.object({ items: z.array(coResponse) });

@@ -49,10 +49,13 @@ export async function findPlatformCo(db: Executor): Promise<Co | undefined> {
   return row && toCo(row);
 }
 
-/** Every CO for platform admins; otherwise the COs the actor is a person in. */
+/**
+ * Every CO for platform admins and for API users of the platform CO (which read every CO, see
+ * `canReadCo`); otherwise the COs the actor is a person in, or the API user's own CO.
+ */
 export async function listCos(db: Executor, actor: Actor): Promise<Co[]> {
   let q = db.selectFrom('co').selectAll().orderBy('is_platform', 'desc').orderBy('name');
-  if (!isPlatformAdmin(actor)) {
+  if (!isPlatformAdmin(actor) && !(actor.kind === 'api' && actor.platform)) {
     const ids =
       actor.kind === 'person' ? Object.keys(actor.personIds) : actor.kind === 'api' ? [actor.coId] : [];
     if (ids.length === 0) return [];

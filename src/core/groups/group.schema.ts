@@ -38,3 +38,6 @@ export const membershipResponse = z.object({
   validFrom: z.string().nullable(),
   validThrough: z.string().nullable(),
 });
+
+export const groupListResponse = z.object({ items: z.array(groupResponse) });
+export const membershipListResponse = z.object({ items: z.array(membershipResponse) });

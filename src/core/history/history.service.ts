@@ -1,7 +1,10 @@
 import type { Executor } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
-import type { Actor } from '../auth/actor.ts';
+import { isCoAdmin, type Actor } from '../auth/actor.ts';
 import type { Clock } from '../clock.ts';
+import type { CoreContext } from '../context.ts';
+import { assertThat } from '../errors/app-error.ts';
+import { CORE_ERRORS } from '../errors/error-codes.ts';
 
 export interface HistoryEntry {
   id: string;
@@ -73,4 +76,15 @@ export async function listHistory(
     comment: r.comment,
     createdAt: r.created_at,
   }));
+}
+
+/** A CO's history, for its administrators (people in the admins group, privileged API users). */
+export async function listCoHistory(
+  ctx: CoreContext,
+  actor: Actor,
+  coId: string,
+  filter: { personId?: string; serviceId?: string; limit?: number; offset?: number },
+): Promise<HistoryEntry[]> {
+  assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
+  return listHistory(ctx.db, coId, filter);
 }

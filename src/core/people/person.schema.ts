@@ -48,14 +48,29 @@ export const listPeopleQuery = z.object({
   pageSize: z.coerce.number().int().min(1).max(200).default(25),
 });
 
+export const nameResponse = z.object({ id: z.string(), given: z.string(), middle: z.string().nullable(), family: z.string().nullable(), suffix: z.string().nullable(), type: z.string(), primary: z.boolean() });
+export const identifierResponse = z.object({ id: z.string(), identifier: z.string(), type: z.string(), login: z.boolean(), status: z.string() });
+export const emailResponse = z.object({ id: z.string(), mail: z.string(), type: z.string(), verified: z.boolean() });
+
 export const personResponse = z.object({
   id: z.string(),
   coId: z.string(),
   status: personStatus,
   displayName: z.string(),
-  names: z.array(z.object({ id: z.string(), given: z.string(), middle: z.string().nullable(), family: z.string().nullable(), suffix: z.string().nullable(), type: z.string(), primary: z.boolean() })),
-  identifiers: z.array(z.object({ id: z.string(), identifier: z.string(), type: z.string(), login: z.boolean(), status: z.string() })),
-  emails: z.array(z.object({ id: z.string(), mail: z.string(), type: z.string(), verified: z.boolean() })),
+  names: z.array(nameResponse),
+  identifiers: z.array(identifierResponse),
+  emails: z.array(emailResponse),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+
+export const personListResponse = z.object({
+  items: z.array(personResponse),
+  total: z.number().int(),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+});
+
+export const identifierTypeInput = z.object({ name: identifierTypeName });
+export const identifierTypeResponse = z.object({ name: z.string(), builtIn: z.boolean() });
+export const identifierTypeListResponse = z.object({ items: z.array(identifierTypeResponse) });

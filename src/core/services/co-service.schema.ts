@@ -40,3 +40,5 @@ export const coServiceResponse = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+
+export const coServiceListResponse = z.object({ items: z.array(coServiceResponse) });
