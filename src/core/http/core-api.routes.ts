@@ -1,4 +1,21 @@
 import type { FastifyInstance } from 'fastify';
+import { registerApiUserApi } from '../api-users/api-user.api.ts';
+import { registerCoApi } from '../cos/co.api.ts';
+import { registerGroupApi } from '../groups/group.api.ts';
+import { registerHistoryApi } from '../history/history.api.ts';
+import { registerPersonApi } from '../people/person.api.ts';
 import type { PluginContext } from '../plugins/plugin.ts';
+import { registerCoServiceApi } from '../services/co-service.api.ts';
 
-export function registerCoreApiRoutes(_app: FastifyInstance, _ctx: PluginContext): void {}
+/**
+ * The core's JSON API under /api/v1. Each capability declares its routes with `apiRoute`, which
+ * authenticates the API user, validates inputs and responses and feeds /api/openapi.json.
+ */
+export function registerCoreApiRoutes(app: FastifyInstance, ctx: PluginContext): void {
+  registerApiUserApi(app, ctx);
+  registerCoApi(app, ctx);
+  registerPersonApi(app, ctx);
+  registerGroupApi(app, ctx);
+  registerCoServiceApi(app, ctx);
+  registerHistoryApi(app, ctx);
+}
