@@ -41,3 +41,5 @@ export function openDatabase(url: string): Database {
   const db = new Kysely<CoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, dialect, url, destroy: () => db.destroy() };
 }
+  // SQLite's built-in lower() folds ASCII only; searches must find "Émile" when asked for "émile".
+  sqlite.function('lower', { deterministic: true }, (v: unknown) => (v === null ? null : String(v).toLowerCase()));

@@ -93,7 +93,11 @@ export async function findPerson(db: Executor, coId: string, personId: string): 
   return (await loadPeople(db, coId, [row]))[0];
 }
 
-/** Case-insensitive search over names, identifiers and email addresses, newest first. */
+/**
+ * Case-insensitive search over names, identifiers and email addresses, newest first. The pattern is
+ * lowercased by the database's own lower(), like the columns, so both sides fold case the same way
+ * (a pattern lowercased in JavaScript would never match "Émile" where lower() keeps the "É").
+ */
 export async function searchPeople(
   db: Executor,
   coId: string,
@@ -101,7 +105,8 @@ export async function searchPeople(
 ): Promise<{ people: Person[]; total: number }> {
   let base = db.selectFrom('co_person as p').where('p.co_id', '=', coId);
   if (opts.q) {
-    const like = `%${opts.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const escaped = `%${opts.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = sql<string>`lower(${escaped})`;
     const fullName = sql<string>`lower(n.given || ' ' || coalesce(n.middle || ' ', '') || coalesce(n.family, ''))`;
     base = base.where((eb) =>
       eb.or([
