@@ -9,6 +9,7 @@ import { parseInput } from '../core/http/validation.ts';
 import { AppError } from '../core/errors/app-error.ts';
 import { systemClock } from '../core/clock.ts';
 import { migrate, openRuntime, type Runtime } from './runtime.ts';
+import { batchProgress, requestReprovision } from '../core/provisioning/provisioning.service.ts';
 
 const HELP: Record<string, string> = {
   main: `Usage: tessera <command> [options]
@@ -19,6 +20,7 @@ Commands:
   setup              Create the first platform administrator
   api-user create    Create an API user and print its key once
   worker             Run background workers only (provisioning, on PostgreSQL)
+  reprovision        Reprovision a CO (or one person) with a progress bar
 
 Run "tessera <command> --help" for the options of a command.
 Configuration comes from environment variables; see README.md.`,
@@ -41,7 +43,12 @@ Creates an API user in the CO (the platform CO when --co is omitted: such a user
 and prints its key once. Use it with HTTP Basic authentication on /api/v1.`,
   worker: `Usage: tessera worker
 
-Runs the background workers of enabled plugins without serving HTTP.`,
+Runs provisioning jobs (and other background work of enabled plugins) without serving HTTP.
+Several workers may run against one PostgreSQL database: a job is claimed by one of them only.`,
+  reprovision: `Usage: tessera reprovision --co CO_ID [--person PERSON_ID] [--target TARGET_ID]
+
+Reprovisions every person of the CO (or one person) to every target (or one target), running the
+jobs in this process and showing the progress. Failed jobs stay visible on the target's page.`,
 };
 
 function print(text: string): void {
@@ -55,8 +62,8 @@ function fail(message: string): number {
 
 async function serve(runtime: Runtime): Promise<number> {
   const applied = await migrate(runtime);
-  const { app, ctx } = await buildApp({ config: runtime.config, database: runtime.database, plugins: runtime.plugins, clock: systemClock });
-  const workers = runtime.config.worker ? runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : [])) : [];
+  const { app, ctx } = await buildApp({ config: runtime.config, database: runtime.database, plugins: runtime.plugins, clock: systemClock, ctx: runtime.ctx });
+  const workers = runtime.config.worker ? [ctx.worker.start(), ...runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : []))] : [];
   await app.listen({ host: runtime.config.host, port: runtime.config.port });
   if (applied.length > 0) app.log.info({ migrations: applied }, 'database migrated');
   if (!(await hasPlatformAdmin(ctx))) {
@@ -125,15 +132,48 @@ async function apiUser(runtime: Runtime, args: string[]): Promise<number> {
 
 async function worker(runtime: Runtime): Promise<number> {
   await migrate(runtime);
-  const { ctx } = await buildApp({ config: runtime.config, database: runtime.database, plugins: runtime.plugins, clock: systemClock });
-  const stops = runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : []));
-  if (stops.length === 0) print('No enabled plugin has background work.');
+  const ctx = runtime.ctx;
+  const stops = [ctx.worker.start(), ...runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : []))];
+  print(`Worker ${ctx.worker.id} running; stop it with Ctrl-C.`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   for (const s of stops) await s();
   return 0;
+}
+
+function progressLine(done: number, failed: number, total: number): string {
+  const width = 30;
+  const filled = total === 0 ? width : Math.round(((done + failed) / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done + failed}/${total}${failed ? ` (${failed} failed)` : ''}`;
+}
+
+async function reprovision(runtime: Runtime, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { co: { type: 'string' }, person: { type: 'string' }, target: { type: 'string' } } });
+  if (!values.co) return fail('reprovision needs --co CO_ID (see tessera reprovision --help)');
+  await migrate(runtime);
+  const ctx = runtime.ctx;
+  const batch = await requestReprovision(ctx, SYSTEM_ACTOR, values.co, { ...(values.person ? { personId: values.person } : {}), ...(values.target ? { targetId: values.target } : {}) });
+  const tty = process.stdout.isTTY;
+  let progress = batch;
+  for (;;) {
+    const ran = await ctx.worker.runOnce();
+    progress = await batchProgress(ctx, SYSTEM_ACTOR, values.co, batch.batchId);
+    if (tty) process.stdout.write(`\r${progressLine(progress.done, progress.failed, progress.total)}`);
+    if (progress.pending === 0) break;
+    if (ran === 0 && progress.retrying === progress.pending) {
+      // What is left failed and waits for a retry later; the server's worker will take it up.
+      if (tty) process.stdout.write('\n');
+      print(`${progress.pending} job(s) failed and wait for a retry; the worker of \`tessera serve\` (or \`tessera worker\`) retries them.`);
+      return 1;
+    }
+    if (ran === 0) await new Promise((r) => setTimeout(r, 200));
+  }
+  if (tty) process.stdout.write('\n');
+  print(`${progressLine(progress.done, progress.failed, progress.total)}`);
+  print(progress.failed ? `${progress.failed} job(s) failed; see the targets' pages for the errors.` : 'Reprovisioning finished.');
+  return progress.failed ? 1 : 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -168,6 +208,8 @@ export async function main(argv: string[]): Promise<number> {
         return await apiUser(runtime, args);
       case 'worker':
         return await worker(runtime);
+      case 'reprovision':
+        return await reprovision(runtime, args);
     }
     return fail(`unknown command "${command}"`);
   } catch (e) {

@@ -11,6 +11,7 @@ import type {
   NameTable,
 } from '../core/people/person.table.ts';
 import type { CoServiceTable } from '../core/services/co-service.table.ts';
+import type { ProvisioningJobTable, ProvisioningStateTable, ProvisioningTargetTable } from '../core/provisioning/provisioning.table.ts';
 
 export interface CoreDatabase {
   co: CoTable;
@@ -26,4 +27,7 @@ export interface CoreDatabase {
   api_user: ApiUserTable;
   local_account: LocalAccountTable;
   web_session: WebSessionTable;
+  provisioning_target: ProvisioningTargetTable;
+  provisioning_job: ProvisioningJobTable;
+  provisioning_state: ProvisioningStateTable;
 }

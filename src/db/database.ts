@@ -38,8 +38,8 @@ export function openDatabase(url: string): Database {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // SQLite's built-in lower() folds ASCII only; searches must find "Émile" when asked for "émile".
+  sqlite.function('lower', { deterministic: true }, (v: unknown) => (v === null ? null : String(v).toLowerCase()));
   const db = new Kysely<CoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, dialect, url, destroy: () => db.destroy() };
 }
-  // SQLite's built-in lower() folds ASCII only; searches must find "Émile" when asked for "émile".
-  sqlite.function('lower', { deterministic: true }, (v: unknown) => (v === null ? null : String(v).toLowerCase()));

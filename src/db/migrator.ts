@@ -1,9 +1,11 @@
 import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Db } from './database.ts';
 import * as core from './migrations/20261128000000-core.ts';
+import * as provisioning from './migrations/20261128020000-provisioning.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
+  '20261128020000-provisioning': provisioning,
 };
 
 class StaticMigrations implements MigrationProvider {

@@ -29,5 +29,7 @@ export const CORE_ERRORS = defineErrorCodes({
   API_USER_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such API user' },
   API_USERNAME_TAKEN: { kind: 'CONFLICT', message: 'An API user with this username exists already' },
   ACCOUNT_USERNAME_TAKEN: { kind: 'CONFLICT', message: 'An account with this username exists already' },
+  PROVISIONING_TARGET_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such provisioning target in this CO' },
+  PROVISIONING_BATCH_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such reprovisioning request' },
   RATE_LIMITED: { kind: 'TOO_MANY_REQUESTS', message: 'Too many attempts; wait and try again' },
 });

@@ -13,8 +13,8 @@ import type { PluginContext, TesseraPlugin } from '../plugins/plugin.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { CSRF_COOKIE, CSRF_FIELD, csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from './csrf.ts';
-import { Metrics } from './metrics.ts';
-import { OpenApiRegistry } from './openapi.ts';
+import type { Metrics } from './metrics.ts';
+import { createPluginContext } from '../plugins/plugin-context.ts';
 import { registerErrorHandling } from './error-handler.tsx';
 import { registerAuthRoutes } from '../auth/auth.routes.tsx';
 import { registerCoreWebRoutes } from '../web/core-web.routes.ts';
@@ -30,6 +30,8 @@ export interface AppOptions {
   clock: Clock;
   /** false for no logging, or extra pino options (tests pass a stream to read what was logged). */
   logger?: false | Record<string, unknown>;
+  /** A context made already (the command line makes one to share with its worker). */
+  ctx?: PluginContext;
 }
 
 export interface TesseraApp {
@@ -65,18 +67,8 @@ function parseBasic(header: string | undefined): { username: string; password: s
 
 export async function buildApp(options: AppOptions): Promise<TesseraApp> {
   const { config, database, plugins, clock } = options;
-  const metrics = new Metrics();
-  const openapi = new OpenApiRegistry();
-  const ctx: PluginContext = {
-    db: database.db,
-    dialect: database.dialect,
-    clock,
-    changeListeners: [],
-    config,
-    plugins,
-    openapi,
-  };
-  for (const plugin of plugins) if (plugin.onChange) ctx.changeListeners.push(plugin.onChange(ctx));
+  const ctx = options.ctx ?? createPluginContext({ config, database, plugins, clock });
+  const { metrics, openapi } = ctx;
 
   const app = Fastify({
     logger:

@@ -3,6 +3,10 @@ import type { Migration } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { Actor } from '../auth/actor.ts';
 import type { ChangeListener, CoreContext } from '../context.ts';
+import type { Metrics } from '../http/metrics.ts';
+import type { Provisioner } from '../provisioning/provisioner.ts';
+import type { ProvisioningContext } from '../provisioning/target.service.ts';
+import type { ProvisioningWorker } from '../provisioning/worker.ts';
 import type { Co } from '../cos/co.service.ts';
 import type { ErrorCode } from '../errors/app-error.ts';
 import type { Person } from '../people/person.repository.ts';
@@ -16,10 +20,13 @@ export interface MenuEntry {
 }
 
 /** What the app hands a plugin when it registers its routes. */
-export interface PluginContext extends CoreContext {
+export interface PluginContext extends ProvisioningContext {
   config: Config;
   plugins: readonly TesseraPlugin[];
   openapi: OpenApiRegistry;
+  metrics: Metrics;
+  /** Runs provisioning jobs; started by `tessera serve` and `tessera worker`. */
+  worker: ProvisioningWorker;
 }
 
 /**
@@ -46,6 +53,8 @@ export interface TesseraPlugin {
   };
   /** Adds this plugin's part of the data provisioners receive for a person. */
   provisioningData?: (db: Executor, ctx: CoreContext, data: ProvisioningData) => Promise<Record<string, unknown>>;
+  /** Provisioner types this plugin adds (e.g. `ldap`). */
+  provisioners?: Provisioner[];
   /** Runs inside the transaction of every registry change (a transactional outbox). */
   onChange?: (ctx: PluginContext) => ChangeListener;
   /** Long-running work started with the server or `tessera worker`; returns a stop function. */

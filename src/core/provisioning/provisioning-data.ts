@@ -4,6 +4,7 @@ import { findCo, type Co } from '../cos/co.service.ts';
 import { currentGroupsOf, type Group } from '../groups/group.service.ts';
 import { findPerson, type Person } from '../people/person.repository.ts';
 import type { TesseraPlugin } from '../plugins/plugin.ts';
+import { isMemberStatus } from '../people/person.service.ts';
 
 /**
  * What every provisioner receives for a person: the registry's view of them now, plus what each
@@ -26,7 +27,8 @@ export async function buildProvisioningData(
 ): Promise<ProvisioningData | undefined> {
   const [co, person] = await Promise.all([findCo(db, coId), findPerson(db, coId, personId)]);
   if (!co || !person) return undefined;
-  const groups = await currentGroupsOf(db, coId, personId, ctx.clock.now());
+  // Expired, suspended and locked people keep their entry but lose their group memberships.
+  const groups = isMemberStatus(person.status) ? await currentGroupsOf(db, coId, personId, ctx.clock.now()) : [];
   const data: ProvisioningData = { co, person, groups, plugins: {} };
   for (const plugin of plugins) {
     if (plugin.provisioningData) data.plugins[plugin.id] = await plugin.provisioningData(db, ctx, data);

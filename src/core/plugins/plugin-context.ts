@@ -1,0 +1,40 @@
+import type { Config } from '../../config/config.ts';
+import type { Database } from '../../db/database.ts';
+import type { Clock } from '../clock.ts';
+import { Metrics } from '../http/metrics.ts';
+import { OpenApiRegistry } from '../http/openapi.ts';
+import { provisioningOutbox } from '../provisioning/outbox.ts';
+import { SecretBox } from '../provisioning/secret-box.ts';
+import { ProvisioningWorker, type WorkerOptions } from '../provisioning/worker.ts';
+import type { PluginContext, TesseraPlugin } from './plugin.ts';
+
+/**
+ * Wires the registry for one process: the database, the enabled plugins' listeners and
+ * provisioners, the provisioning outbox and its worker. The server and the command line share it.
+ */
+export function createPluginContext(options: {
+  config: Config;
+  database: Database;
+  plugins: readonly TesseraPlugin[];
+  clock: Clock;
+  worker?: WorkerOptions;
+}): PluginContext {
+  const { config, database, plugins, clock } = options;
+  const ctx = {
+    db: database.db,
+    dialect: database.dialect,
+    clock,
+    changeListeners: [],
+    config,
+    plugins,
+    openapi: new OpenApiRegistry(),
+    metrics: new Metrics(),
+    provisioners: plugins.flatMap((p) => p.provisioners ?? []),
+    secretBox: new SecretBox(config.secretKey),
+  } as unknown as PluginContext;
+  const worker = new ProvisioningWorker(ctx, plugins, options.worker);
+  (ctx as { worker: ProvisioningWorker }).worker = worker;
+  ctx.changeListeners.push(provisioningOutbox(ctx, () => worker.nudge()));
+  for (const plugin of plugins) if (plugin.onChange) ctx.changeListeners.push(plugin.onChange(ctx));
+  return ctx;
+}

@@ -1,0 +1,72 @@
+import type { z } from 'zod';
+import type { Executor } from '../../db/database.ts';
+import type { CoreContext } from '../context.ts';
+import type { ProvisioningData } from './provisioning-data.ts';
+import type { ProvisioningTargetTable } from './provisioning.table.ts';
+
+/** A target as a provisioner sees it: its settings decrypted. */
+export interface Target<C = Record<string, unknown>> {
+  id: string;
+  coId: string;
+  plugin: string;
+  description: string;
+  mode: ProvisioningTargetTable['mode'];
+  ordinal: number;
+  retryIntervalSeconds: number;
+  maxRetries: number;
+  provisionGroupId: string | null;
+  config: C;
+}
+
+export interface PreviousState {
+  status: 'provisioned' | 'removed' | 'failed';
+  targetKey: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface ProvisionInput<C> {
+  target: Target<C>;
+  /** Every target of the CO (a provisioner may depend on another, e.g. its LDAP target). */
+  targets: Target[];
+  /** `present`: the target should hold the person as `data` says; `absent`: it should not hold them. */
+  intent: 'present' | 'absent';
+  /** The registry's view of the person now; undefined once the person is deleted. */
+  data: ProvisioningData | undefined;
+  personId: string;
+  previous: PreviousState | undefined;
+  /** What other targets recorded for this person (e.g. the DN the LDAP target wrote). */
+  stateOf(targetId: string): Promise<PreviousState | undefined>;
+  /** Connections opened for this run, reused across the people of a batch. */
+  session: ProvisionerSession;
+}
+
+export interface ProvisionResult {
+  /** `removed` when the target no longer holds the person. */
+  status: 'provisioned' | 'removed';
+  targetKey: string | null;
+  detail?: Record<string, unknown>;
+}
+
+/** A place a provisioner keeps connections for the length of one worker pass. */
+export interface ProvisionerSession {
+  get<T>(key: string, open: () => Promise<T>, close: (value: T) => Promise<void>): Promise<T>;
+}
+
+/**
+ * A provisioner type, contributed by a plugin. It reconciles: it computes what the target should
+ * hold for the person now and makes it so, so running it twice changes nothing.
+ */
+export interface Provisioner<S extends z.ZodType = z.ZodType> {
+  /** Stored in provisioning_target.plugin. */
+  type: string;
+  label: string;
+  /** Settings schema, shared by the web form and the API. */
+  configSchema: S;
+  /** Fields of the settings that are encrypted at rest and never shown back. */
+  secretFields: string[];
+  /** Checks the settings against the CO's other targets (e.g. ordering); throws AppError. */
+  validate?(db: Executor, ctx: CoreContext, target: Target<z.output<S>>, targets: Target[]): Promise<void>;
+  /** People whose provisioning a change of this service affects, beyond the usual ones. */
+  peopleAffectedByService?(db: Executor, target: Target<z.output<S>>, serviceId: string): Promise<string[]>;
+  provision(input: ProvisionInput<z.output<S>>): Promise<ProvisionResult>;
+}
