@@ -29,6 +29,10 @@ export function openDatabase(url: string): Database {
     // Timestamps are stored as ISO text and booleans as integers on both dialects, so pg's
     // default parsers suffice; BIGINT counts come back as strings and are converted where read.
     const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // An idle connection the server closes (restart, failover, pg_terminate_backend) is an 'error'
+    // event on the pool; unheard, it would crash the process. The pool has already dropped that
+    // connection and opens a new one for the next query; a real outage shows up as query errors.
+    pool.on('error', () => {});
     const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect, url, destroy: () => db.destroy() };
   }
