@@ -1,4 +1,5 @@
 import type { TesseraPlugin } from '../core/plugins/plugin.ts';
+import { serviceTokensPlugin } from './service-tokens/service-tokens.plugin.ts';
 
 /** The plugins bundled with Tessera; TESSERA_PLUGINS chooses which of them run. */
-export const BUNDLED_PLUGINS: readonly TesseraPlugin[] = [];
+export const BUNDLED_PLUGINS: readonly TesseraPlugin[] = [serviceTokensPlugin];

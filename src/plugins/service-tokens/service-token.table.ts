@@ -1,0 +1,52 @@
+export type GenerationPolicy = 'self_and_admins' | 'admins_only';
+
+/** One per CO Service: whether people may have tokens for it, and of what kind. */
+export interface ServiceTokenSettingTable {
+  id: string;
+  co_id: string;
+  service_id: string;
+  enabled: number;
+  token_type: string;
+  storage_scheme: string;
+  /** Maximum lifetime in days; null means tokens do not expire unless the person chooses. */
+  max_lifetime_days: number | null;
+  max_tokens_per_person: number;
+  generation: GenerationPolicy;
+  /** 1 once an admin accepted the warning that legacy plaintext tokens are stored readable. */
+  plaintext_acknowledged: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ServiceTokenTable {
+  id: string;
+  co_id: string;
+  person_id: string;
+  service_id: string;
+  label: string;
+  /** RFC 2307 `{SCHEME}…` string; the raw secret only for the legacy plaintext scheme. */
+  hash: string;
+  token_type: string;
+  storage_scheme: string;
+  /** Prefix and last characters, enough to recognise a token, never enough to use it. */
+  display_hint: string;
+  /** Random value of the form that generated it, so a resubmitted form cannot mint a second token. */
+  request_nonce: string;
+  created_by_label: string;
+  created_by_person_id: string | null;
+  created_by_api_user_id: string | null;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  last_used_address: string | null;
+  revoked_at: string | null;
+  revoked_by_label: string | null;
+  revoked_reason: string | null;
+  /** When the expiry sweep saw this token expire and started its removal from targets. */
+  expiry_handled_at: string | null;
+}
+
+export interface ServiceTokenTables {
+  service_token_setting: ServiceTokenSettingTable;
+  service_token: ServiceTokenTable;
+}

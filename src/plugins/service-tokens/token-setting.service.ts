@@ -1,0 +1,129 @@
+import type { Executor } from '../../db/database.ts';
+import { newId } from '../../db/ids.ts';
+import { isCoAdmin, type Actor } from '../../core/auth/actor.ts';
+import { publishChange, type CoreContext } from '../../core/context.ts';
+import { AppError, assertThat } from '../../core/errors/app-error.ts';
+import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
+import { recordHistory } from '../../core/history/history.service.ts';
+import { findService, type CoService } from '../../core/services/co-service.service.ts';
+import { DEFAULT_TOKEN_TYPE_ID, findTokenType, storageRule } from './crypto/token-types.ts';
+import { isPasswordScheme, type PasswordScheme } from './crypto/password-schemes.ts';
+import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
+import type { SettingInput } from './service-token.schema.ts';
+import type { GenerationPolicy, ServiceTokenSettingTable, ServiceTokenTables } from './service-token.table.ts';
+import type { CoreDatabase } from '../../db/core-tables.ts';
+
+export type TokenDb = Executor<CoreDatabase & ServiceTokenTables>;
+
+export function tokenDb(db: Executor): TokenDb {
+  return db as unknown as TokenDb;
+}
+
+export interface TokenSetting {
+  serviceId: string;
+  enabled: boolean;
+  tokenType: string;
+  storageScheme: PasswordScheme;
+  maxLifetimeDays: number | null;
+  maxTokensPerPerson: number;
+  generation: GenerationPolicy;
+  plaintextAcknowledged: boolean;
+  updatedAt: string | null;
+}
+
+export function defaultSetting(serviceId: string): TokenSetting {
+  return {
+    serviceId,
+    enabled: false,
+    tokenType: DEFAULT_TOKEN_TYPE_ID,
+    storageScheme: 'SSHA512',
+    maxLifetimeDays: null,
+    maxTokensPerPerson: 5,
+    generation: 'self_and_admins',
+    plaintextAcknowledged: false,
+    updatedAt: null,
+  };
+}
+
+export function toSetting(r: ServiceTokenSettingTable): TokenSetting {
+  return {
+    serviceId: r.service_id,
+    enabled: r.enabled === 1,
+    tokenType: r.token_type,
+    storageScheme: r.storage_scheme as PasswordScheme,
+    maxLifetimeDays: r.max_lifetime_days,
+    maxTokensPerPerson: r.max_tokens_per_person,
+    generation: r.generation,
+    plaintextAcknowledged: r.plaintext_acknowledged === 1,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** The setting of a service of the CO; a service never configured has tokens disabled. */
+export async function findSetting(db: Executor, coId: string, serviceId: string): Promise<TokenSetting> {
+  const row = await tokenDb(db).selectFrom('service_token_setting').selectAll().where('co_id', '=', coId).where('service_id', '=', serviceId).executeTakeFirst();
+  return row ? toSetting(row) : defaultSetting(serviceId);
+}
+
+export async function settingsOfCo(db: Executor, coId: string): Promise<Map<string, TokenSetting>> {
+  const rows = await tokenDb(db).selectFrom('service_token_setting').selectAll().where('co_id', '=', coId).execute();
+  return new Map(rows.map((r) => [r.service_id, toSetting(r)]));
+}
+
+/** Checks a type and scheme pair against the security floor; throws the matching error. */
+export function assertStorageAllowed(tokenType: string, scheme: string, plaintextAcknowledged: boolean): void {
+  const type = findTokenType(tokenType);
+  if (!type) throw new AppError(SERVICE_TOKEN_ERRORS.UNKNOWN_TOKEN_TYPE, { field: 'tokenType' });
+  if (!isPasswordScheme(scheme)) throw new AppError(SERVICE_TOKEN_ERRORS.UNKNOWN_STORAGE_SCHEME, { field: 'storageScheme' });
+  const rule = storageRule(type, scheme);
+  if (rule) throw new AppError(SERVICE_TOKEN_ERRORS[rule], { field: 'storageScheme' });
+  if (scheme === 'PLAINTEXT' && !plaintextAcknowledged) {
+    throw new AppError(SERVICE_TOKEN_ERRORS.PLAINTEXT_NOT_ACKNOWLEDGED, { field: 'acknowledgePlaintext' });
+  }
+}
+
+export async function getServiceForSettings(db: Executor, coId: string, serviceId: string): Promise<CoService> {
+  const service = await findService(db, coId, serviceId);
+  if (!service) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND);
+  return service;
+}
+
+export async function updateSetting(ctx: CoreContext, actor: Actor, coId: string, serviceId: string, input: SettingInput): Promise<TokenSetting> {
+  assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
+  return ctx.db.transaction().execute(async (trx) => {
+    const service = await getServiceForSettings(trx, coId, serviceId);
+    const before = await findSetting(trx, coId, serviceId);
+    const acknowledged = input.storageScheme === 'PLAINTEXT' && (input.acknowledgePlaintext || before.plaintextAcknowledged);
+    assertStorageAllowed(input.tokenType, input.storageScheme, acknowledged);
+    const now = ctx.clock.now().toISOString();
+    const values = {
+      enabled: input.enabled ? 1 : 0,
+      token_type: input.tokenType,
+      storage_scheme: input.storageScheme,
+      max_lifetime_days: input.maxLifetimeDays,
+      max_tokens_per_person: input.maxTokensPerPerson,
+      generation: input.generation,
+      plaintext_acknowledged: acknowledged ? 1 : 0,
+      updated_at: now,
+    };
+    const db = tokenDb(trx);
+    if (before.updatedAt === null) {
+      await db.insertInto('service_token_setting').values({ id: newId(), co_id: coId, service_id: serviceId, created_at: now, ...values }).execute();
+    } else {
+      await db.updateTable('service_token_setting').set(values).where('co_id', '=', coId).where('service_id', '=', serviceId).execute();
+    }
+    const changes: string[] = [];
+    if (before.enabled !== input.enabled) changes.push(input.enabled ? 'enabled' : 'disabled');
+    if (before.tokenType !== input.tokenType) changes.push(`type ${input.tokenType}`);
+    if (before.storageScheme !== input.storageScheme) changes.push(`storage ${input.storageScheme}`);
+    await recordHistory(trx, ctx.clock, actor, {
+      coId,
+      serviceId,
+      action: 'SERVICE_TOKEN_SETTING_UPDATED',
+      comment: `Service token settings for ${service.name} updated${changes.length ? ` (${changes.join(', ')})` : ''}`,
+    });
+    // Enabling or disabling tokens changes which tokens are usable, so provisioners must look again.
+    await publishChange(ctx, trx, { kind: 'service', coId, serviceId, reason: 'token settings updated' });
+    return findSetting(trx, coId, serviceId);
+  });
+}
