@@ -97,17 +97,26 @@ export async function setApiUserStatus(ctx: CoreContext, actor: Actor, coId: str
   });
 }
 
+/** An entry that cannot be parsed (`999.1.1.1`, `10.0.0.0/40`) allows nothing: refuse, never fail. */
 function addressAllowed(allowed: string, address: string): boolean {
   if (allowed.trim() === '') return true;
   const list = new BlockList();
   for (const entry of allowed.split(',').map((a) => a.trim()).filter(Boolean)) {
     const [net, bits] = entry.split('/');
     const type = isIPv6(net!) ? 'ipv6' : 'ipv4';
-    if (bits) list.addSubnet(net!, Number(bits), type);
-    else list.addAddress(net!, type);
+    try {
+      if (bits) list.addSubnet(net!, Number(bits), type);
+      else list.addAddress(net!, type);
+    } catch {
+      continue;
+    }
   }
   const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return list.check(plain, isIPv6(plain) ? 'ipv6' : 'ipv4');
+  try {
+    return list.check(plain, isIPv6(plain) ? 'ipv6' : 'ipv4');
+  } catch {
+    return false;
+  }
 }
 
 /**
