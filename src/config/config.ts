@@ -24,6 +24,8 @@ const schema = z.object({
   TESSERA_SESSION_HOURS: z.coerce.number().min(0.1).max(24 * 30).default(12),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TESSERA_WORKER: z.enum(['on', 'off']).default('on'),
+  TESSERA_VERIFY_FAILURES_PER_IDENTIFIER: z.coerce.number().int().min(1).default(10),
+  TESSERA_VERIFY_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
 });
 
 export interface Config {
@@ -41,6 +43,9 @@ export interface Config {
   secureCookies: boolean;
   logLevel: string;
   worker: boolean;
+  /** Failed token verifications allowed per minute, per (service, identifier) and per address. */
+  verifyFailuresPerIdentifier: number;
+  verifyFailuresPerAddress: number;
 }
 
 function list(value: string): string[] {
@@ -85,5 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: publicUrl.startsWith('https://'),
     logLevel: c.TESSERA_LOG_LEVEL,
     worker: c.TESSERA_WORKER === 'on',
+    verifyFailuresPerIdentifier: c.TESSERA_VERIFY_FAILURES_PER_IDENTIFIER,
+    verifyFailuresPerAddress: c.TESSERA_VERIFY_FAILURES_PER_ADDRESS,
   };
 }

@@ -88,6 +88,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     secureCookies: false,
     logLevel: 'info',
     worker: false,
+    verifyFailuresPerIdentifier: 10,
+    verifyFailuresPerAddress: 100,
     ...overrides,
   };
 }

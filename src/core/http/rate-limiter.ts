@@ -13,16 +13,30 @@ export class RateLimiter {
 
   /** Records an attempt; returns 0 when allowed, else the seconds to wait. */
   take(key: string): number {
+    const wait = this.check(key);
+    if (wait === 0) this.hit(key);
+    return wait;
+  }
+
+  /** The seconds to wait before the key may try again (0: now), without recording anything. */
+  check(key: string): number {
     const t = this.now();
     const recent = (this.hits.get(key) ?? []).filter((x) => x > t - this.windowMs);
-    if (recent.length >= this.limit) {
-      this.hits.set(key, recent);
-      return Math.max(1, Math.ceil((recent[0]! + this.windowMs - t) / 1000));
+    if (recent.length === 0) {
+      this.hits.delete(key);
+      return 0;
     }
+    this.hits.set(key, recent);
+    return recent.length >= this.limit ? Math.max(1, Math.ceil((recent[recent.length - this.limit]! + this.windowMs - t) / 1000)) : 0;
+  }
+
+  /** Records one attempt (for limits that count only failures). */
+  hit(key: string): void {
+    const t = this.now();
+    const recent = this.hits.get(key) ?? [];
     recent.push(t);
     this.hits.set(key, recent);
     if (this.hits.size > 100_000) this.prune(t);
-    return 0;
   }
 
   reset(key: string): void {

@@ -16,4 +16,7 @@ export const SERVICE_TOKEN_ERRORS = defineErrorCodes({
   TOKEN_TYPE_TOO_WEAK_FOR_SCHEME: { kind: 'BAD_REQUEST', message: 'A token type under 80 bits of entropy may only be stored with argon2id (or as legacy plaintext)' },
   PLAINTEXT_REQUIRES_LEGACY_TYPE: { kind: 'BAD_REQUEST', message: 'Only the legacy token types may be stored as plaintext' },
   PLAINTEXT_NOT_ACKNOWLEDGED: { kind: 'BAD_REQUEST', message: 'Storing tokens as plaintext needs the warning to be accepted' },
+  VERIFIER_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such verification key' },
+  VERIFIER_AUTHENTICATION_REQUIRED: { kind: 'UNAUTHORIZED', message: 'A valid verification key is required (Authorization: Bearer <key>)' },
+  VERIFY_RATE_LIMITED: { kind: 'TOO_MANY_REQUESTS', message: 'Too many failed verifications; wait and try again' },
 });

@@ -18,7 +18,9 @@ import {
   revokeServiceToken,
   revokeServiceTokens,
 } from './service-token.service.ts';
-import { PersonTokensPage, SettingFormPage, SettingsListPage, TokenShownOncePage, type GenerateFormError } from './service-token.views.tsx';
+import { PersonTokensPage, SettingFormPage, SettingsListPage, TokenShownOncePage, VerifierKeyShownOncePage, type GenerateFormError } from './service-token.views.tsx';
+import { createVerifierKey, listVerifierKeys, revokeVerifierKey } from './verifier.service.ts';
+import { z } from 'zod';
 import { findSetting, getServiceForSettings, settingsOfCo, tokenDb, updateSetting } from './token-setting.service.ts';
 
 type Params = { coId: string; personId: string; tokenId?: string; serviceId?: string };
@@ -124,7 +126,8 @@ export function registerServiceTokenRoutes(app: FastifyInstance, ctx: PluginCont
       },
       issues: [],
     };
-    return sendPage(ctx, request, reply, (page) => <SettingFormPage page={page} co={co} service={service} form={state} activeTokens={active.length} />, status);
+    const keys = await listVerifierKeys(ctx, request.actor!, coId, serviceId);
+    return sendPage(ctx, request, reply, (page) => <SettingFormPage page={page} co={co} service={service} form={state} activeTokens={active.length} keys={keys} />, status);
   };
 
   app.get<{ Params: { coId: string; serviceId: string } }>('/cos/:coId/service-token-settings/:serviceId', async (request, reply) =>
@@ -152,5 +155,22 @@ export function registerServiceTokenRoutes(app: FastifyInstance, ctx: PluginCont
     const { actor } = await requireCoAdmin(ctx, request, coId);
     const count = await revokeServiceTokens(ctx, actor, coId, serviceId, 'all tokens of the service revoked');
     return redirectWith(reply, `/cos/${coId}/service-token-settings/${serviceId}`, { kind: 'success', message: `${count} token(s) revoked.` });
+  });
+
+  app.post<{ Params: { coId: string; serviceId: string } }>('/cos/:coId/service-token-settings/:serviceId/verification-keys', async (request, reply) => {
+    const { coId, serviceId } = request.params;
+    const { actor, co } = await requireCoAdmin(ctx, request, coId);
+    const service = await getServiceForSettings(ctx.db, coId, serviceId);
+    const { label } = parseInput(z.object({ label: z.string().trim().min(1, 'Give the key a label').max(64) }), request.body);
+    const { key } = await createVerifierKey(ctx, actor, coId, serviceId, label);
+    noStore(reply);
+    return sendPage(ctx, request, reply, (page) => <VerifierKeyShownOncePage page={page} co={co} service={service} label={label} keyValue={key} />);
+  });
+
+  app.post<{ Params: { coId: string; serviceId: string; verifierId: string } }>('/cos/:coId/service-token-settings/:serviceId/verification-keys/:verifierId/revoke', async (request, reply) => {
+    const { coId, serviceId, verifierId } = request.params;
+    const { actor } = await requireCoAdmin(ctx, request, coId);
+    await revokeVerifierKey(ctx, actor, coId, serviceId, verifierId);
+    return redirectWith(reply, `/cos/${coId}/service-token-settings/${serviceId}`, { kind: 'success', message: 'The verification key is revoked.' });
   });
 }

@@ -46,7 +46,23 @@ export interface ServiceTokenTable {
   expiry_handled_at: string | null;
 }
 
+/**
+ * A credential with which a service that does not use LDAP asks Tessera whether a token is valid
+ * for it. The key is shown once; only its SHA-256 is kept (it is 256 random bits).
+ */
+export interface ServiceVerifierTable {
+  id: string;
+  co_id: string;
+  service_id: string;
+  label: string;
+  key_hash: string;
+  created_by_label: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
 export interface ServiceTokenTables {
+  service_verifier: ServiceVerifierTable;
   service_token_setting: ServiceTokenSettingTable;
   service_token: ServiceTokenTable;
 }

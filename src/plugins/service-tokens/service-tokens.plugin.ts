@@ -4,6 +4,20 @@ import * as initial from './migrations/20261128010000-service-tokens.ts';
 import { registerServiceTokenApi } from './service-token.api.ts';
 import { registerServiceTokenRoutes } from './service-token.routes.tsx';
 import { sweepExpiredTokens, usableTokensOf } from './service-token.service.ts';
+import type { PluginContext } from '../../core/plugins/plugin.ts';
+import { registerVerificationApi } from './verification.api.ts';
+import { TokenVerifier } from './verification.service.ts';
+
+// One verifier per running app: its rate limits and last-used records live in memory.
+const verifiers = new WeakMap<PluginContext, TokenVerifier>();
+export function verifierOf(ctx: PluginContext): TokenVerifier {
+  let verifier = verifiers.get(ctx);
+  if (!verifier) {
+    verifier = new TokenVerifier(ctx, { failuresPerIdentifier: ctx.config.verifyFailuresPerIdentifier, failuresPerAddress: ctx.config.verifyFailuresPerAddress });
+    verifiers.set(ctx, verifier);
+  }
+  return verifier;
+}
 
 export const SERVICE_TOKENS_PLUGIN_ID = 'service-tokens';
 
@@ -24,19 +38,23 @@ export const serviceTokensPlugin: TesseraPlugin = {
   routes: (app, ctx) => {
     registerServiceTokenRoutes(app, ctx);
     registerServiceTokenApi(app, ctx);
+    registerVerificationApi(app, ctx, verifierOf(ctx));
+    app.addHook('onClose', async () => verifierOf(ctx).lastUsed.flushAll());
   },
   menus: {
     identity: ({ co, personId }) => [{ label: 'Service Tokens', href: `/cos/${co.id}/people/${personId}/service-tokens` }],
     coConfiguration: ({ co }) => [{ label: 'Service token settings', href: `/cos/${co.id}/service-token-settings` }],
     personPage: ({ co, person }) => [{ label: 'Service tokens', href: `/cos/${co.id}/people/${person.id}/service-tokens` }],
   },
-  // Every minute, tokens that expired are withdrawn from directories.
+  // Every minute, tokens that expired are withdrawn from directories and last-used times written.
   worker: (ctx) => {
     let stopped = false;
     let running: Promise<unknown> = Promise.resolve();
     const tick = () => {
       if (stopped) return;
-      running = sweepExpiredTokens(ctx).catch((e) => console.error(JSON.stringify({ level: 50, msg: 'expiry sweep failed', err: String(e) })));
+      running = Promise.all([sweepExpiredTokens(ctx), verifierOf(ctx).lastUsed.flush()]).catch((e) =>
+        console.error(JSON.stringify({ level: 50, msg: 'service token sweep failed', err: String(e) })),
+      );
     };
     const timer = setInterval(tick, 60_000);
     timer.unref();

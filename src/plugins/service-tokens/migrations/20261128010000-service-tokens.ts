@@ -45,9 +45,23 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('service_token_person_idx').on('service_token').columns(['co_id', 'person_id', 'service_id']).execute();
   await db.schema.createIndex('service_token_service_idx').on('service_token').columns(['service_id', 'revoked_at']).execute();
   await db.schema.createIndex('service_token_expiry_idx').on('service_token').columns(['expiry_handled_at', 'expires_at']).execute();
+
+  await db.schema
+    .createTable('service_verifier')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('co_id', 'text', (c) => c.notNull().references('co.id').onDelete('cascade'))
+    .addColumn('service_id', 'text', (c) => c.notNull().references('co_service.id').onDelete('cascade'))
+    .addColumn('label', 'text', (c) => c.notNull())
+    .addColumn('key_hash', 'text', (c) => c.notNull())
+    .addColumn('created_by_label', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('revoked_at', 'text')
+    .execute();
+  await db.schema.createIndex('service_verifier_service_idx').on('service_verifier').column('service_id').execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('service_verifier').execute();
   await db.schema.dropTable('service_token').execute();
   await db.schema.dropTable('service_token_setting').execute();
 }

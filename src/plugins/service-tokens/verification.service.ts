@@ -1,0 +1,166 @@
+import type { CoreContext } from '../../core/context.ts';
+import { AppError } from '../../core/errors/app-error.ts';
+import { RateLimiter } from '../../core/http/rate-limiter.ts';
+import { findService } from '../../core/services/co-service.service.ts';
+import type { PersonStatus } from '../../core/people/person.table.ts';
+import { hashSecret, verifySecret, type PasswordScheme } from './crypto/password-schemes.ts';
+import { displayHint, findTokenType, normalizeToken } from './crypto/token-types.ts';
+import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
+import { serviceAcceptsTokensOf } from './service-token.service.ts';
+import { findSetting, tokenDb } from './token-setting.service.ts';
+import type { AuthenticatedVerifier } from './verifier.service.ts';
+
+export interface VerifyResult {
+  valid: boolean;
+  person: { id: string; identifier: string; status: PersonStatus; coId: string } | null;
+  token: { id: string; expiresAt: string | null } | null;
+}
+
+const INVALID: VerifyResult = { valid: false, person: null, token: null };
+
+export interface VerificationLimits {
+  /** Failed attempts per (service, identifier) per minute. */
+  failuresPerIdentifier: number;
+  /** Failed attempts per client address per minute. */
+  failuresPerAddress: number;
+}
+
+export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = { failuresPerIdentifier: 10, failuresPerAddress: 100 };
+
+const LAST_USED_WRITE_MS = 60_000;
+
+/**
+ * Keeps last-used times in memory and writes each token's at most once a minute, so verification
+ * is not a database write per call. `flush` writes what is pending (on a timer and at shutdown).
+ */
+export class LastUsedRecorder {
+  private readonly written = new Map<string, number>();
+  private readonly pending = new Map<string, { at: string; address: string }>();
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly ctx: CoreContext) {}
+
+  record(tokenId: string, at: Date, address: string): void {
+    this.pending.set(tokenId, { at: at.toISOString(), address });
+    const last = this.written.get(tokenId) ?? 0;
+    if (at.getTime() - last >= LAST_USED_WRITE_MS) void this.flush();
+  }
+
+  flush(): Promise<void> {
+    const now = this.ctx.clock.now().getTime();
+    const due = [...this.pending].filter(([id]) => now - (this.written.get(id) ?? 0) >= LAST_USED_WRITE_MS);
+    for (const [id] of due) {
+      this.pending.delete(id);
+      this.written.set(id, now);
+    }
+    if (this.written.size > 100_000) for (const [id, t] of this.written) if (now - t > LAST_USED_WRITE_MS) this.written.delete(id);
+    this.writing = this.writing.then(async () => {
+      for (const [id, v] of due) {
+        await tokenDb(this.ctx.db).updateTable('service_token').set({ last_used_at: v.at, last_used_address: v.address }).where('id', '=', id).execute();
+      }
+    }).catch((e) => console.error(JSON.stringify({ level: 50, msg: 'recording last use failed', err: String(e) })));
+    return this.writing;
+  }
+
+  /** Writes everything pending, whenever it was last written (at shutdown). */
+  async flushAll(): Promise<void> {
+    this.written.clear();
+    await this.flush();
+  }
+}
+
+/**
+ * Answers whether (identifier, token) is valid for the calling service. Every answer that is not
+ * "valid" is the same, whether the person exists, has tokens, or typed a wrong one, and costs one
+ * hash verification either way: the candidate token is found by its display hint (which a
+ * checksummed token's last characters give) and, when there is none, a dummy hash of the service's
+ * scheme is verified instead.
+ */
+export class TokenVerifier {
+  private readonly byIdentifier: RateLimiter;
+  private readonly byAddress: RateLimiter;
+  private readonly dummies = new Map<PasswordScheme, Promise<string>>();
+  readonly lastUsed: LastUsedRecorder;
+
+  constructor(
+    private readonly ctx: CoreContext,
+    limits: VerificationLimits = DEFAULT_VERIFICATION_LIMITS,
+  ) {
+    const now = () => ctx.clock.now().getTime();
+    this.byIdentifier = new RateLimiter(limits.failuresPerIdentifier, 60_000, now);
+    this.byAddress = new RateLimiter(limits.failuresPerAddress, 60_000, now);
+    this.lastUsed = new LastUsedRecorder(ctx);
+  }
+
+  private dummyHash(scheme: PasswordScheme): Promise<string> {
+    let dummy = this.dummies.get(scheme);
+    if (!dummy) {
+      dummy = hashSecret('tessera-dummy-token-for-timing', scheme);
+      this.dummies.set(scheme, dummy);
+    }
+    return dummy;
+  }
+
+  async verify(caller: AuthenticatedVerifier, input: { identifier: string; token: string }, address: string): Promise<VerifyResult> {
+    const identifierKey = `${caller.serviceId}\u0000${input.identifier.toLowerCase()}`;
+    const wait = Math.max(this.byAddress.check(address), this.byIdentifier.check(identifierKey));
+    if (wait > 0) throw new AppError(SERVICE_TOKEN_ERRORS.VERIFY_RATE_LIMITED, { headers: { 'Retry-After': String(wait) } });
+
+    const result = await this.check(caller, input);
+    if (result.valid) {
+      this.lastUsed.record(result.token!.id, this.ctx.clock.now(), address);
+    } else {
+      this.byAddress.hit(address);
+      this.byIdentifier.hit(identifierKey);
+    }
+    return result;
+  }
+
+  private async check(caller: AuthenticatedVerifier, input: { identifier: string; token: string }): Promise<VerifyResult> {
+    const db = tokenDb(this.ctx.db);
+    const now = this.ctx.clock.now();
+    const [service, setting] = await Promise.all([findService(this.ctx.db, caller.coId, caller.serviceId), findSetting(this.ctx.db, caller.coId, caller.serviceId)]);
+    const scheme = setting.storageScheme;
+    if (!service) return INVALID;
+    const person = await db
+      .selectFrom('identifier as i')
+      .innerJoin('co_person as p', 'p.id', 'i.person_id')
+      .select(['p.id', 'p.status', 'i.identifier'])
+      .where('i.co_id', '=', caller.coId)
+      .where('i.type', '=', service.identifierType)
+      .where('i.identifier', '=', input.identifier)
+      .where('i.status', '=', 'active')
+      .executeTakeFirst();
+    // The same query runs for an unknown person, so both paths cost alike.
+    const rows = await db
+      .selectFrom('service_token')
+      .select(['id', 'hash', 'token_type', 'display_hint', 'expires_at'])
+      .where('co_id', '=', caller.coId)
+      .where('service_id', '=', caller.serviceId)
+      .where('person_id', '=', person?.id ?? '')
+      .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now.toISOString())]))
+      .execute();
+    const candidates = rows.filter((r) => {
+      const type = findTokenType(r.token_type);
+      const canonical = type ? normalizeToken(type, input.token) : null;
+      return type && canonical !== null && displayHint(type, canonical) === r.display_hint;
+    });
+    let match: (typeof rows)[number] | undefined;
+    if (candidates.length === 0) {
+      await verifySecret(input.token, await this.dummyHash(scheme));
+    } else {
+      for (const c of candidates) {
+        const type = findTokenType(c.token_type)!;
+        if (await verifySecret(normalizeToken(type, input.token)!, c.hash)) match = c;
+      }
+    }
+    if (!match || !person) return INVALID;
+    if (!(await serviceAcceptsTokensOf(this.ctx.db, service, setting, person, now))) return INVALID;
+    return {
+      valid: true,
+      person: { id: person.id, identifier: person.identifier, status: person.status, coId: caller.coId },
+      token: { id: match.id, expiresAt: match.expires_at },
+    };
+  }
+}
