@@ -1,3 +1,4 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CoreContext } from '../../core/context.ts';
 import { AppError } from '../../core/errors/app-error.ts';
 import { RateLimiter } from '../../core/http/rate-limiter.ts';
@@ -28,6 +29,34 @@ export interface VerificationLimits {
 export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = { failuresPerIdentifier: 10, failuresPerAddress: 100 };
 
 const LAST_USED_WRITE_MS = 60_000;
+const RECENT_TTL_MS = 5 * 60_000;
+
+/**
+ * Remembers, for five minutes and in this process only, that a token was verified: an HMAC of it
+ * under a random per-process key. Services present the same token again and again (every IMAP
+ * login, every git fetch); a slow scheme such as argon2id is then paid once per five minutes, not
+ * per call. Only a correct token can hit; a wrong one falls through to the full check, and the
+ * token's row is still read on every call, so revocation, expiry and status apply at once.
+ */
+class RecentlyVerified {
+  private readonly key = randomBytes(32);
+  private readonly entries = new Map<string, { mac: Buffer; hash: string; until: number }>();
+
+  private mac(token: string): Buffer {
+    return createHmac('sha256', this.key).update(token).digest();
+  }
+
+  matches(tokenId: string, hash: string, token: string, now: number): boolean {
+    const e = this.entries.get(tokenId);
+    if (!e || e.until < now || e.hash !== hash) return false;
+    return timingSafeEqual(e.mac, this.mac(token));
+  }
+
+  remember(tokenId: string, hash: string, token: string, now: number): void {
+    if (this.entries.size > 100_000) for (const [id, e] of this.entries) if (e.until < now) this.entries.delete(id);
+    this.entries.set(tokenId, { mac: this.mac(token), hash, until: now + RECENT_TTL_MS });
+  }
+}
 
 /**
  * Keeps last-used times in memory and writes each token's at most once a minute, so verification
@@ -80,6 +109,7 @@ export class TokenVerifier {
   private readonly byIdentifier: RateLimiter;
   private readonly byAddress: RateLimiter;
   private readonly dummies = new Map<PasswordScheme, Promise<string>>();
+  private readonly recent = new RecentlyVerified();
   readonly lastUsed: LastUsedRecorder;
 
   constructor(
@@ -150,9 +180,13 @@ export class TokenVerifier {
     if (candidates.length === 0) {
       await verifySecret(input.token, await this.dummyHash(scheme));
     } else {
+      const t = now.getTime();
       for (const c of candidates) {
-        const type = findTokenType(c.token_type)!;
-        if (await verifySecret(normalizeToken(type, input.token)!, c.hash)) match = c;
+        const canonical = normalizeToken(findTokenType(c.token_type)!, input.token)!;
+        if (this.recent.matches(c.id, c.hash, canonical, t) || (await verifySecret(canonical, c.hash))) {
+          this.recent.remember(c.id, c.hash, canonical, t);
+          match = c;
+        }
       }
     }
     if (!match || !person) return INVALID;
