@@ -8,6 +8,8 @@ export interface FormState {
   issues: FieldIssue[];
   /** A message about the whole form (e.g. a conflict). */
   error?: string | undefined;
+  /** Prefixes the field ids, so two forms on one page keep their labels apart. */
+  idPrefix?: string;
 }
 
 export const emptyForm = (values: Record<string, unknown> = {}): FormState => ({ values, issues: [] });
@@ -18,6 +20,10 @@ export function messageFor(form: FormState, field: string): string | undefined {
 
 function str(v: unknown): string {
   return v === undefined || v === null ? '' : String(v);
+}
+
+function fieldId(form: FormState, name: string): string {
+  return form.idPrefix ? `f-${form.idPrefix}-${name}` : `f-${name}`;
 }
 
 export function PostForm(props: { action: string; csrfToken: string; children: ComponentChildren; class?: string; confirm?: string }) {
@@ -61,9 +67,10 @@ export function TextField(props: {
   hint?: string;
   autocomplete?: string;
   placeholder?: string;
+  readonly?: boolean;
 }) {
   const message = messageFor(props.form, props.name);
-  const id = `f-${props.name}`;
+  const id = fieldId(props.form, props.name);
   return (
     <div class={`field${message ? ' invalid' : ''}`}>
       <label for={id}>
@@ -78,6 +85,7 @@ export function TextField(props: {
         required={props.required}
         autocomplete={props.autocomplete}
         placeholder={props.placeholder}
+        readonly={props.readonly}
         aria-invalid={message ? 'true' : undefined}
         aria-describedby={message ? `${id}-msg` : props.hint ? `${id}-hint` : undefined}
       />
@@ -89,35 +97,50 @@ export function TextField(props: {
 
 export function TextArea(props: { form: FormState; name: string; label: string; hint?: string }) {
   const message = messageFor(props.form, props.name);
-  const id = `f-${props.name}`;
+  const id = fieldId(props.form, props.name);
   return (
     <div class={`field${message ? ' invalid' : ''}`}>
       <label for={id}>{props.label}</label>
-      <textarea id={id} name={props.name} rows={3} aria-invalid={message ? 'true' : undefined}>
+      <textarea
+        id={id}
+        name={props.name}
+        rows={3}
+        aria-invalid={message ? 'true' : undefined}
+        aria-describedby={message ? `${id}-msg` : props.hint ? `${id}-hint` : undefined}
+      >
         {str(props.form.values[props.name])}
       </textarea>
-      {props.hint && !message && <small>{props.hint}</small>}
-      {message && <small class="error">{message}</small>}
+      {props.hint && !message && <small id={`${id}-hint`}>{props.hint}</small>}
+      {message && <small id={`${id}-msg`} class="error">{message}</small>}
     </div>
   );
 }
 
 export function SelectField(props: { form: FormState; name: string; label: string; options: Array<{ value: string; label: string }>; hint?: string; required?: boolean }) {
   const message = messageFor(props.form, props.name);
-  const id = `f-${props.name}`;
+  const id = fieldId(props.form, props.name);
   const current = str(props.form.values[props.name]);
   return (
     <div class={`field${message ? ' invalid' : ''}`}>
-      <label for={id}>{props.label}</label>
-      <select id={id} name={props.name} required={props.required} aria-invalid={message ? 'true' : undefined}>
+      <label for={id}>
+        {props.label}
+        {props.required && <span aria-hidden="true"> *</span>}
+      </label>
+      <select
+        id={id}
+        name={props.name}
+        required={props.required}
+        aria-invalid={message ? 'true' : undefined}
+        aria-describedby={message ? `${id}-msg` : props.hint ? `${id}-hint` : undefined}
+      >
         {props.options.map((o) => (
           <option value={o.value} selected={o.value === current}>
             {o.label}
           </option>
         ))}
       </select>
-      {props.hint && !message && <small>{props.hint}</small>}
-      {message && <small class="error">{message}</small>}
+      {props.hint && !message && <small id={`${id}-hint`}>{props.hint}</small>}
+      {message && <small id={`${id}-msg`} class="error">{message}</small>}
     </div>
   );
 }
@@ -126,12 +149,13 @@ export function Checkbox(props: { form: FormState; name: string; label: string; 
   const v = props.form.values[props.name];
   const checked = v === true || v === 'on' || v === '1' || v === 'true';
   const message = messageFor(props.form, props.name);
+  const id = fieldId(props.form, props.name);
   return (
     <div class={`field checkbox${message ? ' invalid' : ''}`}>
-      <label>
-        <input type="checkbox" name={props.name} checked={checked} /> {props.label}
+      <label for={id}>
+        <input id={id} type="checkbox" name={props.name} checked={checked} aria-describedby={props.hint ? `${id}-hint` : undefined} /> {props.label}
       </label>
-      {props.hint && <small>{props.hint}</small>}
+      {props.hint && <small id={`${id}-hint`}>{props.hint}</small>}
       {message && <small class="error">{message}</small>}
     </div>
   );
@@ -148,4 +172,41 @@ export function StatusBadge(props: { status: string }) {
 export function Time(props: { iso: string | null | undefined }) {
   if (!props.iso) return <span class="muted">—</span>;
   return <time datetime={props.iso}>{props.iso.replace('T', ' ').slice(0, 16)} UTC</time>;
+}
+
+/** "Showing 26–50 of 80" with previous and next links; `href` builds the link of a page. */
+export function Pager(props: { page: number; pageSize: number; total: number; href: (page: number) => string }) {
+  const { page, pageSize, total } = props;
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  if (total === 0) return null;
+  const first = Math.min(total, (page - 1) * pageSize + 1);
+  const last = Math.min(total, page * pageSize);
+  return (
+    <nav class="pager" aria-label="Pages">
+      {page > 1 ? <a href={props.href(page - 1)} rel="prev">← Previous</a> : <span class="muted">← Previous</span>}
+      <span>{first <= last ? `Showing ${first}–${last} of ${total}` : `Page ${page} of ${pages}`}</span>
+      {page < pages ? <a href={props.href(page + 1)} rel="next">Next →</a> : <span class="muted">Next →</span>}
+    </nav>
+  );
+}
+
+/** A grid of links, each with a line saying what is behind it. */
+export function MenuGrid(props: { entries: Array<{ label: string; href: string; description?: string }> }) {
+  return (
+    <ul class="menu-grid">
+      {props.entries.map((e) => (
+        <li>
+          <a href={e.href}>
+            <strong>{e.label}</strong>
+            {e.description && <small>{e.description}</small>}
+          </a>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** A yes/no value in a table, readable without colour. */
+export function YesNo(props: { value: boolean }) {
+  return props.value ? <span>Yes</span> : <span class="muted">No</span>;
 }

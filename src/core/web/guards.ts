@@ -29,3 +29,10 @@ export async function requireCoAdmin(ctx: CoreContext, request: FastifyRequest, 
   if (!access.admin) throw new AppError(CORE_ERRORS.FORBIDDEN);
   return access;
 }
+
+/** A platform administrator (who alone creates and changes COs); other people get 403. */
+export function requirePlatformAdmin(request: FastifyRequest): Actor & { kind: 'person' } {
+  const actor = requirePerson(request);
+  if (!actor.platformAdmin) throw new AppError(CORE_ERRORS.FORBIDDEN);
+  return actor;
+}

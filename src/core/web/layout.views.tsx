@@ -7,6 +7,11 @@ export interface Crumb {
   href?: string;
 }
 
+/** Breadcrumbs of a page inside a CO: COs / <CO name> / ...rest. */
+export function coCrumbs(co: { id: string; name: string }, ...rest: Crumb[]): Crumb[] {
+  return [{ label: 'COs', href: '/cos' }, { label: co.name, href: `/cos/${co.id}` }, ...rest];
+}
+
 /** The page frame: top bar with the identity menu, breadcrumbs, flash message, content. */
 export function Layout(props: { page: PageContext; title: string; crumbs?: Crumb[]; children: ComponentChildren }) {
   const { page } = props;
@@ -53,12 +58,13 @@ export function Layout(props: { page: PageContext; title: string; crumbs?: Crumb
         <main id="main">
           {props.crumbs && props.crumbs.length > 0 && (
             <nav class="crumbs" aria-label="Breadcrumb">
-              {props.crumbs.map((c, i) => (
-                <span>
-                  {i > 0 && ' / '}
-                  {c.href ? <a href={c.href}>{c.label}</a> : c.label}
-                </span>
-              ))}
+              <ol>
+                {props.crumbs.map((c, i) => (
+                  <li>
+                    {c.href ? <a href={c.href}>{c.label}</a> : <span aria-current={i === props.crumbs!.length - 1 ? 'page' : undefined}>{c.label}</span>}
+                  </li>
+                ))}
+              </ol>
             </nav>
           )}
           {page.flash && (
