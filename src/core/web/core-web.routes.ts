@@ -1,4 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { registerCoRoutes } from '../cos/co.routes.tsx';
+import { registerHistoryRoutes } from '../history/history.routes.tsx';
 import type { PluginContext } from '../plugins/plugin.ts';
 
-export function registerCoreWebRoutes(_app: FastifyInstance, _ctx: PluginContext): void {}
+/** The registry's web UI: one route module per capability, each guarding its own pages. */
+export function registerCoreWebRoutes(app: FastifyInstance, ctx: PluginContext): void {
+  registerCoRoutes(app, ctx);
+  registerHistoryRoutes(app, ctx);
+}
