@@ -1,0 +1,152 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Executor } from '../../db/database.ts';
+import { AppError } from '../errors/app-error.ts';
+import { CORE_ERRORS } from '../errors/error-codes.ts';
+import { loadPeople, type Person } from '../people/person.repository.ts';
+import { listPeople } from '../people/person.service.ts';
+import type { PluginContext } from '../plugins/plugin.ts';
+import { emptyForm, type FormState } from '../web/components.views.tsx';
+import { localTimesAsUtc, postedValues, submitForm } from '../web/forms.ts';
+import { requireCoAdmin } from '../web/guards.ts';
+import { redirectWith, sendPage } from '../web/render.ts';
+import { groupInput, membershipInput } from './group.schema.ts';
+import { addMembership, createGroup, deleteGroup, getGroup, listGroups, listMemberships, removeMembership, updateGroup, type Group } from './group.service.ts';
+import { GroupFormPage, GroupPage, GroupsListPage } from './group.views.tsx';
+
+type CoRoute = { Params: { coId: string } };
+type GroupRoute = { Params: { coId: string; groupId: string } };
+type MembershipRoute = { Params: { coId: string; groupId: string; membershipId: string } };
+
+/** How many members a group page lists, and how many people its "add a member" choice offers. */
+const MEMBERS_SHOWN = 500;
+const CANDIDATES_SHOWN = 200;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
+
+const candidateQuery = z.object({ q: z.string().trim().max(256).catch('') });
+/** System groups keep their name and status; only the description is theirs to change. */
+const systemGroupInput = groupInput.pick({ description: true });
+
+/** The CO's people with these ids, in a few queries however many there are. */
+async function peopleByIds(db: Executor, coId: string, ids: string[]): Promise<Map<string, Person>> {
+  const out = new Map<string, Person>();
+  for (let i = 0; i < ids.length; i += 200) {
+    const chunk = ids.slice(i, i + 200);
+    const rows = await db.selectFrom('co_person').selectAll().where('co_id', '=', coId).where('id', 'in', chunk).execute();
+    for (const person of await loadPeople(db, coId, rows)) out.set(person.id, person);
+  }
+  return out;
+}
+
+export function registerGroupRoutes(app: FastifyInstance, ctx: PluginContext): void {
+  const groupHref = (coId: string, groupId: string) => `/cos/${coId}/groups/${groupId}`;
+
+  async function showForm(request: FastifyRequest, reply: FastifyReply, coId: string, groupId: string | undefined, form: FormState | ((g: Group) => FormState), status = 200) {
+    const { actor, co } = await requireCoAdmin(ctx, request, coId);
+    const group = groupId === undefined ? undefined : await getGroup(ctx, actor, co.id, groupId);
+    const state = typeof form === 'function' ? form(group!) : form;
+    return sendPage(ctx, request, reply, (page) => <GroupFormPage page={page} co={co} group={group} form={state} />, status);
+  }
+
+  async function showGroup(request: FastifyRequest, reply: FastifyReply, coId: string, groupId: string, form: FormState, status = 200) {
+    const { actor, co } = await requireCoAdmin(ctx, request, coId);
+    const group = await getGroup(ctx, actor, co.id, groupId);
+    const memberships = await listMemberships(ctx, actor, co.id, group.id);
+    const shown = memberships.slice(0, MEMBERS_SHOWN);
+    const people = await peopleByIds(ctx.db, co.id, shown.map((m) => m.personId));
+    const members = shown
+      .map((membership) => ({ membership, person: people.get(membership.personId) }))
+      .sort((a, b) => (a.person?.displayName ?? '').localeCompare(b.person?.displayName ?? ''));
+    const q = candidateQuery.parse(request.query ?? {}).q.replace(CONTROL_CHARS, '');
+    let candidates: Person[] = [];
+    let candidatesTotal = 0;
+    if (group.type !== 'members') {
+      const found = await listPeople(ctx, actor, co.id, { q: q || undefined, page: 1, pageSize: CANDIDATES_SHOWN });
+      const inGroup = new Set(memberships.map((m) => m.personId));
+      candidates = found.people.filter((p) => !inGroup.has(p.id)).sort((a, b) => a.displayName.localeCompare(b.displayName));
+      candidatesTotal = found.total;
+    }
+    const myPersonId = actor.personIds[co.id];
+    const ownAdminMembershipId = group.type === 'admins' && !actor.platformAdmin ? memberships.find((m) => m.personId === myPersonId)?.id : undefined;
+    return sendPage(
+      ctx,
+      request,
+      reply,
+      (page) => (
+        <GroupPage
+          page={page}
+          co={co}
+          group={group}
+          members={members}
+          totalMembers={memberships.length}
+          candidates={candidates}
+          candidatesTotal={candidatesTotal}
+          q={q}
+          form={form}
+          ownAdminMembershipId={ownAdminMembershipId}
+          now={ctx.clock.now()}
+        />
+      ),
+      status,
+    );
+  }
+
+  app.get<CoRoute>('/cos/:coId/groups', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const groups = await listGroups(ctx, actor, co.id);
+    return sendPage(ctx, request, reply, (page) => <GroupsListPage page={page} co={co} groups={groups} />);
+  });
+
+  app.get<CoRoute>('/cos/:coId/groups/new', async (request, reply) => showForm(request, reply, request.params.coId, undefined, emptyForm({ status: 'active' })));
+
+  app.post<CoRoute>('/cos/:coId/groups', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const outcome = await submitForm(groupInput, postedValues(request), (input) => createGroup(ctx, actor, co.id, input));
+    if (!outcome.ok) return showForm(request, reply, co.id, undefined, outcome.form, outcome.status);
+    return redirectWith(reply, groupHref(co.id, outcome.value.id), { kind: 'success', message: `Group ${outcome.value.name} created.` });
+  });
+
+  app.get<GroupRoute>('/cos/:coId/groups/:groupId', async (request, reply) => showGroup(request, reply, request.params.coId, request.params.groupId, emptyForm()));
+
+  app.get<GroupRoute>('/cos/:coId/groups/:groupId/edit', async (request, reply) =>
+    showForm(request, reply, request.params.coId, request.params.groupId, (g) => emptyForm({ name: g.name, description: g.description, status: g.status })),
+  );
+
+  app.post<GroupRoute>('/cos/:coId/groups/:groupId/edit', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const group = await getGroup(ctx, actor, co.id, request.params.groupId);
+    const values = postedValues(request);
+    const outcome =
+      group.type === 'standard'
+        ? await submitForm(groupInput, values, (input) => updateGroup(ctx, actor, co.id, group.id, input))
+        : await submitForm(systemGroupInput, values, (input) => updateGroup(ctx, actor, co.id, group.id, { name: group.name, status: group.status, description: input.description }));
+    if (!outcome.ok) return showForm(request, reply, co.id, group.id, outcome.form, outcome.status);
+    return redirectWith(reply, groupHref(co.id, group.id), { kind: 'success', message: `Group ${outcome.value.name} saved.` });
+  });
+
+  app.post<GroupRoute>('/cos/:coId/groups/:groupId/delete', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const group = await getGroup(ctx, actor, co.id, request.params.groupId);
+    await deleteGroup(ctx, actor, co.id, group.id);
+    return redirectWith(reply, `/cos/${co.id}/groups`, { kind: 'success', message: `Group ${group.name} deleted.` });
+  });
+
+  app.post<GroupRoute>('/cos/:coId/groups/:groupId/members', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const group = await getGroup(ctx, actor, co.id, request.params.groupId);
+    const groupId = group.id;
+    // The members group has no form to show a message on; the error page says why.
+    if (group.type === 'members') throw new AppError(CORE_ERRORS.GROUP_MEMBERSHIP_AUTOMATIC);
+    const values = localTimesAsUtc(postedValues(request), ['validFrom', 'validThrough']);
+    const outcome = await submitForm(membershipInput, values, (input) => addMembership(ctx, actor, co.id, groupId, { ...input, member: true }));
+    if (!outcome.ok) return showGroup(request, reply, co.id, groupId, { ...outcome.form, values: postedValues(request) }, outcome.status);
+    return redirectWith(reply, groupHref(co.id, groupId), { kind: 'success', message: 'Member added.' });
+  });
+
+  app.post<MembershipRoute>('/cos/:coId/groups/:groupId/members/:membershipId/delete', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const { groupId, membershipId } = request.params;
+    await removeMembership(ctx, actor, co.id, groupId, membershipId);
+    return redirectWith(reply, groupHref(co.id, groupId), { kind: 'success', message: 'Member removed.' });
+  });
+}
