@@ -2,11 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { registerCoRoutes } from '../cos/co.routes.tsx';
 import { registerGroupRoutes } from '../groups/group.routes.tsx';
 import { registerHistoryRoutes } from '../history/history.routes.tsx';
+import { registerIdentifierTypeRoutes } from '../people/identifier-type.routes.tsx';
+import { registerPersonRoutes } from '../people/person.routes.tsx';
 import type { PluginContext } from '../plugins/plugin.ts';
 
 /** The registry's web UI: one route module per capability, each guarding its own pages. */
 export function registerCoreWebRoutes(app: FastifyInstance, ctx: PluginContext): void {
   registerCoRoutes(app, ctx);
+  registerPersonRoutes(app, ctx);
+  registerIdentifierTypeRoutes(app, ctx);
   registerGroupRoutes(app, ctx);
   registerHistoryRoutes(app, ctx);
 }
