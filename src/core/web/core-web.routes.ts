@@ -5,6 +5,7 @@ import { registerHistoryRoutes } from '../history/history.routes.tsx';
 import { registerIdentifierTypeRoutes } from '../people/identifier-type.routes.tsx';
 import { registerPersonRoutes } from '../people/person.routes.tsx';
 import type { PluginContext } from '../plugins/plugin.ts';
+import { registerServiceRoutes } from '../services/co-service.routes.tsx';
 
 /** The registry's web UI: one route module per capability, each guarding its own pages. */
 export function registerCoreWebRoutes(app: FastifyInstance, ctx: PluginContext): void {
@@ -12,5 +13,6 @@ export function registerCoreWebRoutes(app: FastifyInstance, ctx: PluginContext):
   registerPersonRoutes(app, ctx);
   registerIdentifierTypeRoutes(app, ctx);
   registerGroupRoutes(app, ctx);
+  registerServiceRoutes(app, ctx);
   registerHistoryRoutes(app, ctx);
 }
