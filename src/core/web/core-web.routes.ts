@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { registerApiUserRoutes } from '../api-users/api-user.routes.tsx';
 import { registerCoRoutes } from '../cos/co.routes.tsx';
 import { registerGroupRoutes } from '../groups/group.routes.tsx';
 import { registerHistoryRoutes } from '../history/history.routes.tsx';
@@ -14,5 +15,6 @@ export function registerCoreWebRoutes(app: FastifyInstance, ctx: PluginContext):
   registerIdentifierTypeRoutes(app, ctx);
   registerGroupRoutes(app, ctx);
   registerServiceRoutes(app, ctx);
+  registerApiUserRoutes(app, ctx);
   registerHistoryRoutes(app, ctx);
 }
