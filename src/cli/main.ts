@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { setupPlatformAdmin, hasPlatformAdmin } from '../core/auth/setup.service.ts';
+import { createLocalAccount, setLocalPassword } from '../core/auth/local-account.service.ts';
 import { SYSTEM_ACTOR } from '../core/auth/actor.ts';
 import { createApiUser } from '../core/api-users/api-user.service.ts';
 import { apiUserInput } from '../core/api-users/api-user.schema.ts';
@@ -18,6 +19,7 @@ Commands:
   serve              Run the web UI and the REST API (migrates an empty database first)
   migrate            Apply pending database migrations
   setup              Create the first platform administrator
+  account            Set a local sign-in password for a username
   api-user create    Create an API user and print its key once
   worker             Run background workers only (provisioning, on PostgreSQL)
   reprovision        Reprovision a CO (or one person) with a progress bar
@@ -37,6 +39,11 @@ Creates the platform CO if needed and a platform administrator who signs in with
 With a password, a local account is created (argon2id); without one the admin signs in through
 the trusted header. Prefer --password-env so the password stays out of the shell history.
 Running it again for an existing administrator resets the password.`,
+  account: `Usage: tessera account set-password --username NAME --password-env VAR
+
+Creates a local sign-in account (argon2id), or sets its password. The username signs in as every CO
+Person who has it as a login identifier. Meant for the embedded default and small deployments;
+behind a proxy or an identity provider people sign in through the trusted header instead.`,
   'api-user': `Usage: tessera api-user create --username NAME [--co CO_ID] [--privileged]
 
 Creates an API user in the CO (the platform CO when --co is omitted: such a user reaches every CO)
@@ -113,6 +120,20 @@ async function setup(runtime: Runtime, args: string[]): Promise<number> {
   });
   print(result.created ? `Platform administrator "${values.username}" created.` : `Platform administrator "${values.username}" exists; ${password ? 'password reset' : 'nothing changed'}.`);
   if (password) print(`Sign in at ${runtime.config.publicUrl}/sign-in`);
+  return 0;
+}
+
+async function account(runtime: Runtime, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'set-password') return fail('usage: tessera account set-password --username NAME --password-env VAR');
+  const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, 'password-env': { type: 'string' } } });
+  if (!values.username || !values['password-env']) return fail('account set-password needs --username and --password-env');
+  const password = process.env[values['password-env']];
+  if (!password || password.length < 10) return fail(`the environment variable ${values['password-env']} must hold a password of at least 10 characters`);
+  await migrate(runtime);
+  const updated = await setLocalPassword(runtime.database.db, values.username, password);
+  if (!updated) await createLocalAccount(runtime.database.db, runtime.ctx.clock, values.username, password);
+  print(`${updated ? 'Password set' : 'Local account created'} for "${values.username}".`);
   return 0;
 }
 
@@ -204,6 +225,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'setup':
         return await setup(runtime, args);
+      case 'account':
+        return await account(runtime, args);
       case 'api-user':
         return await apiUser(runtime, args);
       case 'worker':
