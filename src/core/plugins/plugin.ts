@@ -70,10 +70,15 @@ export function resolvePlugins(available: readonly TesseraPlugin[], enabledIds: 
     if (!plugin) throw new Error(`Unknown plugin "${id}" in TESSERA_PLUGINS; known plugins: ${[...byId.keys()].join(', ') || '(none)'}`);
     if (!enabled.includes(plugin)) enabled.push(plugin);
   }
-  for (const plugin of enabled) {
+  // Earlier, because plugins migrate, register routes and hear changes in this order.
+  for (const [index, plugin] of enabled.entries()) {
     for (const dep of plugin.requires ?? []) {
-      if (!enabled.some((p) => p.id === dep)) {
+      const at = enabled.findIndex((p) => p.id === dep);
+      if (at < 0) {
         throw new Error(`Plugin "${plugin.id}" needs plugin "${dep}", which is not enabled; add "${dep}" to TESSERA_PLUGINS before "${plugin.id}"`);
+      }
+      if (at > index) {
+        throw new Error(`Plugin "${plugin.id}" needs plugin "${dep}", which must come before it; list "${dep}" before "${plugin.id}" in TESSERA_PLUGINS`);
       }
     }
   }
