@@ -213,5 +213,15 @@ describe('OpenApiRegistry', () => {
     assert.deepEqual(Object.keys((resolvePointer(doc, putRef) as Json).properties).sort(), ['city', 'line']);
     assert.ok(Object.keys(schemas).includes('Error'));
     assert.equal(doc.paths['/api/v1/things'].post.operationId, 'postThings');
+    assert.equal(doc.paths['/api/v1/things/{thingId}'].put.operationId, 'putThingsByThingId');
+  });
+
+  it('keeps operation ids unique when two routes choose the same one', () => {
+    const registry = new OpenApiRegistry();
+    const noop = async () => undefined;
+    registry.add({ method: 'GET', url: '/api/v1/a', operationId: 'listThings', summary: 'a', tag: 'T', handler: noop });
+    registry.add({ method: 'GET', url: '/api/v1/b', operationId: 'listThings', summary: 'b', tag: 'T', handler: noop });
+    const paths = (registry.document() as Json).paths;
+    assert.deepEqual([paths['/api/v1/a'].get.operationId, paths['/api/v1/b'].get.operationId], ['listThings', 'listThings2']);
   });
 });

@@ -57,20 +57,25 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   429: 'Too many requests',
 };
 
-/** `getPeople`-style default operation ids: method plus the literal path segments. */
+/**
+ * The operation id of a route that declares none: the method, then the path's segments, each
+ * parameter as `By<Name>` (`GET /api/v1/cos/:coId/people` → `getCosByCoIdPeople`). Unique
+ * because method and path are.
+ */
 function defaultOperationId(method: Method, url: string): string {
+  const capital = (w: string) => w[0]!.toUpperCase() + w.slice(1);
   const words = url
     .replace(/^\/api\/v1\//, '')
     .split('/')
-    .filter((seg) => seg !== '' && !seg.startsWith(':'))
-    .flatMap((seg) => seg.split(/[^A-Za-z0-9]+/))
-    .filter(Boolean);
-  return [method.toLowerCase(), ...words.map((w) => w[0]!.toUpperCase() + w.slice(1))].join('');
+    .filter((seg) => seg !== '')
+    .flatMap((seg) => (seg.startsWith(':') ? [`By${capital(seg.slice(1))}`] : seg.split(/[^A-Za-z0-9]+/).filter(Boolean).map(capital)));
+  return [method.toLowerCase(), ...words].join('');
 }
 
 export class OpenApiRegistry {
   private readonly paths: Record<string, Record<string, unknown>> = {};
   private readonly schemas: Record<string, unknown> = {};
+  private readonly operationIds = new Set<string>();
 
   constructor() {
     this.schemas.Error = this.toSchema(errorResponse, 'output');
@@ -128,9 +133,13 @@ export class OpenApiRegistry {
     for (const code of [...new Set([400, ...auth, 404, ...(spec.errors ?? [])])].sort()) {
       responses[String(code)] = { description: ERROR_DESCRIPTIONS[code] ?? 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
     }
+    // Operation ids must be unique in a document; a clash (two plugins choosing one name) gets a suffix.
+    let operationId = spec.operationId ?? defaultOperationId(spec.method, spec.url);
+    for (let i = 2; this.operationIds.has(operationId); i++) operationId = `${spec.operationId ?? defaultOperationId(spec.method, spec.url)}${i}`;
+    this.operationIds.add(operationId);
     this.paths[path] ??= {};
     this.paths[path]![spec.method.toLowerCase()] = {
-      operationId: spec.operationId ?? defaultOperationId(spec.method, spec.url),
+      operationId,
       summary: spec.summary,
       tags: [spec.tag],
       ...(spec.auth === 'none' ? { security: [] } : {}),
