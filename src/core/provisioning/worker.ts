@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import type { Updateable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
@@ -195,6 +196,22 @@ export class ProvisioningWorker {
       .execute();
   }
 
+  /**
+   * Settles a claimed job, but only while it is still ours: a job whose lease ran out may have been
+   * taken over by another worker, whose outcome must stand. Returns whether the job was ours.
+   */
+  private async settle(db: Executor, jobIds: string[], values: Updateable<ProvisioningJobTable>): Promise<boolean> {
+    if (jobIds.length === 0) return true;
+    const result = await db
+      .updateTable('provisioning_job')
+      .set({ ...values, locked_by: null, locked_until: null })
+      .where('id', 'in', jobIds)
+      .where('state', '=', 'running')
+      .where('locked_by', '=', this.id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   private async runPerson(coId: string, personId: string, session: Session): Promise<number> {
     const claimed = await this.claim(coId, personId);
     if (claimed.length === 0) return 0;
@@ -214,9 +231,7 @@ export class ProvisioningWorker {
 
     let blockedBy: { target: Target; retryAt: string } | undefined;
     for (const { target, job, merged } of runs) {
-      if (merged.length > 0) {
-        await this.ctx.db.updateTable('provisioning_job').set({ state: 'superseded', finished_at: this.ctx.clock.now().toISOString(), locked_by: null }).where('id', 'in', merged.map((j) => j.id)).execute();
-      }
+      await this.settle(this.ctx.db, merged.map((j) => j.id), { state: 'superseded', finished_at: this.ctx.clock.now().toISOString() });
       if (blockedBy) {
         await this.defer(job, blockedBy.retryAt, `waiting for target "${blockedBy.target.description}"`);
         continue;
@@ -239,7 +254,7 @@ export class ProvisioningWorker {
     const provisioner = provisionerOf(this.ctx, target.plugin);
     const started = this.ctx.clock.now().toISOString();
     if (target.mode === 'disabled') {
-      await db.updateTable('provisioning_job').set({ state: 'superseded', finished_at: started, last_error: 'target disabled', locked_by: null }).where('id', '=', job.id).execute();
+      await this.settle(db, [job.id], { state: 'superseded', finished_at: started, last_error: 'target disabled' });
       return { ok: true };
     }
     try {
@@ -257,7 +272,16 @@ export class ProvisioningWorker {
       });
       const now = this.ctx.clock.now().toISOString();
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('provisioning_job').set({ state: 'succeeded', attempts: job.attempts + 1, finished_at: now, updated_at: now, last_error: null, locked_by: null, locked_until: null }).where('id', '=', job.id).execute();
+        if (!(await this.settle(trx, [job.id], { state: 'succeeded', attempts: job.attempts + 1, finished_at: now, updated_at: now, last_error: null }))) return;
+        // The target holds what the registry says now, so earlier failures of this (target, person)
+        // that nobody retried are settled too: they would otherwise show as failed forever.
+        await trx
+          .updateTable('provisioning_job')
+          .set({ state: 'superseded', finished_at: now, updated_at: now })
+          .where('target_id', '=', target.id)
+          .where('person_id', '=', personId)
+          .where('state', '=', 'failed')
+          .execute();
         await this.saveState(trx, target, personId, { status: result.status, targetKey: result.targetKey, detail: result.detail ?? {}, error: null, success: now });
         const changed = !previous || previous.status !== result.status || previous.targetKey !== result.targetKey;
         if (changed || job.batch_id || job.attempts > 0) {
@@ -307,20 +331,15 @@ export class ProvisioningWorker {
     const delay = Math.min(MAX_BACKOFF_SECONDS, target.retryIntervalSeconds * 2 ** (attempts - 1));
     const retryAt = new Date(now.getTime() + delay * 1000).toISOString();
     await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('provisioning_job')
-        .set({
-          state: givingUp ? 'failed' : 'pending',
-          attempts,
-          last_error: message,
-          run_after: givingUp ? job.run_after : retryAt,
-          updated_at: now.toISOString(),
-          finished_at: givingUp ? now.toISOString() : null,
-          locked_by: null,
-          locked_until: null,
-        })
-        .where('id', '=', job.id)
-        .execute();
+      const ours = await this.settle(trx, [job.id], {
+        state: givingUp ? 'failed' : 'pending',
+        attempts,
+        last_error: message,
+        run_after: givingUp ? job.run_after : retryAt,
+        updated_at: now.toISOString(),
+        finished_at: givingUp ? now.toISOString() : null,
+      });
+      if (!ours) return;
       await this.saveState(trx, target, personId, { status: 'failed', error: message });
       await recordHistory(trx, this.ctx.clock, SYSTEM_ACTOR, {
         coId: target.coId,
@@ -335,10 +354,6 @@ export class ProvisioningWorker {
   /** Puts a job back without counting an attempt, to run with the earlier target that failed. */
   private async defer(job: ProvisioningJobTable, runAfter: string, why: string): Promise<void> {
     const now = this.ctx.clock.now();
-    await this.ctx.db
-      .updateTable('provisioning_job')
-      .set({ state: 'pending', last_error: why, run_after: runAfter, locked_by: null, locked_until: null, updated_at: now.toISOString() })
-      .where('id', '=', job.id)
-      .execute();
+    await this.settle(this.ctx.db, [job.id], { state: 'pending', last_error: why, run_after: runAfter, updated_at: now.toISOString() });
   }
 }
