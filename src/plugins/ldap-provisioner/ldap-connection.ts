@@ -1,0 +1,144 @@
+// One bound LDAP connection per target for the length of a worker pass, shared by the people the
+// pass handles (and by token provisioners writing into the same directory).
+import { createHash } from 'node:crypto';
+import { Client, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, type Change, type Entry } from 'ldapts';
+import type { ProvisionerSession } from '../../core/provisioning/provisioner.ts';
+import type { LdapConfig } from './ldap-config.schema.ts';
+
+export const CONNECT_TIMEOUT_MS = 5_000;
+export const OPERATION_TIMEOUT_MS = 10_000;
+
+export type LdapConnectionSettings = Pick<LdapConfig, 'url' | 'startTls' | 'bindDn' | 'bindPassword'>;
+
+/**
+ * A lazily opened, bound client. Opening is shared by concurrent callers; a connection the server
+ * closed (or that failed to open) is opened again on next use, so one outage does not poison the
+ * rest of a pass. Never throws the bind password.
+ */
+export class LdapConnection {
+  private client: Client | undefined;
+  private opening: Promise<Client> | undefined;
+  private closed = false;
+
+  constructor(private readonly settings: LdapConnectionSettings) {}
+
+  private async bound(): Promise<Client> {
+    if (this.closed) throw new Error('LDAP connection used after the worker pass ended');
+    if (this.client?.isBound) return this.client;
+    this.opening ??= this.open().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  private async open(): Promise<Client> {
+    const stale = this.client;
+    this.client = undefined;
+    if (stale) await stale.unbind().catch(() => undefined);
+    const { url, startTls, bindDn, bindPassword } = this.settings;
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    // autoRebind: a connection the server dropped between our check and an operation comes back bound
+    // (ldapts cannot replay a bind over StartTLS; there the next check reopens instead).
+    const client = new Client({ url, connectTimeout: CONNECT_TIMEOUT_MS, timeout: OPERATION_TIMEOUT_MS, autoRebind: !startTls, ...(/^ldaps:/i.test(url) ? { tlsOptions: { servername: host } } : {}) });
+    try {
+      if (startTls) await client.startTLS({ servername: host });
+      await client.bind(bindDn, bindPassword);
+    } catch (error) {
+      await client.unbind().catch(() => undefined);
+      if (error instanceof InvalidCredentialsError) throw new Error(`LDAP bind to ${url} as ${bindDn} failed: invalid credentials`);
+      throw new Error(`cannot connect to LDAP server ${url}${startTls ? ' with StartTLS' : ''}: ${describeLdapError(error)}`);
+    }
+    if (this.closed) {
+      await client.unbind().catch(() => undefined);
+      throw new Error('LDAP connection used after the worker pass ended');
+    }
+    this.client = client;
+    return client;
+  }
+
+  /** Runs one operation on the bound client; LDAP failures come back as LdapOperationError. */
+  private async run<T>(operation: string, dn: string, use: (client: Client) => Promise<T>): Promise<T> {
+    const client = await this.bound();
+    try {
+      return await use(client);
+    } catch (error) {
+      throw new LdapOperationError(operation, dn, error);
+    }
+  }
+
+  add(dn: string, attributes: Record<string, string[]>): Promise<void> {
+    return this.run('add', dn, (c) => c.add(dn, attributes));
+  }
+
+  /** Reads one entry (a base search); undefined when it does not exist. */
+  async read(dn: string, attributes: string[]): Promise<Entry | undefined> {
+    try {
+      const { searchEntries } = await this.run('read', dn, (c) => c.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes }));
+      return searchEntries[0];
+    } catch (error) {
+      if (ldapErrorOf(error) instanceof NoSuchObjectError) return undefined;
+      throw error;
+    }
+  }
+
+  modify(dn: string, changes: Change[]): Promise<void> {
+    return this.run('modify', dn, (c) => c.modify(dn, changes));
+  }
+
+  /** Renames `dn`; `newName` is an RDN, or a full DN when the parent changes (see modifyDnTarget). */
+  modifyDN(dn: string, newName: string): Promise<void> {
+    return this.run('rename', dn, (c) => c.modifyDN(dn, newName));
+  }
+
+  del(dn: string): Promise<void> {
+    return this.run('delete', dn, (c) => c.del(dn));
+  }
+
+  /** Unbinds; always called by the session at the end of the pass. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const client = this.client ?? (await this.opening?.catch(() => undefined));
+    this.client = undefined;
+    if (client) await client.unbind().catch(() => undefined);
+  }
+}
+
+/** An LDAP operation that failed; the message names it and the entry, `ldapError` is ldapts' error. */
+export class LdapOperationError extends Error {
+  override name = 'LdapOperationError';
+  constructor(
+    operation: string,
+    dn: string,
+    readonly ldapError: unknown,
+  ) {
+    super(`LDAP ${operation} of ${dn} failed: ${describeLdapError(ldapError)}`);
+  }
+}
+
+/** The ldapts error behind a failure, for `instanceof NoSuchObjectError` and the like. */
+export function ldapErrorOf(error: unknown): unknown {
+  return error instanceof LdapOperationError ? error.ldapError : error;
+}
+
+/** A one-line account of an LDAP or network failure, for the job's error. */
+export function describeLdapError(error: unknown): string {
+  if (error instanceof ResultCodeError) {
+    const detail = error.message.replace(/\s*Code: 0x[0-9a-f]+$/i, '').trim();
+    return `${error.name} (LDAP result ${error.code})${detail ? `: ${detail}` : ''}`;
+  }
+  const e = error as { code?: unknown; message?: unknown };
+  return typeof e?.code === 'string' ? `${e.code}${e.message ? `: ${String(e.message)}` : ''}` : String(e?.message ?? error);
+}
+
+/**
+ * The connection of the pass for these settings. Keyed by target and by the settings themselves,
+ * so a target edited during a pass gets a connection with its new settings.
+ */
+export function ldapConnectionFor(session: ProvisionerSession, targetId: string, settings: LdapConnectionSettings): Promise<LdapConnection> {
+  const fingerprint = createHash('sha256').update(JSON.stringify([settings.url, settings.startTls, settings.bindDn, settings.bindPassword])).digest('base64url').slice(0, 16);
+  return session.get(
+    `ldap:${targetId}:${fingerprint}`,
+    async () => new LdapConnection(settings),
+    (connection) => connection.close(),
+  );
+}
