@@ -21,6 +21,7 @@ export const CORE_ERRORS = defineErrorCodes({
   GROUP_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such group in this CO' },
   GROUP_NAME_TAKEN: { kind: 'CONFLICT', message: 'A group with this name exists already in the CO' },
   GROUP_MEMBERSHIP_AUTOMATIC: { kind: 'UNPROCESSABLE', message: 'Membership of the members group follows the people’s status and cannot be edited' },
+  GROUP_IN_USE: { kind: 'CONFLICT', message: 'CO Services are restricted to this group; choose another group for them first' },
   GROUP_SYSTEM_PROTECTED: { kind: 'UNPROCESSABLE', message: 'The admins and members groups cannot be deleted or renamed' },
   MEMBERSHIP_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such membership' },
   MEMBERSHIP_EXISTS: { kind: 'CONFLICT', message: 'This person is already in the group' },

@@ -119,6 +119,23 @@ forEachDialect('Group pages', (dialect) => {
     assert.equal((await get(t, `${groups(coA.id)}/${bGroup}`, admin)).statusCode, 404);
   });
 
+  it('refuses to delete a group that CO Services are restricted to, which would open them to everyone', async () => {
+    await post(t, groups(coA.id), admin, { name: 'Wiki editors', description: '', status: 'active' });
+    const gid = await groupId(coA.id, 'Wiki editors');
+    await post(t, `/cos/${coA.id}/services`, admin, { name: 'Wiki', shortLabel: 'wikiedit', coGroupId: gid, visibility: 'co_member', identifierType: 'uid', status: 'active' });
+    const page = await get(t, `${groups(coA.id)}/${gid}`, admin);
+    assert.match(page.body, /CO Services restricted to this group/);
+    assert.match(page.body, />Wiki<\/a>/);
+    assert.doesNotMatch(page.body, /Delete group/);
+
+    const res = await post(t, `${groups(coA.id)}/${gid}/delete`, admin);
+    assert.equal(res.statusCode, 409);
+    assert.match(res.body, /CO Services restricted to this group: Wiki; choose another group for them first/);
+    assert.ok(await t.ctx.db.selectFrom('co_group').select('id').where('id', '=', gid).executeTakeFirst());
+    const service = await t.ctx.db.selectFrom('co_service').select('co_group_id').where('short_label', '=', 'wikiedit').executeTakeFirstOrThrow();
+    assert.equal(service.co_group_id, gid);
+  });
+
   it('adds members chosen from the CO’s people, with validity and owner, and removes them', async () => {
     await post(t, groups(coA.id), admin, { name: 'Observers', description: '', status: 'active' });
     const gid = await groupId(coA.id, 'Observers');

@@ -6,6 +6,7 @@ import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { loadPeople, type Person } from '../people/person.repository.ts';
 import { listPeople } from '../people/person.service.ts';
 import type { PluginContext } from '../plugins/plugin.ts';
+import { listServices } from '../services/co-service.service.ts';
 import { emptyForm, type FormState } from '../web/components.views.tsx';
 import { localTimesAsUtc, postedValues, submitForm } from '../web/forms.ts';
 import { requireCoAdmin } from '../web/guards.ts';
@@ -51,7 +52,8 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: PluginContext): v
   async function showGroup(request: FastifyRequest, reply: FastifyReply, coId: string, groupId: string, form: FormState, status = 200) {
     const { actor, co } = await requireCoAdmin(ctx, request, coId);
     const group = await getGroup(ctx, actor, co.id, groupId);
-    const memberships = await listMemberships(ctx, actor, co.id, group.id);
+    const [memberships, allServices] = await Promise.all([listMemberships(ctx, actor, co.id, group.id), listServices(ctx, actor, co.id)]);
+    const services = allServices.filter((s) => s.coGroupId === group.id);
     const shown = memberships.slice(0, MEMBERS_SHOWN);
     const people = await peopleByIds(ctx.db, co.id, shown.map((m) => m.personId));
     const members = shown
@@ -78,6 +80,7 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: PluginContext): v
           co={co}
           group={group}
           members={members}
+          services={services}
           totalMembers={memberships.length}
           candidates={candidates}
           candidatesTotal={candidatesTotal}

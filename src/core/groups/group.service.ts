@@ -112,6 +112,11 @@ export async function deleteGroup(ctx: CoreContext, actor: Actor, coId: string, 
   await ctx.db.transaction().execute(async (trx) => {
     const group = await getGroupIn(trx, coId, groupId);
     if (group.type !== 'standard') throw new AppError(CORE_ERRORS.GROUP_SYSTEM_PROTECTED);
+    // Deleting would set the services' co_group_id to null and so open them to every member.
+    const services = await trx.selectFrom('co_service').select('name').where('co_id', '=', coId).where('co_group_id', '=', groupId).orderBy('name').execute();
+    if (services.length > 0) {
+      throw new AppError(CORE_ERRORS.GROUP_IN_USE, { message: `CO Services restricted to this group: ${services.map((s) => s.name).join(', ')}; choose another group for them first` });
+    }
     await publishChange(ctx, trx, { kind: 'group', coId, groupId, reason: 'deleted' });
     const members = await trx.selectFrom('co_group_member').select('person_id').where('group_id', '=', groupId).execute();
     await trx.deleteFrom('co_group').where('id', '=', groupId).where('co_id', '=', coId).execute();

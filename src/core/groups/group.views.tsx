@@ -1,5 +1,6 @@
 import type { Co } from '../cos/co.service.ts';
 import type { Person } from '../people/person.repository.ts';
+import type { CoService } from '../services/co-service.service.ts';
 import {
   ActionButton,
   Checkbox,
@@ -122,6 +123,8 @@ export function GroupPage(props: {
   co: Co;
   group: Group;
   members: MemberRow[];
+  /** CO Services restricted to this group: while there are any, it cannot be deleted. */
+  services: CoService[];
   totalMembers: number;
   candidates: Person[];
   candidatesTotal: number;
@@ -152,8 +155,23 @@ export function GroupPage(props: {
       </dl>
       <div class="actions">
         <a class="button secondary" href={`${base}/edit`}>Edit</a>
-        {group.type === 'standard' && <ActionButton action={`${base}/delete`} csrfToken={page.csrfToken} label="Delete group" danger confirm={`Delete the group ${group.name}? Its memberships go with it.`} />}
+        {group.type === 'standard' && props.services.length === 0 && (
+          <ActionButton action={`${base}/delete`} csrfToken={page.csrfToken} label="Delete group" danger confirm={`Delete the group ${group.name}? Its memberships go with it.`} />
+        )}
       </div>
+      {props.services.length > 0 && (
+        <section aria-labelledby="services-h">
+          <h2 id="services-h">CO Services restricted to this group</h2>
+          <ul class="plain">
+            {props.services.map((s) => (
+              <li>
+                <a href={`/cos/${co.id}/services/${s.id}`}>{s.name}</a> <StatusBadge status={s.status} />
+              </li>
+            ))}
+          </ul>
+          {group.type === 'standard' && <p class="muted">To delete this group, first choose another group for these services.</p>}
+        </section>
+      )}
 
       <section aria-labelledby="members-h">
         <h2 id="members-h">Members ({props.totalMembers})</h2>
