@@ -43,10 +43,19 @@ export function toTarget(ctx: ProvisioningContext, r: ProvisioningTargetTable): 
   };
 }
 
-/** A target for display: secret fields masked. */
+/** What a set secret field shows instead of its value; sent back on update, it keeps the value. */
+export const SECRET_MASK = '(set)';
+
+/**
+ * A target for display: secret fields masked. Any sealed value is masked too, so a target whose
+ * provisioner is no longer enabled (and whose secret fields are unknown) shows no ciphertext.
+ */
 export function publicTarget(ctx: ProvisioningContext, r: ProvisioningTargetTable): Target {
   const config = JSON.parse(r.config) as Record<string, unknown>;
-  for (const field of provisionerOf(ctx, r.plugin)?.secretFields ?? []) if (config[field]) config[field] = '(set)';
+  const secretFields = provisionerOf(ctx, r.plugin)?.secretFields ?? [];
+  for (const [field, value] of Object.entries(config)) {
+    if ((secretFields.includes(field) && value) || SecretBox.isSealed(value)) config[field] = SECRET_MASK;
+  }
   return { ...toTarget({ ...ctx, provisioners: [] }, r), config };
 }
 
@@ -72,13 +81,16 @@ export async function getTarget(ctx: ProvisioningContext, actor: Actor, coId: st
 }
 
 /**
- * Validates the provisioner's settings with its schema. A secret field left empty on update keeps
- * the stored value, so forms never need to show a password back.
+ * Validates the provisioner's settings with its schema. A secret field left empty, omitted, or sent
+ * back as the mask it is shown as keeps the stored value, so forms never need to show a password
+ * back and an API client can PUT what it read without replacing the password with the mask.
  */
 function prepareConfig(ctx: ProvisioningContext, provisioner: Provisioner, input: Record<string, unknown>, previous: Record<string, unknown> | undefined): { plain: Record<string, unknown>; stored: Record<string, unknown> } {
   const merged = { ...input };
   for (const field of provisioner.secretFields) {
-    if ((merged[field] === undefined || merged[field] === '') && previous && previous[field] !== undefined) merged[field] = previous[field];
+    if (merged[field] !== undefined && merged[field] !== '' && merged[field] !== SECRET_MASK) continue;
+    if (previous && previous[field] !== undefined) merged[field] = previous[field];
+    else if (merged[field] === SECRET_MASK) merged[field] = '';
   }
   const parsed = provisioner.configSchema.safeParse(merged);
   if (!parsed.success) {
