@@ -57,16 +57,33 @@ function list(value: string): string[] {
  * embedded default works out of the box and survives restarts.
  */
 function loadOrCreateSecretKey(path: string): string {
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  mkdirSync(dirname(path), { recursive: true });
-  const key = randomBytes(32).toString('base64url');
-  writeFileSync(path, `${key}\n`, { mode: 0o600 });
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    const key = randomBytes(32).toString('base64url');
+    try {
+      // 'wx': when two processes start at once, the second keeps the first one's key.
+      writeFileSync(path, `${key}\n`, { mode: 0o600, flag: 'wx' });
+      return key;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  const key = readFileSync(path, 'utf8').trim();
+  if (key.length < 32) {
+    throw new Error(`Invalid configuration:\n  TESSERA_SECRET_KEY_FILE: ${path} holds no key of at least 32 characters; remove the file to have a new key made, or set TESSERA_SECRET_KEY`);
+  }
   return key;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let fileValues: Record<string, string> = {};
-  if (env.TESSERA_CONFIG) fileValues = JSON.parse(readFileSync(env.TESSERA_CONFIG, 'utf8')) as Record<string, string>;
+  if (env.TESSERA_CONFIG) {
+    try {
+      fileValues = JSON.parse(readFileSync(env.TESSERA_CONFIG, 'utf8')) as Record<string, string>;
+    } catch (e) {
+      throw new Error(`Invalid configuration:\n  TESSERA_CONFIG: cannot read ${env.TESSERA_CONFIG} as JSON: ${(e as Error).message}`);
+    }
+  }
   const merged: Record<string, string | undefined> = { ...fileValues };
   for (const [k, v] of Object.entries(env)) if (k.startsWith('TESSERA_') && v !== undefined && v !== '') merged[k] = v;
   const parsed = schema.safeParse(merged);
