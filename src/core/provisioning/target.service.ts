@@ -130,6 +130,11 @@ async function saveTarget(ctx: ProvisioningContext, actor: Actor, coId: string, 
     };
     const others = (await targetRowsOf(trx, coId)).filter((r) => r.id !== id).map((r) => toTarget(ctx, r));
     await provisioner.validate?.(trx, ctx, target, others);
+    // Targets that depend on this one check the change too: moving an LDAP target after its token
+    // target is refused like the reverse. (A new target has no dependents yet.)
+    for (const other of existing ? others : []) {
+      await provisionerOf(ctx, other.plugin)?.validate?.(trx, ctx, other, [...others.filter((o) => o.id !== other.id), target]);
+    }
     const now = ctx.clock.now().toISOString();
     const values = {
       plugin: input.plugin,
