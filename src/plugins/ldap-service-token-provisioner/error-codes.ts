@@ -1,0 +1,8 @@
+import { defineErrorCodes } from '../../core/errors/app-error.ts';
+
+export const LDAP_SERVICE_TOKEN_ERRORS = defineErrorCodes({
+  LDAP_TARGET_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such LDAP provisioning target in this CO' },
+  NOT_AN_LDAP_TARGET: { kind: 'BAD_REQUEST', message: 'The chosen target is not an LDAP target' },
+  ORDERED_BEFORE_LDAP_TARGET: { kind: 'UNPROCESSABLE', message: 'A token target must run after its LDAP target: give it a greater order' },
+  LDAP_TARGET_WITHOUT_VOPERSON: { kind: 'UNPROCESSABLE', message: 'voPersonApplicationPassword needs the voPerson object class on the LDAP target' },
+});
