@@ -8,7 +8,7 @@ import { z } from 'zod';
  * TESSERA_CONFIG whose keys are the same variable names). Environment wins over the file.
  */
 /** The bundled plugins an out-of-the-box install runs. */
-export const DEFAULT_PLUGINS = 'service-tokens';
+export const DEFAULT_PLUGINS = 'service-tokens,ldap-provisioner,ldap-service-token-provisioner';
 
 const schema = z.object({
   TESSERA_DATABASE_URL: z.string().min(1).default('data/tessera.sqlite'),

@@ -1,0 +1,148 @@
+// Configuring the two LDAP target types: what createTarget/updateTarget/deleteTarget accept and
+// refuse, the bind password at rest, and start-up without the plugins the token provisioner needs.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openRuntime } from '../../cli/runtime.ts';
+import { DEFAULT_PLUGINS } from '../../config/config.ts';
+import { SYSTEM_ACTOR } from '../../core/auth/actor.ts';
+import { AppError } from '../../core/errors/app-error.ts';
+import { resolvePlugins } from '../../core/plugins/plugin.ts';
+import { createTarget, deleteTarget, updateTarget } from '../../core/provisioning/target.service.ts';
+import type { TargetInput } from '../../core/provisioning/target.schema.ts';
+import { buildCo, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { BUNDLED_PLUGINS } from '../catalogue.ts';
+import { ldapProvisionerPlugin } from '../ldap-provisioner/ldap-provisioner.plugin.ts';
+import { buildService } from '../service-tokens/service-token.test-support.ts';
+import { serviceTokensPlugin } from '../service-tokens/service-tokens.plugin.ts';
+import { ldapServiceTokenProvisionerPlugin } from './ldap-service-token-provisioner.plugin.ts';
+
+const PLUGINS = [serviceTokensPlugin, ldapProvisionerPlugin, ldapServiceTokenProvisionerPlugin];
+
+function ldapInput(overrides: Partial<TargetInput> & { config?: Record<string, unknown> } = {}): TargetInput {
+  return {
+    plugin: 'ldap',
+    description: 'Directory',
+    mode: 'automatic',
+    ordinal: 10,
+    retryIntervalSeconds: 60,
+    maxRetries: 10,
+    provisionGroupId: null,
+    ...overrides,
+    config: { url: 'ldap://127.0.0.1:389', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'bind-secret-1', baseDn: 'ou=people,dc=example,dc=org', voPerson: true, ...overrides.config },
+  };
+}
+
+function tokenInput(ldapTargetId: string, serviceId: string, overrides: Partial<TargetInput> & { config?: Record<string, unknown> } = {}): TargetInput {
+  return { ...ldapInput({ plugin: 'ldap-service-token', description: 'Wiki tokens', ordinal: 20, ...overrides }), config: { ldapTargetId, serviceId, ...overrides.config } };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<{ code: string; field: string | undefined; message: string }> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof AppError) return { code: e.code, field: e.field, message: e.message };
+    throw e;
+  }
+  assert.fail('expected a refusal');
+}
+
+forEachDialect('LDAP target settings', (dialect) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ dialect, plugins: PLUGINS });
+  });
+  after(() => t.close());
+
+  it('keeps the bind password encrypted at rest and never shows it back', async () => {
+    const co = await buildCo(t);
+    const target = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput());
+    assert.notEqual(target.config.bindPassword, 'bind-secret-1');
+    const row = await t.ctx.db.selectFrom('provisioning_target').select('config').where('id', '=', target.id).executeTakeFirstOrThrow();
+    assert.ok(!row.config.includes('bind-secret-1'), 'no plaintext in the database');
+    assert.match(JSON.parse(row.config).bindPassword, /^v1:/);
+    // An update that leaves the password empty keeps it.
+    await updateTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id, ldapInput({ description: 'Renamed', config: { bindPassword: '' } }));
+    const after = await t.ctx.db.selectFrom('provisioning_target').select('config').where('id', '=', target.id).executeTakeFirstOrThrow();
+    assert.equal(t.ctx.secretBox.open(JSON.parse(after.config).bindPassword), 'bind-secret-1');
+  });
+
+  it('refuses an LDAP target whose DN identifier type the CO does not know, and invalid settings', async () => {
+    const co = await buildCo(t);
+    assert.deepEqual(await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput({ config: { dnIdentifierType: 'badge' } }))), {
+      code: 'IDENTIFIER_TYPE_UNKNOWN',
+      field: 'config.dnIdentifierType',
+      message: 'Identifier type "badge" is not defined in this CO (known: uid, eppn, mail, oidcsub, epuid, orcid, network, enterprise)',
+    });
+    const bad = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput({ config: { url: 'http://x' } })));
+    assert.equal(bad.code, 'VALIDATION_FAILED');
+    assert.equal(bad.field, 'config.url');
+  });
+
+  it('refuses a token target ordered before its LDAP target, both when created and when either moves', async () => {
+    const co = await buildCo(t);
+    const service = await buildService(t, co.id);
+    const ldap = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput({ ordinal: 10 }));
+    for (const ordinal of [5, 10]) {
+      const r = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, tokenInput(ldap.id, service.id, { ordinal })));
+      assert.equal(r.code, 'ORDERED_BEFORE_LDAP_TARGET');
+      assert.equal(r.field, 'ordinal');
+      assert.match(r.message, new RegExp(`Token target "Wiki tokens" \\(order ${ordinal}\\) must run after its LDAP target "Directory" \\(order 10\\)`));
+    }
+    const tokens = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, tokenInput(ldap.id, service.id, { ordinal: 11 }));
+    assert.equal((await refusal(updateTarget(t.ctx, SYSTEM_ACTOR, co.id, tokens.id, tokenInput(ldap.id, service.id, { ordinal: 9 })))).field, 'ordinal');
+    const moved = await refusal(updateTarget(t.ctx, SYSTEM_ACTOR, co.id, ldap.id, ldapInput({ ordinal: 30 })));
+    assert.equal(moved.code, 'ORDERED_BEFORE_LDAP_TARGET');
+    assert.equal(moved.field, 'ordinal');
+    await updateTarget(t.ctx, SYSTEM_ACTOR, co.id, ldap.id, ldapInput({ ordinal: 3 }));
+  });
+
+  it('refuses an LDAP target or a service of another CO, a target that is not LDAP, and voPerson passwords without voPerson', async () => {
+    const co = await buildCo(t);
+    const other = await buildCo(t);
+    const service = await buildService(t, co.id);
+    const foreignService = await buildService(t, other.id);
+    const ldap = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput());
+    const foreignLdap = await createTarget(t.ctx, SYSTEM_ACTOR, other.id, ldapInput());
+    const foreign = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, tokenInput(foreignLdap.id, service.id)));
+    assert.deepEqual([foreign.code, foreign.field], ['LDAP_TARGET_NOT_FOUND', 'config.ldapTargetId']);
+    const svc = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, tokenInput(ldap.id, foreignService.id)));
+    assert.deepEqual([svc.code, svc.field], ['SERVICE_NOT_FOUND', 'config.serviceId']);
+    const tokens = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, tokenInput(ldap.id, service.id));
+    const notLdap = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, tokenInput(tokens.id, service.id, { ordinal: 30 })));
+    assert.deepEqual([notLdap.code, notLdap.field], ['NOT_AN_LDAP_TARGET', 'config.ldapTargetId']);
+    const plain = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput({ description: 'Plain', ordinal: 1, config: { voPerson: false } }));
+    const vo = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, tokenInput(plain.id, service.id, { config: { attribute: 'voPersonApplicationPassword' } })));
+    assert.deepEqual([vo.code, vo.field], ['LDAP_TARGET_WITHOUT_VOPERSON', 'config.attribute']);
+    const ok = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, tokenInput(ldap.id, service.id, { ordinal: 40, config: { attribute: 'voPersonApplicationPassword' } }));
+    assert.equal(ok.config.attribute, 'voPersonApplicationPassword');
+    assert.equal(tokens.config.attribute, 'userPassword', 'userPassword by default');
+  });
+
+  it('keeps an LDAP target that a token target writes into', async () => {
+    const co = await buildCo(t);
+    const service = await buildService(t, co.id);
+    const ldap = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput());
+    const tokens = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, tokenInput(ldap.id, service.id));
+    const r = await refusal(deleteTarget(t.ctx, SYSTEM_ACTOR, co.id, ldap.id));
+    assert.equal(r.code, 'LDAP_TARGET_NOT_FOUND');
+    assert.match(r.message, /Token target "Wiki tokens" needs an LDAP target/);
+    await deleteTarget(t.ctx, SYSTEM_ACTOR, co.id, tokens.id);
+    await deleteTarget(t.ctx, SYSTEM_ACTOR, co.id, ldap.id);
+  });
+});
+
+describe('LDAP plugins at start-up', () => {
+  it('are bundled and enabled by default', () => {
+    const ids = resolvePlugins(BUNDLED_PLUGINS, DEFAULT_PLUGINS.split(',')).map((p) => p.id);
+    assert.deepEqual(ids, ['service-tokens', 'ldap-provisioner', 'ldap-service-token-provisioner']);
+  });
+
+  it('refuse to start the token provisioner without the LDAP provisioner or service tokens', () => {
+    assert.throws(() => resolvePlugins(BUNDLED_PLUGINS, ['service-tokens', 'ldap-service-token-provisioner']), /Plugin "ldap-service-token-provisioner" needs plugin "ldap-provisioner", which is not enabled/);
+    assert.throws(() => resolvePlugins(BUNDLED_PLUGINS, ['ldap-provisioner', 'ldap-service-token-provisioner']), /Plugin "ldap-service-token-provisioner" needs plugin "service-tokens", which is not enabled/);
+    assert.throws(
+      () => openRuntime({ TESSERA_PLUGINS: 'service-tokens,ldap-service-token-provisioner', TESSERA_SECRET_KEY: 'k'.repeat(40), TESSERA_DATABASE_URL: '/nonexistent/never-opened.sqlite' }),
+      /needs plugin "ldap-provisioner"/,
+    );
+  });
+});
