@@ -182,6 +182,15 @@ describe('startSlapd', () => {
     assert.equal(await whoami(ldap.url, personDn, 'secret'), `dn:${personDn}`);
   });
 
+  it('runs the callback of restart() while slapd is down, then serves the same data', async () => {
+    let wasDown = false;
+    await ldap.restart(async () => {
+      wasDown = !(await portIsOpen(ldap.port));
+    });
+    assert.equal(wasDown, true);
+    assert.equal(await whoami(ldap.url, personDn, 'secret'), `dn:${personDn}`);
+  });
+
   it('reports the diagnostics of slapd when it cannot start', async () => {
     await assert.rejects(startSlapd({ extraConfig: 'no-such-directive yes' }), /unknown directive <no-such-directive>/);
   });

@@ -51,8 +51,11 @@ export interface SlapdInstance {
   configPath: string;
   /** SIGTERM, waits for the exit, removes the temp dir. Idempotent. */
   stop(): Promise<void>;
-  /** Stops the process but keeps the data, then starts it again on the same port. */
-  restart(): Promise<void>;
+  /**
+   * Stops the process but keeps the data, then starts it again on the same port. `whileStopped`
+   * runs in between, against a server that refuses connections (an outage).
+   */
+  restart(whileStopped?: () => Promise<void>): Promise<void>;
 }
 
 /**
@@ -126,13 +129,18 @@ function buildInstance(settings: Settings, port: number, dir: string, slot: Daem
       })();
       return stopping;
     },
-    restart() {
+    restart(whileStopped) {
       if (stopping !== undefined) return Promise.reject(new Error('slapd was stopped; it cannot be restarted'));
       restarting = (async () => {
         await slot.current()?.stop(STOP_TIMEOUT_MS);
-        // slapd sets SO_REUSEADDR, so its own old socket never blocks the port; a clash here means
-        // another process took the port meanwhile, and the contract (same port) cannot be kept.
-        slot.replace(await startServer(settings, port, dir));
+        try {
+          await whileStopped?.();
+        } finally {
+          // A stop() meanwhile wins: the instance stays down. slapd sets SO_REUSEADDR, so its own
+          // old socket never blocks the port; a clash here means another process took the port
+          // meanwhile, and the contract (same port) cannot be kept.
+          if (stopping === undefined) slot.replace(await startServer(settings, port, dir));
+        }
       })();
       return restarting;
     },
