@@ -174,7 +174,11 @@ export class ProvisioningWorker {
     try {
       const queue = [...due];
       const lanes = Array.from({ length: Math.min(this.concurrency, queue.length) }, async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) count += await this.runPerson(next.co_id, next.person_id, session);
+        for (let next = queue.shift(); next; next = queue.shift()) {
+          // Not `count += await …`: that reads `count` before the await, and lanes would overwrite each other.
+          const ran = await this.runPerson(next.co_id, next.person_id, session);
+          count += ran;
+        }
       });
       await Promise.all(lanes);
     } finally {
