@@ -145,6 +145,10 @@ export async function batchProgress(ctx: ProvisioningContext, actor: Actor, coId
     .execute();
   const count = (states: string[]) => rows.filter((r) => states.includes(r.state)).reduce((a, r) => a + Number(r.n), 0);
   const total = count(['pending', 'running', 'succeeded', 'failed', 'superseded']);
-  if (total === 0 && !isId(batchId)) throw new AppError(CORE_ERRORS.PROVISIONING_BATCH_NOT_FOUND);
+  // A batch with no jobs here is empty (a CO with no people or targets) unless its jobs are in
+  // another CO: that one is not found, like every id of another CO.
+  if (total === 0 && (!isId(batchId) || (await ctx.db.selectFrom('provisioning_job').select('id').where('batch_id', '=', batchId).limit(1).executeTakeFirst()))) {
+    throw new AppError(CORE_ERRORS.PROVISIONING_BATCH_NOT_FOUND);
+  }
   return { batchId, total, done: count(['succeeded', 'superseded']), failed: count(['failed']), pending: count(['pending', 'running']), retrying: rows.filter((r) => r.state === 'pending').reduce((a, r) => a + Number(r.retrying ?? 0), 0) };
 }

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, it } from 'node:test';
+import { addRecordingTarget, createRecordingPlugin, type Recorder } from '../../../test/support/recording-provisioner.ts';
+import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { newId } from '../../db/ids.ts';
+import { SYSTEM_ACTOR } from '../auth/actor.ts';
+import type { AppError } from '../errors/app-error.ts';
+import type { TesseraPlugin } from '../plugins/plugin.ts';
+import { batchProgress, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
+import { ProvisioningWorker } from './worker.ts';
+
+forEachDialect('Reprovisioning and provisioning states', (dialect) => {
+  let t: TestApp;
+  let recorder: Recorder;
+  let plugins: TesseraPlugin[];
+  before(async () => {
+    const recording = createRecordingPlugin();
+    recorder = recording.recorder;
+    plugins = [recording.plugin];
+    t = await createTestApp({ dialect, plugins });
+  });
+  after(() => t.close());
+  beforeEach(() => recorder.reset());
+
+  const code = (expected: string) => (e: AppError) => {
+    assert.equal(e.code, expected);
+    return true;
+  };
+
+  it('counts a whole-CO reprovision up to its total, failures included', async () => {
+    const co = await buildCo(t);
+    const people = [];
+    for (let i = 0; i < 5; i++) people.push(await buildPerson(t, co.id));
+    const good = await addRecordingTarget(t, co.id, { description: 'good', mode: 'manual', ordinal: 1 });
+    const bad = await addRecordingTarget(t, co.id, { description: 'bad', mode: 'manual', ordinal: 2, maxRetries: 0 });
+    await addRecordingTarget(t, co.id, { description: 'off', mode: 'disabled', ordinal: 3 });
+    recorder.fail(bad.id, 'refused');
+
+    const batch = await requestReprovision(t.ctx, SYSTEM_ACTOR, co.id);
+    assert.deepEqual({ ...batch, batchId: undefined }, { batchId: undefined, total: 10, done: 0, failed: 0, pending: 10, retrying: 0 });
+
+    // A small worker takes two people per pass: the counts move and always add up.
+    const small = new ProvisioningWorker(t.ctx, plugins, { batchSize: 2 });
+    assert.equal(await small.runOnce(), 4);
+    const partway = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
+    assert.deepEqual([partway.total, partway.done, partway.failed, partway.pending], [10, 2, 2, 6]);
+
+    await t.ctx.worker.drain();
+    const finished = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
+    assert.deepEqual([finished.total, finished.done, finished.failed, finished.pending, finished.retrying], [10, 5, 5, 0, 0]);
+    assert.equal(finished.done + finished.failed, finished.total);
+
+    recorder.heal(bad.id);
+    const again = await requestReprovision(t.ctx, SYSTEM_ACTOR, co.id, { targetId: bad.id });
+    assert.equal(again.total, 5);
+    await t.ctx.worker.drain();
+    const healed = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, again.batchId);
+    assert.deepEqual([healed.total, healed.done, healed.failed, healed.pending], [5, 5, 0, 0]);
+    for (const p of people) {
+      const states = await personProvisioningStates(t.ctx, SYSTEM_ACTOR, co.id, p.id);
+      assert.deepEqual(states.map((s) => [s.targetId, s.status]), [[good.id, 'provisioned'], [bad.id, 'provisioned'], [states[2]!.targetId, 'never']]);
+    }
+    const history = await t.ctx.db.selectFrom('history_record').select('comment').where('co_id', '=', co.id).where('action', '=', 'REPROVISION_REQUESTED').execute();
+    assert.equal(history.length, 2);
+  });
+
+  it('counts a retrying job as pending and retrying until it settles', async () => {
+    const co = await buildCo(t);
+    const person = await buildPerson(t, co.id);
+    const target = await addRecordingTarget(t, co.id, { mode: 'manual', retryIntervalSeconds: 5, maxRetries: 1 });
+    recorder.fail(target.id);
+    const batch = await requestReprovision(t.ctx, SYSTEM_ACTOR, co.id, { personId: person.id });
+    await t.ctx.worker.drain();
+    const waiting = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
+    assert.deepEqual([waiting.total, waiting.pending, waiting.retrying, waiting.failed], [1, 1, 1, 0]);
+    t.clock.advance(5000);
+    await t.ctx.worker.drain();
+    const gaveUp = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
+    assert.deepEqual([gaveUp.total, gaveUp.pending, gaveUp.retrying, gaveUp.failed], [1, 0, 0, 1]);
+  });
+
+  it('answers 404 for ids of another CO and 403 to people who do not administer the CO', async () => {
+    const co = await buildCo(t);
+    const other = await buildCo(t);
+    const target = await addRecordingTarget(t, co.id, { maxRetries: 0 });
+    const otherTarget = await addRecordingTarget(t, other.id);
+    recorder.fail(target.id);
+    const person = await buildPerson(t, co.id);
+    const stranger = await buildPerson(t, other.id);
+    await t.ctx.worker.drain();
+    const [failed] = await targetFailures(t.ctx, SYSTEM_ACTOR, co.id, target.id);
+    assert.ok(failed);
+    const batch = await requestReprovision(t.ctx, SYSTEM_ACTOR, co.id, { personId: person.id });
+
+    await assert.rejects(batchProgress(t.ctx, SYSTEM_ACTOR, other.id, batch.batchId), code('PROVISIONING_BATCH_NOT_FOUND'));
+    await assert.rejects(batchProgress(t.ctx, SYSTEM_ACTOR, co.id, 'no-such-batch'), code('PROVISIONING_BATCH_NOT_FOUND'));
+    await assert.rejects(retryJob(t.ctx, SYSTEM_ACTOR, other.id, failed.id), code('NOT_FOUND'));
+    await assert.rejects(retryJob(t.ctx, SYSTEM_ACTOR, co.id, 'not-an-id'), code('NOT_FOUND'));
+    await assert.rejects(retryJob(t.ctx, SYSTEM_ACTOR, co.id, newId()), code('NOT_FOUND'));
+    await assert.rejects(targetFailures(t.ctx, SYSTEM_ACTOR, other.id, target.id), code('PROVISIONING_TARGET_NOT_FOUND'));
+    await assert.rejects(requestReprovision(t.ctx, SYSTEM_ACTOR, co.id, { personId: stranger.id }), code('PERSON_NOT_FOUND'));
+    await assert.rejects(requestReprovision(t.ctx, SYSTEM_ACTOR, co.id, { targetId: otherTarget.id }), code('PROVISIONING_TARGET_NOT_FOUND'));
+    await assert.rejects(personProvisioningStates(t.ctx, SYSTEM_ACTOR, other.id, person.id), code('PERSON_NOT_FOUND'));
+
+    const member = await actorFor(t, person.username);
+    await assert.rejects(requestReprovision(t.ctx, member, co.id), code('FORBIDDEN'));
+    await assert.rejects(retryJob(t.ctx, member, co.id, failed.id), code('FORBIDDEN'));
+    await assert.rejects(batchProgress(t.ctx, member, co.id, batch.batchId), code('FORBIDDEN'));
+    await assert.rejects(targetFailures(t.ctx, member, co.id, target.id), code('FORBIDDEN'));
+
+    // A job that is not failed cannot be retried by hand.
+    await t.ctx.worker.drain();
+    const [stillFailed] = await targetFailures(t.ctx, SYSTEM_ACTOR, co.id, target.id);
+    await retryJob(t.ctx, SYSTEM_ACTOR, co.id, stillFailed!.id);
+    await assert.rejects(retryJob(t.ctx, SYSTEM_ACTOR, co.id, stillFailed!.id), code('NOT_FOUND'));
+  });
+});
