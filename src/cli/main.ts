@@ -237,6 +237,9 @@ export async function main(argv: string[]): Promise<number> {
     return fail(`unknown command "${command}"`);
   } catch (e) {
     if (e instanceof AppError) return fail(e.message);
+    // An unknown or malformed option (node:util parseArgs) is a usage error, not a crash.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) return fail(`${(e as Error).message} (see tessera ${command} --help)`);
     throw e;
   } finally {
     if (command !== 'serve') await runtime.database.destroy();
