@@ -70,7 +70,9 @@ function fail(message: string): number {
 async function serve(runtime: Runtime): Promise<number> {
   const applied = await migrate(runtime);
   const { app, ctx } = await buildApp({ config: runtime.config, database: runtime.database, plugins: runtime.plugins, clock: systemClock, ctx: runtime.ctx });
-  const workers = runtime.config.worker ? [ctx.worker.start(), ...runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : []))] : [];
+  const workers = runtime.config.worker
+    ? [ctx.worker.start(), ...(ctx.delivery ? [ctx.delivery.start()] : []), ...runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : []))]
+    : [];
   await app.listen({ host: runtime.config.host, port: runtime.config.port });
   if (applied.length > 0) app.log.info({ migrations: applied }, 'database migrated');
   if (!(await hasPlatformAdmin(ctx))) {
@@ -154,7 +156,7 @@ async function apiUser(runtime: Runtime, args: string[]): Promise<number> {
 async function worker(runtime: Runtime): Promise<number> {
   await migrate(runtime);
   const ctx = runtime.ctx;
-  const stops = [ctx.worker.start(), ...runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : []))];
+  const stops = [ctx.worker.start(), ...(ctx.delivery ? [ctx.delivery.start()] : []), ...runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : []))];
   print(`Worker ${ctx.worker.id} running; stop it with Ctrl-C.`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

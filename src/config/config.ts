@@ -10,6 +10,13 @@ import { z } from 'zod';
 /** The bundled plugins an out-of-the-box install runs. */
 export const DEFAULT_PLUGINS = 'service-tokens,ldap-provisioner,ldap-service-token-provisioner';
 
+/** An OpenID provider is reached over HTTPS, except one on a loopback address (development, tests). */
+function httpsOrLoopback(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+}
+
 const schema = z.object({
   TESSERA_DATABASE_URL: z.string().min(1).default('data/tessera.sqlite'),
   TESSERA_HOST: z.string().default('127.0.0.1'),
@@ -24,9 +31,38 @@ const schema = z.object({
   TESSERA_SESSION_HOURS: z.coerce.number().min(0.1).max(24 * 30).default(12),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TESSERA_WORKER: z.enum(['on', 'off']).default('on'),
+  TESSERA_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'TESSERA_SMTP_URL must start with smtp:// or smtps://').optional(),
+  TESSERA_MAIL_FROM: z.string().min(3).default('Tessera <tessera@localhost>'),
   TESSERA_VERIFY_FAILURES_PER_IDENTIFIER: z.coerce.number().int().min(1).default(10),
   TESSERA_VERIFY_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+  TESSERA_OIDC_ISSUER: z
+    .string()
+    .url('TESSERA_OIDC_ISSUER must be the URL of the OpenID provider')
+    .refine(httpsOrLoopback, 'TESSERA_OIDC_ISSUER must use https:// (http:// only for a provider on this machine)')
+    .optional(),
+  TESSERA_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  TESSERA_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  TESSERA_OIDC_USERNAME_CLAIM: z.string().min(1).default('sub'),
+  TESSERA_OIDC_NAME: z.string().min(1).max(80).default('OpenID Connect'),
+  TESSERA_OIDC_SCOPES: z
+    .string()
+    .default('openid profile email')
+    .refine((v) => v.split(/\s+/).includes('openid'), 'TESSERA_OIDC_SCOPES must include openid'),
 });
+
+/** Sign-in through an OpenID provider (authorization code flow with PKCE); on when an issuer is set. */
+export interface OidcConfig {
+  /** The issuer identifier; a URL ending in /.well-known/openid-configuration is accepted too. */
+  issuer: string;
+  clientId: string;
+  /** Absent for a public client (PKCE only). */
+  clientSecret: string | undefined;
+  /** The ID token (or UserInfo) claim whose value is the username, matched to login identifiers. */
+  usernameClaim: string;
+  /** What the sign-in button calls the provider: "Sign in with <name>". */
+  name: string;
+  scopes: string[];
+}
 
 export interface Config {
   databaseUrl: string;
@@ -46,6 +82,10 @@ export interface Config {
   /** Failed token verifications allowed per minute, per (service, identifier) and per address. */
   verifyFailuresPerIdentifier: number;
   verifyFailuresPerAddress: number;
+  /** Notices are emailed when set; without it they appear in the web UI only. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  oidc: OidcConfig | undefined;
 }
 
 function list(value: string): string[] {
@@ -93,6 +133,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const c = parsed.data;
   const publicUrl = c.TESSERA_PUBLIC_URL ?? `http://localhost:${c.TESSERA_PORT}`;
+  if (c.TESSERA_OIDC_ISSUER && !c.TESSERA_OIDC_CLIENT_ID) {
+    throw new Error('Invalid configuration:\n  TESSERA_OIDC_CLIENT_ID: required when TESSERA_OIDC_ISSUER is set');
+  }
   return {
     databaseUrl: c.TESSERA_DATABASE_URL,
     host: c.TESSERA_HOST,
@@ -109,5 +152,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: c.TESSERA_WORKER === 'on',
     verifyFailuresPerIdentifier: c.TESSERA_VERIFY_FAILURES_PER_IDENTIFIER,
     verifyFailuresPerAddress: c.TESSERA_VERIFY_FAILURES_PER_ADDRESS,
+    smtpUrl: c.TESSERA_SMTP_URL,
+    mailFrom: c.TESSERA_MAIL_FROM,
+    oidc: c.TESSERA_OIDC_ISSUER
+      ? {
+          issuer: c.TESSERA_OIDC_ISSUER,
+          clientId: c.TESSERA_OIDC_CLIENT_ID!,
+          clientSecret: c.TESSERA_OIDC_CLIENT_SECRET,
+          usernameClaim: c.TESSERA_OIDC_USERNAME_CLAIM,
+          name: c.TESSERA_OIDC_NAME,
+          scopes: c.TESSERA_OIDC_SCOPES.split(/\s+/).filter(Boolean),
+        }
+      : undefined,
   };
 }

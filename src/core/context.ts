@@ -1,5 +1,6 @@
 import type { Db, DialectName, Executor } from '../db/database.ts';
 import type { Clock } from './clock.ts';
+import type { Notifier } from './notifications/notification.service.ts';
 
 /** A change that may affect what provisioning targets should hold. */
 export type ChangeEvent =
@@ -19,6 +20,8 @@ export interface CoreContext {
   dialect: DialectName;
   clock: Clock;
   changeListeners: ChangeListener[];
+  /** Records notices for people (and queues their emails) inside the caller's transaction. */
+  notifier: Notifier;
 }
 
 export async function publishChange(ctx: CoreContext, db: Executor, event: ChangeEvent): Promise<void> {

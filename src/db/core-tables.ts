@@ -11,6 +11,7 @@ import type {
   NameTable,
 } from '../core/people/person.table.ts';
 import type { CoServiceTable } from '../core/services/co-service.table.ts';
+import type { NotificationTable, OutboundEmailTable } from '../core/notifications/notification.table.ts';
 import type { ProvisioningJobTable, ProvisioningStateTable, ProvisioningTargetTable } from '../core/provisioning/provisioning.table.ts';
 
 export interface CoreDatabase {
@@ -30,4 +31,6 @@ export interface CoreDatabase {
   provisioning_target: ProvisioningTargetTable;
   provisioning_job: ProvisioningJobTable;
   provisioning_state: ProvisioningStateTable;
+  notification: NotificationTable;
+  outbound_email: OutboundEmailTable;
 }

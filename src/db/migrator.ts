@@ -2,10 +2,12 @@ import { Migrator, type Migration, type MigrationProvider, type MigrationResultS
 import type { Db } from './database.ts';
 import * as core from './migrations/20261128000000-core.ts';
 import * as provisioning from './migrations/20261128020000-provisioning.ts';
+import * as notifications from './migrations/20261128030000-notifications.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
   '20261128020000-provisioning': provisioning,
+  '20261128030000-notifications': notifications,
 };
 
 class StaticMigrations implements MigrationProvider {

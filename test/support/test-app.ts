@@ -90,6 +90,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     worker: false,
     verifyFailuresPerIdentifier: 10,
     verifyFailuresPerAddress: 100,
+    smtpUrl: undefined,
+    mailFrom: 'Tessera <tessera@example.org>',
+    oidc: undefined,
     ...overrides,
   };
 }

@@ -23,6 +23,7 @@ function configurationMenu(ctx: PluginContext, co: Co, actor: Actor): DashboardE
     { label: 'API users', href: `${base}/api-users`, description: 'Credentials for the REST API' },
     { label: 'Identifier types', href: `${base}/identifier-types`, description: 'Kinds of identifiers people have' },
     { label: 'History', href: `${base}/history`, description: 'Every change in the CO' },
+    { label: 'Failures', href: `${base}/failures`, description: 'Provisioning jobs and emails that are failing' },
     ...ctx.plugins.flatMap((p) => p.menus?.coConfiguration?.({ co, actor }) ?? []),
   ];
 }

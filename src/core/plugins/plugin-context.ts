@@ -7,6 +7,9 @@ import { provisioningOutbox } from '../provisioning/outbox.ts';
 import { SecretBox } from '../provisioning/secret-box.ts';
 import { ProvisioningWorker, type WorkerOptions } from '../provisioning/worker.ts';
 import type { PluginContext, TesseraPlugin } from './plugin.ts';
+import { EmailDelivery } from '../notifications/delivery.worker.ts';
+import { smtpMailer, type Mailer } from '../notifications/mailer.ts';
+import { Notifier } from '../notifications/notification.service.ts';
 
 /**
  * Wires the registry for one process: the database, the enabled plugins' listeners and
@@ -18,6 +21,8 @@ export function createPluginContext(options: {
   plugins: readonly TesseraPlugin[];
   clock: Clock;
   worker?: WorkerOptions;
+  /** Replaces the SMTP mailer (tests). */
+  mailer?: Mailer;
 }): PluginContext {
   const { config, database, plugins, clock } = options;
   const ctx = {
@@ -31,6 +36,8 @@ export function createPluginContext(options: {
     metrics: new Metrics(),
     provisioners: plugins.flatMap((p) => p.provisioners ?? []),
     secretBox: new SecretBox(config.secretKey),
+    notifier: new Notifier(clock, config.smtpUrl !== undefined, config.publicUrl),
+    delivery: config.smtpUrl ? new EmailDelivery(database.db, clock, options.mailer ?? smtpMailer(config.smtpUrl, config.mailFrom)) : undefined,
   } as unknown as PluginContext;
   const worker = new ProvisioningWorker(ctx, plugins, options.worker);
   (ctx as { worker: ProvisioningWorker }).worker = worker;

@@ -7,6 +7,7 @@ import type { Metrics } from '../http/metrics.ts';
 import type { Provisioner } from '../provisioning/provisioner.ts';
 import type { ProvisioningContext } from '../provisioning/target.service.ts';
 import type { ProvisioningWorker } from '../provisioning/worker.ts';
+import type { EmailDelivery } from '../notifications/delivery.worker.ts';
 import type { Co } from '../cos/co.service.ts';
 import type { ErrorCode } from '../errors/app-error.ts';
 import type { Person } from '../people/person.repository.ts';
@@ -27,6 +28,8 @@ export interface PluginContext extends ProvisioningContext {
   metrics: Metrics;
   /** Runs provisioning jobs; started by `tessera serve` and `tessera worker`. */
   worker: ProvisioningWorker;
+  /** Sends queued emails; undefined when no SMTP server is configured. */
+  delivery: EmailDelivery | undefined;
 }
 
 /**

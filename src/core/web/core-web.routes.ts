@@ -7,6 +7,7 @@ import { registerIdentifierTypeRoutes } from '../people/identifier-type.routes.t
 import { registerPersonRoutes } from '../people/person.routes.tsx';
 import type { PluginContext } from '../plugins/plugin.ts';
 import { registerServiceRoutes } from '../services/co-service.routes.tsx';
+import { registerNotificationRoutes } from '../notifications/notification.routes.tsx';
 
 /** The registry's web UI: one route module per capability, each guarding its own pages. */
 export function registerCoreWebRoutes(app: FastifyInstance, ctx: PluginContext): void {
@@ -17,4 +18,5 @@ export function registerCoreWebRoutes(app: FastifyInstance, ctx: PluginContext):
   registerServiceRoutes(app, ctx);
   registerApiUserRoutes(app, ctx);
   registerHistoryRoutes(app, ctx);
+  registerNotificationRoutes(app, ctx);
 }

@@ -31,6 +31,9 @@ export function Layout(props: { page: PageContext; title: string; crumbs?: Crumb
           {page.actor?.kind === 'person' && (
             <nav aria-label="Main">
               <a href="/cos">COs</a>
+              <a href="/notifications">
+                Notifications{page.unreadNotices > 0 && <span class="badge badge-new" aria-label={`${page.unreadNotices} unread`}> {page.unreadNotices}</span>}
+              </a>
             </nav>
           )}
           <div class="spacer" />

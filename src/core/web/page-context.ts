@@ -4,6 +4,7 @@ import type { CoreContext } from '../context.ts';
 import { findCo } from '../cos/co.service.ts';
 import type { MenuEntry, TesseraPlugin } from '../plugins/plugin.ts';
 import { findPerson } from '../people/person.repository.ts';
+import { countUnread } from '../notifications/notification.service.ts';
 
 export interface Flash {
   kind: 'success' | 'error' | 'info';
@@ -19,6 +20,8 @@ export interface PageContext {
   identityMenu: Array<{ coName: string; entries: MenuEntry[] }>;
   flash: Flash | undefined;
   localAccounts: boolean;
+  /** Unread notifications of the signed-in person. */
+  unreadNotices: number;
 }
 
 export async function buildPageContext(
@@ -44,5 +47,6 @@ export async function buildPageContext(
       if (entries.length > 0) identityMenu.push({ coName: co.name, entries });
     }
   }
-  return { actor, displayName, csrfToken: request.csrfToken, identityMenu, flash, localAccounts };
+  const unreadNotices = actor ? await countUnread(ctx.db, actor) : 0;
+  return { actor, displayName, csrfToken: request.csrfToken, identityMenu, flash, localAccounts, unreadNotices };
 }

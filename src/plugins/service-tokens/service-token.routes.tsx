@@ -21,7 +21,7 @@ import {
 import { PersonTokensPage, SettingFormPage, SettingsListPage, TokenShownOncePage, VerifierKeyShownOncePage, type GenerateFormError } from './service-token.views.tsx';
 import { createVerifierKey, listVerifierKeys, revokeVerifierKey } from './verifier.service.ts';
 import { z } from 'zod';
-import { findSetting, getServiceForSettings, settingsOfCo, tokenDb, updateSetting } from './token-setting.service.ts';
+import { findSetting, getServiceForSettings, NOTICE_KINDS, settingsOfCo, tokenDb, updateSetting } from './token-setting.service.ts';
 
 type Params = { coId: string; personId: string; tokenId?: string; serviceId?: string };
 
@@ -123,6 +123,8 @@ export function registerServiceTokenRoutes(app: FastifyInstance, ctx: PluginCont
         maxTokensPerPerson: setting.maxTokensPerPerson,
         generation: setting.generation,
         acknowledgePlaintext: setting.plaintextAcknowledged,
+        expiryWarningDays: setting.expiryWarningDays.join(', '),
+        notices: NOTICE_KINDS.filter((k) => !setting.noticesOff.includes(k)),
       },
       issues: [],
     };
@@ -137,7 +139,9 @@ export function registerServiceTokenRoutes(app: FastifyInstance, ctx: PluginCont
   app.post<{ Params: { coId: string; serviceId: string } }>('/cos/:coId/service-token-settings/:serviceId', async (request, reply) => {
     const { coId, serviceId } = request.params;
     const { actor } = await requireCoAdmin(ctx, request, coId);
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    // A form sends no `notices` at all when every box is unchecked.
+    const raw = (request.body ?? {}) as Record<string, unknown>;
+    const body = { ...raw, notices: raw.notices ?? [] };
     try {
       const service = await getServiceForSettings(ctx.db, coId, serviceId);
       await updateSetting(ctx, actor, coId, serviceId, parseInput(settingInput, body));

@@ -12,6 +12,8 @@ import { findService, listServicesOfCo, personMayUseService, type CoService } fr
 import { hashSecret } from './crypto/password-schemes.ts';
 import { displayHint, findTokenType, generateToken } from './crypto/token-types.ts';
 import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
+import { findCo } from '../../core/cos/co.service.ts';
+import { tokenCreatedNotice, tokenExpiringNotice, tokenRevokedNotice } from './notices.tsx';
 import type { GenerateInput } from './service-token.schema.ts';
 import type { ServiceTokenTable } from './service-token.table.ts';
 import { assertStorageAllowed, findSetting, settingsOfCo, tokenDb, type TokenSetting } from './token-setting.service.ts';
@@ -270,6 +272,10 @@ export async function generateServiceToken(ctx: CoreContext, actor: Actor, coId:
     });
     await publishChange(ctx, trx, { kind: 'person', coId, personId, reason: 'service token assigned' });
     const row = await db.selectFrom('service_token').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    if (!setting.noticesOff.includes('created')) {
+      const co = (await findCo(trx, coId))!;
+      await ctx.notifier.notify(trx, tokenCreatedNotice(factsOf(ctx, co.name, service.name, row), onBehalf ? actor.label : undefined));
+    }
     return { token: toToken(row, now, true), secret };
   });
 }
@@ -297,7 +303,12 @@ async function revokeWhere(
     .where('id', 'in', rows.map((r) => r.id))
     .execute();
   const services = new Map((await listServicesOfCo(trx, coId)).map((s) => [s.id, s]));
+  const co = (await findCo(trx, coId))!;
+  const settings = await settingsOfCo(trx, coId);
   for (const r of rows) {
+    if (!settings.get(r.service_id)?.noticesOff.includes('revoked')) {
+      await ctx.notifier.notify(trx, tokenRevokedNotice(factsOf(ctx, co.name, services.get(r.service_id)?.name ?? 'a service', r), actor.label, reason));
+    }
     await recordHistory(trx, ctx.clock, actor, {
       coId,
       personId: r.person_id,
@@ -343,6 +354,10 @@ export async function revokeServiceTokens(ctx: CoreContext, actor: Actor, coId: 
     if (!(await findService(trx, coId, serviceId))) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND);
     return revokeWhere(ctx, trx, actor, coId, { serviceId }, reason);
   });
+}
+
+function factsOf(ctx: CoreContext, coName: string, serviceName: string, r: ServiceTokenTable) {
+  return { coId: r.co_id, coName, personId: r.person_id, serviceName, label: r.label, displayHint: r.display_hint, expiresAt: r.expires_at, publicUrl: ctx.notifier.publicUrl };
 }
 
 export interface UsableToken {
@@ -419,4 +434,55 @@ export async function sweepExpiredTokens(ctx: CoreContext): Promise<number> {
     for (const [personId, coId] of people) await publishChange(ctx, trx, { kind: 'person', coId, personId, reason: 'service token expired' });
     return rows.length;
   });
+}
+
+const DAY_MS_WARN = 86_400_000;
+
+/**
+ * Sends each expiry warning once: for every live token, the most urgent threshold of its service's
+ * schedule that has been crossed since the token was made. Thresholds passed while Tessera was down
+ * are recorded without a message of their own, so nobody gets "30 days" and "7 days" at once; the
+ * record is unique per (token, days), so restarts and concurrent sweeps never send twice.
+ */
+export async function sweepExpiryWarnings(ctx: CoreContext): Promise<number> {
+  const now = ctx.clock.now();
+  const db = tokenDb(ctx.db);
+  const settings = await db.selectFrom('service_token_setting').selectAll().where('enabled', '=', 1).execute();
+  const maxDays = Math.max(0, ...settings.map((s) => Math.max(0, ...s.expiry_warning_days.split(',').map(Number).filter(Number.isFinite))));
+  if (maxDays === 0) return 0;
+  const rows = await db
+    .selectFrom('service_token')
+    .selectAll()
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now.toISOString())
+    .where('expires_at', '<=', new Date(now.getTime() + maxDays * DAY_MS_WARN).toISOString())
+    .execute();
+  let sent = 0;
+  for (const r of rows) {
+    const setting = await findSetting(ctx.db, r.co_id, r.service_id);
+    const expires = Date.parse(r.expires_at!);
+    const created = Date.parse(r.created_at);
+    const crossed = setting.expiryWarningDays.filter((d) => expires - d * DAY_MS_WARN <= now.getTime() && expires - d * DAY_MS_WARN > created);
+    if (crossed.length === 0) continue;
+    const done = await db.selectFrom('service_token_warning').select('days').where('token_id', '=', r.id).execute();
+    const fresh = crossed.filter((d) => !done.some((x) => x.days === d));
+    if (fresh.length === 0) continue;
+    const urgent = Math.min(...crossed);
+    await ctx.db.transaction().execute(async (trx) => {
+      const tdb = tokenDb(trx);
+      for (const d of fresh) await tdb.insertInto('service_token_warning').values({ token_id: r.id, days: d, sent_at: now.toISOString() }).execute();
+      const person = await trx.selectFrom('co_person').select('status').where('id', '=', r.person_id).executeTakeFirst();
+      const service = await findService(trx, r.co_id, r.service_id);
+      if (fresh.includes(urgent) && !setting.noticesOff.includes('expiring') && person && service && setting.enabled) {
+        const co = (await findCo(trx, r.co_id))!;
+        const daysLeft = Math.max(1, Math.ceil((expires - now.getTime()) / DAY_MS_WARN));
+        await ctx.notifier.notify(trx, tokenExpiringNotice(factsOf(ctx, co.name, service.name, r), daysLeft));
+        sent++;
+      }
+    }).catch((e) => {
+      // Another sweep recorded this warning first: it sent it.
+      if (!String((e as Error).message).match(/unique|constraint|duplicate/i)) throw e;
+    });
+  }
+  return sent;
 }

@@ -14,6 +14,10 @@ export interface ServiceTokenSettingTable {
   generation: GenerationPolicy;
   /** 1 once an admin accepted the warning that legacy plaintext tokens are stored readable. */
   plaintext_acknowledged: number;
+  /** Days before expiry at which the person is warned, e.g. "30,7,1". */
+  expiry_warning_days: string;
+  /** Notice kinds turned off for this service, comma-separated (created, revoked, expiring). */
+  notices_off: string;
   created_at: string;
   updated_at: string;
 }
@@ -61,7 +65,15 @@ export interface ServiceVerifierTable {
   revoked_at: string | null;
 }
 
+/** Which expiry warnings went out, so each is sent once whatever restarts happen. */
+export interface ServiceTokenWarningTable {
+  token_id: string;
+  days: number;
+  sent_at: string;
+}
+
 export interface ServiceTokenTables {
+  service_token_warning: ServiceTokenWarningTable;
   service_verifier: ServiceVerifierTable;
   service_token_setting: ServiceTokenSettingTable;
   service_token: ServiceTokenTable;

@@ -285,6 +285,19 @@ export function SettingFormPage(props: { page: PageContext; co: Co; service: CoS
         />
         <TextField form={form} name="maxLifetimeDays" label="Maximum lifetime (days)" type="number" hint="Empty: tokens may live until revoked." />
         <TextField form={form} name="maxTokensPerPerson" label="Maximum tokens per person" type="number" required />
+        <TextField form={form} name="expiryWarningDays" label="Warn people this many days before a token expires" hint="Comma-separated, e.g. 30, 7, 1. Each warning is sent once. Empty: no warnings." />
+        <fieldset class="field">
+          <legend>Notices people get for this service</legend>
+          {[
+            ['created', 'A token was created (by them or on their behalf)'],
+            ['revoked', 'A token was revoked'],
+            ['expiring', 'A token is about to expire'],
+          ].map(([kind, label]) => (
+            <label>
+              <input type="checkbox" name="notices" value={kind} checked={((form.values.notices as string[] | undefined) ?? []).includes(kind!)} /> {label}
+            </label>
+          ))}
+        </fieldset>
         <SelectField
           form={form}
           name="generation"

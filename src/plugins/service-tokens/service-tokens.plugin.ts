@@ -3,7 +3,7 @@ import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import * as initial from './migrations/20261128010000-service-tokens.ts';
 import { registerServiceTokenApi } from './service-token.api.ts';
 import { registerServiceTokenRoutes } from './service-token.routes.tsx';
-import { sweepExpiredTokens, usableTokensOf } from './service-token.service.ts';
+import { sweepExpiredTokens, sweepExpiryWarnings, usableTokensOf } from './service-token.service.ts';
 import type { PluginContext } from '../../core/plugins/plugin.ts';
 import { registerVerificationApi } from './verification.api.ts';
 import { TokenVerifier } from './verification.service.ts';
@@ -52,7 +52,7 @@ export const serviceTokensPlugin: TesseraPlugin = {
     let running: Promise<unknown> = Promise.resolve();
     const tick = () => {
       if (stopped) return;
-      running = Promise.all([sweepExpiredTokens(ctx), verifierOf(ctx).lastUsed.flush()]).catch((e) =>
+      running = Promise.all([sweepExpiredTokens(ctx), sweepExpiryWarnings(ctx), verifierOf(ctx).lastUsed.flush()]).catch((e) =>
         console.error(JSON.stringify({ level: 50, msg: 'service token sweep failed', err: String(e) })),
       );
     };

@@ -28,7 +28,18 @@ export interface TokenSetting {
   maxTokensPerPerson: number;
   generation: GenerationPolicy;
   plaintextAcknowledged: boolean;
+  /** Days before expiry at which the person is warned, most distant first. */
+  expiryWarningDays: number[];
+  /** Notices not sent for this service. */
+  noticesOff: NoticeKind[];
   updatedAt: string | null;
+}
+
+export const NOTICE_KINDS = ['created', 'revoked', 'expiring'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+function parseDays(text: string): number[] {
+  return [...new Set(text.split(',').map((d) => Number(d.trim())).filter((d) => Number.isInteger(d) && d > 0))].sort((a, b) => b - a);
 }
 
 export function defaultSetting(serviceId: string): TokenSetting {
@@ -41,6 +52,8 @@ export function defaultSetting(serviceId: string): TokenSetting {
     maxTokensPerPerson: 5,
     generation: 'self_and_admins',
     plaintextAcknowledged: false,
+    expiryWarningDays: [30, 7, 1],
+    noticesOff: [],
     updatedAt: null,
   };
 }
@@ -55,6 +68,8 @@ export function toSetting(r: ServiceTokenSettingTable): TokenSetting {
     maxTokensPerPerson: r.max_tokens_per_person,
     generation: r.generation,
     plaintextAcknowledged: r.plaintext_acknowledged === 1,
+    expiryWarningDays: parseDays(r.expiry_warning_days),
+    noticesOff: r.notices_off.split(',').filter((k): k is NoticeKind => (NOTICE_KINDS as readonly string[]).includes(k)),
     updatedAt: r.updated_at,
   };
 }
@@ -104,6 +119,8 @@ export async function updateSetting(ctx: CoreContext, actor: Actor, coId: string
       max_tokens_per_person: input.maxTokensPerPerson,
       generation: input.generation,
       plaintext_acknowledged: acknowledged ? 1 : 0,
+      expiry_warning_days: input.expiryWarningDays.join(','),
+      notices_off: NOTICE_KINDS.filter((k) => !input.notices.includes(k)).join(','),
       updated_at: now,
     };
     const db = tokenDb(trx);

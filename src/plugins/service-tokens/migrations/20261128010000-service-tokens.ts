@@ -13,6 +13,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('max_tokens_per_person', 'integer', (c) => c.notNull())
     .addColumn('generation', 'text', (c) => c.notNull())
     .addColumn('plaintext_acknowledged', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('expiry_warning_days', 'text', (c) => c.notNull().defaultTo('30,7,1'))
+    .addColumn('notices_off', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
@@ -58,9 +60,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('revoked_at', 'text')
     .execute();
   await db.schema.createIndex('service_verifier_service_idx').on('service_verifier').column('service_id').execute();
+
+  await db.schema
+    .createTable('service_token_warning')
+    .addColumn('token_id', 'text', (c) => c.notNull().references('service_token.id').onDelete('cascade'))
+    .addColumn('days', 'integer', (c) => c.notNull())
+    .addColumn('sent_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('service_token_warning_pk', ['token_id', 'days'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('service_token_warning').execute();
   await db.schema.dropTable('service_verifier').execute();
   await db.schema.dropTable('service_token').execute();
   await db.schema.dropTable('service_token_setting').execute();

@@ -1,0 +1,94 @@
+import type { Co } from '../cos/co.service.ts';
+import { ActionButton, EmptyState, StatusBadge, Time } from '../web/components.views.tsx';
+import { Layout } from '../web/layout.views.tsx';
+import type { PageContext } from '../web/page-context.ts';
+import type { EmailFailure, NotificationView } from './notification.service.ts';
+import type { JobView } from '../provisioning/provisioning.service.ts';
+
+export function MyNotificationsPage(props: { page: PageContext; notifications: NotificationView[]; coNames: Record<string, string> }) {
+  const unread = props.notifications.filter((n) => !n.readAt).length;
+  return (
+    <Layout page={props.page} title="Notifications">
+      {props.notifications.length === 0 ? (
+        <EmptyState>Nothing yet. You are told here when a service token is created for you, revoked, or about to expire.</EmptyState>
+      ) : (
+        <>
+          {unread > 0 && (
+            <div class="actions">
+              <ActionButton action="/notifications/read" csrfToken={props.page.csrfToken} label={`Mark all ${unread} as read`} />
+            </div>
+          )}
+          <ul class="notices">
+            {props.notifications.map((n) => (
+              <li class={n.readAt ? 'card read' : 'card unread'}>
+                <p>
+                  <strong>{n.subject}</strong> {!n.readAt && <StatusBadge status="new" />}
+                </p>
+                <p class="muted">
+                  {props.coNames[n.coId] ?? ''} · <Time iso={n.createdAt} />
+                </p>
+                <p class="pre">{n.body}</p>
+                <div class="actions">
+                  {n.link && <a href={n.link}>Open</a>}
+                  {!n.readAt && <ActionButton action={`/notifications/${n.id}/read`} csrfToken={props.page.csrfToken} label="Mark as read" />}
+                </div>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </Layout>
+  );
+}
+
+export function CoFailuresPage(props: { page: PageContext; co: Co; emails: EmailFailure[]; jobs: Array<JobView & { targetDescription: string }>; mailEnabled: boolean }) {
+  const { co } = props;
+  return (
+    <Layout page={props.page} title="Delivery and provisioning failures" crumbs={[{ label: co.name, href: `/cos/${co.id}` }, { label: 'Failures' }]}>
+      <h2>Provisioning</h2>
+      {props.jobs.length === 0 ? (
+        <p>No provisioning job is failing.</p>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead><tr><th>Target</th><th>Person</th><th>State</th><th>Attempts</th><th>Error</th></tr></thead>
+            <tbody>
+              {props.jobs.map((j) => (
+                <tr>
+                  <td>{j.targetDescription}</td>
+                  <td><a href={`/cos/${co.id}/people/${j.personId}`}>{j.personId.slice(0, 8)}</a></td>
+                  <td><StatusBadge status={j.state === 'failed' ? 'failed' : 'pending'} /></td>
+                  <td>{j.attempts}</td>
+                  <td>{j.lastError}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h2>Email</h2>
+      {!props.mailEnabled && <p class="muted">No SMTP server is configured (TESSERA_SMTP_URL): notices appear in Tessera only.</p>}
+      {props.emails.length === 0 ? (
+        <p>No email is failing.</p>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead><tr><th>To</th><th>Subject</th><th>State</th><th>Attempts</th><th>Error</th><th><span class="sr-only">Actions</span></th></tr></thead>
+            <tbody>
+              {props.emails.map((e) => (
+                <tr>
+                  <td>{e.toAddress}</td>
+                  <td>{e.subject}</td>
+                  <td><StatusBadge status={e.state === 'failed' ? 'failed' : 'pending'} /></td>
+                  <td>{e.attempts}</td>
+                  <td>{e.lastError}</td>
+                  <td>{e.state === 'failed' && <ActionButton action={`/cos/${co.id}/failures/emails/${e.id}/retry`} csrfToken={props.page.csrfToken} label="Retry" />}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Layout>
+  );
+}
