@@ -17,6 +17,7 @@ import type { Metrics } from './metrics.ts';
 import { createPluginContext } from '../plugins/plugin-context.ts';
 import { registerErrorHandling } from './error-handler.tsx';
 import { registerAuthRoutes } from '../auth/auth.routes.tsx';
+import { registerOidcRoutes } from '../auth/oidc.routes.tsx';
 import { registerCoreWebRoutes } from '../web/core-web.routes.ts';
 import { registerCoreApiRoutes } from './core-api.routes.ts';
 import './fastify-types.ts';
@@ -87,6 +88,13 @@ export async function buildApp(options: AppOptions): Promise<TesseraApp> {
 
   await app.register(cookie, { secret: config.secretKey });
   await app.register(formbody);
+  // Many HTTP clients send `Content-Type: application/json` on a DELETE without a body; Fastify's
+  // own parser refuses that with 400. An empty JSON body is no body; anything else parses as before.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body.toString(), done),
+  );
   app.decorateRequest('actor', undefined);
   app.decorateRequest('csrfToken', '');
   registerErrorHandling(app, ctx);
@@ -168,6 +176,7 @@ export async function buildApp(options: AppOptions): Promise<TesseraApp> {
   app.get('/api/openapi.json', async () => openapi.document());
 
   registerAuthRoutes(app, ctx);
+  registerOidcRoutes(app, ctx);
   registerCoreWebRoutes(app, ctx);
   registerCoreApiRoutes(app, ctx);
   for (const plugin of plugins) if (plugin.routes) await plugin.routes(app, ctx);

@@ -81,6 +81,9 @@ forEachDialect('People API', (dialect) => {
       assert.equal(del.status, 204);
       assert.equal(del.body, undefined);
       assert.equal(await t.ctx.db.selectFrom('co_person').select('id').where('id', '=', p.id).executeTakeFirst(), undefined);
+      const withHeader = await buildPerson(t, w.coA.id);
+      const declaredJson = await w.adminA('DELETE', `${people(w.coA.id)}/${withHeader.id}`, undefined, { headers: { 'content-type': 'application/json' } });
+      assert.equal(declaredJson.status, 204, 'a DELETE declaring JSON without a body is still a DELETE');
       const gone = await w.adminA('GET', `${people(w.coA.id)}/${p.id}`);
       assert.equal(gone.status, 404);
       assert.equal(gone.body.error.code, 'PERSON_NOT_FOUND');
