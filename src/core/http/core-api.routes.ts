@@ -5,6 +5,7 @@ import { registerGroupApi } from '../groups/group.api.ts';
 import { registerHistoryApi } from '../history/history.api.ts';
 import { registerPersonApi } from '../people/person.api.ts';
 import type { PluginContext } from '../plugins/plugin.ts';
+import { registerProvisioningApi } from '../provisioning/provisioning.api.ts';
 import { registerCoServiceApi } from '../services/co-service.api.ts';
 
 /**
@@ -18,4 +19,5 @@ export function registerCoreApiRoutes(app: FastifyInstance, ctx: PluginContext):
   registerGroupApi(app, ctx);
   registerCoServiceApi(app, ctx);
   registerHistoryApi(app, ctx);
+  registerProvisioningApi(app, ctx);
 }

@@ -1,0 +1,174 @@
+import type { FastifyInstance } from 'fastify';
+import { isCoAdmin } from '../auth/actor.ts';
+import { coParams, idParam, reachableCo } from '../cos/co.api.ts';
+import { assertThat } from '../errors/app-error.ts';
+import { CORE_ERRORS } from '../errors/error-codes.ts';
+import { apiRoute } from '../http/openapi.ts';
+import type { PluginContext } from '../plugins/plugin.ts';
+import { batchProgress, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
+import { jobListResponse, personStateListResponse, reprovisionInput, reprovisionResponse, retryResponse, targetListResponse } from './provisioning.schema.ts';
+import { targetInput, targetResponse } from './target.schema.ts';
+import { createTarget, deleteTarget, getTarget, listTargets, updateTarget } from './target.service.ts';
+
+const TARGETS = '/api/v1/cos/:coId/provisioning-targets';
+const TARGET = `${TARGETS}/:targetId`;
+const targetParams = coParams.extend({ targetId: idParam });
+
+/**
+ * Provisioning for CO admins and privileged API users: targets (secret settings are write-only),
+ * their failures, retries by hand, reprovisioning with progress, and each person's states. Ids of
+ * another CO answer 404; an unprivileged API user of the CO gets 403.
+ */
+export function registerProvisioningApi(app: FastifyInstance, ctx: PluginContext): void {
+  const tag = 'Provisioning';
+
+  apiRoute(app, ctx.openapi, {
+    method: 'GET',
+    url: TARGETS,
+    operationId: 'listProvisioningTargets',
+    summary: 'List the CO’s provisioning targets in their order (secret settings read "(set)")',
+    tag,
+    params: coParams,
+    response: targetListResponse,
+    handler: async ({ actor, params }) => {
+      await reachableCo(ctx, actor, params.coId);
+      return { items: await listTargets(ctx, actor, params.coId) };
+    },
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'POST',
+    url: TARGETS,
+    operationId: 'createProvisioningTarget',
+    summary: 'Create a provisioning target; `config` follows the provisioner type’s settings (errors name `config.<field>`)',
+    tag,
+    params: coParams,
+    body: targetInput,
+    response: targetResponse,
+    status: 201,
+    handler: async ({ actor, params, body }) => {
+      await reachableCo(ctx, actor, params.coId);
+      return createTarget(ctx, actor, params.coId, body);
+    },
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'GET',
+    url: TARGET,
+    operationId: 'getProvisioningTarget',
+    summary: 'Read a provisioning target (secret settings read "(set)")',
+    tag,
+    params: targetParams,
+    response: targetResponse,
+    handler: async ({ actor, params }) => {
+      await reachableCo(ctx, actor, params.coId);
+      return getTarget(ctx, actor, params.coId, params.targetId);
+    },
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'PUT',
+    url: TARGET,
+    operationId: 'updateProvisioningTarget',
+    summary: 'Replace a target’s settings; a secret setting omitted, empty or "(set)" keeps its value. The type cannot change.',
+    tag,
+    params: targetParams,
+    body: targetInput,
+    response: targetResponse,
+    handler: async ({ actor, params, body }) => {
+      await reachableCo(ctx, actor, params.coId);
+      return updateTarget(ctx, actor, params.coId, params.targetId, body);
+    },
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'DELETE',
+    url: TARGET,
+    operationId: 'deleteProvisioningTarget',
+    summary: 'Delete a provisioning target with its jobs and recorded states (what it wrote stays in the directory)',
+    tag,
+    params: targetParams,
+    status: 204,
+    errors: [422],
+    handler: async ({ actor, params }) => {
+      await reachableCo(ctx, actor, params.coId);
+      await deleteTarget(ctx, actor, params.coId, params.targetId);
+      return undefined;
+    },
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'GET',
+    url: `${TARGET}/failures`,
+    operationId: 'listProvisioningTargetFailures',
+    summary: 'A target’s failures: jobs waiting for a retry and jobs that used up their retries',
+    tag,
+    params: targetParams,
+    response: jobListResponse,
+    handler: async ({ actor, params }) => {
+      await reachableCo(ctx, actor, params.coId);
+      return { items: await targetFailures(ctx, actor, params.coId, params.targetId) };
+    },
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'POST',
+    url: '/api/v1/cos/:coId/provisioning-jobs/:jobId/retry',
+    operationId: 'retryProvisioningJob',
+    summary: 'Put a failed job back in the queue with fresh retries',
+    tag,
+    params: coParams.extend({ jobId: idParam }),
+    response: retryResponse,
+    status: 202,
+    handler: async ({ actor, params }) => {
+      await reachableCo(ctx, actor, params.coId);
+      await retryJob(ctx, actor, params.coId, params.jobId);
+      return { jobId: params.jobId, state: 'pending' as const };
+    },
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'POST',
+    url: '/api/v1/cos/:coId/reprovision',
+    operationId: 'reprovision',
+    summary: 'Reprovision the CO (or one person) to every enabled target (or one); manual targets included. Follow the batch’s progress.',
+    tag,
+    params: coParams,
+    body: reprovisionInput,
+    response: reprovisionResponse,
+    status: 202,
+    handler: async ({ actor, params, body }) => {
+      await reachableCo(ctx, actor, params.coId);
+      return requestReprovision(ctx, actor, params.coId, { ...(body.personId ? { personId: body.personId } : {}), ...(body.targetId ? { targetId: body.targetId } : {}) });
+    },
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'GET',
+    url: '/api/v1/cos/:coId/reprovision/:batchId',
+    operationId: 'getReprovisionProgress',
+    summary: 'Progress of a reprovisioning request: done + failed + pending = total',
+    tag,
+    params: coParams.extend({ batchId: idParam }),
+    response: reprovisionResponse,
+    handler: async ({ actor, params }) => {
+      await reachableCo(ctx, actor, params.coId);
+      return batchProgress(ctx, actor, params.coId, params.batchId);
+    },
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'GET',
+    url: '/api/v1/cos/:coId/people/:personId/provisioning',
+    operationId: 'getPersonProvisioning',
+    summary: 'What each target holds for the person: provisioned, removed, pending, failed (with the error) or never',
+    tag,
+    params: coParams.extend({ personId: idParam }),
+    response: personStateListResponse,
+    handler: async ({ actor, params }) => {
+      await reachableCo(ctx, actor, params.coId);
+      assertThat(isCoAdmin(actor, params.coId), CORE_ERRORS.FORBIDDEN);
+      return { items: await personProvisioningStates(ctx, actor, params.coId, params.personId) };
+    },
+  });
+}
