@@ -172,6 +172,26 @@ forEachDialect('API robustness', (dialect) => {
     }
   });
 
+  it('answers concurrent duplicate creations with one 201 and 409s, never 500', async () => {
+    const co = w.coA.id;
+    const person = (await w.adminA('POST', `/api/v1/cos/${co}/people`, { name: { given: 'Racer' } })).body;
+    const group = (await w.adminA('POST', `/api/v1/cos/${co}/groups`, { name: 'Race group' })).body;
+    const races: Array<[string, string, unknown]> = [
+      ['POST', '/api/v1/cos', { name: 'Race CO' }],
+      ['POST', `/api/v1/cos/${co}/identifier-types`, { name: 'racetype' }],
+      ['POST', `/api/v1/cos/${co}/groups`, { name: 'Race twins' }],
+      ['POST', `/api/v1/cos/${co}/services`, { name: 'Race', shortLabel: 'race' }],
+      ['POST', `/api/v1/cos/${co}/groups/${group.id}/members`, { personId: person.id }],
+      ['POST', `/api/v1/cos/${co}/people`, { name: { given: 'Twin' }, identifiers: [{ identifier: 'race-twin', type: 'uid' }] }],
+      ['POST', `/api/v1/cos/${co}/people/${person.id}/identifiers`, { identifier: 'race-id', type: 'eppn' }],
+    ];
+    for (const [method, url, body] of races) {
+      const answers = await Promise.all(Array.from({ length: 6 }, () => w.platformAdmin(method, url, body)));
+      for (const res of answers) assertHandled(res, `${method} ${url}`);
+      assert.deepEqual(answers.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409], `${method} ${url}`);
+    }
+  });
+
   it('answers every operation 401 without credentials and 404 for a CO out of reach, before touching anything', async () => {
     const outsider: ApiCall = apiAs(t, (await buildApiUser(t, w.coB.id, true)).authorization);
     for (const { method, path, op } of operations) {

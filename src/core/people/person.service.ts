@@ -203,7 +203,13 @@ export async function addIdentifierType(ctx: CoreContext, actor: Actor, coId: st
   assertAdmin(actor, coId);
   await ctx.db.transaction().execute(async (trx) => {
     if ((await allIdentifierTypes(trx, coId)).includes(name)) throw new AppError(CORE_ERRORS.IDENTIFIER_TYPE_TAKEN, { field: 'name' });
-    await trx.insertInto('co_identifier_type').values({ id: newId(), co_id: coId, name }).execute();
+    try {
+      await trx.insertInto('co_identifier_type').values({ id: newId(), co_id: coId, name }).execute();
+    } catch (e) {
+      // Two requests adding the same type at once: the second meets the unique constraint.
+      if (isUniqueViolation(e)) throw new AppError(CORE_ERRORS.IDENTIFIER_TYPE_TAKEN, { field: 'name' });
+      throw e;
+    }
     await recordHistory(trx, ctx.clock, actor, { coId, action: 'IDENTIFIER_TYPE_ADDED', comment: `Identifier type ${name} added` });
   });
 }
