@@ -11,19 +11,23 @@ export const OPERATION_TIMEOUT_MS = 10_000;
 export type LdapConnectionSettings = Pick<LdapConfig, 'url' | 'startTls' | 'bindDn' | 'bindPassword'>;
 
 /**
- * A lazily opened, bound client. Opening is shared by concurrent callers; a connection the server
- * closed (or that failed to open) is opened again on next use, so one outage does not poison the
- * rest of a pass. Never throws the bind password.
+ * A lazily opened, bound client for one worker pass. Opening is shared by concurrent callers, and
+ * a connection the server closed is opened again on next use. A failure to connect or bind is
+ * kept for the rest of the pass: with the server unreachable, the people of the pass fail at once
+ * (and are retried with back-off) instead of each waiting for the connect timeout. Error messages
+ * never contain the bind password.
  */
 export class LdapConnection {
   private client: Client | undefined;
   private opening: Promise<Client> | undefined;
+  private failure: Error | undefined;
   private closed = false;
 
   constructor(private readonly settings: LdapConnectionSettings) {}
 
   private async bound(): Promise<Client> {
     if (this.closed) throw new Error('LDAP connection used after the worker pass ended');
+    if (this.failure) throw this.failure;
     if (this.client?.isBound) return this.client;
     this.opening ??= this.open().finally(() => {
       this.opening = undefined;
@@ -45,8 +49,11 @@ export class LdapConnection {
       await client.bind(bindDn, bindPassword);
     } catch (error) {
       await client.unbind().catch(() => undefined);
-      if (error instanceof InvalidCredentialsError) throw new Error(`LDAP bind to ${url} as ${bindDn} failed: invalid credentials`);
-      throw new Error(`cannot connect to LDAP server ${url}${startTls ? ' with StartTLS' : ''}: ${describeLdapError(error)}`);
+      this.failure =
+        error instanceof InvalidCredentialsError
+          ? new Error(`LDAP bind to ${url} as ${bindDn} failed: invalid credentials`)
+          : new Error(`cannot connect to LDAP server ${url}${startTls ? ' with StartTLS' : ''}: ${describeLdapError(error)}`);
+      throw this.failure;
     }
     if (this.closed) {
       await client.unbind().catch(() => undefined);

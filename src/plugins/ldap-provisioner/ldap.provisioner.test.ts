@@ -1,6 +1,7 @@
 // The LDAP provisioner against a real slapd: what entries hold, how many operations each case
 // costs (counted by slapd's monitor), renames, removal, escaping, and errors an operator can act on.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Attribute, Change, Client } from 'ldapts';
 import { startSlapd, type SlapdInstance } from '../../../test/support/slapd.ts';
@@ -241,6 +242,30 @@ describe('LDAP provisioner against slapd', () => {
     await assert.rejects(new StateKeeper().run(provision, wrong, [wrong], 'present', personData()), /LDAP bind to .* as cn=admin,dc=example,dc=org failed: invalid credentials/);
     const nowhere = target({ url: 'ldap://127.0.0.1:1' });
     await assert.rejects(new StateKeeper().run(provision, nowhere, [nowhere], 'present', personData()), /cannot connect to LDAP server ldap:\/\/127\.0\.0\.1:1: ECONNREFUSED/);
+  });
+
+  it('connects once per pass when the server is broken: the other people of the pass fail at once', async () => {
+    let connections = 0;
+    const broken = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    try {
+      const t = target({ url: `ldap://127.0.0.1:${(broken.address() as { port: number }).port}` });
+      const session = new TestSession();
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, () => personData()).map((data) => ldapProvisioner.provision({ target: t, targets: [t], intent: 'present', data, personId: data.person.id, previous: undefined, stateOf: async () => undefined, session })),
+      );
+      await session.closeAll();
+      assert.ok(results.every((r) => r.status === 'rejected' && /cannot connect to LDAP server/.test(String(r.reason))));
+      assert.equal(connections, 1);
+      // The next pass tries again.
+      await assert.rejects(new StateKeeper().run(provision, t, [t], 'present', personData()), /cannot connect/);
+      assert.equal(connections, 2);
+    } finally {
+      broken.close();
+    }
   });
 
   it('names the entry after another identifier type, with that value in the DN attribute', async () => {
