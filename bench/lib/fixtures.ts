@@ -51,12 +51,12 @@ export interface BenchService {
 }
 
 /** A CO Service with tokens enabled in `scheme`, and a verification key for it. */
-export async function createTokenService(ctx: PluginContext, coId: string, opts: { name: string; scheme: PasswordScheme; maxTokensPerPerson?: number; withKey?: boolean }): Promise<BenchService> {
+export async function createTokenService(ctx: PluginContext, coId: string, opts: { name: string; scheme: PasswordScheme; tokenType?: string; maxTokensPerPerson?: number; withKey?: boolean }): Promise<BenchService> {
   const shortLabel = opts.name.replace(/[^A-Za-z0-9]/g, '');
   const service = await createService(ctx, SYSTEM_ACTOR, coId, coServiceInput.parse({ name: opts.name, shortLabel, visibility: 'co_member', identifierType: 'uid' }));
   await updateSetting(ctx, SYSTEM_ACTOR, coId, service.id, settingInput.parse({
     enabled: true,
-    tokenType: 'base62-prefixed',
+    tokenType: opts.tokenType ?? 'base62-prefixed',
     storageScheme: opts.scheme,
     maxLifetimeDays: null,
     maxTokensPerPerson: opts.maxTokensPerPerson ?? 5,
