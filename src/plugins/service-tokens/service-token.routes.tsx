@@ -124,6 +124,11 @@ export function registerServiceTokenRoutes(app: FastifyInstance, ctx: PluginCont
         generation: setting.generation,
         acknowledgePlaintext: setting.plaintextAcknowledged,
         expiryWarningDays: setting.expiryWarningDays.join(', '),
+        'customType.alphabet': setting.customType?.alphabet ?? '',
+        'customType.length': setting.customType?.length ?? '',
+        'customType.groupSize': setting.customType?.groupSize ?? '',
+        'customType.prefix': setting.customType?.prefix ?? '',
+        'customType.checksum': setting.customType?.checksum ?? false,
         notices: NOTICE_KINDS.filter((k) => !setting.noticesOff.includes(k)),
       },
       issues: [],
@@ -141,7 +146,17 @@ export function registerServiceTokenRoutes(app: FastifyInstance, ctx: PluginCont
     const { actor } = await requireCoAdmin(ctx, request, coId);
     // A form sends no `notices` at all when every box is unchecked.
     const raw = (request.body ?? {}) as Record<string, unknown>;
-    const body = { ...raw, notices: raw.notices ?? [] };
+    // The custom type's fields arrive flat (`customType.alphabet`); the schema wants an object.
+    const custom = raw.tokenType === 'custom'
+      ? {
+          alphabet: raw['customType.alphabet'] ?? '',
+          length: raw['customType.length'] ?? '',
+          groupSize: raw['customType.groupSize'],
+          prefix: raw['customType.prefix'] ?? '',
+          checksum: raw['customType.checksum'],
+        }
+      : null;
+    const body = { ...raw, notices: raw.notices ?? [], customType: custom };
     try {
       const service = await getServiceForSettings(ctx.db, coId, serviceId);
       await updateSetting(ctx, actor, coId, serviceId, parseInput(settingInput, body));

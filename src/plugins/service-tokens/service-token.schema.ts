@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { checkbox, optionalDateTime } from '../../core/http/validation.ts';
+import { customTokenTypeInput } from './crypto/token-type.schema.ts';
 
 export const settingInput = z.object({
   enabled: checkbox.default(false),
   tokenType: z.string().trim().min(1, 'Required'),
+  /** Needed when tokenType is `custom`: alphabet, length, group size, prefix, checksum. */
+  customType: customTokenTypeInput.nullable().optional(),
   storageScheme: z.string().trim().min(1, 'Required'),
   maxLifetimeDays: z.preprocess(
     (v) => (v === '' || v === undefined ? null : v),
@@ -30,6 +33,7 @@ export const settingResponse = z.object({
   serviceId: z.string(),
   enabled: z.boolean(),
   tokenType: z.string(),
+  customType: customTokenTypeInput.nullable(),
   storageScheme: z.string(),
   maxLifetimeDays: z.number().nullable(),
   maxTokensPerPerson: z.number(),

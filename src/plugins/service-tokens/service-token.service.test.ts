@@ -241,4 +241,23 @@ forEachDialect('service tokens', (dialect) => {
     assert.equal(ok.plaintextAcknowledged, true);
     await assert.rejects(enableTokens(t, co.id, service.id, { tokenType: 'no-such-type' }), (e: AppError) => e.code === 'UNKNOWN_TOKEN_TYPE');
   });
+
+  it('generates tokens of a custom type the admin defines, and keeps reading them after the type changes', async () => {
+    const { co, service, person, actor } = await scenario();
+    const customType = { label: null, alphabet: 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789', length: 26, groupSize: 5, prefix: 'git_', checksum: true };
+    await enableTokens(t, co.id, service.id, { tokenType: 'custom', customType });
+    const { secret, token } = await generateServiceToken(t.ctx, actor, co.id, person.id, { serviceId: service.id, label: 'custom' });
+    assert.match(secret, /^git_([A-Z2-9]{5}-){6}[A-Z2-9]{3}$/, "prefix, then 26 random and 7 checksum characters in groups of 5");
+    assert.equal(token.tokenType, 'custom');
+    await enableTokens(t, co.id, service.id, { tokenType: 'custom', customType: { ...customType, length: 40, prefix: 'new_' } });
+    const data = await buildProvisioningData(t.ctx.db, t.ctx, [serviceTokensPlugin], co.id, person.id);
+    const hash = (data!.plugins['service-tokens'] as { tokens: Array<{ hash: string }> }).tokens[0]!.hash;
+    assert.equal(await verifySecret(secret, hash), true);
+    await assert.rejects(enableTokens(t, co.id, service.id, { tokenType: 'custom', customType: null }), (e: AppError) => e.code === 'UNKNOWN_TOKEN_TYPE' && e.field === 'customType.alphabet');
+    await assert.rejects(
+      enableTokens(t, co.id, service.id, { tokenType: 'custom', customType: { ...customType, length: 10 } }),
+      (e: AppError) => e.code === 'TOKEN_TYPE_TOO_WEAK_FOR_SCHEME',
+      '50 bits may not be stored with a fast hash',
+    );
+  });
 });

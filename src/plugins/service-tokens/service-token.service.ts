@@ -10,13 +10,13 @@ import { recordHistory } from '../../core/history/history.service.ts';
 import { findPerson, type Person } from '../../core/people/person.repository.ts';
 import { findService, listServicesOfCo, personMayUseService, type CoService } from '../../core/services/co-service.service.ts';
 import { hashSecret } from './crypto/password-schemes.ts';
-import { displayHint, findTokenType, generateToken } from './crypto/token-types.ts';
+import { displayHint, generateToken } from './crypto/token-types.ts';
 import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import { findCo } from '../../core/cos/co.service.ts';
 import { tokenCreatedNotice, tokenExpiringNotice, tokenRevokedNotice } from './notices.tsx';
 import type { GenerateInput } from './service-token.schema.ts';
 import type { ServiceTokenTable } from './service-token.table.ts';
-import { assertStorageAllowed, findSetting, settingsOfCo, tokenDb, type TokenSetting } from './token-setting.service.ts';
+import { assertStorageAllowed, definitionOf, findSetting, settingsOfCo, tokenDb, tokenTypeOf, type TokenSetting } from './token-setting.service.ts';
 
 export type TokenState = 'active' | 'expired' | 'revoked' | 'suspended';
 
@@ -183,9 +183,9 @@ export async function generateServiceToken(ctx: CoreContext, actor: Actor, coId:
     if (service.status !== 'active') throw new AppError(SERVICE_TOKEN_ERRORS.SERVICE_NOT_ACTIVE, { field: 'serviceId' });
     return { service, setting };
   });
-  const type = findTokenType(pre.setting.tokenType);
+  const type = tokenTypeOf(pre.setting);
   if (!type) throw new AppError(SERVICE_TOKEN_ERRORS.UNKNOWN_TOKEN_TYPE);
-  assertStorageAllowed(pre.setting.tokenType, pre.setting.storageScheme, pre.setting.plaintextAcknowledged);
+  assertStorageAllowed(type, pre.setting.storageScheme, pre.setting.plaintextAcknowledged);
   const secret = generateToken(type);
   const hash = await hashSecret(secret, pre.setting.storageScheme);
 
@@ -196,7 +196,7 @@ export async function generateServiceToken(ctx: CoreContext, actor: Actor, coId:
     const service = await findService(trx, coId, input.serviceId);
     if (!service) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND, { field: 'serviceId' });
     const setting = await findSetting(trx, coId, service.id);
-    if (!setting.enabled || setting.tokenType !== pre.setting.tokenType || setting.storageScheme !== pre.setting.storageScheme) {
+    if (!setting.enabled || setting.updatedAt !== pre.setting.updatedAt) {
       throw new AppError(SERVICE_TOKEN_ERRORS.TOKENS_NOT_ENABLED, { field: 'serviceId', message: 'The service’s token settings changed; try again' });
     }
     const person = await getPersonIn(trx, coId, personId);
@@ -242,6 +242,7 @@ export async function generateServiceToken(ctx: CoreContext, actor: Actor, coId:
           label: input.label,
           hash,
           token_type: type.id,
+          token_type_def: definitionOf(type),
           storage_scheme: setting.storageScheme,
           display_hint: displayHint(type, secret),
           request_nonce: input.nonce ?? randomBytes(16).toString('base64url'),

@@ -7,6 +7,8 @@ export interface ServiceTokenSettingTable {
   service_id: string;
   enabled: number;
   token_type: string;
+  /** The administrator's definition (JSON) when token_type is `custom`. */
+  custom_type: string | null;
   storage_scheme: string;
   /** Maximum lifetime in days; null means tokens do not expire unless the person chooses. */
   max_lifetime_days: number | null;
@@ -31,6 +33,8 @@ export interface ServiceTokenTable {
   /** RFC 2307 `{SCHEME}…` string; the raw secret only for the legacy plaintext scheme. */
   hash: string;
   token_type: string;
+  /** The type's definition (JSON) when the token was made, so it is read right after the setting changes. */
+  token_type_def: string;
   storage_scheme: string;
   /** Prefix and last characters, enough to recognise a token, never enough to use it. */
   display_hint: string;

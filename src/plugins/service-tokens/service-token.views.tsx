@@ -268,8 +268,19 @@ export function SettingFormPage(props: { page: PageContext; co: Co; service: CoS
           form={form}
           name="tokenType"
           label="Token type"
-          options={TOKEN_TYPES.map((t) => ({ value: t.id, label: `${t.label} — ${t.entropyBits} bits${t.legacy ? ' (legacy)' : ''}` }))}
+          options={[
+            ...TOKEN_TYPES.map((t) => ({ value: t.id, label: `${t.label}${t.legacy ? ' (legacy)' : ''}` })),
+            { value: 'custom', label: 'Custom (defined below)' },
+          ]}
         />
+        <fieldset class="field">
+          <legend>Custom token type (when “Custom” is chosen)</legend>
+          <TextField form={form} name="customType.alphabet" label="Alphabet" hint="The characters tokens are made of, each once, at least 10 (no space or dash)" />
+          <TextField form={form} name="customType.length" label="Random characters" type="number" hint="8 to 128; the entropy is length × log2(alphabet size)" />
+          <TextField form={form} name="customType.groupSize" label="Group size" type="number" hint="Dashes every N characters, for typing on a phone; empty for none" />
+          <TextField form={form} name="customType.prefix" label="Prefix" hint="Up to 12 lowercase letters, digits and _, e.g. wiki_, so leaked tokens are recognisable" />
+          <Checkbox form={form} name="customType.checksum" label="Add a CRC-32 checksum (recognises leaked tokens offline)" />
+        </fieldset>
         <SelectField
           form={form}
           name="storageScheme"

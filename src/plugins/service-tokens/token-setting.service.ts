@@ -6,7 +6,8 @@ import { AppError, assertThat } from '../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
 import { recordHistory } from '../../core/history/history.service.ts';
 import { findService, type CoService } from '../../core/services/co-service.service.ts';
-import { DEFAULT_TOKEN_TYPE_ID, findTokenType, storageRule } from './crypto/token-types.ts';
+import { DEFAULT_TOKEN_TYPE_ID, findTokenType, makeTokenType, storageRule, type TokenType, type TokenTypeDefinition } from './crypto/token-types.ts';
+import { CUSTOM_TOKEN_TYPE_ID, customTokenType, customTokenTypeInput, type CustomTokenTypeInput } from './crypto/token-type.schema.ts';
 import { isPasswordScheme, type PasswordScheme } from './crypto/password-schemes.ts';
 import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import type { SettingInput } from './service-token.schema.ts';
@@ -23,6 +24,8 @@ export interface TokenSetting {
   serviceId: string;
   enabled: boolean;
   tokenType: string;
+  /** The definition of the `custom` type, when the service uses one. */
+  customType: CustomTokenTypeInput | null;
   storageScheme: PasswordScheme;
   maxLifetimeDays: number | null;
   maxTokensPerPerson: number;
@@ -47,6 +50,7 @@ export function defaultSetting(serviceId: string): TokenSetting {
     serviceId,
     enabled: false,
     tokenType: DEFAULT_TOKEN_TYPE_ID,
+    customType: null,
     storageScheme: 'SSHA512',
     maxLifetimeDays: null,
     maxTokensPerPerson: 5,
@@ -63,6 +67,7 @@ export function toSetting(r: ServiceTokenSettingTable): TokenSetting {
     serviceId: r.service_id,
     enabled: r.enabled === 1,
     tokenType: r.token_type,
+    customType: r.custom_type ? customTokenTypeInput.parse(JSON.parse(r.custom_type)) : null,
     storageScheme: r.storage_scheme as PasswordScheme,
     maxLifetimeDays: r.max_lifetime_days,
     maxTokensPerPerson: r.max_tokens_per_person,
@@ -85,9 +90,28 @@ export async function settingsOfCo(db: Executor, coId: string): Promise<Map<stri
   return new Map(rows.map((r) => [r.service_id, toSetting(r)]));
 }
 
+/** The token type a setting names: a built-in one, or the service's custom definition. */
+export function tokenTypeOf(setting: Pick<TokenSetting, 'tokenType' | 'customType'>): TokenType | undefined {
+  if (setting.tokenType === CUSTOM_TOKEN_TYPE_ID) return setting.customType ? customTokenType(setting.customType) : undefined;
+  return findTokenType(setting.tokenType);
+}
+
+/** The type a stored token was made with. */
+export function tokenTypeOfRow(row: { token_type_def: string }): TokenType | undefined {
+  try {
+    return makeTokenType(JSON.parse(row.token_type_def) as TokenTypeDefinition);
+  } catch {
+    return undefined;
+  }
+}
+
+export function definitionOf(type: TokenType): string {
+  const { id, label, alphabet, length, groupSize, prefix, checksum, legacy } = type;
+  return JSON.stringify({ id, label, alphabet, length, groupSize, prefix, checksum, legacy } satisfies TokenTypeDefinition);
+}
+
 /** Checks a type and scheme pair against the security floor; throws the matching error. */
-export function assertStorageAllowed(tokenType: string, scheme: string, plaintextAcknowledged: boolean): void {
-  const type = findTokenType(tokenType);
+export function assertStorageAllowed(type: TokenType | undefined, scheme: string, plaintextAcknowledged: boolean): void {
   if (!type) throw new AppError(SERVICE_TOKEN_ERRORS.UNKNOWN_TOKEN_TYPE, { field: 'tokenType' });
   if (!isPasswordScheme(scheme)) throw new AppError(SERVICE_TOKEN_ERRORS.UNKNOWN_STORAGE_SCHEME, { field: 'storageScheme' });
   const rule = storageRule(type, scheme);
@@ -109,11 +133,15 @@ export async function updateSetting(ctx: CoreContext, actor: Actor, coId: string
     const service = await getServiceForSettings(trx, coId, serviceId);
     const before = await findSetting(trx, coId, serviceId);
     const acknowledged = input.storageScheme === 'PLAINTEXT' && (input.acknowledgePlaintext || before.plaintextAcknowledged);
-    assertStorageAllowed(input.tokenType, input.storageScheme, acknowledged);
+    if (input.tokenType === CUSTOM_TOKEN_TYPE_ID && !input.customType) {
+      throw new AppError(SERVICE_TOKEN_ERRORS.UNKNOWN_TOKEN_TYPE, { field: 'customType.alphabet', message: 'Define the custom token type: its alphabet and length' });
+    }
+    assertStorageAllowed(tokenTypeOf({ tokenType: input.tokenType, customType: input.customType ?? null }), input.storageScheme, acknowledged);
     const now = ctx.clock.now().toISOString();
     const values = {
       enabled: input.enabled ? 1 : 0,
       token_type: input.tokenType,
+      custom_type: input.tokenType === CUSTOM_TOKEN_TYPE_ID && input.customType ? JSON.stringify(input.customType) : null,
       storage_scheme: input.storageScheme,
       max_lifetime_days: input.maxLifetimeDays,
       max_tokens_per_person: input.maxTokensPerPerson,

@@ -5,10 +5,10 @@ import { RateLimiter } from '../../core/http/rate-limiter.ts';
 import { findService } from '../../core/services/co-service.service.ts';
 import type { PersonStatus } from '../../core/people/person.table.ts';
 import { hashSecret, verifySecret, type PasswordScheme } from './crypto/password-schemes.ts';
-import { displayHint, findTokenType, normalizeToken } from './crypto/token-types.ts';
+import { displayHint, normalizeToken } from './crypto/token-types.ts';
 import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import { serviceAcceptsTokensOf } from './service-token.service.ts';
-import { findSetting, tokenDb } from './token-setting.service.ts';
+import { findSetting, tokenDb, tokenTypeOfRow } from './token-setting.service.ts';
 import type { AuthenticatedVerifier } from './verifier.service.ts';
 
 export interface VerifyResult {
@@ -164,7 +164,7 @@ export class TokenVerifier {
     // The same query runs for an unknown person, so both paths cost alike.
     const rows = await db
       .selectFrom('service_token')
-      .select(['id', 'hash', 'token_type', 'display_hint', 'expires_at'])
+      .select(['id', 'hash', 'token_type_def', 'display_hint', 'expires_at'])
       .where('co_id', '=', caller.coId)
       .where('service_id', '=', caller.serviceId)
       .where('person_id', '=', person?.id ?? '')
@@ -172,7 +172,7 @@ export class TokenVerifier {
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now.toISOString())]))
       .execute();
     const candidates = rows.filter((r) => {
-      const type = findTokenType(r.token_type);
+      const type = tokenTypeOfRow(r);
       const canonical = type ? normalizeToken(type, input.token) : null;
       return type && canonical !== null && displayHint(type, canonical) === r.display_hint;
     });
@@ -182,7 +182,7 @@ export class TokenVerifier {
     } else {
       const t = now.getTime();
       for (const c of candidates) {
-        const canonical = normalizeToken(findTokenType(c.token_type)!, input.token)!;
+        const canonical = normalizeToken(tokenTypeOfRow(c)!, input.token)!;
         if (this.recent.matches(c.id, c.hash, canonical, t) || (await verifySecret(canonical, c.hash))) {
           this.recent.remember(c.id, c.hash, canonical, t);
           match = c;
