@@ -47,27 +47,36 @@ export const ldapConfigSchema = z
     url: z
       .string()
       .trim()
-      .regex(/^ldaps?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/i, 'An ldap:// or ldaps:// URL with a host and an optional port'),
-    /** Upgrade an ldap:// connection with StartTLS before binding. */
-    startTls: checkbox.default(false),
-    bindDn: dn('bind DN'),
-    bindPassword: z.string().min(1, 'Required').max(1024, 'At most 1024 characters'),
-    /** Where people's entries go: `<dnAttribute>=<value>,<baseDn>`. */
-    baseDn: dn('base DN'),
+      .regex(/^ldaps?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/i, 'An ldap:// or ldaps:// URL with a host and an optional port')
+      .meta({ title: 'Server URL', description: 'ldap://host:389 or ldaps://host:636. Connecting times out after 5 s, an operation after 10 s.' }),
+    startTls: checkbox.default(false).meta({ title: 'StartTLS', description: 'Upgrade an ldap:// connection to TLS before binding.' }),
+    bindDn: dn('bind DN').meta({ title: 'Bind DN', description: 'The entry Tessera binds as; it needs write access under the base DN.' }),
+    bindPassword: z
+      .string()
+      .min(1, 'Required')
+      .max(1024, 'At most 1024 characters')
+      .meta({ title: 'Bind password', description: 'Encrypted at rest and never shown again; leave empty to keep the current one.' }),
+    baseDn: dn('base DN').meta({ title: 'Base DN', description: 'Where people’s entries go: <DN attribute>=<identifier>,<base DN>.' }),
     dnAttribute: z
       .string()
       .trim()
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'An attribute name, e.g. uid')
-      .default('uid'),
-    /** The identifier type whose value names the entry (the person's active identifier of this type). */
-    dnIdentifierType: z.string().trim().min(1, 'Required').max(32).default('uid'),
-    /** inetOrgPerson is always used; these auxiliary classes are added when chosen. */
-    eduPerson: checkbox.default(false),
-    /** Needed for isMemberOf. */
-    eduMember: checkbox.default(false),
-    /** Needed for voPersonStatus (and for the token provisioner's voPersonApplicationPassword). */
-    voPerson: checkbox.default(false),
-    attributes: attributeList,
+      .default('uid')
+      .meta({ title: 'DN attribute', description: 'The attribute that names an entry, e.g. uid.' }),
+    dnIdentifierType: z
+      .string()
+      .trim()
+      .min(1, 'Required')
+      .max(32)
+      .default('uid')
+      .meta({ title: 'DN identifier type', description: 'Whose value names the entry: the person’s active identifier of this type (the login one first). A person without one is not provisioned, and the job says so.' }),
+    eduPerson: checkbox.default(false).meta({ title: 'eduPerson object class' }),
+    eduMember: checkbox.default(false).meta({ title: 'eduMember object class', description: 'Needed for isMemberOf.' }),
+    voPerson: checkbox.default(false).meta({ title: 'voPerson object class', description: 'Needed for voPersonStatus and for per-service passwords (voPersonApplicationPassword).' }),
+    attributes: attributeList.meta({
+      title: 'Attributes to write',
+      description: 'The attributes this target owns: it keeps them equal to the registry and leaves every other attribute alone. inetOrgPerson is always used.',
+    }),
   })
   .superRefine((c, ctx) => {
     if (c.startTls && /^ldaps:/i.test(c.url)) ctx.addIssue({ code: 'custom', path: ['startTls'], message: 'StartTLS is for ldap:// URLs; ldaps:// is TLS already' });

@@ -7,12 +7,24 @@ const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === 
 
 /** Settings of an `ldap-service-token` target, shared by the web form and the API. */
 export const ldapServiceTokenConfigSchema = z.object({
-  /** The `ldap` target of the same CO whose entries receive the tokens. */
-  ldapTargetId: z.string().trim().min(1, 'Choose the LDAP target').max(64),
-  /** The CO Service whose tokens this target writes. */
-  serviceId: z.string().trim().min(1, 'Choose the service').max(64),
-  /** `voPersonApplicationPassword` is written with the option `;app-<service short label>`. */
-  attribute: z.preprocess(emptyAsUndefined, z.enum(TOKEN_ATTRIBUTES, { message: `One of ${TOKEN_ATTRIBUTES.join(', ')}` }).default('userPassword')),
+  ldapTargetId: z
+    .string()
+    .trim()
+    .min(1, 'Choose the LDAP target')
+    .max(64)
+    .meta({ title: 'LDAP target', references: 'target', description: 'The LDAP target of this CO whose entries receive the tokens. This target must come after it in the order.' }),
+  serviceId: z
+    .string()
+    .trim()
+    .min(1, 'Choose the service')
+    .max(64)
+    .meta({ title: 'Service', references: 'service', description: 'The CO Service whose tokens this target writes.' }),
+  attribute: z
+    .preprocess(emptyAsUndefined, z.enum(TOKEN_ATTRIBUTES, { message: `One of ${TOKEN_ATTRIBUTES.join(', ')}` }).default('userPassword'))
+    .meta({
+      title: 'Attribute',
+      description: 'userPassword (what LDAP binds check), or voPersonApplicationPassword;app-<service short label>, which needs the voPerson object class and `attributeoptions app-` in slapd.',
+    }),
 });
 
 export type LdapServiceTokenConfig = z.output<typeof ldapServiceTokenConfigSchema>;
