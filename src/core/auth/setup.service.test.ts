@@ -3,7 +3,7 @@ import { after, before, it } from 'node:test';
 import { findPlatformCo, listCos } from '../cos/co.service.ts';
 import { buildCo, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
 import { isCoAdmin } from './actor.ts';
-import { checkLocalPassword } from './local-account.service.ts';
+import { checkLocalPassword, createLocalAccount } from './local-account.service.ts';
 import { resolvePersonActor } from './principal.service.ts';
 import { hasPlatformAdmin, setupPlatformAdmin } from './setup.service.ts';
 
@@ -82,6 +82,15 @@ forEachDialect('Setup', (dialect) => {
     // A later run with a password gives them one.
     assert.deepEqual(await setupPlatformAdmin(t.ctx, { username: 'sso-admin', password: 'now with a password', givenName: 'Sam' }), { created: false });
     assert.equal(await checkLocalPassword(t.ctx.db, 'sso-admin', 'now with a password'), true);
+  });
+
+  it('makes an admin of a username that has a local account already, setting its password', async () => {
+    await createLocalAccount(t.ctx.db, t.clock, 'early-account', 'the first password');
+    assert.deepEqual(await setupPlatformAdmin(t.ctx, { username: 'early-account', password: 'the setup password', givenName: 'Early' }), { created: true });
+    assert.equal((await resolve('early-account')).platformAdmin, true);
+    assert.equal(await checkLocalPassword(t.ctx.db, 'early-account', 'the setup password'), true);
+    assert.equal(await checkLocalPassword(t.ctx.db, 'early-account', 'the first password'), false);
+    assert.equal((await t.ctx.db.selectFrom('local_account').select('id').where('username', '=', 'early-account').execute()).length, 1);
   });
 
   async function counts() {

@@ -45,7 +45,10 @@ export async function setupPlatformAdmin(ctx: CoreContext, input: SetupInput): P
     }
     const admins = await trx.selectFrom('co_group').select('id').where('co_id', '=', platform.id).where('name', '=', ADMINS_GROUP_NAME).executeTakeFirstOrThrow();
     await trx.insertInto('co_group_member').values({ id: newId(), co_id: platform.id, group_id: admins.id, person_id: personId, member: 1, owner: 1, valid_from: null, valid_through: null, created_at: now }).execute();
-    if (input.password) await createLocalAccount(trx, ctx.clock, input.username, input.password);
+    // The username may have a local account already (`tessera account set-password`): set its password.
+    if (input.password && !(await setLocalPassword(trx, input.username, input.password))) {
+      await createLocalAccount(trx, ctx.clock, input.username, input.password);
+    }
     await recordHistory(trx, ctx.clock, SYSTEM_ACTOR, { coId: platform.id, personId, action: 'PLATFORM_ADMIN_CREATED', comment: `Platform administrator ${input.username} created by setup` });
     return { created: true };
   });
