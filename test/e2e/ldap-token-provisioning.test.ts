@@ -23,7 +23,7 @@ import { buildService, enableTokens } from '../../src/plugins/service-tokens/ser
 import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-tokens.plugin.ts';
 import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { requireCommand } from '../support/system-packages.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, form, signIn, type Browser, type BuiltPerson, type TestApp } from '../support/test-app.ts';
+import { buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, form, signIn, type Browser, type BuiltPerson, type TestApp } from '../support/test-app.ts';
 
 const execFileAsync = promisify(execFile);
 const LDAPWHOAMI = '/usr/bin/ldapwhoami';
@@ -83,34 +83,40 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     shortLabel: string;
     ldapTargetId: string;
     tokenTargetId: string;
+    /** Authorization header of a privileged API user of the CO. */
+    api: string;
   }
 
-  /** A CO with a token-enabled service, an LDAP target and a token target writing userPassword (or voPerson). */
+  /**
+   * A CO with a token-enabled service, an LDAP target and a token target writing userPassword (or
+   * voPerson), both made through the REST API as a privileged API user of the CO.
+   */
   async function setup(opts: { attribute?: 'userPassword' | 'voPersonApplicationPassword'; maxTokens?: number } = {}): Promise<Setup> {
     const co = await buildCo(t);
     const service = await buildService(t, co.id);
     await enableTokens(t, co.id, service.id, { maxTokensPerPerson: opts.maxTokens ?? 3 });
-    const ldap = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, {
+    const api = await buildApiUser(t, co.id, true);
+    const create = async (body: Record<string, unknown>) => {
+      const res = await t.app.inject({ method: 'POST', url: `/api/v1/cos/${co.id}/provisioning-targets`, headers: { authorization: api.authorization }, payload: body });
+      assert.equal(res.statusCode, 201, res.body);
+      return res.json() as { id: string; config: Record<string, unknown> };
+    };
+    const ldap = await create({
       plugin: 'ldap',
       description: 'Directory',
-      mode: 'automatic',
       ordinal: 10,
       retryIntervalSeconds: 30,
-      maxRetries: 10,
-      provisionGroupId: null,
       config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: PEOPLE, eduPerson: true, eduMember: true, voPerson: true },
     });
-    const tokens = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, {
+    assert.equal(ldap.config.bindPassword, '(set)', 'the bind password is never shown back');
+    const tokens = await create({
       plugin: 'ldap-service-token',
       description: `Tokens of ${service.name}`,
-      mode: 'automatic',
       ordinal: 20,
       retryIntervalSeconds: 30,
-      maxRetries: 10,
-      provisionGroupId: null,
       config: { ldapTargetId: ldap.id, serviceId: service.id, attribute: opts.attribute ?? 'userPassword' },
     });
-    return { coId: co.id, serviceId: service.id, shortLabel: service.shortLabel, ldapTargetId: ldap.id, tokenTargetId: tokens.id };
+    return { coId: co.id, serviceId: service.id, shortLabel: service.shortLabel, ldapTargetId: ldap.id, tokenTargetId: tokens.id, api: api.authorization };
   }
 
   async function person(s: Setup): Promise<BuiltPerson & { dn: string; browser: Browser }> {
@@ -175,6 +181,21 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
       ['provisioned', p.dn, null],
     ]);
     assert.deepEqual(await openJobs(p.id), []);
+  });
+
+  it('refuses over the API a token target ordered before its LDAP target, naming the field', async () => {
+    const s = await setup();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/cos/${s.coId}/provisioning-targets`,
+      headers: { authorization: s.api },
+      payload: { plugin: 'ldap-service-token', description: 'Too early', ordinal: 5, config: { ldapTargetId: s.ldapTargetId, serviceId: s.serviceId } },
+    });
+    assert.equal(res.statusCode, 422);
+    const { error } = res.json() as { error: { code: string; field: string; message: string } };
+    assert.equal(error.code, 'ORDERED_BEFORE_LDAP_TARGET');
+    assert.equal(error.field, 'ordinal');
+    assert.match(error.message, /must run after its LDAP target "Directory" \(order 10\)/);
   });
 
   it('reprovisioning changes nothing: one shared bind, one read per person, no write', async () => {
