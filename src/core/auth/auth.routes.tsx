@@ -9,9 +9,21 @@ import { redirectWith, sendPage } from '../web/render.ts';
 import { checkLocalPassword } from './local-account.service.ts';
 import { endSession, SESSION_COOKIE, startSession } from './session.service.ts';
 
-/** Only same-site relative paths, so `next` cannot send someone to another site. */
-function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+/**
+ * Only same-site relative paths, so `next` cannot send someone to another site. Control characters
+ * are refused too: browsers drop tabs and newlines from URLs, so "/\t/evil.example" is "//evil.example".
+ */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && next.length <= 2048 && /^\/(?![/\\])/.test(next) && !/[\u0000-\u001f\u007f]/.test(next) ? next : '/';
+}
+
+/** The button that starts sign-in at the OpenID provider, when one is configured. */
+function OidcButton(props: { name: string; next: string }) {
+  return (
+    <a class="button" href={`/auth/oidc/start?next=${encodeURIComponent(props.next)}`}>
+      Sign in with {props.name}
+    </a>
+  );
 }
 
 const signInInput = z.object({ username: z.string().trim().min(1).max(256), password: z.string().min(1).max(1024), next: z.string().optional() });
@@ -27,13 +39,21 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: PluginContext): vo
       reply,
       (page) => (
         <Layout page={page} title="Sign in">
-          <PostForm action="/sign-in" csrfToken={page.csrfToken} class="narrow">
-            <FormErrors form={form} />
-            <input type="hidden" name="next" value={safeNext(form.values.next)} />
-            <TextField form={form} name="username" label="Username" required autocomplete="username" />
-            <TextField form={{ ...form, values: {} }} name="password" label="Password" type="password" required autocomplete="current-password" />
-            <button type="submit">Sign in</button>
-          </PostForm>
+          {ctx.config.oidc && (
+            <p>
+              <OidcButton name={ctx.config.oidc.name} next={safeNext(form.values.next)} />
+            </p>
+          )}
+          {ctx.config.oidc && ctx.config.localAccounts && <p class="muted">Or with a Tessera account:</p>}
+          {ctx.config.localAccounts && (
+            <PostForm action="/sign-in" csrfToken={page.csrfToken} class="narrow">
+              <FormErrors form={form} />
+              <input type="hidden" name="next" value={safeNext(form.values.next)} />
+              <TextField form={form} name="username" label="Username" required autocomplete="username" />
+              <TextField form={{ ...form, values: {} }} name="password" label="Password" type="password" required autocomplete="current-password" />
+              <button type="submit">Sign in</button>
+            </PostForm>
+          )}
         </Layout>
       ),
       status,
@@ -44,17 +64,21 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: PluginContext): vo
     return sendPage(ctx, request, reply, (page) => (
       <Layout page={page} title="Tessera">
         <p>Service tokens — application passwords — for the services of your collaborative organization.</p>
-        {ctx.config.localAccounts ? <p><a class="button" href="/sign-in">Sign in</a></p> : <p>Sign in through your organization’s login.</p>}
+        {ctx.config.oidc && <p><OidcButton name={ctx.config.oidc.name} next="/" /></p>}
+        {ctx.config.localAccounts && (ctx.config.oidc ? <p><a href="/sign-in">Sign in with a Tessera account</a></p> : <p><a class="button" href="/sign-in">Sign in</a></p>)}
+        {!ctx.config.localAccounts && !ctx.config.oidc && <p>Sign in through your organization’s login.</p>}
       </Layout>
     ));
   });
 
-  if (ctx.config.localAccounts) {
+  if (ctx.config.localAccounts || ctx.config.oidc) {
     app.get('/sign-in', async (request, reply) => {
       const next = (request.query as { next?: string }).next;
       return signInPage(emptyForm({ next }))(request, reply);
     });
+  }
 
+  if (ctx.config.localAccounts) {
     app.post('/sign-in', async (request, reply) => {
       const parsed = signInInput.safeParse(request.body);
       const values = { username: (request.body as Record<string, unknown>)?.username, next: (request.body as Record<string, unknown>)?.next };

@@ -17,6 +17,7 @@ import type { Metrics } from './metrics.ts';
 import { createPluginContext } from '../plugins/plugin-context.ts';
 import { registerErrorHandling } from './error-handler.tsx';
 import { registerAuthRoutes } from '../auth/auth.routes.tsx';
+import { registerOidcRoutes } from '../auth/oidc.routes.tsx';
 import { registerCoreWebRoutes } from '../web/core-web.routes.ts';
 import { registerCoreApiRoutes } from './core-api.routes.ts';
 import './fastify-types.ts';
@@ -175,6 +176,7 @@ export async function buildApp(options: AppOptions): Promise<TesseraApp> {
   app.get('/api/openapi.json', async () => openapi.document());
 
   registerAuthRoutes(app, ctx);
+  registerOidcRoutes(app, ctx);
   registerCoreWebRoutes(app, ctx);
   registerCoreApiRoutes(app, ctx);
   for (const plugin of plugins) if (plugin.routes) await plugin.routes(app, ctx);
