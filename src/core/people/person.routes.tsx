@@ -72,7 +72,7 @@ export function registerPersonRoutes(app: FastifyInstance, ctx: PluginContext): 
       listHistory(ctx.db, co.id, { personId: person.id, limit: 100 }),
       allIdentifierTypes(ctx.db, co.id),
     ]);
-    const links = ctx.plugins.flatMap((p) => p.menus?.personPage?.({ co, person, actor }) ?? []);
+    const links = [...(admin ? [{ label: 'Provisioning', href: `${personHref(co.id, person.id)}/provisioning` }] : []), ...ctx.plugins.flatMap((p) => p.menus?.personPage?.({ co, person, actor }) ?? [])];
     return sendPage(
       ctx,
       request,

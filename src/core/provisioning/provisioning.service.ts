@@ -7,6 +7,7 @@ import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { recordHistory } from '../history/history.service.ts';
 import { findPerson } from '../people/person.repository.ts';
 import { enqueueJob } from './outbox.ts';
+import type { JobKind, JobState } from './provisioning.table.ts';
 import { findTargetRow, targetRowsOf, type ProvisioningContext } from './target.service.ts';
 
 export interface PersonTargetState {
@@ -51,8 +52,8 @@ export async function personProvisioningStates(ctx: ProvisioningContext, actor: 
 export interface JobView {
   id: string;
   personId: string;
-  kind: string;
-  state: string;
+  kind: JobKind;
+  state: JobState;
   attempts: number;
   lastError: string | null;
   runAfter: string;

@@ -6,6 +6,7 @@ import { registerHistoryRoutes } from '../history/history.routes.tsx';
 import { registerIdentifierTypeRoutes } from '../people/identifier-type.routes.tsx';
 import { registerPersonRoutes } from '../people/person.routes.tsx';
 import type { PluginContext } from '../plugins/plugin.ts';
+import { registerProvisioningRoutes } from '../provisioning/provisioning.routes.tsx';
 import { registerServiceRoutes } from '../services/co-service.routes.tsx';
 import { registerNotificationRoutes } from '../notifications/notification.routes.tsx';
 
@@ -18,5 +19,6 @@ export function registerCoreWebRoutes(app: FastifyInstance, ctx: PluginContext):
   registerServiceRoutes(app, ctx);
   registerApiUserRoutes(app, ctx);
   registerHistoryRoutes(app, ctx);
+  registerProvisioningRoutes(app, ctx);
   registerNotificationRoutes(app, ctx);
 }

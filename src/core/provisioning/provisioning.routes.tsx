@@ -1,0 +1,284 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Actor } from '../auth/actor.ts';
+import type { Co } from '../cos/co.service.ts';
+import { AppError } from '../errors/app-error.ts';
+import { CORE_ERRORS } from '../errors/error-codes.ts';
+import { listGroups } from '../groups/group.service.ts';
+import { findPerson } from '../people/person.repository.ts';
+import { getPerson } from '../people/person.service.ts';
+import type { PluginContext } from '../plugins/plugin.ts';
+import { listServices } from '../services/co-service.service.ts';
+import { emptyForm, type FormState } from '../web/components.views.tsx';
+import { postedValues, submitForm } from '../web/forms.ts';
+import { requireCoAdmin } from '../web/guards.ts';
+import { redirectWith, sendPage } from '../web/render.ts';
+import { configFieldOf, configFormValues, configFromForm, describeConfig, type ConfigField, type ConfigReference } from './config-form.ts';
+import type { Provisioner, Target } from './provisioner.ts';
+import { batchProgress, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
+import {
+  BatchProgressPage,
+  PersonProvisioningPage,
+  TargetDeletePage,
+  TargetFormPage,
+  TargetPage,
+  TargetsListPage,
+  TargetTypePage,
+  type FailureRow,
+  type Option,
+} from './provisioning.views.tsx';
+import { targetInput } from './target.schema.ts';
+import { createTarget, deleteTarget, getTarget, listTargets, provisionerOf, updateTarget } from './target.service.ts';
+
+type CoRoute = { Params: { coId: string } };
+type TargetRoute = { Params: { coId: string; targetId: string } };
+type PersonRoute = { Params: { coId: string; personId: string } };
+
+/** How long the progress page waits before it reloads itself (the `Refresh` header; no script). */
+const PROGRESS_REFRESH_SECONDS = 2;
+
+/** The flat form of a target: its own fields, then its settings as `config.<name>`. */
+function formValuesOf(target: Target, fields: ConfigField[]): Record<string, unknown> {
+  return {
+    plugin: target.plugin,
+    description: target.description,
+    mode: target.mode,
+    ordinal: String(target.ordinal),
+    retryIntervalSeconds: String(target.retryIntervalSeconds),
+    maxRetries: String(target.maxRetries),
+    provisionGroupId: target.provisionGroupId ?? '',
+    ...configFormValues(fields, target.config),
+  };
+}
+
+function toTargetInput(fields: ConfigField[]) {
+  return (v: Record<string, unknown>): unknown => ({
+    plugin: v.plugin,
+    description: v.description,
+    mode: v.mode,
+    ordinal: v.ordinal,
+    retryIntervalSeconds: v.retryIntervalSeconds,
+    maxRetries: v.maxRetries,
+    provisionGroupId: v.provisionGroupId,
+    config: configFromForm(fields, v),
+  });
+}
+
+/**
+ * The target form's schema: the API's, plus the provisioner's settings checked up front, so one
+ * submission shows every wrong field at once (the service checks the settings again when saving).
+ * On an edit, a secret left empty keeps the stored one, so it counts as given here.
+ */
+function targetFormSchema(provisioner: Provisioner, editing: boolean) {
+  return z
+    .unknown()
+    .superRefine((value, rc) => {
+      const base = targetInput.safeParse(value);
+      if (!base.success) for (const i of base.error.issues) rc.addIssue({ code: 'custom', path: i.path, message: i.message });
+      const config = { ...((value as { config?: Record<string, unknown> } | undefined)?.config ?? {}) };
+      if (editing) for (const f of provisioner.secretFields) if (config[f] === undefined || config[f] === '') config[f] = 'kept';
+      const settings = provisioner.configSchema.safeParse(config);
+      if (!settings.success) for (const i of settings.error.issues) rc.addIssue({ code: 'custom', path: ['config', ...i.path], message: i.message });
+    })
+    .pipe(targetInput);
+}
+
+/** A form shown again after an error: what was typed stays, passwords never come back. */
+function withoutSecrets(form: FormState, fields: ConfigField[]): FormState {
+  const values = { ...form.values };
+  for (const f of fields) if (f.kind === 'password') values[f.formName] = '';
+  return { ...form, values };
+}
+
+export function registerProvisioningRoutes(app: FastifyInstance, ctx: PluginContext): void {
+  const targetsHref = (coId: string) => `/cos/${coId}/provisioning-targets`;
+  const targetHref = (coId: string, targetId: string) => `${targetsHref(coId)}/${targetId}`;
+  const typeOption = (p: Provisioner): Option => ({ value: p.type, label: p.label });
+  const typeLabel = (type: string) => provisionerOf(ctx, type)?.label ?? `${type} (not enabled)`;
+
+  async function groupOptions(actor: Actor, coId: string): Promise<Option[]> {
+    return (await listGroups(ctx, actor, coId)).map((g) => ({ value: g.id, label: g.name }));
+  }
+
+  /** The CO's own objects a setting may point at (another target, a service, a group). */
+  async function referenceOptions(actor: Actor, coId: string, exceptTargetId?: string): Promise<Record<ConfigReference, Option[]>> {
+    const [targets, services, groups] = await Promise.all([listTargets(ctx, actor, coId), listServices(ctx, actor, coId), groupOptions(actor, coId)]);
+    return {
+      target: targets.filter((t) => t.id !== exceptTargetId).map((t) => ({ value: t.id, label: `${t.description} (${typeLabel(t.plugin)})` })),
+      service: services.map((s) => ({ value: s.id, label: s.name })),
+      group: groups,
+    };
+  }
+
+  async function showTypeChoice(request: FastifyRequest, reply: FastifyReply, co: Co, form: FormState, status = 200) {
+    const types = ctx.provisioners.map(typeOption);
+    const shown = types.length > 0 ? form : { ...form, error: form.error ?? 'No provisioner type is enabled. Add a provisioner plugin (e.g. ldap-provisioner) to TESSERA_PLUGINS.' };
+    return sendPage(ctx, request, reply, (page) => <TargetTypePage page={page} co={co} types={types} form={shown} />, status);
+  }
+
+  async function showForm(request: FastifyRequest, reply: FastifyReply, co: Co, actor: Actor, provisioner: Provisioner, target: Target | undefined, form: FormState, status = 200) {
+    const fields = describeConfig(provisioner);
+    const [groups, references] = await Promise.all([groupOptions(actor, co.id), referenceOptions(actor, co.id, target?.id)]);
+    return sendPage(
+      ctx,
+      request,
+      reply,
+      (page) => <TargetFormPage page={page} co={co} target={target} type={typeOption(provisioner)} fields={fields} form={withoutSecrets(form, fields)} groups={groups} references={references} />,
+      status,
+    );
+  }
+
+  /** An existing target and the provisioner that can edit it (refused when its plugin is gone). */
+  async function editable(actor: Actor, coId: string, targetId: string): Promise<{ target: Target; provisioner: Provisioner }> {
+    const target = await getTarget(ctx, actor, coId, targetId);
+    const provisioner = provisionerOf(ctx, target.plugin);
+    if (!provisioner) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: `Targets of type "${target.plugin}" cannot be changed while no enabled plugin provides that type` });
+    return { target, provisioner };
+  }
+
+  app.get<CoRoute>('/cos/:coId/provisioning-targets', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const [targets, groups] = await Promise.all([listTargets(ctx, actor, co.id), groupOptions(actor, co.id)]);
+    const rows = await Promise.all(
+      targets.map(async (target) => {
+        const failures = await targetFailures(ctx, actor, co.id, target.id);
+        return {
+          target,
+          typeLabel: typeLabel(target.plugin),
+          groupName: groups.find((g) => g.value === target.provisionGroupId)?.label,
+          failed: failures.filter((f) => f.state === 'failed').length,
+          retrying: failures.filter((f) => f.state !== 'failed').length,
+        };
+      }),
+    );
+    return sendPage(ctx, request, reply, (page) => <TargetsListPage page={page} co={co} rows={rows} canCreate={ctx.provisioners.length > 0} />);
+  });
+
+  app.get<CoRoute & { Querystring: { plugin?: string; choose?: string } }>('/cos/:coId/provisioning-targets/new', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const query = (request.query ?? {}) as { plugin?: unknown; choose?: unknown };
+    const chosen = typeof query.plugin === 'string' ? query.plugin : undefined;
+    // With one type there is nothing to choose, unless the person asked to see the choice.
+    const only = ctx.provisioners.length === 1 && query.choose === undefined ? ctx.provisioners[0] : undefined;
+    const provisioner = chosen ? provisionerOf(ctx, chosen) : only;
+    if (!provisioner) {
+      if (chosen) return showTypeChoice(request, reply, co, { values: { plugin: chosen }, issues: [{ field: 'plugin', message: 'Choose one of the enabled types' }] }, 400);
+      return showTypeChoice(request, reply, co, emptyForm({ plugin: ctx.provisioners[0]?.type ?? '' }));
+    }
+    const defaults = emptyForm({ plugin: provisioner.type, description: '', mode: 'automatic', ordinal: '10', retryIntervalSeconds: '60', maxRetries: '10', provisionGroupId: '', ...configFormValues(describeConfig(provisioner), undefined) });
+    return showForm(request, reply, co, actor, provisioner, undefined, defaults);
+  });
+
+  app.post<CoRoute>('/cos/:coId/provisioning-targets', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const values = postedValues(request);
+    const provisioner = typeof values.plugin === 'string' ? provisionerOf(ctx, values.plugin) : undefined;
+    if (!provisioner) return showTypeChoice(request, reply, co, { values: { plugin: values.plugin }, issues: [{ field: 'plugin', message: 'Choose one of the enabled types' }] }, 400);
+    const fields = describeConfig(provisioner);
+    const outcome = await submitForm(targetFormSchema(provisioner, false), values, (input) => createTarget(ctx, actor, co.id, input), { toInput: toTargetInput(fields), fieldOf: configFieldOf });
+    if (!outcome.ok) return showForm(request, reply, co, actor, provisioner, undefined, outcome.form, outcome.status);
+    return redirectWith(reply, targetHref(co.id, outcome.value.id), { kind: 'success', message: `Provisioning target ${outcome.value.description} created.` });
+  });
+
+  app.get<TargetRoute>('/cos/:coId/provisioning-targets/:targetId', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const target = await getTarget(ctx, actor, co.id, request.params.targetId);
+    const provisioner = provisionerOf(ctx, target.plugin);
+    const [jobs, groups, references] = await Promise.all([targetFailures(ctx, actor, co.id, target.id), groupOptions(actor, co.id), referenceOptions(actor, co.id, target.id)]);
+    const names = new Map<string, string | undefined>();
+    for (const id of new Set(jobs.map((j) => j.personId))) names.set(id, (await findPerson(ctx.db, co.id, id))?.displayName);
+    const failures: FailureRow[] = jobs.map((j) => ({ ...j, personName: names.get(j.personId) }));
+    return sendPage(ctx, request, reply, (page) => (
+      <TargetPage
+        page={page}
+        co={co}
+        target={target}
+        typeLabel={typeLabel(target.plugin)}
+        fields={provisioner ? describeConfig(provisioner) : []}
+        groupName={groups.find((g) => g.value === target.provisionGroupId)?.label}
+        failures={failures}
+        references={references}
+      />
+    ));
+  });
+
+  app.get<TargetRoute>('/cos/:coId/provisioning-targets/:targetId/edit', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const { target, provisioner } = await editable(actor, co.id, request.params.targetId);
+    return showForm(request, reply, co, actor, provisioner, target, emptyForm(formValuesOf(target, describeConfig(provisioner))));
+  });
+
+  app.post<TargetRoute>('/cos/:coId/provisioning-targets/:targetId/edit', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const { target, provisioner } = await editable(actor, co.id, request.params.targetId);
+    const fields = describeConfig(provisioner);
+    const outcome = await submitForm(targetFormSchema(provisioner, true), postedValues(request), (input) => updateTarget(ctx, actor, co.id, target.id, input), {
+      toInput: toTargetInput(fields),
+      fieldOf: configFieldOf,
+    });
+    if (!outcome.ok) return showForm(request, reply, co, actor, provisioner, target, outcome.form, outcome.status);
+    return redirectWith(reply, targetHref(co.id, target.id), { kind: 'success', message: `Provisioning target ${outcome.value.description} saved.` });
+  });
+
+  app.get<TargetRoute>('/cos/:coId/provisioning-targets/:targetId/delete', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const target = await getTarget(ctx, actor, co.id, request.params.targetId);
+    return sendPage(ctx, request, reply, (page) => <TargetDeletePage page={page} co={co} target={target} />);
+  });
+
+  app.post<TargetRoute>('/cos/:coId/provisioning-targets/:targetId/delete', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const target = await getTarget(ctx, actor, co.id, request.params.targetId);
+    try {
+      await deleteTarget(ctx, actor, co.id, target.id);
+    } catch (e) {
+      // Another target that needs this one (e.g. a token target on its LDAP target) refuses: say why.
+      if (e instanceof AppError && (e.kind === 'BAD_REQUEST' || e.kind === 'UNPROCESSABLE' || e.kind === 'CONFLICT')) {
+        return redirectWith(reply, targetHref(co.id, target.id), { kind: 'error', message: e.message });
+      }
+      throw e;
+    }
+    return redirectWith(reply, targetsHref(co.id), { kind: 'success', message: `Provisioning target ${target.description} deleted.` });
+  });
+
+  app.post<{ Params: { coId: string; targetId: string; jobId: string } }>('/cos/:coId/provisioning-targets/:targetId/failures/:jobId/retry', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const target = await getTarget(ctx, actor, co.id, request.params.targetId);
+    await retryJob(ctx, actor, co.id, request.params.jobId);
+    ctx.worker.nudge();
+    return redirectWith(reply, targetHref(co.id, target.id), { kind: 'success', message: 'The job is queued again with fresh retries.' });
+  });
+
+  app.post<CoRoute>('/cos/:coId/reprovision', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const values = postedValues(request);
+    const targetId = typeof values.targetId === 'string' && values.targetId !== '' ? values.targetId : undefined;
+    const batch = await requestReprovision(ctx, actor, co.id, targetId ? { targetId } : {});
+    if (batch.total === 0) return redirectWith(reply, targetsHref(co.id), { kind: 'info', message: 'Nothing to reprovision: the CO has no people or no enabled targets.' });
+    ctx.worker.nudge();
+    return redirectWith(reply, `/cos/${co.id}/reprovision/${batch.batchId}`, { kind: 'success', message: `Reprovisioning requested: ${batch.total} job(s).` });
+  });
+
+  app.get<{ Params: { coId: string; batchId: string } }>('/cos/:coId/reprovision/:batchId', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const batch = await batchProgress(ctx, actor, co.id, request.params.batchId);
+    if (batch.pending > 0) reply.header('Refresh', String(PROGRESS_REFRESH_SECONDS));
+    const scope = `${batch.total} job(s), one for each person and target.`;
+    return sendPage(ctx, request, reply, (page) => <BatchProgressPage page={page} co={co} batch={batch} scope={scope} />);
+  });
+
+  app.get<PersonRoute>('/cos/:coId/people/:personId/provisioning', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const person = await getPerson(ctx, actor, co.id, request.params.personId);
+    const states = await personProvisioningStates(ctx, actor, co.id, person.id);
+    return sendPage(ctx, request, reply, (page) => <PersonProvisioningPage page={page} co={co} person={person} states={states} />);
+  });
+
+  app.post<PersonRoute>('/cos/:coId/people/:personId/provisioning/reprovision', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const person = await getPerson(ctx, actor, co.id, request.params.personId);
+    const batch = await requestReprovision(ctx, actor, co.id, { personId: person.id });
+    ctx.worker.nudge();
+    return redirectWith(reply, `/cos/${co.id}/people/${person.id}/provisioning`, { kind: 'success', message: `Reprovisioning of ${person.displayName} requested: ${batch.total} job(s).` });
+  });
+}
