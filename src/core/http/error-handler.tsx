@@ -40,7 +40,7 @@ async function sendError(ctx: PluginContext, request: FastifyRequest, reply: Fas
     (page) => (
       <Layout page={page} title={title}>
         <p class="error-message">{message}</p>
-        {status === 401 && ctx.config.localAccounts && (
+        {status === 401 && (ctx.config.localAccounts || ctx.config.oidc !== undefined) && (
           <p>
             <a href={`/sign-in?next=${encodeURIComponent(request.url)}`}>Sign in</a>
           </p>

@@ -19,6 +19,7 @@ export interface PageContext {
   /** Identity menu groups: one per CO the person is in, with what plugins add. */
   identityMenu: Array<{ coName: string; entries: MenuEntry[] }>;
   flash: Flash | undefined;
+  /** Whether the sign-in page offers a way in (local accounts or OpenID Connect). */
   localAccounts: boolean;
   /** Unread notifications of the signed-in person. */
   unreadNotices: number;

@@ -33,7 +33,7 @@ export async function sendPage(
   view: (page: PageContext) => VNode,
   status = 200,
 ): Promise<FastifyReply> {
-  const page = await buildPageContext(ctx, ctx.plugins, request, takeFlash(request, reply), ctx.config.localAccounts);
+  const page = await buildPageContext(ctx, ctx.plugins, request, takeFlash(request, reply), ctx.config.localAccounts || ctx.config.oidc !== undefined);
   const html = `<!doctype html>${render(view(page))}`;
   return reply.code(status).type('text/html; charset=utf-8').send(html);
 }
