@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type TestApp } from '../../../test/support/test-app.ts';
+import { fieldMessage, fieldValue, followRedirect, get, post } from '../../../test/support/web-pages.ts';
+import { ldapProvisionerPlugin } from '../../plugins/ldap-provisioner/ldap-provisioner.plugin.ts';
+import { ldapServiceTokenProvisionerPlugin } from '../../plugins/ldap-service-token-provisioner/ldap-service-token-provisioner.plugin.ts';
+import { serviceTokensPlugin } from '../../plugins/service-tokens/service-tokens.plugin.ts';
+import { SYSTEM_ACTOR } from '../auth/actor.ts';
+import type { Co } from '../cos/co.service.ts';
+import { coServiceInput } from '../services/co-service.schema.ts';
+import { createService } from '../services/co-service.service.ts';
+
+/**
+ * The target form is generic: these tests hold it to the bundled provisioners' real settings, so a
+ * change to their schemas that the form cannot render shows up here. No directory is contacted:
+ * creating a target only stores it.
+ */
+forEachDialect('Provisioning target forms of the bundled provisioners', (dialect) => {
+  let t: TestApp;
+  let co: Co;
+  let admin: Browser;
+  before(async () => {
+    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin, ldapProvisionerPlugin, ldapServiceTokenProvisionerPlugin] });
+    co = await buildCo(t, 'Physics');
+    admin = await signIn(t, (await buildPerson(t, co.id, { admin: true })).username);
+  });
+  after(() => t.close());
+
+  const targetsUrl = () => `/cos/${co.id}/provisioning-targets`;
+  const common = { description: '', mode: 'manual', ordinal: '10', retryIntervalSeconds: '60', maxRetries: '3', provisionGroupId: '' };
+
+  it('creates an LDAP target from its generic form, checkboxes and attribute choices included', async () => {
+    const chooser = await get(t, `${targetsUrl()}/new`, admin);
+    assert.match(chooser.body, /<option value="ldap"[^>]*>LDAP<\/option>/);
+    assert.match(chooser.body, /<option value="ldap-service-token"[^>]*>LDAP service tokens<\/option>/);
+    const form = await get(t, `${targetsUrl()}/new?plugin=ldap`, admin);
+    assert.equal(form.statusCode, 200);
+    for (const attribute of ['cn', 'mail', 'isMemberOf', 'voPersonStatus']) assert.match(form.body, new RegExp(`name="config.attributes" value="${attribute}" checked`));
+    assert.match(form.body, /name="config.bindPassword" type="password"/);
+    assert.equal(fieldValue(form.body, 'f-config.dnAttribute'), 'uid');
+
+    const values = {
+      ...common,
+      plugin: 'ldap',
+      description: 'Directory',
+      'config.url': 'ldaps://ldap.example.org:636',
+      'config.bindDn': 'cn=tessera,dc=example,dc=org',
+      'config.bindPassword': 'ldap-bind-secret',
+      'config.baseDn': 'ou=people,dc=example,dc=org',
+      'config.dnAttribute': 'uid',
+      'config.dnIdentifierType': 'uid',
+      'config.voPerson': 'on',
+    };
+    const badDn = await post(t, targetsUrl(), admin, { ...values, 'config.bindDn': 'not a dn' });
+    assert.equal(badDn.statusCode, 400);
+    assert.match(fieldMessage(badDn.body, 'f-config.bindDn') ?? '', /Not a valid bind DN/);
+    const tlsTwice = await post(t, targetsUrl(), admin, { ...values, 'config.startTls': 'on' });
+    assert.equal(tlsTwice.statusCode, 400);
+    assert.match(tlsTwice.body, /<label for="f-config.startTls">.*?<small class="error">StartTLS is for ldap:\/\/ URLs; ldaps:\/\/ is TLS already<\/small>/s, 'the schema’s cross-field rule lands on its field');
+
+    const params = new URLSearchParams({ _csrf: admin.csrf, ...values });
+    for (const attribute of ['cn', 'sn', 'mail', 'uid', 'voPersonStatus']) params.append('config.attributes', attribute);
+    const res = await t.app.inject({ method: 'POST', url: targetsUrl(), headers: { ...admin.headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: params.toString() });
+    const page = await followRedirect(t, res, admin);
+    assert.match(page.body, /Provisioning target Directory created\./);
+    const row = await t.ctx.db.selectFrom('provisioning_target').selectAll().where('co_id', '=', co.id).where('plugin', '=', 'ldap').executeTakeFirstOrThrow();
+    const config = JSON.parse(row.config) as Record<string, unknown>;
+    assert.deepEqual([config.startTls, config.voPerson, config.eduPerson, config.attributes], [false, true, false, ['cn', 'sn', 'mail', 'uid', 'voPersonStatus']]);
+    assert.ok(!row.config.includes('ldap-bind-secret'));
+    assert.ok(!page.body.includes('ldap-bind-secret'));
+  });
+
+  it('offers the CO’s LDAP targets and services to a token target, and shows its ordering rule on the order field', async () => {
+    const ldap = await t.ctx.db.selectFrom('provisioning_target').select('id').where('co_id', '=', co.id).where('plugin', '=', 'ldap').executeTakeFirstOrThrow();
+    const service = await createService(t.ctx, SYSTEM_ACTOR, co.id, coServiceInput.parse({ name: 'Wiki', shortLabel: 'wiki' }));
+    const form = await get(t, `${targetsUrl()}/new?plugin=ldap-service-token`, admin);
+    assert.match(form.body, new RegExp(`<select id="f-config.ldapTargetId"[^>]*>.*<option value="${ldap.id}">Directory \\(LDAP\\)</option>`));
+    assert.match(form.body, new RegExp(`<select id="f-config.serviceId"[^>]*>.*<option value="${service.id}">Wiki</option>`));
+
+    const values = { ...common, plugin: 'ldap-service-token', description: 'Wiki tokens', 'config.ldapTargetId': ldap.id, 'config.serviceId': service.id, 'config.attribute': 'userPassword' };
+    const early = await post(t, targetsUrl(), admin, { ...values, ordinal: '5' });
+    assert.equal(early.statusCode, 422);
+    assert.match(fieldMessage(early.body, 'f-ordinal') ?? '', /must run after its LDAP target "Directory"/);
+    const page = await followRedirect(t, await post(t, targetsUrl(), admin, { ...values, ordinal: '20' }), admin);
+    assert.match(page.body, /Provisioning target Wiki tokens created\./);
+    assert.ok(page.body.includes('Directory (LDAP)') && page.body.includes('Wiki'), 'the target page names what the ids point at');
+  });
+});
