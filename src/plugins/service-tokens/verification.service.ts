@@ -1,11 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CoreContext } from '../../core/context.ts';
+import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../core/errors/app-error.ts';
 import { RateLimiter } from '../../core/http/rate-limiter.ts';
 import { findService } from '../../core/services/co-service.service.ts';
 import type { PersonStatus } from '../../core/people/person.table.ts';
 import { hashSecret, verifySecret, type PasswordScheme } from './crypto/password-schemes.ts';
-import { displayHint, normalizeToken } from './crypto/token-types.ts';
+import { displayHint, normalizeToken, type TokenType } from './crypto/token-types.ts';
 import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import { serviceAcceptsTokensOf } from './service-token.service.ts';
 import { findSetting, tokenDb, tokenTypeOfRow } from './token-setting.service.ts';
@@ -61,18 +62,28 @@ class RecentlyVerified {
 /**
  * Keeps last-used times in memory and writes each token's at most once a minute, so verification
  * is not a database write per call. `flush` writes what is pending (on a timer and at shutdown).
+ * Writes that fall due together (tokens first seen in the same turn of the event loop) go into
+ * one transaction: on SQLite each commit waits for the disk, and a burst of new tokens would
+ * otherwise cost one disk sync each, blocking the event loop every time.
  */
 export class LastUsedRecorder {
   private readonly written = new Map<string, number>();
   private readonly pending = new Map<string, { at: string; address: string }>();
   private writing: Promise<void> = Promise.resolve();
+  private scheduled = false;
 
   constructor(private readonly ctx: CoreContext) {}
 
   record(tokenId: string, at: Date, address: string): void {
     this.pending.set(tokenId, { at: at.toISOString(), address });
     const last = this.written.get(tokenId) ?? 0;
-    if (at.getTime() - last >= LAST_USED_WRITE_MS) void this.flush();
+    if (at.getTime() - last >= LAST_USED_WRITE_MS && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        void this.flush();
+      });
+    }
   }
 
   flush(): Promise<void> {
@@ -83,10 +94,15 @@ export class LastUsedRecorder {
       this.written.set(id, now);
     }
     if (this.written.size > 100_000) for (const [id, t] of this.written) if (now - t > LAST_USED_WRITE_MS) this.written.delete(id);
+    if (due.length === 0) return this.writing;
     this.writing = this.writing.then(async () => {
-      for (const [id, v] of due) {
-        await tokenDb(this.ctx.db).updateTable('service_token').set({ last_used_at: v.at, last_used_address: v.address }).where('id', '=', id).execute();
-      }
+      const write = async (db: Executor) => {
+        for (const [id, v] of due) {
+          await tokenDb(db).updateTable('service_token').set({ last_used_at: v.at, last_used_address: v.address }).where('id', '=', id).execute();
+        }
+      };
+      if (due.length === 1) await write(this.ctx.db);
+      else await this.ctx.db.transaction().execute(write);
     }).catch((e) => console.error(JSON.stringify({ level: 50, msg: 'recording last use failed', err: String(e) })));
     return this.writing;
   }
@@ -110,6 +126,8 @@ export class TokenVerifier {
   private readonly byAddress: RateLimiter;
   private readonly dummies = new Map<PasswordScheme, Promise<string>>();
   private readonly recent = new RecentlyVerified();
+  /** Token types by their stored definition: parsing and checking one is pure, and costs more than the query. */
+  private readonly types = new Map<string, TokenType | undefined>();
   readonly lastUsed: LastUsedRecorder;
 
   constructor(
@@ -120,6 +138,14 @@ export class TokenVerifier {
     this.byIdentifier = new RateLimiter(limits.failuresPerIdentifier, 60_000, now);
     this.byAddress = new RateLimiter(limits.failuresPerAddress, 60_000, now);
     this.lastUsed = new LastUsedRecorder(ctx);
+  }
+
+  private typeOf(row: { token_type_def: string }): TokenType | undefined {
+    if (this.types.has(row.token_type_def)) return this.types.get(row.token_type_def);
+    const type = tokenTypeOfRow(row);
+    if (this.types.size >= 1000) this.types.clear();
+    this.types.set(row.token_type_def, type);
+    return type;
   }
 
   private dummyHash(scheme: PasswordScheme): Promise<string> {
@@ -152,27 +178,22 @@ export class TokenVerifier {
     const [service, setting] = await Promise.all([findService(this.ctx.db, caller.coId, caller.serviceId), findSetting(this.ctx.db, caller.coId, caller.serviceId)]);
     const scheme = setting.storageScheme;
     if (!service) return INVALID;
-    const person = await db
+    // One query finds the person and their live tokens for this service: an unknown person, a
+    // person without tokens and a person with tokens all run it alike, so every path costs the same.
+    const rows = await db
       .selectFrom('identifier as i')
       .innerJoin('co_person as p', 'p.id', 'i.person_id')
-      .select(['p.id', 'p.status', 'i.identifier'])
+      .innerJoin('service_token as t', (join) => join.onRef('t.person_id', '=', 'i.person_id').on('t.co_id', '=', caller.coId).on('t.service_id', '=', caller.serviceId))
+      .select(['t.id', 't.hash', 't.token_type_def', 't.display_hint', 't.expires_at', 'p.id as person_id', 'p.status as person_status', 'i.identifier'])
       .where('i.co_id', '=', caller.coId)
       .where('i.type', '=', service.identifierType)
       .where('i.identifier', '=', input.identifier)
       .where('i.status', '=', 'active')
-      .executeTakeFirst();
-    // The same query runs for an unknown person, so both paths cost alike.
-    const rows = await db
-      .selectFrom('service_token')
-      .select(['id', 'hash', 'token_type_def', 'display_hint', 'expires_at'])
-      .where('co_id', '=', caller.coId)
-      .where('service_id', '=', caller.serviceId)
-      .where('person_id', '=', person?.id ?? '')
-      .where('revoked_at', 'is', null)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now.toISOString())]))
+      .where('t.revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', now.toISOString())]))
       .execute();
     const candidates = rows.filter((r) => {
-      const type = tokenTypeOfRow(r);
+      const type = this.typeOf(r);
       const canonical = type ? normalizeToken(type, input.token) : null;
       return type && canonical !== null && displayHint(type, canonical) === r.display_hint;
     });
@@ -182,18 +203,19 @@ export class TokenVerifier {
     } else {
       const t = now.getTime();
       for (const c of candidates) {
-        const canonical = normalizeToken(tokenTypeOfRow(c)!, input.token)!;
+        const canonical = normalizeToken(this.typeOf(c)!, input.token)!;
         if (this.recent.matches(c.id, c.hash, canonical, t) || (await verifySecret(canonical, c.hash))) {
           this.recent.remember(c.id, c.hash, canonical, t);
           match = c;
         }
       }
     }
-    if (!match || !person) return INVALID;
+    if (!match) return INVALID;
+    const person = { id: match.person_id, status: match.person_status };
     if (!(await serviceAcceptsTokensOf(this.ctx.db, service, setting, person, now))) return INVALID;
     return {
       valid: true,
-      person: { id: person.id, identifier: person.identifier, status: person.status, coId: caller.coId },
+      person: { id: person.id, identifier: match.identifier, status: person.status, coId: caller.coId },
       token: { id: match.id, expiresAt: match.expires_at },
     };
   }
