@@ -42,6 +42,8 @@ const HELP = `Usage: npm run bench:verify -- [options]
   --cold-requests-slow N requests per cold round, argon2id                       (default 120)
   --schemes LIST         SSHA512,ARGON2ID (any of the storage schemes)           (default both)
   --db sqlite|postgres   Tessera's database                                      (default sqlite)
+  --servers N            tessera serve processes on the same database; lanes are
+                         spread over them (the load generator balances)          (default 1)
   --cpu-prof DIR         run the server with node --cpu-prof, profiles into DIR
   --no-write             print the summary only; leave docs/benchmarks.md alone
 `;
@@ -59,6 +61,7 @@ const { values: flags } = parseArgs({
     'cold-requests-slow': { type: 'string', default: '120' },
     schemes: { type: 'string', default: 'SSHA512,ARGON2ID' },
     db: { type: 'string', default: 'sqlite' },
+    servers: { type: 'string', default: '1' },
     'cpu-prof': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -87,6 +90,7 @@ const P = {
   coldRequestsSlow: int('cold-requests-slow', 1),
   schemes: flags.schemes!.split(',').map((s) => s.trim().toUpperCase()) as PasswordScheme[],
   db: flags.db as 'sqlite' | 'postgres',
+  servers: int('servers', 1),
 };
 P.slowUsers = Math.min(P.users, int('slow-users', 1));
 if (!(P.durationMs > 0) || !(P.warmupMs >= 0)) throw new Error('--duration and --warmup must be positive numbers of seconds');
@@ -122,7 +126,7 @@ process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 async function main(): Promise<void> {
   const started = Date.now();
   const loadBefore = loadAverage();
-  log(`bench:verify — ${P.users} users (${P.slowUsers} with slow-scheme tokens), ${P.concurrency} lanes, ${P.rounds} rounds, ${P.durationMs / 1000} s steady rounds, schemes ${P.schemes.join(', ')}, ${P.db}`);
+  log(`bench:verify — ${P.servers} Tessera process(es), ${P.users} users (${P.slowUsers} with slow-scheme tokens), ${P.concurrency} lanes, ${P.rounds} rounds, ${P.durationMs / 1000} s steady rounds, schemes ${P.schemes.join(', ')}, ${P.db}`);
 
   // --- Directory and database
   const slapd: SlapdInstance = await startSlapd();
@@ -174,24 +178,30 @@ async function main(): Promise<void> {
     TESSERA_VERIFY_FAILURES_PER_ADDRESS: '1000000',
   };
   const nodeArgs = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', flags['cpu-prof']] : [];
-  let server: TesseraServer = await startTessera(serverEnv, { nodeArgs });
+  // The first process runs the background worker too; others serve only (as `tessera worker` is
+  // the way to run more workers, and only on PostgreSQL).
+  const startAll = () => Promise.all(Array.from({ length: P.servers }, (_, i) => startTessera(i === 0 ? serverEnv : { ...serverEnv, TESSERA_WORKER: 'off' }, { nodeArgs })));
+  let servers: TesseraServer[] = await startAll();
   let restarts = 0;
-  cleanups.push(() => server.stop());
-  /** Pairs verified by the running server process, per scheme (what its memory may hold). */
+  cleanups.push(async () => {
+    await Promise.all(servers.map((x) => x.stop()));
+  });
+  /** Pairs verified by the running server processes, per scheme (what their memory may hold). */
   const seen = new Map<PasswordScheme, Set<Pair>>(P.schemes.map((s) => [s, new Set()]));
   const restart = async () => {
-    await server.stop();
-    server = await startTessera(serverEnv, { nodeArgs });
+    await Promise.all(servers.map((x) => x.stop()));
+    servers = await startAll();
     restarts++;
     for (const s of seen.values()) s.clear();
   };
 
-  const measure = async (scheme: PasswordScheme, kase: 'cold' | 'steady', side: Side, pid: number | undefined, run: () => Promise<RoundResult>) => {
-    const cpu0 = pid ? cpuSeconds(pid) : Number.NaN;
+  const cpuOf = (pids: readonly number[]) => pids.reduce((a, pid) => a + cpuSeconds(pid), 0);
+  const measure = async (scheme: PasswordScheme, kase: 'cold' | 'steady', side: Side, pids: readonly number[], run: () => Promise<RoundResult>) => {
+    const cpu0 = cpuOf(pids);
     const client0 = process.cpuUsage();
     const round = await run();
     const client = process.cpuUsage(client0);
-    const serverCpuMs = ((cpuSeconds(pid ?? -1) - cpu0) * 1000) / round.ops;
+    const serverCpuMs = ((cpuOf(pids) - cpu0) * 1000) / round.ops;
     const m: Measured = { scheme, kase, side: side.name, round, serverCpuMs, clientCpuMs: (client.user + client.system) / 1000 / round.ops };
     results.push(m);
     totalErrors += round.errors;
@@ -204,7 +214,9 @@ async function main(): Promise<void> {
   for (const scheme of P.schemes) {
     const s = services.get(scheme)!;
     if (scheme !== P.schemes[0]) await setPasswords(slapd, s.hashes);
-    const tessera = () => tesseraSide(server.url, s.service.key, 'Tessera');
+    const tessera = () => tesseraSide(servers.map((x) => x.url), s.service.key, 'Tessera');
+    const tesseraPids = () => servers.map((x) => x.pid);
+    const slapdPids = slapdPid ? [slapdPid] : [];
     const lanes = P.concurrency;
     log(`\n${scheme}: ${s.pairs.length} users, cold rounds of ${coldRequestsOf(scheme)} requests`);
 
@@ -226,26 +238,28 @@ async function main(): Promise<void> {
         fresh = [...s.pairs];
       }
       const list = shuffle(fresh).slice(0, need);
-      const sides: Array<[Side, number | undefined]> = [[tessera(), server.pid], [slapdSide, slapdPid]];
+      const sides: Array<[Side, number[]]> = [[tessera(), tesseraPids()], [slapdSide, slapdPids]];
       if (r % 2 === 1) sides.reverse();
-      for (const [side, pid] of sides) {
-        await measure(scheme, 'cold', side, pid, () => runRound(side, { lanes, durationMs: Infinity, source: listSource(list), primeWith: s.warm[0]! }));
+      for (const [side, pids] of sides) {
+        await measure(scheme, 'cold', side, pids, () => runRound(side, { lanes, durationMs: Infinity, source: listSource(list), primeWith: s.warm[0]! }));
         if (side.name === 'Tessera') for (const p of list) seen.get(scheme)!.add(p);
       }
     }
 
-    // Steady: every pair verified once by this process (unmeasured), then random draws.
-    const unseen = s.pairs.filter((p) => !seen.get(scheme)!.has(p));
-    if (unseen.length) {
-      const prime = await runRound(tessera(), { lanes, durationMs: Infinity, source: listSource(unseen) });
+    // Steady: every pair verified once by each server process (unmeasured), then random draws.
+    // With one process the pairs its cold rounds verified are known; with several, which process
+    // saw which pair is not, so each process verifies every pair once.
+    const unseen = P.servers === 1 ? s.pairs.filter((p) => !seen.get(scheme)!.has(p)) : s.pairs;
+    for (const x of unseen.length ? servers : []) {
+      const prime = await runRound(tesseraSide(x.url, s.service.key), { lanes, durationMs: Infinity, source: listSource(unseen) });
       if (prime.errors) throw new Error(`priming failed: ${prime.firstError}`);
-      for (const p of unseen) seen.get(scheme)!.add(p);
     }
+    for (const p of unseen) seen.get(scheme)!.add(p);
     for (let r = 0; r < P.rounds; r++) {
-      const sides: Array<[Side, number | undefined]> = [[tessera(), server.pid], [slapdSide, slapdPid], [slapdNewSide, slapdPid]];
+      const sides: Array<[Side, number[]]> = [[tessera(), tesseraPids()], [slapdSide, slapdPids], [slapdNewSide, slapdPids]];
       for (let k = 0; k < r % 3; k++) sides.push(sides.shift()!);
-      for (const [side, pid] of sides) {
-        await measure(scheme, 'steady', side, pid, () => runRound(side, { lanes, durationMs: P.durationMs, source: randomSource(s.pairs), primeWith: s.warm[0]! }));
+      for (const [side, pids] of sides) {
+        await measure(scheme, 'steady', side, pids, () => runRound(side, { lanes, durationMs: P.durationMs, source: randomSource(s.pairs), primeWith: s.warm[0]! }));
       }
     }
 
@@ -272,7 +286,7 @@ async function main(): Promise<void> {
     if (tesseraRefused !== probes || ldapRefused !== probes) totalErrors += 2 * probes - tesseraRefused - ldapRefused;
   }
 
-  const serverLog = server.output().trim();
+  const serverLog = servers.map((x) => x.output().trim()).filter(Boolean).join('\n');
   await cleanup();
   const loadAfter = loadAverage();
   const seconds = (Date.now() - started) / 1000;
@@ -338,7 +352,8 @@ function report(run: { loadBefore: string; loadAfter: string; seconds: number; r
     }
   }
 
-  const md = `## Token verification: Tessera's API against slapd binds (\`bench:verify\`)
+  const section = P.servers === 1 ? 'verify' : `verify-${P.servers}-servers`;
+  const md = `## Token verification: Tessera's API against slapd binds (\`bench:verify\`${P.servers === 1 ? '' : `, ${P.servers} server processes`})
 
 ${machineMarkdown(machine)}
 | Load average (1, 5, 15 min) | ${run.loadBefore} before, ${run.loadAfter} after |
@@ -346,7 +361,7 @@ ${machineMarkdown(machine)}
 
 Command: \`${command}\`
 
-Parameters: ${P.users} users with an {SSHA512} token, the first ${P.slowUsers} of them with an argon2id token too, plus ${P.warmupUsers} warm-up users (used for warm-up only); ${P.concurrency} concurrent lanes per side; ${P.rounds} measured rounds per side and case, the sides alternating (A B, B A, …); steady rounds of ${P.durationMs / 1000} s per side after ${P.warmupMs / 1000} s of warm-up; cold rounds of ${P.coldRequests} requests ({SSHA512}) and ${P.coldRequestsSlow} requests (argon2id) per side. Tessera: \`node bin/tessera.js serve\` (one process) on ${P.db === 'sqlite' ? 'a SQLite file (WAL)' : 'PostgreSQL'}, log level warn, failure rate limits raised to 1,000,000 per minute; the server was restarted ${run.restarts} time(s) to empty its memory of verified tokens for cold rounds. slapd: the throwaway instance of \`test/support/slapd.ts\` (back_mdb; modules pw-sha2, argon2, pw-pbkdf2), entries \`uid=<user>,ou=people,dc=example,dc=org\` whose \`userPassword\` is the hash Tessera stored for that user's token. Everything on loopback, on the same ${machine.cores} cores: the load generator (one Node process), the Tessera server and slapd compete for them.
+Parameters: ${P.users} users with an {SSHA512} token, the first ${P.slowUsers} of them with an argon2id token too, plus ${P.warmupUsers} warm-up users (used for warm-up only); ${P.concurrency} concurrent lanes per side; ${P.rounds} measured rounds per side and case, the sides alternating (A B, B A, …); steady rounds of ${P.durationMs / 1000} s per side after ${P.warmupMs / 1000} s of warm-up; cold rounds of ${P.coldRequests} requests ({SSHA512}) and ${P.coldRequestsSlow} requests (argon2id) per side. Tessera: \`node bin/tessera.js serve\` (${P.servers === 1 ? 'one process' : `${P.servers} processes on the same database, each on its own port; lane k talks to process k mod ${P.servers}, as a load balancer with persistent connections would; the CLI has no clustering of its own, and each process keeps its own memory of verified tokens`}) on ${P.db === 'sqlite' ? 'a SQLite file (WAL)' : 'PostgreSQL'}, log level warn, failure rate limits raised to 1,000,000 per minute; the server was restarted ${run.restarts} time(s) to empty its memory of verified tokens for cold rounds. slapd: the throwaway instance of \`test/support/slapd.ts\` (back_mdb; modules pw-sha2, argon2, pw-pbkdf2), entries \`uid=<user>,ou=people,dc=example,dc=org\` whose \`userPassword\` is the hash Tessera stored for that user's token. Everything on loopback, on the same ${machine.cores} cores: the load generator (one Node process), the Tessera server and slapd compete for them.
 
 How to read it:
 - **steady**: random (user, token) pairs drawn again and again from all users, after each token was verified once by the running server. Tessera answers from its five-minute in-process memory of verified tokens (an HMAC-SHA-256 comparison instead of the scheme's hash); slapd computes the scheme's hash on every bind. This is the realistic case: services present the same tokens over and over.
@@ -370,8 +385,8 @@ Correctness: ${totalErrors === 0 ? 'no errors —' : `**${totalErrors} errors** 
   for (const l of stdout) log(`  ${l}`);
   log(`  errors: ${totalErrors}; ${checks.join('; ')}`);
   if (!flags['no-write']) {
-    writeSection('verify', md);
-    log('docs/benchmarks.md: section bench:verify written');
+    writeSection(section, md);
+    log(`docs/benchmarks.md: section bench:${section} written`);
   }
 }
 

@@ -82,11 +82,15 @@ export async function runRound(side: Side, opts: { lanes: number; durationMs: nu
   return { ops, errors, firstError, elapsedMs, perSecond: (ops / elapsedMs) * 1000, latency };
 }
 
-/** POST /api/v1/service-tokens/verify over keep-alive connections (one per lane). */
-export function tesseraSide(baseUrl: string, key: string, name = 'Tessera'): Side & { verify(pair: Pair): Promise<{ status: number; valid: boolean | undefined }> } {
-  const url = new URL('/api/v1/service-tokens/verify', baseUrl);
+/**
+ * POST /api/v1/service-tokens/verify over keep-alive connections (one per lane). With several
+ * servers, lane k talks to server k mod n, as a load balancer with sticky connections would.
+ */
+export function tesseraSide(baseUrls: string | readonly string[], key: string, name = 'Tessera'): Side & { verify(pair: Pair): Promise<{ status: number; valid: boolean | undefined }> } {
+  const urls = (typeof baseUrls === 'string' ? [baseUrls] : baseUrls).map((u) => new URL('/api/v1/service-tokens/verify', u));
+  let lanes = 0;
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  const post = (agent: Agent, pair: Pair) =>
+  const post = (agent: Agent, pair: Pair, url = urls[0]!) =>
     new Promise<{ status: number; valid: boolean | undefined }>((resolve, reject) => {
       const body = JSON.stringify({ identifier: pair.user, token: pair.token });
       const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
@@ -110,9 +114,10 @@ export function tesseraSide(baseUrl: string, key: string, name = 'Tessera'): Sid
     name,
     async openLane() {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const url = urls[lanes++ % urls.length]!;
       return {
         async check(pair) {
-          const r = await post(agent, pair);
+          const r = await post(agent, pair, url);
           return r.status === 200 && r.valid === true ? { ok: true } : { ok: false, detail: `HTTP ${r.status}, valid=${String(r.valid)}` };
         },
         async close() {
