@@ -30,6 +30,13 @@ export class RateLimiter {
     return recent.length >= this.limit ? Math.max(1, Math.ceil((recent[recent.length - this.limit]! + this.windowMs - t) / 1000)) : 0;
   }
 
+  /** Attempts the key may still make in the window now (0 when it must wait). */
+  remaining(key: string): number {
+    const t = this.now();
+    const recent = (this.hits.get(key) ?? []).filter((x) => x > t - this.windowMs).length;
+    return Math.max(0, this.limit - recent);
+  }
+
   /** Records one attempt (for limits that count only failures). */
   hit(key: string): void {
     const t = this.now();

@@ -115,6 +115,42 @@ export class LastUsedRecorder {
 }
 
 /**
+ * Verifications under way, per rate-limit key. A failure is counted only once its check ends, so
+ * without this, guesses sent at the same moment would all pass the limit before the first failure
+ * is recorded. A verification starts only while the failures recorded plus those under way stay
+ * within the limit; otherwise it waits for one under way to end, and is then let in or refused.
+ * Correct tokens arriving together thus wait a moment at worst; they are never refused.
+ */
+class UnderWay {
+  private readonly counts = new Map<string, number>();
+  private waiting: Array<() => void> = [];
+
+  count(key: string): number {
+    return this.counts.get(key) ?? 0;
+  }
+
+  start(keys: string[]): void {
+    for (const key of keys) this.counts.set(key, this.count(key) + 1);
+  }
+
+  end(keys: string[]): void {
+    for (const key of keys) {
+      const n = this.count(key) - 1;
+      if (n > 0) this.counts.set(key, n);
+      else this.counts.delete(key);
+    }
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const wake of waiting) wake();
+  }
+
+  /** Resolves when any verification under way ends. */
+  anEnd(): Promise<void> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+}
+
+/**
  * Answers whether (identifier, token) is valid for the calling service. Every answer that is not
  * "valid" is the same, whether the person exists, has tokens, or typed a wrong one, and costs one
  * hash verification either way: the candidate token is found by its display hint (which a
@@ -126,6 +162,7 @@ export class TokenVerifier {
   private readonly byAddress: RateLimiter;
   private readonly dummies = new Map<PasswordScheme, Promise<string>>();
   private readonly recent = new RecentlyVerified();
+  private readonly underWay = new UnderWay();
   /** Token types by their stored definition: parsing and checking one is pure, and costs more than the query. */
   private readonly types = new Map<string, TokenType | undefined>();
   readonly lastUsed: LastUsedRecorder;
@@ -159,17 +196,27 @@ export class TokenVerifier {
 
   async verify(caller: AuthenticatedVerifier, input: { identifier: string; token: string }, address: string): Promise<VerifyResult> {
     const identifierKey = `${caller.serviceId}\u0000${input.identifier.toLowerCase()}`;
-    const wait = Math.max(this.byAddress.check(address), this.byIdentifier.check(identifierKey));
-    if (wait > 0) throw new AppError(SERVICE_TOKEN_ERRORS.VERIFY_RATE_LIMITED, { headers: { 'Retry-After': String(wait) } });
-
-    const result = await this.check(caller, input);
-    if (result.valid) {
-      this.lastUsed.record(result.token!.id, this.ctx.clock.now(), address);
-    } else {
-      this.byAddress.hit(address);
-      this.byIdentifier.hit(identifierKey);
+    const keys = [`address\u0000${address}`, `identifier\u0000${identifierKey}`];
+    for (;;) {
+      const wait = Math.max(this.byAddress.check(address), this.byIdentifier.check(identifierKey));
+      if (wait > 0) throw new AppError(SERVICE_TOKEN_ERRORS.VERIFY_RATE_LIMITED, { headers: { 'Retry-After': String(wait) } });
+      if (this.underWay.count(keys[0]!) < this.byAddress.remaining(address) && this.underWay.count(keys[1]!) < this.byIdentifier.remaining(identifierKey)) break;
+      await this.underWay.anEnd();
     }
-    return result;
+
+    this.underWay.start(keys);
+    try {
+      const result = await this.check(caller, input);
+      if (result.valid) {
+        this.lastUsed.record(result.token!.id, this.ctx.clock.now(), address);
+      } else {
+        this.byAddress.hit(address);
+        this.byIdentifier.hit(identifierKey);
+      }
+      return result;
+    } finally {
+      this.underWay.end(keys);
+    }
   }
 
   private async check(caller: AuthenticatedVerifier, input: { identifier: string; token: string }): Promise<VerifyResult> {

@@ -93,6 +93,17 @@ forEachDialect('token verification API', (dialect) => {
     assert.equal((await verify(s.key, s.person.username, s.secret)).body.valid, true);
   });
 
+  it('counts guesses still being checked: many sent at once get no further than the limit', async () => {
+    // argon2id hashes off the event loop, so the checks really overlap (on SQLite too).
+    const s = await scenario({ scheme: 'ARGON2ID' });
+    const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => verify(s.key, s.person.username, `wrong-${i}`)));
+    assert.equal(guesses.filter((g) => g.status === 200).length, 3, 'three guesses checked, however many arrive together');
+    assert.ok(guesses.filter((g) => g.status !== 200).every((g) => g.status === 429 && Number(g.headers['retry-after']) > 0));
+    t.clock.advance(61_000);
+    const correct = await Promise.all(Array.from({ length: 8 }, () => verify(s.key, s.person.username, s.secret)));
+    assert.ok(correct.every((c) => c.status === 200 && c.body.valid), 'correct tokens arriving together are never refused for their number');
+  });
+
   it('rate limits failures per client address', async () => {
     const limited = await createTestApp({ dialect, plugins: [serviceTokensPlugin], config: { verifyFailuresPerIdentifier: 100, verifyFailuresPerAddress: 2 } });
     try {
