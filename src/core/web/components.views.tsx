@@ -181,6 +181,8 @@ export function Pager(props: { page: number; pageSize: number; total: number; hr
   if (total === 0) return null;
   const first = Math.min(total, (page - 1) * pageSize + 1);
   const last = Math.min(total, page * pageSize);
+  // One page: the count alone, without two links that lead nowhere.
+  if (pages === 1 && page === 1) return <p class="pager muted">Showing {first}–{last} of {total}</p>;
   return (
     <nav class="pager" aria-label="Pages">
       {page > 1 ? <a href={props.href(page - 1)} rel="prev">← Previous</a> : <span class="muted">← Previous</span>}

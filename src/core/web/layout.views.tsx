@@ -40,13 +40,20 @@ export function Layout(props: { page: PageContext; title: string; crumbs?: Crumb
           {page.actor?.kind === 'person' ? (
             <details class="identity-menu">
               <summary>{page.displayName ?? page.actor.username}</summary>
-              <div class="menu" role="menu">
-                {page.identityMenu.map((group) =>
-                  group.entries.map((entry) => (
-                    <a role="menuitem" href={entry.href}>
-                      {entry.label} → {group.coName}
-                    </a>
-                  )),
+              {/* A disclosure of plain links (not an ARIA menu): Tab moves through it, Escape closes it. */}
+              <div class="menu">
+                {page.identityMenu.length > 0 && (
+                  <ul>
+                    {page.identityMenu.map((group) =>
+                      group.entries.map((entry) => (
+                        <li>
+                          <a href={entry.href}>
+                            {entry.label} → {group.coName}
+                          </a>
+                        </li>
+                      )),
+                    )}
+                  </ul>
                 )}
                 <form method="post" action="/sign-out">
                   <input type="hidden" name={CSRF_FIELD} value={page.csrfToken} />
