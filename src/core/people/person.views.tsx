@@ -321,7 +321,7 @@ export function PersonPage(props: {
               <thead>
                 <tr>
                   <th scope="col">Address</th>
-                  <th scope="col">Type</th>
+                  <th scope="col" class="hide-narrow">Type</th>
                   <th scope="col">Verified</th>
                   {admin && <th scope="col"><span class="visually-hidden">Actions</span></th>}
                 </tr>
@@ -330,7 +330,7 @@ export function PersonPage(props: {
                 {person.emails.map((e) => (
                   <tr>
                     <td>{e.mail}</td>
-                    <td>{e.type}</td>
+                    <td class="hide-narrow">{e.type}</td>
                     <td>
                       <YesNo value={e.verified} />
                     </td>

@@ -1,5 +1,5 @@
 import { ActionButton, Checkbox, EmptyState, FormErrors, PostForm, SelectField, StatusBadge, TextField, Time, type FormState } from '../../core/web/components.views.tsx';
-import { Layout, type Crumb } from '../../core/web/layout.views.tsx';
+import { coCrumbs, Layout, type Crumb } from '../../core/web/layout.views.tsx';
 import type { PageContext } from '../../core/web/page-context.ts';
 import type { Co } from '../../core/cos/co.service.ts';
 import type { Person } from '../../core/people/person.repository.ts';
@@ -21,6 +21,11 @@ function lifetimeOptions(setting: TokenSetting): Array<{ value: string; label: s
   ];
 }
 
+/** When a token stops working; a token without an expiry says so instead of showing a dash. */
+function Expiry(props: { iso: string | null }) {
+  return props.iso ? <Time iso={props.iso} /> : <span class="muted">never</span>;
+}
+
 export interface GenerateFormError {
   serviceId: string;
   form: FormState;
@@ -36,7 +41,7 @@ function TokenRow(props: { token: ServiceToken; co: Co; person: Person; csrfToke
       </td>
       <td><StatusBadge status={t.state} /></td>
       <td class="hide-narrow"><Time iso={t.createdAt} /><div class="muted">by {t.createdBy}</div></td>
-      <td><Time iso={t.expiresAt} /></td>
+      <td><Expiry iso={t.expiresAt} /></td>
       <td class="hide-narrow">
         <Time iso={t.lastUsedAt} />
         {t.lastUsedAddress && <div class="muted">from {t.lastUsedAddress}</div>}
@@ -97,8 +102,8 @@ export function PersonTokensPage(props: {
 }) {
   const { co, person, page } = props;
   const crumbs: Crumb[] = props.admin
-    ? [{ label: co.name, href: `/cos/${co.id}` }, { label: 'People', href: `/cos/${co.id}/people` }, { label: person.displayName, href: `/cos/${co.id}/people/${person.id}` }, { label: 'Service tokens' }]
-    : [{ label: co.name }, { label: 'Service tokens' }];
+    ? coCrumbs(co, { label: 'CO People', href: `/cos/${co.id}/people` }, { label: person.displayName, href: `/cos/${co.id}/people/${person.id}` }, { label: 'Service tokens' })
+    : coCrumbs(co, { label: 'Service tokens' });
   const anyLive = props.services.some((s) => s.tokens.some((t) => t.state !== 'revoked'));
   return (
     <Layout page={page} title={props.isSelf ? `Your service tokens in ${co.name}` : `Service tokens of ${person.displayName}`} crumbs={crumbs}>
@@ -149,7 +154,7 @@ export function PersonTokensPage(props: {
 export function TokenShownOncePage(props: { page: PageContext; co: Co; person: Person; service: CoService; token: ServiceToken; secret: string; qrDataUrl: string; username: string | undefined; isSelf: boolean }) {
   const { co, person, service, token } = props;
   return (
-    <Layout page={props.page} title="Your new token" crumbs={[{ label: co.name }, { label: 'Service tokens', href: base(co, person) }, { label: token.label }]}>
+    <Layout page={props.page} title={props.isSelf ? 'Your new token' : `New token for ${person.displayName}`} crumbs={coCrumbs(co, { label: 'Service tokens', href: base(co, person) }, { label: token.label })}>
       <p class="flash flash-success" role="status">
         Token “{token.label}” for {service.name} was created{props.isSelf ? '' : ` for ${person.displayName}`}. Copy it now: it is shown only this once.
       </p>
@@ -164,7 +169,7 @@ export function TokenShownOncePage(props: { page: PageContext; co: Co; person: P
             Sign in to {service.name} with the username <code>{props.username}</code> and this token as the password.
           </p>
         )}
-        <p class="muted">Expires: <Time iso={token.expiresAt} /></p>
+        <p class="muted">Expires: <Expiry iso={token.expiresAt} /></p>
       </div>
       <details class="card qr">
         <summary>Show as QR code (for a phone)</summary>
@@ -177,7 +182,7 @@ export function TokenShownOncePage(props: { page: PageContext; co: Co; person: P
 export function SettingsListPage(props: { page: PageContext; co: Co; rows: Array<{ service: CoService; setting: TokenSetting }> }) {
   const { co } = props;
   return (
-    <Layout page={props.page} title="Service token settings" crumbs={[{ label: co.name, href: `/cos/${co.id}` }, { label: 'Service token settings' }]}>
+    <Layout page={props.page} title="Service token settings" crumbs={coCrumbs(co, { label: 'Service token settings' })}>
       {props.rows.length === 0 ? (
         <EmptyState>
           {co.name} has no CO Services yet. <a href={`/cos/${co.id}/services`}>Create a service</a>, then enable tokens for it here.
@@ -185,17 +190,17 @@ export function SettingsListPage(props: { page: PageContext; co: Co; rows: Array
       ) : (
         <div class="table-wrap">
           <table>
-            <thead><tr><th>Service</th><th>Tokens</th><th>Type</th><th>Storage</th><th>Max. lifetime</th><th>Per person</th><th>Who generates</th></tr></thead>
+            <thead><tr><th>Service</th><th>Tokens</th><th>Type</th><th class="hide-narrow">Storage</th><th class="hide-narrow">Max. lifetime</th><th class="hide-narrow">Per person</th><th class="hide-narrow">Who generates</th></tr></thead>
             <tbody>
               {props.rows.map(({ service, setting }) => (
                 <tr>
                   <td><a href={`/cos/${co.id}/service-token-settings/${service.id}`}>{service.name}</a> {service.status !== 'active' && <StatusBadge status={service.status} />}</td>
                   <td>{setting.enabled ? <StatusBadge status="active" /> : <span class="muted">off</span>}</td>
                   <td>{TOKEN_TYPES.find((t) => t.id === setting.tokenType)?.label ?? setting.tokenType}</td>
-                  <td>{SCHEMES[setting.storageScheme]?.label ?? setting.storageScheme}</td>
-                  <td>{setting.maxLifetimeDays ? `${setting.maxLifetimeDays} days` : 'none'}</td>
-                  <td>{setting.maxTokensPerPerson}</td>
-                  <td>{setting.generation === 'admins_only' ? 'admins only' : 'the person and admins'}</td>
+                  <td class="hide-narrow">{SCHEMES[setting.storageScheme]?.label ?? setting.storageScheme}</td>
+                  <td class="hide-narrow">{setting.maxLifetimeDays ? `${setting.maxLifetimeDays} days` : 'none'}</td>
+                  <td class="hide-narrow">{setting.maxTokensPerPerson}</td>
+                  <td class="hide-narrow">{setting.generation === 'admins_only' ? 'admins only' : 'the person and admins'}</td>
                 </tr>
               ))}
             </tbody>
@@ -244,7 +249,7 @@ function VerificationKeys(props: { page: PageContext; co: Co; service: CoService
 
 export function VerifierKeyShownOncePage(props: { page: PageContext; co: Co; service: CoService; label: string; keyValue: string }) {
   return (
-    <Layout page={props.page} title="New verification key" crumbs={[{ label: props.co.name, href: `/cos/${props.co.id}` }, { label: 'Service token settings', href: `/cos/${props.co.id}/service-token-settings` }, { label: props.service.name, href: `/cos/${props.co.id}/service-token-settings/${props.service.id}` }]}>
+    <Layout page={props.page} title="New verification key" crumbs={coCrumbs(props.co, { label: 'Service token settings', href: `/cos/${props.co.id}/service-token-settings` }, { label: props.service.name, href: `/cos/${props.co.id}/service-token-settings/${props.service.id}` })}>
       <p class="flash flash-success" role="status">Verification key “{props.label}” for {props.service.name} was created. Copy it now: it is shown only this once.</p>
       <div class="card">
         <p class="secret" id="token-secret">{props.keyValue}</p>
@@ -260,7 +265,7 @@ export function VerifierKeyShownOncePage(props: { page: PageContext; co: Co; ser
 export function SettingFormPage(props: { page: PageContext; co: Co; service: CoService; form: FormState; activeTokens: number; keys: VerifierKey[] }) {
   const { co, service, form } = props;
   return (
-    <Layout page={props.page} title={`Service tokens for ${service.name}`} crumbs={[{ label: co.name, href: `/cos/${co.id}` }, { label: 'Service token settings', href: `/cos/${co.id}/service-token-settings` }, { label: service.name }]}>
+    <Layout page={props.page} title={`Service tokens for ${service.name}`} crumbs={coCrumbs(co, { label: 'Service token settings', href: `/cos/${co.id}/service-token-settings` }, { label: service.name })}>
       <PostForm action={`/cos/${co.id}/service-token-settings/${service.id}`} csrfToken={props.page.csrfToken}>
         <FormErrors form={form} />
         <Checkbox form={form} name="enabled" label="People may have tokens for this service" />
@@ -273,7 +278,7 @@ export function SettingFormPage(props: { page: PageContext; co: Co; service: CoS
             { value: 'custom', label: 'Custom (defined below)' },
           ]}
         />
-        <fieldset class="field">
+        <fieldset class="field" data-shown-when="tokenType=custom">
           <legend>Custom token type (when “Custom” is chosen)</legend>
           <TextField form={form} name="customType.alphabet" label="Alphabet" hint="The characters tokens are made of, each once, at least 10 (no space or dash)" />
           <TextField form={form} name="customType.length" label="Random characters" type="number" hint="8 to 128; the entropy is length × log2(alphabet size)" />
