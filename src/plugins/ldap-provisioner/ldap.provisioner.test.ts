@@ -242,6 +242,9 @@ describe('LDAP provisioner against slapd', () => {
     await assert.rejects(new StateKeeper().run(provision, wrong, [wrong], 'present', personData()), /LDAP bind to .* as cn=admin,dc=example,dc=org failed: invalid credentials/);
     const nowhere = target({ url: 'ldap://127.0.0.1:1' });
     await assert.rejects(new StateKeeper().run(provision, nowhere, [nowhere], 'present', personData()), /cannot connect to LDAP server ldap:\/\/127\.0\.0\.1:1: ECONNREFUSED/);
+    // This slapd has no TLS: StartTLS is refused, and nothing is sent in the clear instead.
+    const noTls = target({ startTls: true });
+    await assert.rejects(new StateKeeper().run(provision, noTls, [noTls], 'present', personData()), /cannot connect to LDAP server .* with StartTLS: /);
   });
 
   it('connects once per pass when the server is broken: the other people of the pass fail at once', async () => {
