@@ -105,8 +105,10 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
   const ldapState = await input.stateOf(ldapTarget.id);
   const dn = ldapState && ldapState.status !== 'removed' ? ldapState.targetKey : null;
   const entry = entryGenerationOf(ldapState);
+  // `provisioned`: the person's entry holds exactly their usable tokens (perhaps none, e.g. while
+  // suspended); `removed`: the target holds nothing for them and should not.
   const done = (targetKey: string | null = dn): ProvisionResult => ({
-    status: desired.length > 0 ? 'provisioned' : 'removed',
+    status: input.intent === 'present' && targetKey ? 'provisioned' : 'removed',
     targetKey,
     detail: { ...(attribute ? { attribute } : {}), values: desired, ...(entry ? { entry } : {}) } satisfies TokenDetail,
   });
