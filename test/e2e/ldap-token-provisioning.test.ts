@@ -8,7 +8,7 @@ import { after, before, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Attribute, Change, Client } from 'ldapts';
 import { SYSTEM_ACTOR } from '../../src/core/auth/actor.ts';
-import { addIdentifier, deletePerson, removeIdentifier, setPersonStatus } from '../../src/core/people/person.service.ts';
+import { addIdentifier, createPerson, deletePerson, removeIdentifier, setPersonStatus } from '../../src/core/people/person.service.ts';
 import { personProvisioningStates, requestReprovision } from '../../src/core/provisioning/provisioning.service.ts';
 import { setServiceStatus } from '../../src/core/services/co-service.service.ts';
 import { createTarget } from '../../src/core/provisioning/target.service.ts';
@@ -310,6 +310,20 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     assert.equal(await binds(newDn, secret), true);
     const states = await personProvisioningStates(t.ctx, SYSTEM_ACTOR, s.coId, p.id);
     assert.deepEqual(states.map((x) => x.targetKey), [newDn, newDn]);
+  });
+
+  it('shows why a person without the naming identifier is not provisioned, and provisions them once they have one', async () => {
+    const s = await setup();
+    const p = await createPerson(t.ctx, SYSTEM_ACTOR, s.coId, { status: 'active', name: { given: 'Nomen', family: 'Nescio' }, identifiers: [{ identifier: `nn-${newId().slice(0, 6)}@uni.example`, type: 'eppn', login: false }], emails: [] });
+    await t.ctx.worker.drain();
+    const states = await personProvisioningStates(t.ctx, SYSTEM_ACTOR, s.coId, p.id);
+    assert.equal(states[0]!.status, 'failed');
+    assert.match(states[0]!.lastError ?? '', /Nomen Nescio has no active identifier of type "uid", which names the LDAP entry/);
+    const uid = `nn-${newId().slice(0, 6)}`;
+    await addIdentifier(t.ctx, SYSTEM_ACTOR, s.coId, p.id, { identifier: uid, type: 'uid', login: true });
+    await t.ctx.worker.drain();
+    assert.ok(await entry(buildDn('uid', uid, PEOPLE)));
+    assert.deepEqual((await personProvisioningStates(t.ctx, SYSTEM_ACTOR, s.coId, p.id)).map((x) => x.status), ['provisioned', 'provisioned']);
   });
 
   it('removes the entry of a deleted person', async () => {
