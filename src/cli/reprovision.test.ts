@@ -5,12 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { addRecordingTarget, createRecordingPlugin, RECORDING_PLUGIN_ID } from '../../test/support/recording-provisioner.ts';
+import { addRecordingTarget, createRecordingPlugin, RECORDING_PLUGIN_ID, RECORDING_TYPE, recordingConfig } from '../../test/support/recording-provisioner.ts';
 import { buildCo, buildPerson, testConfig } from '../../test/support/test-app.ts';
+import { SYSTEM_ACTOR } from '../core/auth/actor.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Co } from '../core/cos/co.service.ts';
 import type { PluginContext } from '../core/plugins/plugin.ts';
 import { createPluginContext } from '../core/plugins/plugin-context.ts';
+import { targetInput } from '../core/provisioning/target.schema.ts';
+import { updateTarget } from '../core/provisioning/target.service.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { migrateToLatest, migrationSets } from '../db/migrator.ts';
 
@@ -69,6 +72,8 @@ describe('tessera reprovision', () => {
     targets.directory = (await addRecordingTarget({ ctx }, co.id, { description: 'directory', mode: 'manual', ordinal: 1, config: { bindPassword: 'cli-bind-secret' } })).id;
     targets.tokens = (await addRecordingTarget({ ctx }, co.id, { description: 'tokens', mode: 'manual', ordinal: 2 })).id;
     targets.broken = (await addRecordingTarget({ ctx }, co.id, { description: 'broken', mode: 'manual', ordinal: 3, maxRetries: 0, config: { failWith: 'directory down' } })).id;
+    // Ordered before the others and retried for a long time: what an unreachable directory looks like.
+    targets.unreachable = (await addRecordingTarget({ ctx }, co.id, { description: 'unreachable', mode: 'disabled', ordinal: 0, retryIntervalSeconds: 3600, maxRetries: 5, config: { failWith: 'connect ECONNREFUSED' } })).id;
   });
   after(async () => {
     await database.destroy();
@@ -100,6 +105,19 @@ describe('tessera reprovision', () => {
     assert.equal(lines.at(-1), "1 job(s) failed; see the targets' pages for the errors.");
     assert.deepEqual((await jobsOf(targets.broken!)).map((j) => [j.person_id, j.state]), [[people[0], 'failed']]);
     assert.deepEqual((await jobsOf(targets.tokens!)).map((j) => [j.person_id, j.state]), [[people[0], 'succeeded']]);
+  });
+
+  it('stops with exit 1 when what is left waits for a retry, instead of waiting through the back-off', async () => {
+    const unreachable = (mode: string) => targetInput.parse({ plugin: RECORDING_TYPE, description: 'unreachable', mode, ordinal: 0, retryIntervalSeconds: 3600, maxRetries: 5, config: recordingConfig({ failWith: 'connect ECONNREFUSED' }) });
+    await updateTarget(ctx, SYSTEM_ACTOR, co.id, targets.unreachable!, unreachable('manual'));
+    const started = Date.now();
+    const run = await tessera(databaseUrl, ['reprovision', '--co', co.id, '--person', people[1]!]);
+    assert.equal(run.code, 1, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /^4 job\(s\) failed and wait for a retry; the worker of `tessera serve` \(or `tessera worker`\) retries them\.$/m);
+    assert.ok(Date.now() - started < 30_000, 'it did not wait for the retries');
+    const jobs = await database.db.selectFrom('provisioning_job').select(['state', 'attempts']).where('target_id', '=', targets.unreachable!).execute();
+    assert.deepEqual(jobs.map((j) => [j.state, j.attempts]), [['pending', 1]]);
+    await updateTarget(ctx, SYSTEM_ACTOR, co.id, targets.unreachable!, unreachable('disabled'));
   });
 
   it('explains itself with --help and refuses to run without --co or with an unknown CO', async () => {

@@ -79,6 +79,18 @@ forEachDialect('Reprovisioning and provisioning states', (dialect) => {
     assert.deepEqual([gaveUp.total, gaveUp.pending, gaveUp.retrying, gaveUp.failed], [1, 0, 0, 1]);
   });
 
+  it('counts the later targets waiting behind a failing one as retrying too, so nothing left counts as due', async () => {
+    const co = await buildCo(t);
+    const person = await buildPerson(t, co.id);
+    const first = await addRecordingTarget(t, co.id, { description: 'first', mode: 'manual', ordinal: 1, retryIntervalSeconds: 60, maxRetries: 3 });
+    await addRecordingTarget(t, co.id, { description: 'second', mode: 'manual', ordinal: 2 });
+    recorder.fail(first.id);
+    const batch = await requestReprovision(t.ctx, SYSTEM_ACTOR, co.id, { personId: person.id });
+    await t.ctx.worker.drain();
+    const waiting = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
+    assert.deepEqual([waiting.total, waiting.pending, waiting.retrying], [2, 2, 2], 'the deferred job waits for the retry as well');
+  });
+
   it('answers 404 for ids of another CO and 403 to people who do not administer the CO', async () => {
     const co = await buildCo(t);
     const other = await buildCo(t);

@@ -97,7 +97,10 @@ export interface Batch {
   done: number;
   failed: number;
   pending: number;
-  /** Pending jobs that failed at least once and wait for their next retry. */
+  /**
+   * Pending jobs that failed at least once and wait for their next retry, or that wait behind an
+   * earlier target of the same person that failed.
+   */
   retrying: number;
 }
 
@@ -139,7 +142,8 @@ export async function batchProgress(ctx: ProvisioningContext, actor: Actor, coId
     .selectFrom('provisioning_job')
     .select(['state'])
     .select((eb) => eb.fn.countAll<string | number>().as('n'))
-    .select((eb) => eb.fn.sum<string | number>(eb.case().when('attempts', '>', 0).then(1).else(0).end()).as('retrying'))
+    // A deferred job (waiting behind an earlier target that failed) has no attempts but an error.
+    .select((eb) => eb.fn.sum<string | number>(eb.case().when(eb.or([eb('attempts', '>', 0), eb('last_error', 'is not', null)])).then(1).else(0).end()).as('retrying'))
     .where('co_id', '=', coId)
     .where('batch_id', '=', batchId)
     .groupBy('state')
