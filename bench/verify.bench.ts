@@ -32,14 +32,14 @@ import { startTessera, type TesseraServer } from './lib/server.ts';
 const HELP = `Usage: npm run bench:verify -- [options]
 
   --users N              users with a token of the fast scheme ({SSHA512})      (default 1000)
-  --slow-users N         of those, how many also get an argon2id token           (default 250)
+  --slow-users N         of those, how many also get an argon2id token           (default 200)
   --warmup-users N       separate users whose tokens only warm up the server     (default 64)
   --concurrency N        concurrent requests (lanes) on each side                (default 16)
   --rounds N             measured rounds per side and case                       (default 3)
-  --duration S           seconds per steady round and side                       (default 4)
+  --duration S           seconds per steady round and side                       (default 3)
   --warmup S             seconds of warm-up per side before measuring            (default 2)
   --cold-requests N      requests per cold round, {SSHA512}                      (default 1000)
-  --cold-requests-slow N requests per cold round, argon2id                       (default 120)
+  --cold-requests-slow N requests per cold round, argon2id                       (default 80)
   --schemes LIST         SSHA512,ARGON2ID (any of the storage schemes)           (default both)
   --db sqlite|postgres   Tessera's database                                      (default sqlite)
   --servers N            tessera serve processes on the same database; lanes are
@@ -51,14 +51,14 @@ const HELP = `Usage: npm run bench:verify -- [options]
 const { values: flags } = parseArgs({
   options: {
     users: { type: 'string', default: '1000' },
-    'slow-users': { type: 'string', default: '250' },
+    'slow-users': { type: 'string', default: '200' },
     'warmup-users': { type: 'string', default: '64' },
     concurrency: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '4' },
+    duration: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '2' },
     'cold-requests': { type: 'string', default: '1000' },
-    'cold-requests-slow': { type: 'string', default: '120' },
+    'cold-requests-slow': { type: 'string', default: '80' },
     schemes: { type: 'string', default: 'SSHA512,ARGON2ID' },
     db: { type: 'string', default: 'sqlite' },
     servers: { type: 'string', default: '1' },
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
 
   // --- Users and tokens, through Tessera's services
   const t0 = Date.now();
-  const rt = await openBenchRuntime(databaseUrl, secretKey);
+  const rt = await openBenchRuntime(databaseUrl, secretKey, { loading: true });
   const co = await createBenchCo(rt.ctx);
   const users = await createUsers(rt.ctx, co.id, P.users, 'bench');
   const warmUsers = await createUsers(rt.ctx, co.id, P.warmupUsers, 'warm');

@@ -1,6 +1,7 @@
 // Data for the benchmarks, made through Tessera's own services (the same code the web UI and the
 // REST API call), against a database the benchmark then hands to a `tessera serve` process.
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { loadConfig } from '../../src/config/config.ts';
 import { SYSTEM_ACTOR } from '../../src/core/auth/actor.ts';
 import { systemClock } from '../../src/core/clock.ts';
@@ -25,12 +26,18 @@ export interface BenchRuntime {
   close(): Promise<void>;
 }
 
-/** Opens (and migrates) the database at `databaseUrl` with the service-tokens plugin, as `tessera serve` would. */
-export async function openBenchRuntime(databaseUrl: string, secretKey: string): Promise<BenchRuntime> {
+/**
+ * Opens (and migrates) the database at `databaseUrl` with the service-tokens plugin, as `tessera
+ * serve` would. `loading`: on SQLite, this connection commits without waiting for an fsync
+ * (synchronous=NORMAL), for loading data that is not what is measured; a server opening the file
+ * later uses its own connection with the default.
+ */
+export async function openBenchRuntime(databaseUrl: string, secretKey: string, opts: { loading?: boolean } = {}): Promise<BenchRuntime> {
   const config = loadConfig({ TESSERA_DATABASE_URL: databaseUrl, TESSERA_SECRET_KEY: secretKey, TESSERA_PLUGINS: 'service-tokens', TESSERA_WORKER: 'off' });
   const plugins = [serviceTokensPlugin];
   const database = openDatabase(databaseUrl);
   await migrateToLatest(database.db, migrationSets(plugins));
+  if (opts.loading && database.dialect === 'sqlite') await sql`PRAGMA synchronous = NORMAL`.execute(database.db);
   const ctx = createPluginContext({ config, database, plugins, clock: systemClock });
   return { ctx, database, close: () => database.destroy() };
 }

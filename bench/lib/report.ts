@@ -1,7 +1,8 @@
 // docs/benchmarks.md is shared by every benchmark script: each one owns the text between its
 // markers `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` and replaces only that, so
 // the sections of the others (bench:verify, bench:generate, bench:provision, …) are kept.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPORT_PATH = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
@@ -30,5 +31,6 @@ export function writeSection(name: string, body: string, path = REPORT_PATH): vo
   const j = text.indexOf(end);
   if (i >= 0 && j > i) text = `${text.slice(0, i)}${block}${text.slice(j + end.length)}`;
   else text = `${text.trimEnd()}\n\n${block}\n`;
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, text);
 }
