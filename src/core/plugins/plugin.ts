@@ -18,6 +18,8 @@ import type { OpenApiRegistry } from '../http/openapi.ts';
 export interface MenuEntry {
   label: string;
   href: string;
+  /** A line saying what is behind the entry, where the menu has room for one (the CO dashboard). */
+  description?: string;
 }
 
 /** What the app hands a plugin when it registers its routes. */

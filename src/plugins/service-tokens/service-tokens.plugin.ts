@@ -43,7 +43,7 @@ export const serviceTokensPlugin: TesseraPlugin = {
   },
   menus: {
     identity: ({ co, personId }) => [{ label: 'Service Tokens', href: `/cos/${co.id}/people/${personId}/service-tokens` }],
-    coConfiguration: ({ co }) => [{ label: 'Service token settings', href: `/cos/${co.id}/service-token-settings` }],
+    coConfiguration: ({ co }) => [{ label: 'Service token settings', href: `/cos/${co.id}/service-token-settings`, description: 'Which services accept tokens, of what kind' }],
     personPage: ({ co, person }) => [{ label: 'Service tokens', href: `/cos/${co.id}/people/${person.id}/service-tokens` }],
   },
   // Every minute, tokens that expired are withdrawn from directories and last-used times written.
