@@ -143,6 +143,7 @@ export function createRecordingPlugin(): { plugin: TesseraPlugin; recorder: Reco
     label: 'Recording (tests)',
     configSchema: recordingConfigSchema,
     secretFields: ['bindPassword'],
+    secretsBoundTo: ['url'],
     peopleAffectedByService: async (_db, _target, serviceId) => recorder.peopleOfService.get(serviceId) ?? [],
     provision: (input) =>
       recorder.run({

@@ -64,6 +64,12 @@ export interface Provisioner<S extends z.ZodType = z.ZodType> {
   configSchema: S;
   /** Fields of the settings that are encrypted at rest and never shown back. */
   secretFields: string[];
+  /**
+   * The settings that say where the secrets are sent (e.g. the server URL). An update that changes
+   * one must give the secrets again: a kept secret only ever goes where it was given for, so being
+   * allowed to edit a target is not being able to read its password. Unset: every other setting.
+   */
+  secretsBoundTo?: string[];
   /** Checks the settings against the CO's other targets (e.g. ordering); throws AppError. */
   validate?(db: Executor, ctx: CoreContext, target: Target<z.output<S>>, targets: Target[]): Promise<void>;
   /** People whose provisioning a change of this service affects, beyond the usual ones. */

@@ -74,6 +74,32 @@ forEachDialect('Provisioning targets', (dialect) => {
     assert.ok(!everything.includes(replaced) && !everything.includes(plaintext), 'neither password is stored in the clear');
   });
 
+  it('asks for a kept secret again when the settings that say where it is sent change', async () => {
+    const co = await buildCo(t);
+    const person = await buildPerson(t, co.id);
+    const plaintext = `bind-${newId()}`;
+    const target = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, input({ description: 'Main directory' }, { bindPassword: plaintext }));
+    const fetched = await getTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id);
+
+    // Otherwise whoever may edit the target could point it at their own server and receive the password.
+    for (const moved of [{ url: 'ldap://collector.example.net' }, { url: 'ldaps://directory.example.org' }]) {
+      for (const kept of ['', undefined, '(set)']) {
+        const config = { ...fetched.config, ...moved, bindPassword: kept };
+        const error = await updateTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id, targetInput.parse({ ...fetched, config })).catch((e: unknown) => e);
+        assert.ok(error instanceof AppError, `${JSON.stringify(moved)} with the password sent as ${JSON.stringify(kept)} is refused`);
+        assert.equal(error.code, 'VALIDATION_FAILED');
+        assert.equal(error.field, 'config.bindPassword');
+      }
+    }
+    const seen = await configSeenByProvisioner(co.id, person.id);
+    assert.deepEqual([seen.url, seen.startTls, seen.bindPassword], ['ldap://directory.example.org', false, plaintext], 'nothing changed');
+
+    // Given again, the password goes to the new server.
+    await updateTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id, targetInput.parse({ ...fetched, config: { ...fetched.config, url: 'ldap://replica.example.org', bindPassword: 'given-again' } }));
+    const moved = await configSeenByProvisioner(co.id, person.id);
+    assert.deepEqual([moved.url, moved.bindPassword], ['ldap://replica.example.org', 'given-again']);
+  });
+
   it('masks sealed settings of a target whose provisioner is no longer enabled', async () => {
     const co = await buildCo(t);
     const now = t.clock.now().toISOString();

@@ -87,10 +87,13 @@ export async function getTarget(ctx: ProvisioningContext, actor: Actor, coId: st
  */
 function prepareConfig(ctx: ProvisioningContext, provisioner: Provisioner, input: Record<string, unknown>, previous: Record<string, unknown> | undefined): { plain: Record<string, unknown>; stored: Record<string, unknown> } {
   const merged = { ...input };
+  const kept: string[] = [];
   for (const field of provisioner.secretFields) {
     if (merged[field] !== undefined && merged[field] !== '' && merged[field] !== SECRET_MASK) continue;
-    if (previous && previous[field] !== undefined) merged[field] = previous[field];
-    else if (merged[field] === SECRET_MASK) merged[field] = '';
+    if (previous && previous[field] !== undefined) {
+      merged[field] = previous[field];
+      if (typeof previous[field] === 'string' && previous[field] !== '') kept.push(field);
+    } else if (merged[field] === SECRET_MASK) merged[field] = '';
   }
   const parsed = provisioner.configSchema.safeParse(merged);
   if (!parsed.success) {
@@ -98,9 +101,20 @@ function prepareConfig(ctx: ProvisioningContext, provisioner: Provisioner, input
     throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: `${issues[0]?.field}: ${issues[0]?.message}`, issues });
   }
   const plain = parsed.data as Record<string, unknown>;
+  const moved = kept.length > 0 && previous ? movedSetting(provisioner, previous, plain) : undefined;
+  if (moved) {
+    const issues = kept.map((field) => ({ field: `config.${field}`, message: `Enter it again: ${moved} changed, and a stored secret is only sent where it was given for` }));
+    throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: `${issues[0]!.field}: ${issues[0]!.message}`, field: issues[0]!.field, issues });
+  }
   const stored = { ...plain };
   for (const field of provisioner.secretFields) if (typeof stored[field] === 'string' && stored[field] !== '') stored[field] = ctx.secretBox.seal(stored[field]);
   return { plain, stored };
+}
+
+/** The first setting that says where the secrets go (see `secretsBoundTo`) and differs between two configs. */
+function movedSetting(provisioner: Provisioner, before: Record<string, unknown>, after: Record<string, unknown>): string | undefined {
+  const fields = provisioner.secretsBoundTo ?? [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((f) => !provisioner.secretFields.includes(f));
+  return fields.find((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
 }
 
 async function saveTarget(ctx: ProvisioningContext, actor: Actor, coId: string, targetId: string | undefined, input: TargetInput): Promise<Target> {

@@ -100,6 +100,8 @@ export const ldapProvisioner: Provisioner<typeof ldapConfigSchema> = {
   label: 'LDAP',
   configSchema: ldapConfigSchema,
   secretFields: LDAP_SECRET_FIELDS,
+  // The bind DN may change on the same server; another server, or no StartTLS, needs the password again.
+  secretsBoundTo: ['url', 'startTls'],
   async validate(db, _ctx, target) {
     const types = await allIdentifierTypes(db, target.coId);
     if (!types.includes(target.config.dnIdentifierType)) {
