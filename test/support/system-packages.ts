@@ -130,6 +130,8 @@ export interface DaemonOptions {
   runAsUser?: string;
   /** Working directory; must be accessible to `runAsUser`. */
   cwd: string;
+  /** The daemon's environment (default: this process's); LC_ALL=C is always added. */
+  env?: NodeJS.ProcessEnv;
   /** Signal for an orderly shutdown in `stop()`. */
   stopSignal: NodeJS.Signals;
   /** Signal the daemon gets if the test process dies without calling `stop()`. */
@@ -166,7 +168,7 @@ export function spawnDaemon(options: DaemonOptions): Daemon {
   const child = spawn(command, args, {
     cwd: options.cwd,
     // Untranslated messages: callers match them (e.g. "Address already in use").
-    env: { ...process.env, LC_ALL: 'C' },
+    env: { ...(options.env ?? process.env), LC_ALL: 'C' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = captureOutput(child);
