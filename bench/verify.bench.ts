@@ -295,6 +295,8 @@ async function main(): Promise<void> {
 
 interface Summary {
   perSecond: number;
+  minPerSecond: number;
+  maxPerSecond: number;
   p50: number;
   p99: number;
   serverCpuMs: number;
@@ -309,6 +311,8 @@ function summarize(scheme: PasswordScheme, kase: 'cold' | 'steady', side: string
   if (rs.length === 0) return undefined;
   return {
     perSecond: median(rs.map((r) => r.round.perSecond)),
+    minPerSecond: Math.min(...rs.map((r) => r.round.perSecond)),
+    maxPerSecond: Math.max(...rs.map((r) => r.round.perSecond)),
     p50: median(rs.map((r) => r.round.latency.p(50))),
     p99: median(rs.map((r) => r.round.latency.p(99))),
     serverCpuMs: median(rs.map((r) => r.serverCpuMs)),
@@ -337,7 +341,7 @@ function report(run: { loadBefore: string; loadAfter: string; seconds: number; r
         const x = summarize(scheme, kase, side);
         if (!x) continue;
         const label = kase === 'steady' ? 'steady (tokens repeat; Tessera remembers them)' : 'cold (every token new to the Tessera process)';
-        rows.push(`| ${SCHEME_LABEL[scheme] ?? scheme} | ${label} | ${side} | **${rate(x.perSecond)}** | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.serverCpuMs)} | ${ms(x.clientCpuMs)} | ${x.ops} | ${x.errors} |`);
+        rows.push(`| ${SCHEME_LABEL[scheme] ?? scheme} | ${label} | ${side} | **${rate(x.perSecond)}** (${rate(x.minPerSecond)}–${rate(x.maxPerSecond)}) | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.serverCpuMs)} | ${ms(x.clientCpuMs)} | ${x.ops} | ${x.errors} |`);
       }
       const t = summarize(scheme, kase, T);
       const s = summarize(scheme, kase, S);
@@ -369,7 +373,7 @@ How to read it:
 - Throughput is verifications (or binds) per second, the median over rounds; p50 and p99 are per-round latency percentiles (milliseconds, from request sent to answer received), median over rounds. Server CPU is the CPU time of the \`tessera serve\` process, or of slapd, per verification (median over rounds): the cost of one verification, which other load on the machine does not distort the way it distorts throughput. Client CPU is the load generator's own CPU time per operation (HTTP client or LDAP client).
 - Every measured verification had to answer HTTP 200 with \`valid: true\`, every bind had to succeed; anything else counts as an error.
 
-| Scheme | Case | Side | Verifications/s (median) | p50 ms | p99 ms | Server CPU ms/op | Client CPU ms/op | Ops | Errors |
+| Scheme | Case | Side | Verifications/s: median (min–max of rounds) | p50 ms | p99 ms | Server CPU ms/op | Client CPU ms/op | Ops | Errors |
 |---|---|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
