@@ -103,7 +103,7 @@ describe('service tokens in the browser', () => {
     assert.ok(await custom.isVisible(), 'the custom token type fields are hidden when Custom is chosen');
 
     await admin.goto(`/cos/${coId}/people`);
-    assert.match(await admin.getByRole('row', { name: /Grace Hopper/ }).innerText(), /grace \(uid\)/);
+    assert.match(await admin.getByRole('row', { name: /Grace Hopper/ }).innerText(), /grace \(uid\)[\s\S]*grace@example\.org/);
     await screenshot(admin, 'co-people');
   });
 
@@ -200,6 +200,33 @@ describe('service tokens in the browser', () => {
     assert.match(await row.innerText(), /revoked/);
     assert.match(await grace.getByRole('row', { name: /laptop mail client/ }).innerText(), /active/, 'only the chosen token is revoked');
     await screenshot(grace, 'person-tokens');
+  });
+
+  it('asks before replacing a token once the person has the maximum', async () => {
+    await admin.goto(`/cos/${coId}/service-token-settings`);
+    await admin.getByRole('link', { name: 'Mail' }).click();
+    await admin.getByLabel('Maximum tokens per person').fill('1');
+    await admin.getByRole('button', { name: 'Save settings' }).click();
+    await expectFlash(admin, 'Service token settings for Mail saved.');
+
+    await grace.reload();
+    const mail = grace.getByRole('region', { name: 'Mail' });
+    const replace = mail.getByLabel(/You have the maximum of 1\. Replace/);
+    assert.match((await replace.locator('option:checked').textContent()) ?? '', /^laptop mail client \(tst_…/);
+    await mail.getByLabel('Label').fill('new laptop');
+    const replaceAndGenerate = () => mail.getByRole('button', { name: 'Replace and generate' }).click();
+
+    const asked = await submitConfirmed(grace, replaceAndGenerate, false);
+    assert.equal(asked, 'The token you chose to replace stops working at once. Continue?');
+    assert.match(grace.url(), /\/service-tokens$/, 'dismissing the dialog generated a token');
+
+    await submitConfirmed(grace, replaceAndGenerate, true);
+    assert.equal(await grace.getByRole('heading', { level: 1 }).textContent(), 'Your new token');
+    assert.match((await grace.locator('#token-secret').textContent())!.trim(), TOKEN_FORMAT);
+    await grace.getByRole('link', { name: 'Done' }).click();
+    await grace.waitForURL(/\/service-tokens$/);
+    assert.match(await grace.getByRole('row', { name: /new laptop/ }).innerText(), /active/);
+    assert.match(await grace.getByRole('row', { name: /^laptop mail client/ }).innerText(), /revoked[\s\S]*\(replaced\)/);
   });
 
   it('signs the person out from the identity menu', async () => {
