@@ -115,17 +115,18 @@ export class StateKeeper {
 export type OperationCounts = Record<'bind' | 'search' | 'add' | 'modify' | 'modrdn' | 'delete', number>;
 
 /**
- * Operations slapd completed, from its monitor backend (start slapd with MONITOR_CONFIG). The
- * search that reads the counts is itself counted by the next reading; `operationsBetween`
- * subtracts it.
+ * Operations slapd started, from its monitor backend (start slapd with monitorConfig()). Started,
+ * not completed: slapd counts an operation as completed only after it has sent the result, so a
+ * client can see the result before the count moves. The bind and search that read the counts are
+ * counted too; `operationsDuring` subtracts them.
  */
 export async function operationCounts(url: string, rootDn: string, rootPassword: string): Promise<OperationCounts> {
   const client = new Client({ url, connectTimeout: 2_000, timeout: 5_000 });
   try {
     await client.bind(rootDn, rootPassword);
-    const { searchEntries } = await client.search('cn=Operations,cn=Monitor', { scope: 'one', attributes: ['cn', 'monitorOpCompleted'] });
+    const { searchEntries } = await client.search('cn=Operations,cn=Monitor', { scope: 'one', attributes: ['cn', 'monitorOpInitiated'] });
     const out: Record<string, number> = {};
-    for (const e of searchEntries) out[String(e.cn).toLowerCase()] = Number(e.monitorOpCompleted);
+    for (const e of searchEntries) out[String(e.cn).toLowerCase()] = Number(e.monitorOpInitiated);
     return { bind: out.bind ?? 0, search: out.search ?? 0, add: out.add ?? 0, modify: out.modify ?? 0, modrdn: out.modrdn ?? 0, delete: out.delete ?? 0 };
   } finally {
     await client.unbind().catch(() => undefined);
