@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newId } from '../../db/ids.ts';
 import { ldapConfigSchema } from './ldap-config.schema.ts';
-import { addAttributes, changesFor, desiredEntry, dnOf, valuesOf } from './ldap-entry.ts';
+import { addAttributes, changesFor, desiredEntry, dnOf, ldapSeedsOf, valuesOf } from './ldap-entry.ts';
 import { ldapSettings, personData } from './ldap-provisioner.test-support.ts';
 
 const attrs = (entry: ReturnType<typeof desiredEntry>) => Object.fromEntries(entry.attributes);
@@ -49,7 +49,7 @@ describe('desiredEntry', () => {
     assert.deepEqual(entry.objectClasses, ['top', 'person', 'organizationalPerson', 'inetOrgPerson']);
     const some = desiredEntry(ldapSettings({ attributes: ['mail', 'isMemberOf'] }), personData());
     assert.deepEqual([...some.attributes.keys()], ['mail', 'isMemberOf', 'uid'], 'the DN attribute is always owned');
-    const add = addAttributes(some);
+    const add = addAttributes(some).attributes;
     assert.deepEqual(add.cn, [some.rdnValue], 'person requires cn and sn: the add gets the naming value');
     assert.deepEqual(add.sn, [some.rdnValue]);
   });
@@ -58,7 +58,7 @@ describe('desiredEntry', () => {
     const entry = desiredEntry(ldapSettings(), personData({ status: 'suspended' }, []));
     assert.deepEqual(entry.attributes.get('isMemberOf'), []);
     assert.deepEqual(entry.attributes.get('voPersonStatus'), ['suspended']);
-    assert.equal(addAttributes(entry).isMemberOf, undefined, 'no empty attribute in an add');
+    assert.equal(addAttributes(entry).attributes.isMemberOf, undefined, 'no empty attribute in an add');
   });
 
   it('names the entry by the login identifier of the DN type, and puts that value in the DN attribute', () => {
@@ -80,6 +80,36 @@ describe('desiredEntry', () => {
     const data = personData({ identifiers: [] });
     assert.equal(dnOf(ldapSettings(), data), undefined);
     assert.throws(() => desiredEntry(ldapSettings(), data), /Pat Example has no active identifier of type "uid".*add one, or change the target's DN identifier type/);
+  });
+});
+
+describe('seeds of other targets in an add', () => {
+  it('takes the seeds of this target from every plugin’s data, merges them, and never over an owned attribute', () => {
+    const data = personData();
+    data.plugins = {
+      tokens: {
+        ldapEntrySeeds: [
+          { ldapTargetId: 'L1', sourceTargetId: 'T1', attribute: 'userPassword', values: ['{SSHA512}a'] },
+          { ldapTargetId: 'L1', sourceTargetId: 'T2', attribute: 'userPassword', values: ['{SSHA512}b', '{SSHA512}b'] },
+          { ldapTargetId: 'L1', sourceTargetId: 'T3', attribute: 'voPersonApplicationPassword;app-wiki', values: ['{SSHA512}w'] },
+          { ldapTargetId: 'L1', sourceTargetId: 'T4', attribute: 'mail', values: ['sneaky@example.org'] },
+          { ldapTargetId: 'L1', sourceTargetId: 'T5', attribute: 'userPassword', values: [] },
+          { ldapTargetId: 'L2', sourceTargetId: 'T6', attribute: 'userPassword', values: ['{SSHA512}elsewhere'] },
+          { nonsense: true },
+        ],
+      },
+    };
+    const seeds = ldapSeedsOf(data, 'L1');
+    assert.deepEqual(seeds.map((s) => s.sourceTargetId), ['T1', 'T2', 'T3', 'T4']);
+    const { attributes, seeded } = addAttributes(desiredEntry(ldapSettings(), data), seeds);
+    assert.deepEqual(attributes.userPassword, ['{SSHA512}a', '{SSHA512}b']);
+    assert.deepEqual(attributes['voPersonApplicationPassword;app-wiki'], ['{SSHA512}w']);
+    assert.deepEqual(attributes.mail, ['pat@example.org'], 'an owned attribute takes no seed');
+    assert.deepEqual(seeded, {
+      T1: { attribute: 'userPassword', values: ['{SSHA512}a'] },
+      T2: { attribute: 'userPassword', values: ['{SSHA512}b'] },
+      T3: { attribute: 'voPersonApplicationPassword;app-wiki', values: ['{SSHA512}w'] },
+    });
   });
 });
 

@@ -113,8 +113,39 @@ export function desiredEntry(config: LdapConfig, data: ProvisioningData): Desire
   return { dn: buildDn(config.dnAttribute, rdnValue, config.baseDn), rdnValue, objectClasses, attributes };
 }
 
-/** The attributes of an add: object classes and every owned attribute that has values. */
-export function addAttributes(entry: DesiredEntry): Record<string, string[]> {
+/**
+ * Values another target asks an `ldap` target to put into the entries it creates, so that a new
+ * entry needs no second write (the token provisioner's hashes). A plugin contributes them in its
+ * provisioning data as `ldapEntrySeeds: LdapEntrySeed[]`. The LDAP target only includes them in an
+ * add and records which it included (LdapEntryDetail.seeded); it never reconciles them: they stay
+ * the source target's values, which it takes over as its own record of the new entry.
+ */
+export interface LdapEntrySeed {
+  ldapTargetId: string;
+  sourceTargetId: string;
+  attribute: string;
+  values: string[];
+}
+
+export type SeededValues = Record<string, { attribute: string; values: string[] }>;
+
+function isSeed(v: unknown): v is LdapEntrySeed {
+  const s = v as LdapEntrySeed;
+  return typeof s?.ldapTargetId === 'string' && typeof s.sourceTargetId === 'string' && typeof s.attribute === 'string' && Array.isArray(s.values) && s.values.every((x) => typeof x === 'string');
+}
+
+/** The seeds the plugins contributed for entries of this target. */
+export function ldapSeedsOf(data: ProvisioningData, ldapTargetId: string): LdapEntrySeed[] {
+  return Object.values(data.plugins)
+    .flatMap((contribution) => (Array.isArray(contribution.ldapEntrySeeds) ? contribution.ldapEntrySeeds : []))
+    .filter((seed): seed is LdapEntrySeed => isSeed(seed) && seed.ldapTargetId === ldapTargetId && seed.values.length > 0);
+}
+
+/**
+ * The attributes of an add: object classes, every owned attribute that has values, and the seeds
+ * (never for an attribute this target owns); `seeded` says which seeds went in.
+ */
+export function addAttributes(entry: DesiredEntry, seeds: LdapEntrySeed[] = []): { attributes: Record<string, string[]>; seeded: SeededValues } {
   const out: Record<string, string[]> = { objectClass: entry.objectClasses };
   for (const [name, values] of entry.attributes) if (values.length > 0) out[name] = values;
   // person requires sn and cn even when the target is not set to write them; the values then come
@@ -122,7 +153,15 @@ export function addAttributes(entry: DesiredEntry): Record<string, string[]> {
   for (const required of ['cn', 'sn']) {
     if (!Object.keys(out).some((k) => k.toLowerCase() === required)) out[required] = [entry.rdnValue];
   }
-  return out;
+  const owned = new Set(['objectclass', ...[...entry.attributes.keys()].map((a) => a.toLowerCase())]);
+  const seeded: SeededValues = {};
+  for (const seed of seeds) {
+    if (owned.has(seed.attribute.split(';')[0]!.toLowerCase())) continue;
+    const key = Object.keys(out).find((k) => k.toLowerCase() === seed.attribute.toLowerCase()) ?? seed.attribute;
+    out[key] = [...new Set([...(out[key] ?? []), ...seed.values])];
+    seeded[seed.sourceTargetId] = { attribute: seed.attribute, values: [...new Set(seed.values)] };
+  }
+  return { attributes: out, seeded };
 }
 
 /** The attributes to read from an entry to compare it with the desired one. */

@@ -7,7 +7,7 @@ import type { PreviousState, ProvisionInput, ProvisionResult, Provisioner } from
 import { LDAP_SECRET_FIELDS, ldapConfigSchema, type LdapConfig } from './ldap-config.schema.ts';
 import { ldapConnectionFor, ldapErrorOf, type LdapConnection } from './ldap-connection.ts';
 import { modifyDnTarget, sameDn } from './ldap-dn.ts';
-import { addAttributes, attributesToRead, changesFor, desiredEntry, dnOf, LdapProvisioningError, valuesOf, type DesiredEntry } from './ldap-entry.ts';
+import { addAttributes, attributesToRead, changesFor, desiredEntry, dnOf, LdapProvisioningError, ldapSeedsOf, valuesOf, type DesiredEntry, type LdapEntrySeed, type SeededValues } from './ldap-entry.ts';
 
 export const LDAP_PROVISIONER_TYPE = 'ldap';
 
@@ -18,6 +18,8 @@ export const LDAP_PROVISIONER_TYPE = 'ldap';
  */
 export interface LdapEntryDetail {
   entry?: string;
+  /** Values of other targets this target put into the entry when it created it (see LdapEntrySeed). */
+  seeded?: SeededValues;
 }
 
 /** The generation of the person's entry in an `ldap` target, if the target recorded one. */
@@ -26,20 +28,32 @@ export function entryGenerationOf(state: PreviousState | undefined): string | un
   return typeof entry === 'string' ? entry : undefined;
 }
 
-function provisioned(dn: string, entry: string): ProvisionResult {
-  return { status: 'provisioned', targetKey: dn, detail: { entry } satisfies LdapEntryDetail };
+/** What an `ldap` target put into the person's current entry for another target, when it made it. */
+export function seededValuesOf(state: PreviousState | undefined, sourceTargetId: string): { attribute: string; values: string[] } | undefined {
+  const seeded = (state?.detail.seeded as SeededValues | undefined)?.[sourceTargetId];
+  return typeof seeded?.attribute === 'string' && Array.isArray(seeded.values) ? seeded : undefined;
+}
+
+function provisioned(dn: string, entry: string, seeded: SeededValues | undefined): ProvisionResult {
+  const detail: LdapEntryDetail = { entry, ...(seeded && Object.keys(seeded).length > 0 ? { seeded } : {}) };
+  return { status: 'provisioned', targetKey: dn, detail: detail as Record<string, unknown> };
+}
+
+async function addEntry(ldap: LdapConnection, entry: DesiredEntry, seeds: LdapEntrySeed[]): Promise<ProvisionResult> {
+  const { attributes, seeded } = addAttributes(entry, seeds);
+  await ldap.add(entry.dn, attributes);
+  return provisioned(entry.dn, randomUUID(), seeded);
 }
 
 /** Reads the entry once and sends one modify if it differs (one add if it is missing). */
-async function reconcile(ldap: LdapConnection, entry: DesiredEntry, generation: string | undefined): Promise<ProvisionResult> {
+async function reconcile(ldap: LdapConnection, entry: DesiredEntry, seeds: LdapEntrySeed[], previous: PreviousState | undefined): Promise<ProvisionResult> {
   const current = await ldap.read(entry.dn, attributesToRead(entry));
-  if (!current) {
-    await ldap.add(entry.dn, addAttributes(entry));
-    return provisioned(entry.dn, randomUUID());
-  }
+  if (!current) return addEntry(ldap, entry, seeds);
   const changes = changesFor(entry, valuesOf(current));
   if (changes.length > 0) await ldap.modify(entry.dn, changes);
-  return provisioned(entry.dn, generation ?? randomUUID());
+  const generation = entryGenerationOf(previous);
+  // Same entry, same record; an entry taken over gets a new generation (and no seeds).
+  return provisioned(entry.dn, generation ?? randomUUID(), generation ? (previous?.detail.seeded as SeededValues | undefined) : undefined);
 }
 
 async function removeEntry(ldap: LdapConnection, dn: string): Promise<void> {
@@ -52,8 +66,9 @@ async function removeEntry(ldap: LdapConnection, dn: string): Promise<void> {
 
 /**
  * Reconciles a person's entry. LDAP operations per person: first provisioning (no previous state)
- * one add; with a previous state one base search, plus one modify only when something differs;
- * a changed DN adds one modifyDN before that; removal one delete.
+ * one add (holding other targets' seeds, e.g. token hashes); with a previous state one base
+ * search, plus one modify only when something differs (or one add when the entry is missing); a
+ * changed DN adds one modifyDN before that; removal one delete.
  */
 async function provisionEntry(input: ProvisionInput<LdapConfig>): Promise<ProvisionResult> {
   const config = input.target.config;
@@ -67,16 +82,16 @@ async function provisionEntry(input: ProvisionInput<LdapConfig>): Promise<Provis
   }
 
   const entry = desiredEntry(config, input.data);
+  const seeds = ldapSeedsOf(input.data, input.target.id);
   const ldap = await connection();
   const previousDn = input.previous && input.previous.status !== 'removed' ? input.previous.targetKey : null;
   if (!previousDn) {
     try {
-      await ldap.add(entry.dn, addAttributes(entry));
-      return provisioned(entry.dn, randomUUID());
+      return await addEntry(ldap, entry, seeds);
     } catch (error) {
       // Made by hand or by a run whose outcome was lost: take it over, holding exactly our values.
       if (!(ldapErrorOf(error) instanceof AlreadyExistsError)) throw error;
-      return reconcile(ldap, entry, undefined);
+      return reconcile(ldap, entry, seeds, undefined);
     }
   }
   if (!sameDn(previousDn, entry.dn)) {
@@ -92,7 +107,7 @@ async function provisionEntry(input: ProvisionInput<LdapConfig>): Promise<Provis
       if (!(cause instanceof NoSuchObjectError)) throw error;
     }
   }
-  return reconcile(ldap, entry, entryGenerationOf(input.previous));
+  return reconcile(ldap, entry, seeds, input.previous);
 }
 
 export const ldapProvisioner: Provisioner<typeof ldapConfigSchema> = {
