@@ -213,6 +213,17 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     assert.deepEqual(again, { bind: 1, search: 12, add: 0, modify: 0, modrdn: 0, delete: 0 });
     assert.deepEqual(await entry(people[0]!.dn, ['entryCSN', 'modifyTimestamp']), csn, 'the entry was not written');
     assert.equal(await binds(people[0]!.dn, secret), true);
+
+    // Into an emptied directory: each entry comes back with one add, tokens included.
+    for (const p of people) await root.del(p.dn);
+    await requestReprovision(t.ctx, SYSTEM_ACTOR, s.coId);
+    const refill = await operationsDuring(slapd, () => t.ctx.worker.drain());
+    assert.deepEqual(refill, { bind: 1, search: 12, add: 12, modify: 0, modrdn: 0, delete: 0 });
+    assert.equal(await binds(people[0]!.dn, secret), true);
+    // And the token target owns what was seeded: revoking withdraws it.
+    await revoke(s, people[0]!, secret);
+    await t.ctx.worker.drain();
+    assert.equal(await binds(people[0]!.dn, secret), false);
   });
 
   it('stops both tokens of a suspended person, keeping the entry without isMemberOf; reactivation brings back the unrevoked one', async () => {

@@ -2,7 +2,7 @@ import type { TesseraPlugin } from '../../core/plugins/plugin.ts';
 import { LDAP_PROVISIONER_PLUGIN_ID } from '../ldap-provisioner/ldap-provisioner.plugin.ts';
 import { SERVICE_TOKENS_PLUGIN_ID } from '../service-tokens/service-tokens.plugin.ts';
 import { LDAP_SERVICE_TOKEN_ERRORS } from './error-codes.ts';
-import { ldapServiceTokenProvisioner } from './ldap-service-token.provisioner.ts';
+import { ldapServiceTokenProvisioner, tokenSeeds } from './ldap-service-token.provisioner.ts';
 
 export const LDAP_SERVICE_TOKEN_PROVISIONER_PLUGIN_ID = 'ldap-service-token-provisioner';
 
@@ -16,4 +16,6 @@ export const ldapServiceTokenProvisionerPlugin: TesseraPlugin = {
   requires: [LDAP_PROVISIONER_PLUGIN_ID, SERVICE_TOKENS_PLUGIN_ID],
   errorCodes: LDAP_SERVICE_TOKEN_ERRORS,
   provisioners: [ldapServiceTokenProvisioner],
+  // An LDAP target creating an entry puts the tokens in with the same add (see LdapEntrySeed).
+  provisioningData: async (db, _ctx, data) => ({ ldapEntrySeeds: await tokenSeeds(db, data) }),
 };

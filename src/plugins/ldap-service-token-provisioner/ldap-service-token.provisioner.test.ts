@@ -82,6 +82,31 @@ describe('LDAP service token provisioner against slapd', () => {
     assert.deepEqual(await values(dn), ['{SSHA512}two']);
   });
 
+  it('takes the values the LDAP target seeded into a new entry as its own: one add in all', async () => {
+    const keeper = new StateKeeper();
+    const t = tokenTarget();
+    const tokens = [token('{SSHA512}seeded')];
+    const data = withTokens(personData(), tokens);
+    data.plugins['ldap-service-token-provisioner'] = { ldapEntrySeeds: [{ ldapTargetId: ldapTarget.id, sourceTargetId: t.id, attribute: 'userPassword', values: ['{SSHA512}seeded'] }] };
+    const ops = await operationsDuring(slapd, () => runBoth(keeper, t, data));
+    assert.deepEqual(ops, { ...NO_OPS, bind: 1, add: 1 }, 'one add; the token target does not even connect');
+    const dn = keeper.states.get(ldapTarget.id)!.targetKey!;
+    assert.deepEqual(await values(dn), ['{SSHA512}seeded']);
+    assert.deepEqual(keeper.states.get(t.id)!.detail, { attribute: 'userPassword', values: ['{SSHA512}seeded'], entry: keeper.states.get(ldapTarget.id)!.detail.entry });
+    // The seeded values are then this target's like any other: a revocation withdraws them.
+    await runBoth(keeper, t, withTokens(data, []));
+    assert.deepEqual(await values(dn), []);
+  });
+
+  it('reconciles seeds that no longer match what it wants', async () => {
+    const keeper = new StateKeeper();
+    const t = tokenTarget();
+    const data = withTokens(personData(), [token('{SSHA512}now')]);
+    data.plugins['ldap-service-token-provisioner'] = { ldapEntrySeeds: [{ ldapTargetId: ldapTarget.id, sourceTargetId: t.id, attribute: 'userPassword', values: ['{SSHA512}stale'] }] };
+    await runBoth(keeper, t, data);
+    assert.deepEqual(await values(keeper.states.get(ldapTarget.id)!.targetKey!), ['{SSHA512}now']);
+  });
+
   it('leaves values it did not write alone, even in the same attribute', async () => {
     const keeper = new StateKeeper();
     const t = tokenTarget();

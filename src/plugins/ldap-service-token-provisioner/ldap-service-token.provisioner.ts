@@ -1,12 +1,15 @@
 import { Attribute, Change, NoSuchAttributeError, NoSuchObjectError, TypeOrValueExistsError } from 'ldapts';
 import { AppError } from '../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
+import type { Executor } from '../../db/database.ts';
+import { keepsEntry } from '../../core/people/person.service.ts';
 import type { ProvisionInput, ProvisionResult, Provisioner, Target } from '../../core/provisioning/provisioner.ts';
+import type { ProvisioningData } from '../../core/provisioning/provisioning-data.ts';
 import { findService } from '../../core/services/co-service.service.ts';
 import type { LdapConfig } from '../ldap-provisioner/ldap-config.schema.ts';
 import { ldapConnectionFor, ldapErrorOf, type LdapConnection } from '../ldap-provisioner/ldap-connection.ts';
-import { LdapProvisioningError, valuesOf } from '../ldap-provisioner/ldap-entry.ts';
-import { entryGenerationOf, LDAP_PROVISIONER_TYPE } from '../ldap-provisioner/ldap.provisioner.ts';
+import { LdapProvisioningError, valuesOf, type LdapEntrySeed } from '../ldap-provisioner/ldap-entry.ts';
+import { entryGenerationOf, LDAP_PROVISIONER_TYPE, seededValuesOf } from '../ldap-provisioner/ldap.provisioner.ts';
 import { SERVICE_TOKENS_PLUGIN_ID, type ServiceTokenProvisioningData } from '../service-tokens/service-tokens.plugin.ts';
 import { tokenDb } from '../service-tokens/token-setting.service.ts';
 import { LDAP_SERVICE_TOKEN_ERRORS } from './error-codes.ts';
@@ -83,7 +86,8 @@ async function readAndReconcile(ldap: LdapConnection, dn: string, previous: Toke
  * target, reconciling only the values this target wrote: another service's token provisioner may
  * write the same attribute, and its values are left alone.
  *
- * LDAP operations per person: none when nothing changed; one modify when something did (computed
+ * LDAP operations per person: none when nothing changed (nor when the LDAP target just made the
+ * entry with these values in it: see tokenSeeds); one modify when something changed (computed
  * from what this target recorded); a base search and a modify instead when the entry turns out not
  * to hold what was recorded, or when a value to withdraw may linger in an entry this target has
  * not written into before (the LDAP target took over an existing entry).
@@ -98,13 +102,15 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
   const tokens = input.intent === 'present' && input.data ? ((input.data.plugins[SERVICE_TOKENS_PLUGIN_ID] as ServiceTokenProvisioningData | undefined)?.tokens ?? []) : [];
   const mine = tokens.filter((t) => t.serviceId === config.serviceId);
   const desired = [...new Set(mine.map((t) => t.hash))];
-  const previous = detailOf(input.previous?.detail);
-  // The short label comes with the tokens; with none left, the values to remove are where we wrote them.
-  const attribute = mine[0] ? tokenAttributeName(config.attribute, mine[0].serviceShortLabel) : (previous.attribute ?? (config.attribute === 'userPassword' ? 'userPassword' : undefined));
-
   const ldapState = await input.stateOf(ldapTarget.id);
   const dn = ldapState && ldapState.status !== 'removed' ? ldapState.targetKey : null;
   const entry = entryGenerationOf(ldapState);
+  let previous = detailOf(input.previous?.detail);
+  // An entry the LDAP target made with our values in it (seeds): those are our record of it.
+  const seeded = seededValuesOf(ldapState, target.id);
+  if (entry !== undefined && previous.entry !== entry && seeded) previous = { attribute: seeded.attribute, values: seeded.values, entry };
+  // The short label comes with the tokens; with none left, the values to remove are where we wrote them.
+  const attribute = mine[0] ? tokenAttributeName(config.attribute, mine[0].serviceShortLabel) : (previous.attribute ?? (config.attribute === 'userPassword' ? 'userPassword' : undefined));
   // `provisioned`: the person's entry holds exactly their usable tokens (perhaps none, e.g. while
   // suspended); `removed`: the target holds nothing for them and should not.
   const done = (targetKey: string | null = dn): ProvisionResult => ({
@@ -149,7 +155,38 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
   return (await readAndReconcile(await connection(), dn, previous, attribute, desired)) ? done() : missingEntry();
 }
 
-async function validateTarget(db: Parameters<NonNullable<Provisioner['validate']>>[0], target: Target<LdapServiceTokenConfig>, targets: Target[]): Promise<void> {
+/** Modes in which a registry change runs the target by itself (not manual, not disabled). */
+const RUNNING_MODES = ['automatic', 'queue', 'queue_on_error'] as const;
+
+/**
+ * The values the person's token targets will write, offered to their LDAP targets as seeds for an
+ * entry they create (see LdapEntrySeed), so that a new entry is one add instead of an add and a
+ * modify. Only for targets that run by themselves and would provision the person: a seed is
+ * exactly what the token target writes right after.
+ */
+export async function tokenSeeds(db: Executor, data: ProvisioningData): Promise<LdapEntrySeed[]> {
+  const tokens = (data.plugins[SERVICE_TOKENS_PLUGIN_ID] as ServiceTokenProvisioningData | undefined)?.tokens ?? [];
+  if (tokens.length === 0 || !keepsEntry(data.person.status)) return [];
+  const rows = await db
+    .selectFrom('provisioning_target')
+    .select(['id', 'config', 'provision_group_id'])
+    .where('co_id', '=', data.co.id)
+    .where('plugin', '=', LDAP_SERVICE_TOKEN_PROVISIONER_TYPE)
+    .where('mode', 'in', [...RUNNING_MODES])
+    .execute();
+  const seeds: LdapEntrySeed[] = [];
+  for (const row of rows) {
+    if (row.provision_group_id && !data.groups.some((g) => g.id === row.provision_group_id)) continue;
+    const parsed = ldapServiceTokenConfigSchema.safeParse(JSON.parse(row.config));
+    if (!parsed.success) continue;
+    const mine = tokens.filter((t) => t.serviceId === parsed.data.serviceId);
+    if (!mine[0]) continue;
+    seeds.push({ ldapTargetId: parsed.data.ldapTargetId, sourceTargetId: row.id, attribute: tokenAttributeName(parsed.data.attribute, mine[0].serviceShortLabel), values: [...new Set(mine.map((t) => t.hash))] });
+  }
+  return seeds;
+}
+
+async function validateTarget(db: Executor, target: Target<LdapServiceTokenConfig>, targets: Target[]): Promise<void> {
   const config = target.config;
   const ldapTarget = targets.find((t) => t.id === config.ldapTargetId && t.id !== target.id && t.coId === target.coId);
   if (!ldapTarget) {
