@@ -154,10 +154,10 @@ async function services(db: 'sqlite' | 'postgres'): Promise<void> {
 async function main(): Promise<void> {
   const started = Date.now();
   const loadBefore = loadAverage();
+  const machine = machineInfo({ postgres: P.dbs.includes('postgres') });
   await rawHashes();
   for (const db of P.dbs) await services(db);
   const loadAfter = loadAverage();
-  const machine = machineInfo({ postgres: P.dbs.includes('postgres') });
   const command = `npm run bench:generate${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
   const rawRows = P.schemes.map((scheme) => {

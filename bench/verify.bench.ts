@@ -23,7 +23,7 @@ import type { PasswordScheme } from '../src/plugins/service-tokens/crypto/passwo
 import { benchSecretKey, createBenchCo, createTokenService, createUsers, issueTokens, openBenchRuntime, type BenchService, type BenchUser } from './lib/fixtures.ts';
 import { addUsers, setPasswords, userDn } from './lib/ldap.ts';
 import { ldapBindRefused, ldapNewConnectionSide, ldapPersistentSide, listSource, randomSource, runRound, tesseraSide, type Pair, type RoundResult, type Side } from './lib/load.ts';
-import { machineInfo, machineMarkdown } from './lib/machine.ts';
+import { machineInfo, machineMarkdown, type MachineInfo } from './lib/machine.ts';
 import { cpuSeconds, findPid, loadAverage } from './lib/proc.ts';
 import { writeSection } from './lib/report.ts';
 import { median, ms, rate, ratio, shuffle } from './lib/stats.ts';
@@ -113,6 +113,7 @@ interface Measured {
 }
 
 const results: Measured[] = [];
+let machine: MachineInfo;
 const checks: string[] = [];
 let totalErrors = 0;
 
@@ -126,6 +127,7 @@ process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 async function main(): Promise<void> {
   const started = Date.now();
   const loadBefore = loadAverage();
+  machine = machineInfo({ postgres: P.db === 'postgres' });
   log(`bench:verify — ${P.servers} Tessera process(es), ${P.users} users (${P.slowUsers} with slow-scheme tokens), ${P.concurrency} lanes, ${P.rounds} rounds, ${P.durationMs / 1000} s steady rounds, schemes ${P.schemes.join(', ')}, ${P.db}`);
 
   // --- Directory and database
@@ -286,7 +288,7 @@ async function main(): Promise<void> {
     if (tesseraRefused !== probes || ldapRefused !== probes) totalErrors += 2 * probes - tesseraRefused - ldapRefused;
   }
 
-  const serverLog = servers.map((x) => x.output().trim()).filter(Boolean).join('\n');
+  const serverLog = servers.map((x) => x.problems().trim()).filter(Boolean).join('\n');
   await cleanup();
   const loadAfter = loadAverage();
   const seconds = (Date.now() - started) / 1000;
@@ -327,7 +329,6 @@ const GOALS: Partial<Record<PasswordScheme, number>> = { SSHA512: 1.0, ARGON2ID:
 const SCHEME_LABEL: Record<string, string> = { SSHA512: '{SSHA512}', ARGON2ID: 'argon2id (Tessera) / {ARGON2} (slapd)' };
 
 function report(run: { loadBefore: string; loadAfter: string; seconds: number; restarts: number; serverLog: string }): void {
-  const machine = machineInfo({ postgres: P.db === 'postgres' });
   const command = `npm run bench:verify${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const T = 'Tessera';
   const S = 'slapd (persistent connections)';
@@ -370,7 +371,7 @@ Parameters: ${P.users} users with an {SSHA512} token, the first ${P.slowUsers} o
 How to read it:
 - **steady**: random (user, token) pairs drawn again and again from all users, after each token was verified once by the running server. Tessera answers from its five-minute in-process memory of verified tokens (an HMAC-SHA-256 comparison instead of the scheme's hash); slapd computes the scheme's hash on every bind. This is the realistic case: services present the same tokens over and over.
 - **cold**: every Tessera request carries a token the server process has not verified before (each pair used once per server process; the server is restarted when unused pairs run out), so Tessera pays the full hash on each request. slapd gets the same pairs in the same order; it has no memory, so its cold and steady figures differ only by noise.
-- Throughput is verifications (or binds) per second, the median over rounds; p50 and p99 are per-round latency percentiles (milliseconds, from request sent to answer received), median over rounds. Server CPU is the CPU time of the \`tessera serve\` process, or of slapd, per verification (median over rounds): the cost of one verification, which other load on the machine does not distort the way it distorts throughput. Client CPU is the load generator's own CPU time per operation (HTTP client or LDAP client).
+- Throughput is verifications (or binds) per second, the median over rounds; p50 and p99 are per-round latency percentiles (milliseconds, from request sent to answer received), median over rounds. Server CPU is the CPU time of the \`tessera serve\` process, or of slapd, per verification (median over rounds): the cost of one verification, less distorted by other load on the machine than throughput is (though contention inflates it too: caches are shared, and a virtual machine charges a task for time its virtual CPU was held up). Client CPU is the load generator's own CPU time per operation (HTTP client or LDAP client).
 - Every measured verification had to answer HTTP 200 with \`valid: true\`, every bind had to succeed; anything else counts as an error.
 
 | Scheme | Case | Side | Verifications/s: median (min–max of rounds) | p50 ms | p99 ms | Server CPU ms/op | Client CPU ms/op | Ops | Errors |

@@ -11,8 +11,10 @@ export interface TesseraServer {
   url: string;
   port: number;
   pid: number;
-  /** What the process wrote to stderr (warnings and errors; the log level is warn). */
+  /** What the process wrote to stdout and stderr. */
   output(): string;
+  /** What it wrote to stderr, and log lines at warn or above on stdout (the log level is warn). */
+  problems(): string;
   stop(): Promise<void>;
 }
 
@@ -38,12 +40,20 @@ export async function startTessera(env: Record<string, string>, opts: { nodeArgs
   Object.assign(childEnv, { TESSERA_HOST: '127.0.0.1', TESSERA_PORT: String(port), ...env });
   const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'serve'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let problems = '';
   const keep = (chunk: Buffer) => {
     out += chunk.toString();
     if (out.length > 200_000) out = out.slice(-100_000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout!.on('data', (chunk: Buffer) => {
+    keep(chunk);
+    // pino writes JSON lines; the start-up hint about the first administrator is plain text.
+    for (const line of chunk.toString().split('\n')) if (line.startsWith('{') && problems.length < 100_000) problems += `${line}\n`;
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    keep(chunk);
+    if (problems.length < 100_000) problems += chunk.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let gone = false;
   void exited.then(() => (gone = true));
@@ -70,6 +80,7 @@ export async function startTessera(env: Record<string, string>, opts: { nodeArgs
     port,
     pid: child.pid!,
     output: () => out,
+    problems: () => problems,
     async stop() {
       process.removeListener('exit', kill);
       if (gone) return;
