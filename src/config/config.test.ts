@@ -82,6 +82,14 @@ describe('Configuration', () => {
     assert.ok(!both.includes(KEY), 'the message never repeats the secret key');
   });
 
+  it('takes trusted proxies as addresses and ranges only, naming a hostname or a bad range', () => {
+    const c = loadConfig({ TESSERA_SECRET_KEY: KEY, TESSERA_TRUSTED_PROXIES: '192.0.2.7, 10.1.0.0/16, ::1, fd00::/8' });
+    assert.deepEqual(c.trustedProxies, ['192.0.2.7', '10.1.0.0/16', '::1', 'fd00::/8']);
+    for (const [value, wrong] of [['proxy.example.org', 'proxy.example.org'], ['10.0.0.1, 10.0.0.0/33', '10.0.0.0/33'], ['::1/129', '::1/129'], ['10.0.0.0/8/1', '10.0.0.0/8/1']]) {
+      assert.throws(() => loadConfig({ TESSERA_SECRET_KEY: KEY, TESSERA_TRUSTED_PROXIES: value }), (e: Error) => e.message.startsWith('Invalid configuration:\n  TESSERA_TRUSTED_PROXIES: ') && e.message.includes(`"${wrong}"`), value);
+    }
+  });
+
   it('reads a JSON config file named by TESSERA_CONFIG; the environment wins', () => {
     const file = join(dir, 'tessera.json');
     writeFileSync(file, JSON.stringify({ TESSERA_PORT: '7000', TESSERA_HOST: '0.0.0.0', TESSERA_SECRET_KEY: KEY }));

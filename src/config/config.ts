@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { addressEntryProblem } from '../core/http/address-list.ts';
 
 /**
  * Configuration comes from environment variables (and optionally a JSON file named by
@@ -26,7 +27,15 @@ const schema = z.object({
   TESSERA_SECRET_KEY_FILE: z.string().default('data/secret.key'),
   TESSERA_PLUGINS: z.string().default(DEFAULT_PLUGINS),
   TESSERA_TRUSTED_HEADER: z.string().optional(),
-  TESSERA_TRUSTED_PROXIES: z.string().default(''),
+  TESSERA_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .superRefine((value, rc) => {
+      for (const entry of list(value)) {
+        const problem = addressEntryProblem(entry);
+        if (problem) rc.addIssue({ code: 'custom', message: problem });
+      }
+    }),
   TESSERA_LOCAL_ACCOUNTS: z.enum(['on', 'off']).default('on'),
   TESSERA_SESSION_HOURS: z.coerce.number().min(0.1).max(24 * 30).default(12),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +12,7 @@ import type { Clock } from '../clock.ts';
 import type { PluginContext, TesseraPlugin } from '../plugins/plugin.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
+import { addressMatcher } from './address-list.ts';
 import { CSRF_COOKIE, CSRF_FIELD, csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from './csrf.ts';
 import type { Metrics } from './metrics.ts';
 import { createPluginContext } from '../plugins/plugin-context.ts';
@@ -52,12 +53,6 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-function isTrustedProxy(config: Config, request: FastifyRequest): boolean {
-  const addr = request.socket.remoteAddress ?? '';
-  const plain = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
-  return config.trustedProxies.includes(plain) || config.trustedProxies.includes(addr);
-}
-
 function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
   if (!header?.startsWith('Basic ')) return undefined;
   const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
@@ -70,6 +65,9 @@ export async function buildApp(options: AppOptions): Promise<TesseraApp> {
   const { config, database, plugins, clock } = options;
   const ctx = options.ctx ?? createPluginContext({ config, database, plugins, clock });
   const { metrics, openapi } = ctx;
+  // The same list decides whom Fastify believes about X-Forwarded-For (request.ip) and who may
+  // send the trusted header: the peer the request came from, never a forwarded address.
+  const isTrustedProxy = addressMatcher(config.trustedProxies);
 
   const app = Fastify({
     logger:
@@ -134,7 +132,7 @@ export async function buildApp(options: AppOptions): Promise<TesseraApp> {
     let username: string | undefined;
     const headerName = config.trustedHeader?.toLowerCase();
     const headerValue = headerName ? request.headers[headerName] : undefined;
-    if (typeof headerValue === 'string' && headerValue !== '' && isTrustedProxy(config, request)) {
+    if (typeof headerValue === 'string' && headerValue !== '' && isTrustedProxy(request.socket.remoteAddress)) {
       username = headerValue;
     } else {
       const sessionCookie = request.cookies[SESSION_COOKIE];

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Config } from '../../config/config.ts';
+import { buildApiUser, buildCo, buildPerson, createTestApp, form, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { ensurePlatformCo } from '../cos/co.service.ts';
+import { createLocalAccount } from '../auth/local-account.service.ts';
+import { SESSION_COOKIE, startSession } from '../auth/session.service.ts';
+import { CSRF_COOKIE, CSRF_FIELD, csrfTokenFor } from './csrf.ts';
+
+const PASSWORD = 'a long and proper password';
+
+forEachDialect('HTTP security', (dialect) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ dialect });
+  });
+  after(() => t.close());
+
+  /** A browser's sign-in form post, with a CSRF cookie of its own and any other cookies it holds. */
+  function postSignIn(app: TestApp, values: Record<string, string>, opts: { csrfCookie?: string; cookies?: string } = {}) {
+    const csrfCookie = opts.csrfCookie ?? 'csrf-cookie-of-this-browser';
+    const body = form({ ...values, [CSRF_FIELD]: csrfTokenFor(app.ctx.config.secretKey, csrfCookie) });
+    const cookie = [`${CSRF_COOKIE}=${csrfCookie}`, opts.cookies].filter(Boolean).join('; ');
+    return app.app.inject({ method: 'POST', url: '/sign-in', headers: { cookie, ...body.headers }, payload: body.payload });
+  }
+
+  async function sessionRows(username: string): Promise<number> {
+    return (await t.ctx.db.selectFrom('web_session').select('id').where('username', '=', username).execute()).length;
+  }
+
+  it('sends the security headers on pages, API answers and error pages', async () => {
+    for (const url of ['/', '/sign-in', '/no-such-page', '/api/v1/cos', '/api/openapi.json']) {
+      const res = await t.app.inject({ url });
+      const csp = String(res.headers['content-security-policy']);
+      for (const directive of ["default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"]) {
+        assert.ok(csp.includes(directive), `${url}: CSP has ${directive}`);
+      }
+      assert.ok(!/unsafe-inline|unsafe-eval/.test(csp), `${url}: no unsafe CSP source`);
+      assert.equal(res.headers['x-frame-options'], 'DENY', url);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', url);
+      assert.equal(res.headers['referrer-policy'], 'same-origin', url);
+      assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/, url);
+      assert.equal(res.headers['strict-transport-security'], undefined, `${url}: no HSTS over http`);
+    }
+  });
+
+  it('refuses sign-in and sign-out posted without the CSRF token (login CSRF)', async () => {
+    const co = await buildCo(t);
+    const person = await buildPerson(t, co.id);
+    await createLocalAccount(t.ctx.db, t.clock, person.username, PASSWORD);
+    for (const token of [undefined, 'forged']) {
+      const body = form({ username: person.username, password: PASSWORD, [CSRF_FIELD]: token });
+      const res = await t.app.inject({ method: 'POST', url: '/sign-in', headers: { cookie: `${CSRF_COOKIE}=c`, ...body.headers }, payload: body.payload });
+      assert.equal(res.statusCode, 403);
+      assert.equal(res.cookies.find((c) => c.name === SESSION_COOKIE), undefined);
+    }
+    assert.equal(await sessionRows(person.username), 0);
+
+    const session = await startSession(t.ctx.db, t.clock, person.username, 'local', 12);
+    const out = form({});
+    const res = await t.app.inject({ method: 'POST', url: '/sign-out', headers: { cookie: `${SESSION_COOKIE}=${session}; ${CSRF_COOKIE}=c`, ...out.headers }, payload: out.payload });
+    assert.equal(res.statusCode, 403, 'a cross-site page cannot sign anybody out');
+    assert.equal(await sessionRows(person.username), 1);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/sign-out' })).statusCode, 404, 'signing out is a POST');
+  });
+
+});
+
+describe('HTTP security: behind a reverse proxy, over https', () => {
+  let t: TestApp;
+  const config: Partial<Config> = {
+    publicUrl: 'https://tessera.example.org',
+    secureCookies: true,
+    trustedHeader: 'X-Remote-User',
+    trustedProxies: ['192.0.2.7', '10.1.0.0/16', '2001:db8::/32'],
+  };
+  before(async () => {
+    t = await createTestApp({ dialect: 'sqlite', config });
+  });
+  after(() => t.close());
+
+  /** Whom the home page greets: a signed-in person is sent on to their COs. */
+  async function signedIn(remoteAddress: string, headers: Record<string, string>): Promise<boolean> {
+    const res = await t.app.inject({ url: '/', remoteAddress, headers });
+    assert.ok([200, 303].includes(res.statusCode), String(res.statusCode));
+    return res.statusCode === 303;
+  }
+
+  it('accepts the trusted header only from the configured proxies, addresses and ranges alike', async () => {
+    const co = await buildCo(t);
+    const person = await buildPerson(t, co.id);
+    const header = { 'x-remote-user': person.username };
+    for (const address of ['192.0.2.7', '::ffff:192.0.2.7', '10.1.200.3', '2001:db8::5']) assert.ok(await signedIn(address, header), `from ${address}`);
+    for (const address of ['192.0.2.8', '10.2.0.1', '127.0.0.1', '2001:db9::5']) assert.ok(!(await signedIn(address, header)), `not from ${address}`);
+    // A forwarded address is who the client is, not who sent the request.
+    assert.ok(!(await signedIn('198.51.100.1', { ...header, 'x-forwarded-for': '192.0.2.7' })));
+  });
+
+});
