@@ -61,6 +61,10 @@ function parseBasic(header: string | undefined): { username: string; password: s
   return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
 }
 
+function isJson(contentType: string | undefined): boolean {
+  return /^application\/json\s*(;|$)/i.test(contentType ?? '');
+}
+
 export async function buildApp(options: AppOptions): Promise<TesseraApp> {
   const { config, database, plugins, clock } = options;
   const ctx = options.ctx ?? createPluginContext({ config, database, plugins, clock });
@@ -145,7 +149,15 @@ export async function buildApp(options: AppOptions): Promise<TesseraApp> {
   // Every state-changing web request carries the CSRF token; API requests use Basic auth, not cookies.
   app.addHook('preHandler', async (request) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
-    if (request.url.startsWith('/api/')) return;
+    if (request.url.startsWith('/api/')) {
+      // JSON only. A browser sends HTTP Basic credentials it was given again with a form another
+      // site posts, and such a form can only be urlencoded, multipart or plain text; JSON would
+      // need a CORS preflight, which Tessera never grants.
+      if (request.body !== undefined && !isJson(request.headers['content-type'])) {
+        throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: 'The API takes JSON bodies (Content-Type: application/json)', field: '(body)' });
+      }
+      return;
+    }
     const body = request.body as Record<string, unknown> | undefined;
     if (!csrfTokenValid(config.secretKey, request.cookies[CSRF_COOKIE], body?.[CSRF_FIELD])) {
       throw new AppError(CORE_ERRORS.CSRF_TOKEN_INVALID);

@@ -64,6 +64,25 @@ forEachDialect('HTTP security', (dialect) => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/sign-out' })).statusCode, 404, 'signing out is a POST');
   });
 
+  it('takes API bodies as JSON only: a cross-site form cannot use credentials the browser keeps', async () => {
+    // A browser that was given API credentials (the API asks with WWW-Authenticate: Basic) sends
+    // them again with a form another site posts; such a form can only be urlencoded or plain text.
+    const platform = await ensurePlatformCo(t.ctx);
+    const { authorization } = await buildApiUser(t, platform.id, true);
+    const cos = async () => (await t.ctx.db.selectFrom('co').select('name').execute()).map((c) => c.name);
+    for (const [contentType, payload] of [
+      ['application/x-www-form-urlencoded', 'name=Forged&description=cross-site'],
+      ['text/plain', 'name=Forged'],
+      ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nForged\r\n--x--\r\n'],
+    ] as const) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/cos', headers: { authorization, 'content-type': contentType }, payload });
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${contentType}: ${res.statusCode}`);
+      assert.equal((res.json() as { error: { code: string } }).error.code, 'VALIDATION_FAILED', contentType);
+    }
+    assert.ok(!(await cos()).includes('Forged'), 'no CO was made');
+    const json = await t.app.inject({ method: 'POST', url: '/api/v1/cos', headers: { authorization, 'content-type': 'application/json' }, payload: { name: 'Made with JSON', description: '' } });
+    assert.equal(json.statusCode, 201);
+  });
 });
 
 describe('HTTP security: behind a reverse proxy, over https', () => {
