@@ -10,11 +10,12 @@ import { checkLocalPassword } from './local-account.service.ts';
 import { endSession, SESSION_COOKIE, startSession } from './session.service.ts';
 
 /**
- * Only same-site relative paths, so `next` cannot send someone to another site. Control characters
- * are refused too: browsers drop tabs and newlines from URLs, so "/\t/evil.example" is "//evil.example".
+ * Only same-site relative paths, so `next` cannot send someone to another site. Only printable
+ * ASCII: browsers drop tabs and newlines from URLs, so "/\t/evil.example" is "//evil.example", and a
+ * Location header cannot carry other characters (browsers send them percent-encoded anyway).
  */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && next.length <= 2048 && /^\/(?![/\\])/.test(next) && !/[\u0000-\u001f\u007f]/.test(next) ? next : '/';
+  return typeof next === 'string' && next.length <= 2048 && /^\/(?![/\\])/.test(next) && /^[\u0021-\u007e]*$/.test(next) ? next : '/';
 }
 
 /** The button that starts sign-in at the OpenID provider, when one is configured. */
@@ -96,6 +97,9 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: PluginContext): vo
         return signInPage({ values, issues: [], error: 'The username or password is wrong.' }, 401)(request, reply);
       }
       perUsername.reset(username.toLowerCase());
+      // A new session id at every sign-in; the one the browser held (planted, or the previous user's) ends.
+      const previous = request.cookies[SESSION_COOKIE];
+      if (previous) await endSession(ctx.db, previous);
       const cookieValue = await startSession(ctx.db, ctx.clock, username, 'local', ctx.config.sessionHours);
       reply.setCookie(SESSION_COOKIE, cookieValue, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.secureCookies, maxAge: ctx.config.sessionHours * 3600 });
       request.log.info({ event: 'sign_in', username }, 'signed in');

@@ -64,6 +64,40 @@ forEachDialect('HTTP security', (dialect) => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/sign-out' })).statusCode, 404, 'signing out is a POST');
   });
 
+  it('replaces the session a browser had when it signs in (no session fixation)', async () => {
+    const co = await buildCo(t);
+    const person = await buildPerson(t, co.id);
+    await createLocalAccount(t.ctx.db, t.clock, person.username, PASSWORD);
+    // A session someone else started and planted in this browser, or the previous user's.
+    const planted = await startSession(t.ctx.db, t.clock, 'someone-else', 'local', 12);
+    const res = await postSignIn(t, { username: person.username, password: PASSWORD }, { cookies: `${SESSION_COOKIE}=${planted}` });
+    assert.equal(res.statusCode, 303);
+    const fresh = res.cookies.find((c) => c.name === SESSION_COOKIE)!.value;
+    assert.notEqual(fresh, planted, 'a new session id');
+    assert.equal(await sessionRows('someone-else'), 0, 'the session the browser held is ended');
+    assert.equal(await sessionRows(person.username), 1);
+  });
+
+  it('after sign-in goes only to a same-site path, and never fails on an odd one', async () => {
+    const co = await buildCo(t);
+    const person = await buildPerson(t, co.id);
+    await createLocalAccount(t.ctx.db, t.clock, person.username, PASSWORD);
+    const cases: Array<[string, string]> = [
+      ['/cos', '/cos'],
+      ['//evil.example', '/'],
+      ['/\\evil.example', '/'],
+      ['https://evil.example/', '/'],
+      ['/\tevil', '/'],
+      ['/line\u2028separator', '/'],
+      ['/café', '/'],
+    ];
+    for (const [next, location] of cases) {
+      const res = await postSignIn(t, { username: person.username, password: PASSWORD, next });
+      assert.equal(res.statusCode, 303, `${JSON.stringify(next)}: ${res.body.slice(0, 200)}`);
+      assert.equal(res.headers.location, location, JSON.stringify(next));
+    }
+  });
+
   it('takes API bodies as JSON only: a cross-site form cannot use credentials the browser keeps', async () => {
     // A browser that was given API credentials (the API asks with WWW-Authenticate: Basic) sends
     // them again with a form another site posts; such a form can only be urlencoded or plain text.
