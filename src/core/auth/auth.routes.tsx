@@ -7,7 +7,7 @@ import { emptyForm, FormErrors, PostForm, TextField, type FormState } from '../w
 import { Layout } from '../web/layout.views.tsx';
 import { redirectWith, sendPage } from '../web/render.ts';
 import { checkLocalPassword } from './local-account.service.ts';
-import { endSession, SESSION_COOKIE, startSession } from './session.service.ts';
+import { endSession, sessionCookieName, startSession } from './session.service.ts';
 
 /**
  * Only same-site relative paths, so `next` cannot send someone to another site. Only printable
@@ -30,6 +30,7 @@ function OidcButton(props: { name: string; next: string }) {
 const signInInput = z.object({ username: z.string().trim().min(1).max(256), password: z.string().min(1).max(1024), next: z.string().optional() });
 
 export function registerAuthRoutes(app: FastifyInstance, ctx: PluginContext): void {
+  const SESSION_COOKIE = sessionCookieName(ctx.config.secureCookies);
   const perAddress = new RateLimiter(20, 60_000);
   const perUsername = new RateLimiter(10, 60_000);
 
@@ -110,7 +111,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: PluginContext): vo
   app.post('/sign-out', async (request, reply) => {
     const cookieValue = request.cookies[SESSION_COOKIE];
     if (cookieValue) await endSession(ctx.db, cookieValue);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.secureCookies });
     return redirectWith(reply, '/', { kind: 'info', message: 'You are signed out.' });
   });
 }

@@ -13,7 +13,7 @@ import {
   TRANSACTION_MINUTES,
   type OidcService,
 } from './oidc.service.ts';
-import { endSession, SESSION_COOKIE, startSession } from './session.service.ts';
+import { endSession, sessionCookieName, startSession } from './session.service.ts';
 
 /** Carries state, nonce, PKCE verifier and `next` from /auth/oidc/start to the callback; signed. */
 export const OIDC_TRANSACTION_COOKIE = 'tessera_oidc';
@@ -61,6 +61,7 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: PluginContext, ser
   if (!oidcConfig) return;
   const oidc = service ?? createOidcService({ config: oidcConfig, redirectUri: oidcRedirectUri(ctx.config) });
   const cookieOptions = { path: COOKIE_PATH, httpOnly: true, sameSite: 'lax' as const, secure: ctx.config.secureCookies };
+  const SESSION_COOKIE = sessionCookieName(ctx.config.secureCookies);
 
   async function sendFailure(request: FastifyRequest, reply: FastifyReply, err: unknown, next: string): Promise<FastifyReply> {
     const failure =

@@ -10,6 +10,15 @@ export interface WebSession {
 
 export const SESSION_COOKIE = 'tessera_session';
 
+/**
+ * The session cookie's name. Over https it carries the `__Host-` prefix: browsers then accept it
+ * only with Secure, Path=/ and no Domain, so neither a sibling host (another.example.org) nor a
+ * plain-http page can plant or shadow it.
+ */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+}
+
 const IDLE_MS = 2 * 60 * 60 * 1000;
 const TOUCH_MS = 60 * 1000;
 

@@ -7,13 +7,13 @@ import type { Config } from '../../config/config.ts';
 import type { Database } from '../../db/database.ts';
 import { resolvePersonActor } from '../auth/principal.service.ts';
 import { authenticateApiUser } from '../api-users/api-user.service.ts';
-import { findSession, SESSION_COOKIE } from '../auth/session.service.ts';
+import { findSession, sessionCookieName } from '../auth/session.service.ts';
 import type { Clock } from '../clock.ts';
 import type { PluginContext, TesseraPlugin } from '../plugins/plugin.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { addressMatcher } from './address-list.ts';
-import { CSRF_COOKIE, CSRF_FIELD, csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from './csrf.ts';
+import { csrfCookieName, CSRF_FIELD, csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from './csrf.ts';
 import type { Metrics } from './metrics.ts';
 import { createPluginContext } from '../plugins/plugin-context.ts';
 import { registerErrorHandling } from './error-handler.tsx';
@@ -72,6 +72,8 @@ export async function buildApp(options: AppOptions): Promise<TesseraApp> {
   // The same list decides whom Fastify believes about X-Forwarded-For (request.ip) and who may
   // send the trusted header: the peer the request came from, never a forwarded address.
   const isTrustedProxy = addressMatcher(config.trustedProxies);
+  const CSRF_COOKIE = csrfCookieName(config.secureCookies);
+  const SESSION_COOKIE = sessionCookieName(config.secureCookies);
 
   const app = Fastify({
     logger:

@@ -3,6 +3,11 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 export const CSRF_COOKIE = 'tessera_csrf';
 export const CSRF_FIELD = '_csrf';
 
+/** The CSRF cookie's name: `__Host-` over https, so another host cannot toss in a pair it knows. */
+export function csrfCookieName(secure: boolean): string {
+  return secure ? `__Host-${CSRF_COOKIE}` : CSRF_COOKIE;
+}
+
 /**
  * Signed double-submit: a random cookie, and a form token that is its HMAC under the secret key.
  * A cross-site page can neither read the cookie nor compute the token.

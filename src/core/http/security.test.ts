@@ -149,4 +149,27 @@ describe('HTTP security: behind a reverse proxy, over https', () => {
     assert.ok(!(await signedIn('198.51.100.1', { ...header, 'x-forwarded-for': '192.0.2.7' })));
   });
 
+  it('sends HSTS and keeps its cookies to this host over https (__Host- prefix, Secure)', async () => {
+    const page = await t.app.inject({ url: '/sign-in' });
+    assert.equal(page.headers['strict-transport-security'], 'max-age=31536000');
+    const csrf = page.cookies.find((c) => c.name === `__Host-${CSRF_COOKIE}`);
+    assert.ok(csrf, `the CSRF cookie is __Host-: ${JSON.stringify(page.cookies.map((c) => c.name))}`);
+    assert.deepEqual([csrf.secure, csrf.httpOnly, csrf.path, csrf.domain], [true, true, '/', undefined]);
+
+    const co = await buildCo(t);
+    const person = await buildPerson(t, co.id);
+    await createLocalAccount(t.ctx.db, t.clock, person.username, PASSWORD);
+    const body = form({ username: person.username, password: PASSWORD, [CSRF_FIELD]: csrfTokenFor(t.ctx.config.secretKey, csrf.value) });
+    const res = await t.app.inject({ method: 'POST', url: '/sign-in', headers: { cookie: `__Host-${CSRF_COOKIE}=${csrf.value}`, ...body.headers }, payload: body.payload });
+    assert.equal(res.statusCode, 303, res.body.slice(0, 300));
+    const session = res.cookies.find((c) => c.name === `__Host-${SESSION_COOKIE}`);
+    assert.ok(session, 'the session cookie is __Host-');
+    assert.deepEqual([session.secure, session.httpOnly, session.sameSite, session.path, session.domain], [true, true, 'Lax', '/', undefined]);
+    assert.ok((await t.app.inject({ url: '/', headers: { cookie: `__Host-${SESSION_COOKIE}=${session.value}` } })).statusCode === 303, 'the session works');
+    // The unprefixed names are what a sibling host or a plain-http page could set: not read.
+    assert.equal((await t.app.inject({ url: '/', headers: { cookie: `${SESSION_COOKIE}=${session.value}` } })).statusCode, 200);
+    const forged = form({ [CSRF_FIELD]: csrfTokenFor(t.ctx.config.secretKey, 'tossed') });
+    const tossed = await t.app.inject({ method: 'POST', url: '/sign-out', headers: { cookie: `__Host-${SESSION_COOKIE}=${session.value}; ${CSRF_COOKIE}=tossed`, ...forged.headers }, payload: forged.payload });
+    assert.equal(tossed.statusCode, 403, 'a CSRF cookie set by another host is not the one checked');
+  });
 });
