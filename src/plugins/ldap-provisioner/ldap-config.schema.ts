@@ -55,7 +55,7 @@ export const ldapConfigSchema = z
       .string()
       .min(1, 'Required')
       .max(1024, 'At most 1024 characters')
-      .meta({ title: 'Bind password', description: 'Encrypted at rest and never shown again; leave empty to keep the current one.' }),
+      .meta({ title: 'Bind password', description: 'Encrypted at rest and never shown again; leave empty to keep the current one (a changed server URL or StartTLS needs it again).' }),
     baseDn: dn('base DN').meta({ title: 'Base DN', description: 'Where people’s entries go: <DN attribute>=<identifier>,<base DN>.' }),
     dnAttribute: z
       .string()
