@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { render } from 'preact-render-to-string';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import type { PluginContext } from '../plugins/plugin.ts';
@@ -33,23 +34,50 @@ async function sendError(ctx: PluginContext, request: FastifyRequest, reply: Fas
     return reply.code(status).send({ error: { code, message, ...(error?.field ? { field: error.field } : {}), requestId: request.id } });
   }
   const title = status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : status === 401 ? 'Sign-in required' : status >= 500 ? 'Error' : 'Cannot do that';
-  return sendPage(
-    ctx,
-    request,
-    reply,
-    (page) => (
-      <Layout page={page} title={title}>
-        <p class="error-message">{message}</p>
-        {status === 401 && (ctx.config.localAccounts || ctx.config.oidc !== undefined) && (
-          <p>
-            <a href={`/sign-in?next=${encodeURIComponent(request.url)}`}>Sign in</a>
-          </p>
-        )}
-        <p class="muted">Request id: {request.id}</p>
-      </Layout>
-    ),
-    status,
-  );
+  try {
+    return await sendPage(
+      ctx,
+      request,
+      reply,
+      (page) => (
+        <Layout page={page} title={title}>
+          <p class="error-message">{message}</p>
+          {status === 401 && (ctx.config.localAccounts || ctx.config.oidc !== undefined) && (
+            <p>
+              <a href={`/sign-in?next=${encodeURIComponent(request.url)}`}>Sign in</a>
+            </p>
+          )}
+          <p class="muted">Request id: {request.id}</p>
+        </Layout>
+      ),
+      status,
+    );
+  } catch (pageError) {
+    // The page around the message needs the database (the signed-in person's menu); when even
+    // that fails, a plain page answers rather than Fastify's default, which shows the error's text.
+    request.log.error({ err: pageError }, 'error page failed');
+    return reply.code(status).type('text/html; charset=utf-8').send(plainErrorPage(title, message, request.id));
+  }
+}
+
+/** An error page that needs nothing but its text. */
+function plainErrorPage(title: string, message: string, requestId: string): string {
+  return `<!doctype html>${render(
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <title>{`${title} · Tessera`}</title>
+        <link rel="stylesheet" href="/assets/app.css" />
+      </head>
+      <body>
+        <main id="main">
+          <h1>{title}</h1>
+          <p class="error-message">{message}</p>
+          <p class="muted">Request id: {requestId}</p>
+        </main>
+      </body>
+    </html>,
+  )}`;
 }
 
 export function registerErrorHandling(app: FastifyInstance, ctx: PluginContext): void {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import type { Config } from '../../config/config.ts';
-import { buildApiUser, buildCo, buildPerson, createTestApp, form, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { buildApiUser, buildCo, buildPerson, createTestApp, form, forEachDialect, signIn, type TestApp } from '../../../test/support/test-app.ts';
+import type { TesseraPlugin } from '../plugins/plugin.ts';
 import { ensurePlatformCo } from '../cos/co.service.ts';
 import { createLocalAccount } from '../auth/local-account.service.ts';
 import { SESSION_COOKIE, startSession } from '../auth/session.service.ts';
@@ -9,10 +11,21 @@ import { CSRF_COOKIE, CSRF_FIELD, csrfTokenFor } from './csrf.ts';
 
 const PASSWORD = 'a long and proper password';
 
+/** A page that fails with an error whose text must stay in the log. */
+const failingPlugin: TesseraPlugin = {
+  id: 'failing-page',
+  description: 'A page that fails (tests only)',
+  routes: (app) => {
+    app.get('/failing-page', async () => {
+      throw new Error('internal detail: connection to db.internal:5432 refused');
+    });
+  },
+};
+
 forEachDialect('HTTP security', (dialect) => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp({ dialect });
+    t = await createTestApp({ dialect, plugins: [failingPlugin] });
   });
   after(() => t.close());
 
@@ -41,6 +54,31 @@ forEachDialect('HTTP security', (dialect) => {
       assert.equal(res.headers['referrer-policy'], 'same-origin', url);
       assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/, url);
       assert.equal(res.headers['strict-transport-security'], undefined, `${url}: no HSTS over http`);
+    }
+  });
+
+  it('answers a failure with a page naming the request id, never the error, even when that page cannot be made', async () => {
+    const assertPlain = (res: { statusCode: number; headers: Record<string, unknown>; body: string }, what: string) => {
+      assert.equal(res.statusCode, 500, what);
+      assert.match(String(res.headers['content-type']), /^text\/html/, what);
+      assert.ok(res.body.includes(String(res.headers['x-request-id'])), `${what}: the request id is shown`);
+      assert.ok(!/internal detail|notification|    at /.test(res.body), `${what}: ${res.body.slice(0, 300)}`);
+    };
+    assertPlain(await t.app.inject({ url: '/failing-page' }), 'a failing page');
+
+    // The error page needs the database too (the signed-in person's menu); when that fails as well,
+    // a plain page still answers, not the framework's default with the error's message.
+    const broken = await createTestApp({ dialect, plugins: [failingPlugin] });
+    try {
+      const co = await buildCo(broken);
+      const browser = await signIn(broken, (await buildPerson(broken, co.id)).username);
+      await sql`drop table outbound_email`.execute(broken.ctx.db);
+      await sql`drop table notification`.execute(broken.ctx.db);
+      assertPlain(await broken.app.inject({ url: '/failing-page', headers: browser.headers }), 'a failing page whose error page fails');
+      assertPlain(await broken.app.inject({ url: `/cos/${co.id}`, headers: browser.headers }), 'a page failing in the database');
+      assert.ok(broken.logs.some((l) => l.includes('no such table') || l.includes('does not exist')), 'the error is logged');
+    } finally {
+      await broken.close();
     }
   });
 
