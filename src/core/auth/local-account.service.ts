@@ -22,10 +22,16 @@ export async function createLocalAccount(db: Executor, clock: Clock, username: s
   }
 }
 
+/**
+ * Sets a new password; the sessions signed in with a password end, so a reset after a leak also
+ * throws out whoever used the old one (sessions of other sign-in methods stay).
+ */
 export async function setLocalPassword(db: Executor, username: string, password: string): Promise<boolean> {
   const passwordHash = await hash(password, ARGON2_OPTIONS);
   const result = await db.updateTable('local_account').set({ password_hash: passwordHash }).where('username', '=', username).executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  if (Number(result.numUpdatedRows) === 0) return false;
+  await db.deleteFrom('web_session').where('username', '=', username).where('auth_method', '=', 'local').execute();
+  return true;
 }
 
 /** True when the username has a local account with this password. Never says which part was wrong. */

@@ -55,6 +55,18 @@ forEachDialect('Sessions and local accounts', (dialect) => {
     assert.equal(await t.ctx.db.selectFrom('local_account').select('id').where('username', '=', 'no-such-account').executeTakeFirst(), undefined);
   });
 
+  it('ends the sessions signed in with the old password when the password changes', async () => {
+    await createLocalAccount(t.ctx.db, t.clock, 'hedy', 'leaked password!');
+    // Whoever learnt the old password signed in with it; resetting it must throw them out.
+    const intruder = await startSession(t.ctx.db, t.clock, 'hedy', 'local', 12);
+    const viaProvider = await startSession(t.ctx.db, t.clock, 'hedy', 'oidc', 12);
+    const someoneElse = await startSession(t.ctx.db, t.clock, 'grace', 'local', 12);
+    assert.equal(await setLocalPassword(t.ctx.db, 'hedy', 'a fresh password!'), true);
+    assert.equal(await findSession(t.ctx.db, t.clock, intruder), undefined, 'the password session ends');
+    assert.ok(await findSession(t.ctx.db, t.clock, viaProvider), 'a session of another sign-in method stays');
+    assert.ok(await findSession(t.ctx.db, t.clock, someoneElse), "other accounts' sessions stay");
+  });
+
   it('stores only the SHA-256 of the session cookie value', async () => {
     const value = await startSession(t.ctx.db, t.clock, 'alan', 'local', 12);
     assert.match(value, /^[A-Za-z0-9_-]{43}$/);
