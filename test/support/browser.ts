@@ -17,7 +17,11 @@ import { onProcessExit, PortClashError, removeDirSync, retryOnPortClash, spawnDa
 const execFileAsync = promisify(execFile);
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SCREENSHOTS_DIR = join(REPO_ROOT, 'docs', 'screenshots');
+/**
+ * Screenshots go to docs/screenshots (what the README shows) when TESSERA_UPDATE_SCREENSHOTS=1,
+ * and otherwise to a temporary folder, so an ordinary test run leaves the work tree clean.
+ */
+export const SCREENSHOTS_DIR = process.env.TESSERA_UPDATE_SCREENSHOTS === '1' ? join(REPO_ROOT, 'docs', 'screenshots') : join(tmpdir(), 'tessera-screenshots');
 const TESSERA = join(REPO_ROOT, 'bin', 'tessera.js');
 const CHROMIUM = '/usr/bin/chromium';
 const INSTALL_SCRIPT = '.ci/install-system-packages.sh';
@@ -74,7 +78,7 @@ export async function newContext(browser: Browser, server: TesseraServer, viewpo
   return context;
 }
 
-/** Writes docs/screenshots/<name>.png: what the viewport shows now (overwritten on every run). */
+/** Writes <SCREENSHOTS_DIR>/<name>.png: what the viewport shows now. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   // Stable pixels: no blinking caret, no half-finished transition.
