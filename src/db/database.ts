@@ -44,6 +44,34 @@ export function openDatabase(url: string): Database {
   sqlite.pragma('busy_timeout = 5000');
   // SQLite's built-in lower() folds ASCII only; searches must find "Émile" when asked for "émile".
   sqlite.function('lower', { deterministic: true }, (v: unknown) => (v === null ? null : String(v).toLowerCase()));
-  const db = new Kysely<CoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<CoreDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect, url, destroy: () => db.destroy() };
+}
+
+/**
+ * better-sqlite3 compiles every SQL text it is given; Kysely hands it the same few texts again and
+ * again (values are bound separately), so compiled statements are kept, the least recently used
+ * dropped beyond a few hundred. Statements run synchronously, so one is never used twice at once.
+ */
+function withStatementCache(sqlite: SQLite.Database, size = 500): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop === 'prepare') {
+        return (text: string) => {
+          let statement = cache.get(text);
+          if (statement) {
+            cache.delete(text);
+          } else {
+            statement = target.prepare(text);
+            if (cache.size >= size) cache.delete(cache.keys().next().value!);
+          }
+          cache.set(text, statement);
+          return statement;
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
