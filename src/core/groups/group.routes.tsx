@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Executor } from '../../db/database.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
-import { loadPeople, type Person } from '../people/person.repository.ts';
+import { findPeopleByIds, type Person } from '../people/person.repository.ts';
 import { listPeople } from '../people/person.service.ts';
 import type { PluginContext } from '../plugins/plugin.ts';
 import { listServices } from '../services/co-service.service.ts';
@@ -28,17 +27,6 @@ const candidateQuery = z.object({ q: z.string().trim().max(256).catch('') });
 /** System groups keep their name and status; only the description is theirs to change. */
 const systemGroupInput = groupInput.pick({ description: true });
 
-/** The CO's people with these ids, in a few queries however many there are. */
-async function peopleByIds(db: Executor, coId: string, ids: string[]): Promise<Map<string, Person>> {
-  const out = new Map<string, Person>();
-  for (let i = 0; i < ids.length; i += 200) {
-    const chunk = ids.slice(i, i + 200);
-    const rows = await db.selectFrom('co_person').selectAll().where('co_id', '=', coId).where('id', 'in', chunk).execute();
-    for (const person of await loadPeople(db, coId, rows)) out.set(person.id, person);
-  }
-  return out;
-}
-
 export function registerGroupRoutes(app: FastifyInstance, ctx: PluginContext): void {
   const groupHref = (coId: string, groupId: string) => `/cos/${coId}/groups/${groupId}`;
 
@@ -55,7 +43,7 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: PluginContext): v
     const [memberships, allServices] = await Promise.all([listMemberships(ctx, actor, co.id, group.id), listServices(ctx, actor, co.id)]);
     const services = allServices.filter((s) => s.coGroupId === group.id);
     const shown = memberships.slice(0, MEMBERS_SHOWN);
-    const people = await peopleByIds(ctx.db, co.id, shown.map((m) => m.personId));
+    const people = await findPeopleByIds(ctx.db, co.id, shown.map((m) => m.personId));
     const members = shown
       .map((membership) => ({ membership, person: people.get(membership.personId) }))
       .sort((a, b) => (a.person?.displayName ?? '').localeCompare(b.person?.displayName ?? ''));

@@ -73,7 +73,7 @@ export function CoFailuresPage(props: { page: PageContext; co: Co; emails: Email
       ) : (
         <div class="table-wrap">
           <table>
-            <thead><tr><th>To</th><th>Subject</th><th>State</th><th>Attempts</th><th>Error</th><th><span class="sr-only">Actions</span></th></tr></thead>
+            <thead><tr><th>To</th><th>Subject</th><th>State</th><th>Attempts</th><th>Error</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
             <tbody>
               {props.emails.map((e) => (
                 <tr>

@@ -129,7 +129,7 @@ export function PersonTokensPage(props: {
             <div class="table-wrap">
               <table>
                 <thead>
-                  <tr><th>Token</th><th>State</th><th class="hide-narrow">Created</th><th>Expires</th><th class="hide-narrow">Last used</th><th><span class="sr-only">Actions</span></th></tr>
+                  <tr><th>Token</th><th>State</th><th class="hide-narrow">Created</th><th>Expires</th><th class="hide-narrow">Last used</th><th><span class="visually-hidden">Actions</span></th></tr>
                 </thead>
                 <tbody>
                   {entry.tokens.map((t) => <TokenRow token={t} co={co} person={person} csrfToken={page.csrfToken} />)}
@@ -226,7 +226,7 @@ function VerificationKeys(props: { page: PageContext; co: Co; service: CoService
       ) : (
         <div class="table-wrap">
           <table>
-            <thead><tr><th>Label</th><th>Created</th><th><span class="sr-only">Actions</span></th></tr></thead>
+            <thead><tr><th>Label</th><th>Created</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
             <tbody>
               {live.map((k) => (
                 <tr>
