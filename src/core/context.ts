@@ -1,5 +1,6 @@
 import type { Db, DialectName, Executor } from '../db/database.ts';
 import type { Clock } from './clock.ts';
+import type { Logger } from './logging/logger.ts';
 import type { Notifier } from './notifications/notification.service.ts';
 
 /** A change that may affect what provisioning targets should hold. */
@@ -19,6 +20,8 @@ export interface CoreContext {
   db: Db;
   dialect: DialectName;
   clock: Clock;
+  /** Structured logs (pino); never given a secret. */
+  logger: Logger;
   changeListeners: ChangeListener[];
   /** Records notices for people (and queues their emails) inside the caller's transaction. */
   notifier: Notifier;

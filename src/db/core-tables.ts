@@ -10,7 +10,7 @@ import type {
   IdentifierTable,
   NameTable,
 } from '../core/people/person.table.ts';
-import type { CoServiceTable } from '../core/services/co-service.table.ts';
+import type { CoServiceTable } from '../core/co-services/co-service.table.ts';
 import type { NotificationTable, OutboundEmailTable } from '../core/notifications/notification.table.ts';
 import type { ProvisioningJobTable, ProvisioningStateTable, ProvisioningTargetTable } from '../core/provisioning/provisioning.table.ts';
 

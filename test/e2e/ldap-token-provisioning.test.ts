@@ -10,7 +10,7 @@ import { Attribute, Change, Client } from 'ldapts';
 import { SYSTEM_ACTOR } from '../../src/core/auth/actor.ts';
 import { addIdentifier, createPerson, deletePerson, removeIdentifier, setPersonStatus } from '../../src/core/people/person.service.ts';
 import { personProvisioningStates, requestReprovision } from '../../src/core/provisioning/provisioning.service.ts';
-import { setServiceStatus } from '../../src/core/services/co-service.service.ts';
+import { setServiceStatus } from '../../src/core/co-services/co-service.service.ts';
 import { createTarget } from '../../src/core/provisioning/target.service.ts';
 import { newId } from '../../src/db/ids.ts';
 import { buildDn } from '../../src/plugins/ldap-provisioner/ldap-dn.ts';

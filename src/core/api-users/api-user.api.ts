@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { apiRoute } from '../http/openapi.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { apiUserSelfResponse } from './api-user.schema.ts';
 import { findApiUser } from './api-user.service.ts';
 
@@ -10,7 +10,7 @@ import { findApiUser } from './api-user.service.ts';
  * API users are created and managed by people (web UI, `tessera api-user create`), never through
  * the API, so that no key can mint another. The API only tells a caller who it is.
  */
-export function registerApiUserApi(app: FastifyInstance, ctx: PluginContext): void {
+export function registerApiUserApi(app: FastifyInstance, ctx: RouteContext): void {
   apiRoute(app, ctx.openapi, {
     method: 'GET',
     url: '/api/v1/me',

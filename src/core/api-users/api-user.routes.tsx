@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isIP } from 'node:net';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { emptyForm, type FormState } from '../web/components.views.tsx';
 import { localTimesAsUtc, postedValues, submitForm } from '../web/forms.ts';
 import { requireCoAdmin } from '../web/guards.ts';
@@ -25,7 +25,7 @@ const apiUserForm = apiUserInput.superRefine((input, issues) => {
   }
 });
 
-export function registerApiUserRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerApiUserRoutes(app: FastifyInstance, ctx: RouteContext): void {
   async function showNew(request: FastifyRequest, reply: FastifyReply, coId: string, form: FormState, status = 200) {
     const { co } = await requireCoAdmin(ctx, request, coId);
     return sendPage(ctx, request, reply, (page) => <ApiUserNewPage page={page} co={co} form={form} />, status);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
 import { RateLimiter } from '../http/rate-limiter.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { emptyForm, FormErrors, PostForm, TextField, type FormState } from '../web/components.views.tsx';
 import { Layout } from '../web/layout.views.tsx';
 import { redirectWith, sendPage } from '../web/render.ts';
@@ -29,7 +29,7 @@ function OidcButton(props: { name: string; next: string }) {
 
 const signInInput = z.object({ username: z.string().trim().min(1).max(256), password: z.string().min(1).max(1024), next: z.string().optional() });
 
-export function registerAuthRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerAuthRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const SESSION_COOKIE = sessionCookieName(ctx.config.secureCookies);
   const perAddress = new RateLimiter(20, 60_000);
   const perUsername = new RateLimiter(10, 60_000);

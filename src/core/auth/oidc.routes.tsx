@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { Layout } from '../web/layout.views.tsx';
 import { sendPage } from '../web/render.ts';
 import { safeNext } from './auth.routes.tsx';
@@ -56,7 +56,7 @@ function SignInFailed(props: { name: string; message: string; retry: boolean; ne
  * GET /auth/oidc/start?next=… sends the browser to the provider; GET /auth/oidc/callback takes it
  * back, signs the person in and goes to `next`. Every failure is a page (400, 401 or 503), never a 500.
  */
-export function registerOidcRoutes(app: FastifyInstance, ctx: PluginContext, service?: OidcService): void {
+export function registerOidcRoutes(app: FastifyInstance, ctx: RouteContext, service?: OidcService): void {
   const oidcConfig = ctx.config.oidc;
   if (!oidcConfig) return;
   const oidc = service ?? createOidcService({ config: oidcConfig, redirectUri: oidcRedirectUri(ctx.config) });

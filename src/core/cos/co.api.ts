@@ -4,7 +4,7 @@ import { canReadCo, type Actor } from '../auth/actor.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { apiRoute } from '../http/openapi.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { coInput, coListResponse, coPatchInput, coResponse } from './co.schema.ts';
 import { createCo, findCo, listCos, updateCo, type Co } from './co.service.ts';
 
@@ -20,13 +20,13 @@ export const coParams = z.object({ coId: idParam });
  * same as a missing one, so CO ids cannot be probed; services then decide what the caller may do
  * in a CO it reaches (403 for an unprivileged API user that writes).
  */
-export async function reachableCo(ctx: PluginContext, actor: Actor, coId: string): Promise<Co> {
+export async function reachableCo(ctx: RouteContext, actor: Actor, coId: string): Promise<Co> {
   const co = canReadCo(actor, coId) ? await findCo(ctx.db, coId) : undefined;
   if (!co) throw new AppError(CORE_ERRORS.CO_NOT_FOUND);
   return co;
 }
 
-export function registerCoApi(app: FastifyInstance, ctx: PluginContext): void {
+export function registerCoApi(app: FastifyInstance, ctx: RouteContext): void {
   const tag = 'COs';
 
   apiRoute(app, ctx.openapi, {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../auth/actor.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { emptyForm, type FormState } from '../web/components.views.tsx';
 import { postedValues, submitForm } from '../web/forms.ts';
 import { requireCoAccess, requirePerson, requirePlatformAdmin } from '../web/guards.ts';
@@ -14,7 +14,7 @@ import { CoDashboardPage, CoEditPage, CoListPage, type DashboardEntry } from './
 type CoRoute = { Params: { coId: string } };
 
 /** The CO configuration menu: the core's entries, then what plugins add. */
-function configurationMenu(ctx: PluginContext, co: Co, actor: Actor): DashboardEntry[] {
+function configurationMenu(ctx: RouteContext, co: Co, actor: Actor): DashboardEntry[] {
   const base = `/cos/${co.id}`;
   return [
     { label: 'CO People', href: `${base}/people`, description: 'Find, add and change the people of the CO' },
@@ -25,11 +25,11 @@ function configurationMenu(ctx: PluginContext, co: Co, actor: Actor): DashboardE
     { label: 'Identifier types', href: `${base}/identifier-types`, description: 'Kinds of identifiers people have' },
     { label: 'History', href: `${base}/history`, description: 'Every change in the CO' },
     { label: 'Failures', href: `${base}/failures`, description: 'Provisioning jobs and emails that are failing' },
-    ...ctx.plugins.flatMap((p) => p.menus?.coConfiguration?.({ co, actor }) ?? []),
+    ...ctx.menus.coConfiguration({ co, actor }),
   ];
 }
 
-export function registerCoRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerCoRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const listPage = async (request: FastifyRequest, reply: FastifyReply, form: FormState, status = 200) => {
     const actor = requirePerson(request);
     const cos = await listCos(ctx.db, actor);
@@ -48,7 +48,7 @@ export function registerCoRoutes(app: FastifyInstance, ctx: PluginContext): void
   app.get<CoRoute>('/cos/:coId', async (request, reply) => {
     const { actor, co, admin } = await requireCoAccess(ctx, request, request.params.coId);
     const myPersonId = actor.personIds[co.id];
-    const mine = myPersonId ? ctx.plugins.flatMap((p) => p.menus?.identity?.({ co, personId: myPersonId, actor }) ?? []) : [];
+    const mine = myPersonId ? ctx.menus.identity({ co, personId: myPersonId, actor }) : [];
     return sendPage(ctx, request, reply, (page) => (
       <CoDashboardPage
         page={page}

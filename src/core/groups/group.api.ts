@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { coParams, idParam, reachableCo } from '../cos/co.api.ts';
 import { apiRoute } from '../http/openapi.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { groupInput, groupListResponse, groupResponse, membershipInput, membershipListResponse, membershipResponse } from './group.schema.ts';
 import { addMembership, createGroup, deleteGroup, getGroup, listGroups, listMemberships, removeMembership, updateGroup } from './group.service.ts';
 
@@ -9,7 +9,7 @@ const groupParams = coParams.extend({ groupId: idParam });
 const GROUPS = '/api/v1/cos/:coId/groups';
 const GROUP = `${GROUPS}/:groupId`;
 
-export function registerGroupApi(app: FastifyInstance, ctx: PluginContext): void {
+export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void {
   const tag = 'Groups';
 
   apiRoute(app, ctx.openapi, {

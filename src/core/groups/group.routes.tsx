@@ -4,8 +4,8 @@ import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { findPeopleByIds, type Person } from '../people/person.repository.ts';
 import { listPeople } from '../people/person.service.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
-import { listServices } from '../services/co-service.service.ts';
+import type { RouteContext } from '../http/route-context.ts';
+import { listServices } from '../co-services/co-service.service.ts';
 import { emptyForm, type FormState } from '../web/components.views.tsx';
 import { localTimesAsUtc, postedValues, submitForm } from '../web/forms.ts';
 import { requireCoAdmin } from '../web/guards.ts';
@@ -27,7 +27,7 @@ const candidateQuery = z.object({ q: z.string().trim().max(256).catch('') });
 /** System groups keep their name and status; only the description is theirs to change. */
 const systemGroupInput = groupInput.pick({ description: true });
 
-export function registerGroupRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerGroupRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const groupHref = (coId: string, groupId: string) => `/cos/${coId}/groups/${groupId}`;
 
   async function showForm(request: FastifyRequest, reply: FastifyReply, coId: string, groupId: string | undefined, form: FormState | ((g: Group) => FormState), status = 200) {

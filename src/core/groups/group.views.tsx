@@ -1,6 +1,6 @@
 import type { Co } from '../cos/co.service.ts';
 import type { Person } from '../people/person.repository.ts';
-import type { CoService } from '../services/co-service.service.ts';
+import type { CoService } from '../co-services/co-service.service.ts';
 import {
   ActionButton,
   Checkbox,

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { coParams, reachableCo } from '../cos/co.api.ts';
 import { apiRoute } from '../http/openapi.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { historyListResponse, historyQuery } from './history.schema.ts';
 import { listCoHistory } from './history.service.ts';
 
-export function registerHistoryApi(app: FastifyInstance, ctx: PluginContext): void {
+export function registerHistoryApi(app: FastifyInstance, ctx: RouteContext): void {
   apiRoute(app, ctx.openapi, {
     method: 'GET',
     url: '/api/v1/cos/:coId/history',

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { requireCoAdmin } from '../web/guards.ts';
 import { sendPage } from '../web/render.ts';
 import { listCoHistory } from './history.service.ts';
@@ -9,7 +9,7 @@ import { CoHistoryPage } from './history.views.tsx';
 const PAGE_SIZE = 50;
 const historyQuery = z.object({ page: z.coerce.number().int().min(1).max(100000).catch(1).default(1) });
 
-export function registerHistoryRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerHistoryRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get<{ Params: { coId: string } }>('/cos/:coId/history', async (request, reply) => {
     const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
     const { page } = historyQuery.parse(request.query ?? {});

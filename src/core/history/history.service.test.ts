@@ -16,7 +16,7 @@ import {
   removeName,
   setPersonStatus,
 } from '../people/person.service.ts';
-import { createService, deleteService, updateService } from '../services/co-service.service.ts';
+import { createService, deleteService, updateService } from '../co-services/co-service.service.ts';
 import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
 import { listCoHistory, listHistory } from './history.service.ts';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { randomUUID } from 'node:crypto';
@@ -22,6 +22,8 @@ import { registerOidcRoutes } from '../auth/oidc.routes.tsx';
 import { registerCoreWebRoutes } from '../web/core-web.routes.ts';
 import { registerCoreApiRoutes } from './core-api.routes.ts';
 import './fastify-types.ts';
+import type { DestinationStream } from 'pino';
+import { createLogger } from '../logging/logger.ts';
 
 
 
@@ -30,8 +32,8 @@ export interface AppOptions {
   database: Database;
   plugins: readonly TesseraPlugin[];
   clock: Clock;
-  /** false for no logging, or extra pino options (tests pass a stream to read what was logged). */
-  logger?: false | Record<string, unknown>;
+  /** false for no logging, or a level and a stream (tests read what was logged). */
+  logger?: false | { level?: string; stream?: DestinationStream };
   /** A context made already (the command line makes one to share with its worker). */
   ctx?: PluginContext;
 }
@@ -67,7 +69,8 @@ function isJson(contentType: string | undefined): boolean {
 
 export async function buildApp(options: AppOptions): Promise<TesseraApp> {
   const { config, database, plugins, clock } = options;
-  const ctx = options.ctx ?? createPluginContext({ config, database, plugins, clock });
+  const logger = options.logger === false ? createLogger(false) : createLogger({ level: options.logger?.level ?? config.logLevel, ...(options.logger?.stream ? { stream: options.logger.stream } : {}) });
+  const ctx = options.ctx ?? createPluginContext({ config, database, plugins, clock, logger });
   const { metrics, openapi } = ctx;
   // The same list decides whom Fastify believes about X-Forwarded-For (request.ip) and who may
   // send the trusted header: the peer the request came from, never a forwarded address.
@@ -75,15 +78,10 @@ export async function buildApp(options: AppOptions): Promise<TesseraApp> {
   const CSRF_COOKIE = csrfCookieName(config.secureCookies);
   const SESSION_COOKIE = sessionCookieName(config.secureCookies);
 
+  // Fastify logs requests through the same pino logger the services use.
+  const loggerInstance: FastifyBaseLogger = ctx.logger;
   const app = Fastify({
-    logger:
-      options.logger === false
-        ? false
-        : {
-            level: config.logLevel,
-            redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
-            ...(typeof options.logger === 'object' ? options.logger : {}),
-          },
+    loggerInstance,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: 256 * 1024,

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { render } from 'preact-render-to-string';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from './route-context.ts';
 import { Layout } from '../web/layout.views.tsx';
 import { sendPage } from '../web/render.ts';
 
@@ -25,7 +25,7 @@ function toAppError(error: unknown, request: FastifyRequest): AppError {
   return undefined as never;
 }
 
-async function sendError(ctx: PluginContext, request: FastifyRequest, reply: FastifyReply, error: AppError | undefined): Promise<FastifyReply> {
+async function sendError(ctx: RouteContext, request: FastifyRequest, reply: FastifyReply, error: AppError | undefined): Promise<FastifyReply> {
   const status = error?.status ?? 500;
   const code = error?.code ?? 'INTERNAL_ERROR';
   const message = error?.message ?? 'Something went wrong on our side. The error was logged; quote this request id when reporting it.';
@@ -80,7 +80,7 @@ function plainErrorPage(title: string, message: string, requestId: string): stri
   )}`;
 }
 
-export function registerErrorHandling(app: FastifyInstance, ctx: PluginContext): void {
+export function registerErrorHandling(app: FastifyInstance, ctx: RouteContext): void {
   app.setErrorHandler(async (error, request, reply) => sendError(ctx, request, reply, toAppError(error, request)));
   app.setNotFoundHandler(async (request, reply) => sendError(ctx, request, reply, new AppError(CORE_ERRORS.NOT_FOUND)));
 }

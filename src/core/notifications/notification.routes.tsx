@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { findCo } from '../cos/co.service.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { targetRowsOf } from '../provisioning/target.service.ts';
 import { requireCoAdmin, requirePerson } from '../web/guards.ts';
 import { redirectWith, sendPage } from '../web/render.ts';
@@ -8,7 +8,7 @@ import { deliveryFailures, listMyNotifications, markRead, retryEmail } from './n
 import { CoFailuresPage, MyNotificationsPage } from './notification.views.tsx';
 import { targetFailures, type JobView } from '../provisioning/provisioning.service.ts';
 
-export function registerNotificationRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerNotificationRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/notifications', async (request, reply) => {
     const actor = requirePerson(request);
     const notifications = await listMyNotifications(ctx.db, actor);
@@ -34,7 +34,7 @@ export function registerNotificationRoutes(app: FastifyInstance, ctx: PluginCont
     for (const target of await targetRowsOf(ctx.db, co.id)) {
       for (const job of await targetFailures(ctx, actor, co.id, target.id)) jobs.push({ ...job, targetDescription: target.description });
     }
-    return sendPage(ctx, request, reply, (page) => <CoFailuresPage page={page} co={co} emails={emails} jobs={jobs} mailEnabled={ctx.delivery !== undefined} />);
+    return sendPage(ctx, request, reply, (page) => <CoFailuresPage page={page} co={co} emails={emails} jobs={jobs} mailEnabled={ctx.mailEnabled} />);
   });
 
   app.post<{ Params: { coId: string; emailId: string } }>('/cos/:coId/failures/emails/:emailId/retry', async (request, reply) => {

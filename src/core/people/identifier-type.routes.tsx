@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { emptyForm, type FormState } from '../web/components.views.tsx';
 import { postedValues, submitForm } from '../web/forms.ts';
 import { requireCoAdmin } from '../web/guards.ts';
@@ -13,7 +13,7 @@ import { IdentifierTypesPage } from './identifier-type.views.tsx';
 type CoRoute = { Params: { coId: string } };
 const identifierTypeInput = z.object({ name: identifierTypeName });
 
-export function registerIdentifierTypeRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerIdentifierTypeRoutes(app: FastifyInstance, ctx: RouteContext): void {
   async function show(request: FastifyRequest, reply: FastifyReply, coId: string, form: FormState, status = 200) {
     const { co } = await requireCoAdmin(ctx, request, coId);
     const own = await identifierTypesOf(ctx.db, co.id);

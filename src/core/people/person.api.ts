@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
 import { coParams, idParam, reachableCo } from '../cos/co.api.ts';
 import { apiRoute } from '../http/openapi.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import {
   emailInput,
   emailResponse,
@@ -47,7 +47,7 @@ const PERSON = `${PEOPLE}/:personId`;
  */
 function registerPersonPart<B extends z.ZodType, R extends z.ZodType>(
   app: FastifyInstance,
-  ctx: PluginContext,
+  ctx: RouteContext,
   part: {
     segment: 'identifiers' | 'names' | 'emails';
     idName: 'identifierId' | 'nameId' | 'emailId';
@@ -98,7 +98,7 @@ function registerPersonPart<B extends z.ZodType, R extends z.ZodType>(
   });
 }
 
-export function registerPersonApi(app: FastifyInstance, ctx: PluginContext): void {
+export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void {
   const tag = 'People';
 
   apiRoute(app, ctx.openapi, {

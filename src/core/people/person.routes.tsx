@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { currentGroupsOf, membershipsOfPerson } from '../groups/group.service.ts';
 import { listHistory } from '../history/history.service.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { emptyForm, type FormState } from '../web/components.views.tsx';
 import { postedValues, submitForm } from '../web/forms.ts';
 import { requireCoAccess, requireCoAdmin } from '../web/guards.ts';
@@ -59,7 +59,7 @@ const PERSON_CREATE_FIELDS: Record<string, string> = {
   type: 'identifierType',
 };
 
-export function registerPersonRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerPersonRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const personHref = (coId: string, personId: string) => `/cos/${coId}/people/${personId}`;
 
   async function showPerson(request: FastifyRequest, reply: FastifyReply, coId: string, personId: string, forms: Partial<PersonPageForms> = {}, status = 200) {
@@ -72,7 +72,7 @@ export function registerPersonRoutes(app: FastifyInstance, ctx: PluginContext): 
       listHistory(ctx.db, co.id, { personId: person.id, limit: 100 }),
       allIdentifierTypes(ctx.db, co.id),
     ]);
-    const links = [...(admin ? [{ label: 'Provisioning', href: `${personHref(co.id, person.id)}/provisioning` }] : []), ...ctx.plugins.flatMap((p) => p.menus?.personPage?.({ co, person, actor }) ?? [])];
+    const links = [...(admin ? [{ label: 'Provisioning', href: `${personHref(co.id, person.id)}/provisioning` }] : []), ...ctx.menus.personPage({ co, person, actor })];
     return sendPage(
       ctx,
       request,

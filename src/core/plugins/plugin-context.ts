@@ -1,6 +1,8 @@
 import type { Config } from '../../config/config.ts';
 import type { Database } from '../../db/database.ts';
 import type { Clock } from '../clock.ts';
+import { createLogger, type Logger } from '../logging/logger.ts';
+import { Menus } from '../web/menu.ts';
 import { Metrics } from '../http/metrics.ts';
 import { OpenApiRegistry } from '../http/openapi.ts';
 import { provisioningOutbox } from '../provisioning/outbox.ts';
@@ -23,13 +25,17 @@ export function createPluginContext(options: {
   worker?: WorkerOptions;
   /** Replaces the SMTP mailer (tests). */
   mailer?: Mailer;
+  logger?: Logger;
 }): PluginContext {
   const { config, database, plugins, clock } = options;
   const ctx = {
     db: database.db,
     dialect: database.dialect,
     clock,
+    logger: options.logger ?? createLogger({ level: config.logLevel }),
     changeListeners: [],
+    menus: new Menus(plugins.flatMap((p) => (p.menus ? [p.menus] : []))),
+    mailEnabled: config.smtpUrl !== undefined,
     config,
     plugins,
     openapi: new OpenApiRegistry(),
@@ -41,6 +47,7 @@ export function createPluginContext(options: {
   } as unknown as PluginContext;
   const worker = new ProvisioningWorker(ctx, plugins, options.worker);
   (ctx as { worker: ProvisioningWorker }).worker = worker;
+  ctx.nudgeWorker = () => worker.nudge();
   ctx.changeListeners.push(provisioningOutbox(ctx, () => worker.nudge()));
   for (const plugin of plugins) if (plugin.onChange) ctx.changeListeners.push(plugin.onChange(ctx));
   return ctx;

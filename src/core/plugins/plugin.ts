@@ -5,28 +5,20 @@ import type { Actor } from '../auth/actor.ts';
 import type { ChangeListener, CoreContext } from '../context.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { Provisioner } from '../provisioning/provisioner.ts';
-import type { ProvisioningContext } from '../provisioning/target.service.ts';
+import type { RouteContext } from '../http/route-context.ts';
+import type { MenuContributions } from '../web/menu.ts';
 import type { ProvisioningWorker } from '../provisioning/worker.ts';
 import type { EmailDelivery } from '../notifications/delivery.worker.ts';
 import type { Co } from '../cos/co.service.ts';
 import type { ErrorCode } from '../errors/app-error.ts';
 import type { Person } from '../people/person.repository.ts';
-import type { Config } from '../../config/config.ts';
 import type { ProvisioningData } from '../provisioning/provisioning-data.ts';
-import type { OpenApiRegistry } from '../http/openapi.ts';
 
-export interface MenuEntry {
-  label: string;
-  href: string;
-  /** A line saying what is behind the entry, where the menu has room for one (the CO dashboard). */
-  description?: string;
-}
+export type { MenuEntry } from '../web/menu.ts';
 
 /** What the app hands a plugin when it registers its routes. */
-export interface PluginContext extends ProvisioningContext {
-  config: Config;
+export interface PluginContext extends RouteContext {
   plugins: readonly TesseraPlugin[];
-  openapi: OpenApiRegistry;
   metrics: Metrics;
   /** Runs provisioning jobs; started by `tessera serve` and `tessera worker`. */
   worker: ProvisioningWorker;
@@ -48,14 +40,7 @@ export interface TesseraPlugin {
   errorCodes?: Record<string, ErrorCode>;
   /** Registers HTML and JSON routes; the app has its auth, CSRF and error handling in place. */
   routes?: (app: FastifyInstance, ctx: PluginContext) => Promise<void> | void;
-  menus?: {
-    /** Under the signed-in person's name, once per CO they are a person in. */
-    identity?: (input: { co: Co; personId: string; actor: Actor }) => MenuEntry[];
-    /** On the CO dashboard's configuration menu, for CO admins. */
-    coConfiguration?: (input: { co: Co; actor: Actor }) => MenuEntry[];
-    /** On a CO Person page, for admins and for the person. */
-    personPage?: (input: { co: Co; person: Person; actor: Actor }) => MenuEntry[];
-  };
+  menus?: MenuContributions;
   /** Adds this plugin's part of the data provisioners receive for a person. */
   provisioningData?: (db: Executor, ctx: CoreContext, data: ProvisioningData) => Promise<Record<string, unknown>>;
   /** Provisioner types this plugin adds (e.g. `ldap`). */

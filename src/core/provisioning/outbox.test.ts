@@ -8,8 +8,8 @@ import { addMembership, createGroup, updateGroup } from '../groups/group.service
 import { groupInput, membershipInput } from '../groups/group.schema.ts';
 import { nameInput } from '../people/person.schema.ts';
 import { addName, deletePerson, setPersonStatus } from '../people/person.service.ts';
-import { coServiceInput } from '../services/co-service.schema.ts';
-import { createService, updateService } from '../services/co-service.service.ts';
+import { coServiceInput } from '../co-services/co-service.schema.ts';
+import { createService, updateService } from '../co-services/co-service.service.ts';
 import { requestReprovision } from './provisioning.service.ts';
 
 forEachDialect('Provisioning outbox', (dialect) => {

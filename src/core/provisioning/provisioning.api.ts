@@ -4,7 +4,7 @@ import { coParams, idParam, reachableCo } from '../cos/co.api.ts';
 import { assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { apiRoute } from '../http/openapi.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { batchProgress, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
 import { jobListResponse, personStateListResponse, reprovisionInput, reprovisionResponse, retryResponse, targetListResponse } from './provisioning.schema.ts';
 import { targetInput, targetResponse } from './target.schema.ts';
@@ -19,7 +19,7 @@ const targetParams = coParams.extend({ targetId: idParam });
  * their failures, retries by hand, reprovisioning with progress, and each person's states. Ids of
  * another CO answer 404; an unprivileged API user of the CO gets 403.
  */
-export function registerProvisioningApi(app: FastifyInstance, ctx: PluginContext): void {
+export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext): void {
   const tag = 'Provisioning';
 
   apiRoute(app, ctx.openapi, {

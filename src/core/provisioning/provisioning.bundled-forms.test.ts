@@ -7,8 +7,8 @@ import { ldapServiceTokenProvisionerPlugin } from '../../plugins/ldap-service-to
 import { serviceTokensPlugin } from '../../plugins/service-tokens/service-tokens.plugin.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import type { Co } from '../cos/co.service.ts';
-import { coServiceInput } from '../services/co-service.schema.ts';
-import { createService } from '../services/co-service.service.ts';
+import { coServiceInput } from '../co-services/co-service.schema.ts';
+import { createService } from '../co-services/co-service.service.ts';
 
 /**
  * The target form is generic: these tests hold it to the bundled provisioners' real settings, so a

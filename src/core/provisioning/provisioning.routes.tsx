@@ -7,8 +7,8 @@ import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { listGroups } from '../groups/group.service.ts';
 import { findPerson } from '../people/person.repository.ts';
 import { getPerson } from '../people/person.service.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
-import { listServices } from '../services/co-service.service.ts';
+import type { RouteContext } from '../http/route-context.ts';
+import { listServices } from '../co-services/co-service.service.ts';
 import { emptyForm, type FormState } from '../web/components.views.tsx';
 import { postedValues, submitForm } from '../web/forms.ts';
 import { requireCoAdmin } from '../web/guards.ts';
@@ -90,7 +90,7 @@ function withoutSecrets(form: FormState, fields: ConfigField[]): FormState {
   return { ...form, values };
 }
 
-export function registerProvisioningRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerProvisioningRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const targetsHref = (coId: string) => `/cos/${coId}/provisioning-targets`;
   const targetHref = (coId: string, targetId: string) => `${targetsHref(coId)}/${targetId}`;
   const typeOption = (p: Provisioner): Option => ({ value: p.type, label: p.label });
@@ -245,7 +245,7 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: PluginCont
     const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
     const target = await getTarget(ctx, actor, co.id, request.params.targetId);
     await retryJob(ctx, actor, co.id, request.params.jobId);
-    ctx.worker.nudge();
+    ctx.nudgeWorker();
     return redirectWith(reply, targetHref(co.id, target.id), { kind: 'success', message: 'The job is queued again with fresh retries.' });
   });
 
@@ -255,7 +255,7 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: PluginCont
     const targetId = typeof values.targetId === 'string' && values.targetId !== '' ? values.targetId : undefined;
     const batch = await requestReprovision(ctx, actor, co.id, targetId ? { targetId } : {});
     if (batch.total === 0) return redirectWith(reply, targetsHref(co.id), { kind: 'info', message: 'Nothing to reprovision: the CO has no people or no enabled targets.' });
-    ctx.worker.nudge();
+    ctx.nudgeWorker();
     return redirectWith(reply, `/cos/${co.id}/reprovision/${batch.batchId}`, { kind: 'success', message: `Reprovisioning requested: ${batch.total} job(s).` });
   });
 
@@ -278,7 +278,7 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: PluginCont
     const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
     const person = await getPerson(ctx, actor, co.id, request.params.personId);
     const batch = await requestReprovision(ctx, actor, co.id, { personId: person.id });
-    ctx.worker.nudge();
+    ctx.nudgeWorker();
     return redirectWith(reply, `/cos/${co.id}/people/${person.id}/provisioning`, { kind: 'success', message: `Reprovisioning of ${person.displayName} requested: ${batch.total} job(s).` });
   });
 }

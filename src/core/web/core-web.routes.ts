@@ -5,13 +5,13 @@ import { registerGroupRoutes } from '../groups/group.routes.tsx';
 import { registerHistoryRoutes } from '../history/history.routes.tsx';
 import { registerIdentifierTypeRoutes } from '../people/identifier-type.routes.tsx';
 import { registerPersonRoutes } from '../people/person.routes.tsx';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { registerProvisioningRoutes } from '../provisioning/provisioning.routes.tsx';
-import { registerServiceRoutes } from '../services/co-service.routes.tsx';
+import { registerServiceRoutes } from '../co-services/co-service.routes.tsx';
 import { registerNotificationRoutes } from '../notifications/notification.routes.tsx';
 
 /** The registry's web UI: one route module per capability, each guarding its own pages. */
-export function registerCoreWebRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerCoreWebRoutes(app: FastifyInstance, ctx: RouteContext): void {
   registerCoRoutes(app, ctx);
   registerPersonRoutes(app, ctx);
   registerIdentifierTypeRoutes(app, ctx);

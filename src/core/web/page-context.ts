@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../auth/actor.ts';
 import type { CoreContext } from '../context.ts';
 import { findCo } from '../cos/co.service.ts';
-import type { MenuEntry, TesseraPlugin } from '../plugins/plugin.ts';
+import type { MenuEntry, Menus } from './menu.ts';
 import { findPerson } from '../people/person.repository.ts';
 import { countUnread } from '../notifications/notification.service.ts';
 
@@ -27,7 +27,7 @@ export interface PageContext {
 
 export async function buildPageContext(
   ctx: CoreContext,
-  plugins: readonly TesseraPlugin[],
+  menus: Menus,
   request: FastifyRequest,
   flash: Flash | undefined,
   localAccounts: boolean,
@@ -44,7 +44,7 @@ export async function buildPageContext(
         const person = await findPerson(ctx.db, coId, personId);
         if (person && person.names.length > 0) displayName = person.displayName;
       }
-      const entries = plugins.flatMap((p) => p.menus?.identity?.({ co, personId, actor }) ?? []);
+      const entries = menus.identity({ co, personId, actor });
       if (entries.length > 0) identityMenu.push({ coName: co.name, entries });
     }
   }

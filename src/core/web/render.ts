@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import { render } from 'preact-render-to-string';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { buildPageContext, type Flash, type PageContext } from './page-context.ts';
 
 const FLASH_COOKIE = 'tessera_flash';
@@ -27,13 +27,13 @@ function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash | undefi
 
 /** Renders a page: the view gets the page context (actor, CSRF token, menus, flash). */
 export async function sendPage(
-  ctx: PluginContext,
+  ctx: RouteContext,
   request: FastifyRequest,
   reply: FastifyReply,
   view: (page: PageContext) => VNode,
   status = 200,
 ): Promise<FastifyReply> {
-  const page = await buildPageContext(ctx, ctx.plugins, request, takeFlash(request, reply), ctx.config.localAccounts || ctx.config.oidc !== undefined);
+  const page = await buildPageContext(ctx, ctx.menus, request, takeFlash(request, reply), ctx.config.localAccounts || ctx.config.oidc !== undefined);
   const html = `<!doctype html>${render(view(page))}`;
   return reply.code(status).type('text/html; charset=utf-8').send(html);
 }

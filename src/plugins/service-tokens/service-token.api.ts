@@ -4,7 +4,7 @@ import { canReadCo } from '../../core/auth/actor.ts';
 import { AppError } from '../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
 import { apiRoute } from '../../core/http/openapi.ts';
-import type { PluginContext } from '../../core/plugins/plugin.ts';
+import type { RouteContext } from '../../core/http/route-context.ts';
 import { generatedResponse, generateInput, revokeInput, settingInput, settingResponse, tokenResponse } from './service-token.schema.ts';
 import { generateServiceToken, listPersonTokens, revokeServiceToken } from './service-token.service.ts';
 import { findSetting, getServiceForSettings, updateSetting } from './token-setting.service.ts';
@@ -14,7 +14,7 @@ const tokenParams = personParams.extend({ tokenId: z.string() });
 const serviceParams = z.object({ coId: z.string(), serviceId: z.string() });
 const TAG = 'Service tokens';
 
-export function registerServiceTokenApi(app: FastifyInstance, ctx: PluginContext): void {
+export function registerServiceTokenApi(app: FastifyInstance, ctx: RouteContext): void {
   apiRoute(app, ctx.openapi, {
     method: 'GET',
     url: '/api/v1/cos/:coId/people/:personId/service-tokens',

@@ -4,9 +4,9 @@ import QRCode from 'qrcode';
 import { personIdOf } from '../../core/auth/actor.ts';
 import { AppError } from '../../core/errors/app-error.ts';
 import { parseInput } from '../../core/http/validation.ts';
-import type { PluginContext } from '../../core/plugins/plugin.ts';
+import type { RouteContext } from '../../core/http/route-context.ts';
 import { findPerson } from '../../core/people/person.repository.ts';
-import { listServicesOfCo } from '../../core/services/co-service.service.ts';
+import { listServicesOfCo } from '../../core/co-services/co-service.service.ts';
 import type { FormState } from '../../core/web/components.views.tsx';
 import { requireCoAccess, requireCoAdmin } from '../../core/web/guards.ts';
 import { redirectWith, sendPage } from '../../core/web/render.ts';
@@ -36,7 +36,7 @@ function formStateOf(error: AppError, values: Record<string, unknown>): FormStat
   return { values, issues, error: issues.length === 0 || error.code !== 'VALIDATION_FAILED' ? error.message : undefined };
 }
 
-export function registerServiceTokenRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerServiceTokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const personPage = async (request: FastifyRequest, reply: FastifyReply, coId: string, personId: string, error?: GenerateFormError, status = 200) => {
     const { actor, co, admin } = await requireCoAccess(ctx, request, coId);
     const { person, services } = await listPersonTokenServices(ctx, actor, coId, personId);

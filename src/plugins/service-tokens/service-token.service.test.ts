@@ -5,7 +5,7 @@ import type { AppError } from '../../core/errors/app-error.ts';
 import { addMembership, createGroup } from '../../core/groups/group.service.ts';
 import { setPersonStatus } from '../../core/people/person.service.ts';
 import { buildProvisioningData } from '../../core/provisioning/provisioning-data.ts';
-import { setServiceStatus } from '../../core/services/co-service.service.ts';
+import { setServiceStatus } from '../../core/co-services/co-service.service.ts';
 import { actorFor, buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
 import { verifySecret } from './crypto/password-schemes.ts';
 import { settingInput } from './service-token.schema.ts';
@@ -183,7 +183,7 @@ forEachDialect('service tokens', (dialect) => {
     assert.deepEqual(await usable(), []);
     await enableTokens(t, co.id, service.id);
 
-    const { updateService } = await import('../../core/services/co-service.service.ts');
+    const { updateService } = await import('../../core/co-services/co-service.service.ts');
     const { id: _i, coId: _c, createdAt: _a, updatedAt: _u, ...fields } = service;
     await updateService(t.ctx, SYSTEM_ACTOR, co.id, service.id, { ...fields, coGroupId: group.id });
     assert.deepEqual(await usable(), [], 'not in the service’s group');

@@ -8,7 +8,7 @@ import { AppError } from '../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
 import { recordHistory } from '../../core/history/history.service.ts';
 import { findPerson, type Person } from '../../core/people/person.repository.ts';
-import { findService, listServicesOfCo, personMayUseService, type CoService } from '../../core/services/co-service.service.ts';
+import { findService, listServicesOfCo, personMayUseService, type CoService } from '../../core/co-services/co-service.service.ts';
 import { hashSecret } from './crypto/password-schemes.ts';
 import { displayHint, generateToken } from './crypto/token-types.ts';
 import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';

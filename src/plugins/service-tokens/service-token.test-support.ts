@@ -1,6 +1,6 @@
 import { SYSTEM_ACTOR } from '../../core/auth/actor.ts';
 import type { CoreContext } from '../../core/context.ts';
-import { createService, type CoService } from '../../core/services/co-service.service.ts';
+import { createService, type CoService } from '../../core/co-services/co-service.service.ts';
 import { newId } from '../../db/ids.ts';
 import { DEFAULT_TOKEN_TYPE_ID } from './crypto/token-types.ts';
 import { settingInput, type SettingInput } from './service-token.schema.ts';

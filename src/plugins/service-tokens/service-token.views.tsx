@@ -3,7 +3,7 @@ import { coCrumbs, Layout, type Crumb } from '../../core/web/layout.views.tsx';
 import type { PageContext } from '../../core/web/page-context.ts';
 import type { Co } from '../../core/cos/co.service.ts';
 import type { Person } from '../../core/people/person.repository.ts';
-import type { CoService } from '../../core/services/co-service.service.ts';
+import type { CoService } from '../../core/co-services/co-service.service.ts';
 import { SCHEMES } from './crypto/password-schemes.ts';
 import { TOKEN_TYPES } from './crypto/token-types.ts';
 import type { PersonTokenService, ServiceToken } from './service-token.service.ts';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../core/errors/app-error.ts';
 import { apiRoute } from '../../core/http/openapi.ts';
-import type { PluginContext } from '../../core/plugins/plugin.ts';
+import type { RouteContext } from '../../core/http/route-context.ts';
 import { PERSON_STATUSES } from '../../core/people/person.table.ts';
 import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import { TokenVerifier } from './verification.service.ts';
@@ -22,7 +22,7 @@ const verifyResponse = z.object({
 const verifierResponse = z.object({ id: z.string(), serviceId: z.string(), label: z.string(), createdBy: z.string(), createdAt: z.string(), revokedAt: z.string().nullable() });
 const serviceParams = z.object({ coId: z.string(), serviceId: z.string() });
 
-export function registerVerificationApi(app: FastifyInstance, ctx: PluginContext, verifier: TokenVerifier): void {
+export function registerVerificationApi(app: FastifyInstance, ctx: RouteContext, verifier: TokenVerifier): void {
   const authenticator = new VerifierAuthenticator(ctx);
 
   apiRoute(app, ctx.openapi, {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listGroups } from '../groups/group.service.ts';
 import { listCoHistory } from '../history/history.service.ts';
 import { allIdentifierTypes } from '../people/person.service.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { emptyForm, type FormState } from '../web/components.views.tsx';
 import { postedValues, submitForm } from '../web/forms.ts';
 import { requireCoAdmin } from '../web/guards.ts';
@@ -31,7 +31,7 @@ function formValuesOf(s: CoService): Record<string, unknown> {
   };
 }
 
-export function registerServiceRoutes(app: FastifyInstance, ctx: PluginContext): void {
+export function registerServiceRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const serviceHref = (coId: string, serviceId: string) => `/cos/${coId}/services/${serviceId}`;
 
   async function showForm(request: FastifyRequest, reply: FastifyReply, coId: string, serviceId: string | undefined, form: FormState | ((s: CoService) => FormState), status = 200) {

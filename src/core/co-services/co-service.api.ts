@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { coParams, idParam, reachableCo } from '../cos/co.api.ts';
 import { apiRoute } from '../http/openapi.ts';
-import type { PluginContext } from '../plugins/plugin.ts';
+import type { RouteContext } from '../http/route-context.ts';
 import { coServiceInput, coServiceListResponse, coServiceResponse } from './co-service.schema.ts';
 import { createService, deleteService, getService, listServices, updateService } from './co-service.service.ts';
 
@@ -9,7 +9,7 @@ const serviceParams = coParams.extend({ serviceId: idParam });
 const SERVICES = '/api/v1/cos/:coId/services';
 const SERVICE = `${SERVICES}/:serviceId`;
 
-export function registerCoServiceApi(app: FastifyInstance, ctx: PluginContext): void {
+export function registerCoServiceApi(app: FastifyInstance, ctx: RouteContext): void {
   const tag = 'Services';
 
   apiRoute(app, ctx.openapi, {
