@@ -15,13 +15,13 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.ts';
 import { SYSTEM_ACTOR } from '../src/core/auth/actor.ts';
 import { systemClock } from '../src/core/clock.ts';
-import { createPluginContext } from '../src/core/plugins/plugin-context.ts';
+import { createRegistry } from '../src/app/registry.ts';
 import { batchProgress, requestReprovision } from '../src/core/provisioning/provisioning.service.ts';
 import { createTarget } from '../src/core/provisioning/target.service.ts';
 import { ProvisioningWorker } from '../src/core/provisioning/worker.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { migrateToLatest, migrationSets } from '../src/db/migrator.ts';
-import { BUNDLED_PLUGINS } from '../src/plugins/catalogue.ts';
+import { bundledPlugins } from '../src/plugins/catalogue.ts';
 import { startSlapd } from '../test/support/slapd.ts';
 import { benchSecretKey, createBenchCo, createTokenService, createUsers, issueTokens } from './lib/fixtures.ts';
 import { machineInfo, machineMarkdown } from './lib/machine.ts';
@@ -57,8 +57,10 @@ const url = join(dir, 'bench.sqlite');
 const secretKey = benchSecretKey();
 const config = loadConfig({ TESSERA_DATABASE_URL: url, TESSERA_SECRET_KEY: secretKey, TESSERA_WORKER: 'off' });
 const database = openDatabase(url);
-await migrateToLatest(database.db, migrationSets(BUNDLED_PLUGINS));
-const ctx = createPluginContext({ config, database, plugins: BUNDLED_PLUGINS, clock: systemClock });
+const plugins = bundledPlugins(config);
+await migrateToLatest(database.db, migrationSets(plugins));
+const registry = createRegistry({ config, database, plugins, clock: systemClock });
+const { ctx } = registry;
 
 function seconds(since: number): number {
   return (Date.now() - since) / 1000;
@@ -117,7 +119,7 @@ await database.db.deleteFrom('provisioning_job').execute();
 console.log(`setup: ${seconds(t0).toFixed(1)} s`);
 
 async function tesseraRun(concurrency: number): Promise<number> {
-  const worker = new ProvisioningWorker(ctx, BUNDLED_PLUGINS, { concurrency, batchSize: 500 });
+  const worker = new ProvisioningWorker(ctx, registry.contributors, { concurrency, batchSize: 500 });
   const t = Date.now();
   const batch = await requestReprovision(ctx, SYSTEM_ACTOR, co.id);
   await worker.drain();

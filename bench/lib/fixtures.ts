@@ -7,8 +7,8 @@ import { SYSTEM_ACTOR } from '../../src/core/auth/actor.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { createCo } from '../../src/core/cos/co.service.ts';
 import { createPerson } from '../../src/core/people/person.service.ts';
-import type { PluginContext } from '../../src/core/plugins/plugin.ts';
-import { createPluginContext } from '../../src/core/plugins/plugin-context.ts';
+import { createRegistry } from '../../src/app/registry.ts';
+import type { RouteContext } from '../../src/core/http/route-context.ts';
 import { createService } from '../../src/core/co-services/co-service.service.ts';
 import { coServiceInput } from '../../src/core/co-services/co-service.schema.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
@@ -21,7 +21,7 @@ import { updateSetting } from '../../src/plugins/service-tokens/token-setting.se
 import { createVerifierKey } from '../../src/plugins/service-tokens/verifier.service.ts';
 
 export interface BenchRuntime {
-  ctx: PluginContext;
+  ctx: RouteContext;
   database: Database;
   close(): Promise<void>;
 }
@@ -34,11 +34,11 @@ export interface BenchRuntime {
  */
 export async function openBenchRuntime(databaseUrl: string, secretKey: string, opts: { loading?: boolean } = {}): Promise<BenchRuntime> {
   const config = loadConfig({ TESSERA_DATABASE_URL: databaseUrl, TESSERA_SECRET_KEY: secretKey, TESSERA_PLUGINS: 'service-tokens', TESSERA_WORKER: 'off' });
-  const plugins = [serviceTokensPlugin];
+  const plugins = [serviceTokensPlugin()];
   const database = openDatabase(databaseUrl);
   await migrateToLatest(database.db, migrationSets(plugins));
   if (opts.loading && database.dialect === 'sqlite') await sql`PRAGMA synchronous = NORMAL`.execute(database.db);
-  const ctx = createPluginContext({ config, database, plugins, clock: systemClock });
+  const { ctx } = createRegistry({ config, database, plugins, clock: systemClock });
   return { ctx, database, close: () => database.destroy() };
 }
 
@@ -46,7 +46,7 @@ export function benchSecretKey(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export async function createBenchCo(ctx: PluginContext, name = `Bench ${randomBytes(3).toString('hex')}`) {
+export async function createBenchCo(ctx: RouteContext, name = `Bench ${randomBytes(3).toString('hex')}`) {
   return createCo(ctx, SYSTEM_ACTOR, { name, description: 'Benchmark data' });
 }
 
@@ -58,7 +58,7 @@ export interface BenchService {
 }
 
 /** A CO Service with tokens enabled in `scheme`, and a verification key for it. */
-export async function createTokenService(ctx: PluginContext, coId: string, opts: { name: string; scheme: PasswordScheme; tokenType?: string; maxTokensPerPerson?: number; withKey?: boolean }): Promise<BenchService> {
+export async function createTokenService(ctx: RouteContext, coId: string, opts: { name: string; scheme: PasswordScheme; tokenType?: string; maxTokensPerPerson?: number; withKey?: boolean }): Promise<BenchService> {
   const shortLabel = opts.name.replace(/[^A-Za-z0-9]/g, '');
   const service = await createService(ctx, SYSTEM_ACTOR, coId, coServiceInput.parse({ name: opts.name, shortLabel, visibility: 'co_member', identifierType: 'uid' }));
   await updateSetting(ctx, SYSTEM_ACTOR, coId, service.id, settingInput.parse({
@@ -79,7 +79,7 @@ export interface BenchUser {
   username: string;
 }
 
-export async function createUsers(ctx: PluginContext, coId: string, count: number, prefix = 'bench'): Promise<BenchUser[]> {
+export async function createUsers(ctx: RouteContext, coId: string, count: number, prefix = 'bench'): Promise<BenchUser[]> {
   const users: BenchUser[] = [];
   for (let i = 0; i < count; i++) {
     const username = `${prefix}-${String(i).padStart(6, '0')}`;
@@ -100,7 +100,7 @@ export async function createUsers(ctx: PluginContext, coId: string, count: numbe
  * and hashes, in the users' order.
  */
 export async function issueTokens(
-  ctx: PluginContext,
+  ctx: RouteContext,
   coId: string,
   users: readonly BenchUser[],
   service: BenchService,

@@ -5,11 +5,12 @@ import { SYSTEM_ACTOR } from '../core/auth/actor.ts';
 import { createApiUser } from '../core/api-users/api-user.service.ts';
 import { apiUserInput } from '../core/api-users/api-user.schema.ts';
 import { findCo, findPlatformCo } from '../core/cos/co.service.ts';
-import { buildApp } from '../core/http/app.ts';
+import { buildApp } from '../app/http-app.ts';
 import { parseInput } from '../core/http/validation.ts';
 import { AppError } from '../core/errors/app-error.ts';
 import { systemClock } from '../core/clock.ts';
-import { migrate, openRuntime, type Runtime } from './runtime.ts';
+import { migrate, openRuntime } from './runtime.ts';
+import type { Registry } from '../app/registry.ts';
 import { batchProgress, requestReprovision } from '../core/provisioning/provisioning.service.ts';
 
 const HELP: Record<string, string> = {
@@ -67,12 +68,10 @@ function fail(message: string): number {
   return 2;
 }
 
-async function serve(runtime: Runtime): Promise<number> {
+async function serve(runtime: Registry): Promise<number> {
   const applied = await migrate(runtime);
-  const { app, ctx } = await buildApp({ config: runtime.config, database: runtime.database, plugins: runtime.plugins, clock: systemClock, ctx: runtime.ctx });
-  const workers = runtime.config.worker
-    ? [ctx.worker.start(), ...(ctx.delivery ? [ctx.delivery.start()] : []), ...runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : []))]
-    : [];
+  const { app, ctx } = await buildApp(runtime);
+  const workers = runtime.config.worker ? [runtime.startBackground()] : [];
   await app.listen({ host: runtime.config.host, port: runtime.config.port });
   if (applied.length > 0) app.log.info({ migrations: applied }, 'database migrated');
   if (!(await hasPlatformAdmin(ctx))) {
@@ -96,7 +95,7 @@ then sign in at ${runtime.config.publicUrl}/sign-in as "admin".
   return new Promise<number>(() => {});
 }
 
-async function setup(runtime: Runtime, args: string[]): Promise<number> {
+async function setup(runtime: Registry, args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -125,7 +124,7 @@ async function setup(runtime: Runtime, args: string[]): Promise<number> {
   return 0;
 }
 
-async function account(runtime: Runtime, args: string[]): Promise<number> {
+async function account(runtime: Registry, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'set-password') return fail('usage: tessera account set-password --username NAME --password-env VAR');
   const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, 'password-env': { type: 'string' } } });
@@ -139,7 +138,7 @@ async function account(runtime: Runtime, args: string[]): Promise<number> {
   return 0;
 }
 
-async function apiUser(runtime: Runtime, args: string[]): Promise<number> {
+async function apiUser(runtime: Registry, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'create') return fail('usage: tessera api-user create --username NAME [--co CO_ID] [--privileged]');
   const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, co: { type: 'string' }, privileged: { type: 'boolean' } } });
@@ -153,16 +152,16 @@ async function apiUser(runtime: Runtime, args: string[]): Promise<number> {
   return 0;
 }
 
-async function worker(runtime: Runtime): Promise<number> {
+async function worker(runtime: Registry): Promise<number> {
   await migrate(runtime);
-  const ctx = runtime.ctx;
-  const stops = [ctx.worker.start(), ...(ctx.delivery ? [ctx.delivery.start()] : []), ...runtime.plugins.flatMap((p) => (p.worker ? [p.worker(ctx)] : []))];
-  print(`Worker ${ctx.worker.id} running; stop it with Ctrl-C.`);
+  const stops = [runtime.startBackground()];
+  print(`Worker ${runtime.worker.id} running; stop it with Ctrl-C.`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   for (const s of stops) await s();
+  await runtime.close();
   return 0;
 }
 
@@ -172,7 +171,7 @@ function progressLine(done: number, failed: number, total: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done + failed}/${total}${failed ? ` (${failed} failed)` : ''}`;
 }
 
-async function reprovision(runtime: Runtime, args: string[]): Promise<number> {
+async function reprovision(runtime: Registry, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { co: { type: 'string' }, person: { type: 'string' }, target: { type: 'string' } } });
   if (!values.co) return fail('reprovision needs --co CO_ID (see tessera reprovision --help)');
   await migrate(runtime);
@@ -181,7 +180,7 @@ async function reprovision(runtime: Runtime, args: string[]): Promise<number> {
   const tty = process.stdout.isTTY;
   let progress = batch;
   for (;;) {
-    const ran = await ctx.worker.runOnce();
+    const ran = await runtime.worker.runOnce();
     progress = await batchProgress(ctx, SYSTEM_ACTOR, values.co, batch.batchId);
     if (tty) process.stdout.write(`\r${progressLine(progress.done, progress.failed, progress.total)}`);
     if (progress.pending === 0) break;
@@ -210,7 +209,7 @@ export async function main(argv: string[]): Promise<number> {
     print(HELP[command]!);
     return 0;
   }
-  let runtime: Runtime;
+  let runtime: Registry;
   try {
     runtime = openRuntime();
   } catch (e) {

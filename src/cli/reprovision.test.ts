@@ -10,8 +10,8 @@ import { buildCo, buildPerson, testConfig } from '../../test/support/test-app.ts
 import { SYSTEM_ACTOR } from '../core/auth/actor.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Co } from '../core/cos/co.service.ts';
-import type { PluginContext } from '../core/plugins/plugin.ts';
-import { createPluginContext } from '../core/plugins/plugin-context.ts';
+import { createRegistry } from '../app/registry.ts';
+import type { RouteContext } from '../core/http/route-context.ts';
 import { targetInput } from '../core/provisioning/target.schema.ts';
 import { updateTarget } from '../core/provisioning/target.service.ts';
 import { openDatabase, type Database } from '../db/database.ts';
@@ -54,7 +54,7 @@ describe('tessera reprovision', () => {
   let dir: string;
   let databaseUrl: string;
   let database: Database;
-  let ctx: PluginContext;
+  let ctx: RouteContext;
   let co: Co;
   const people: string[] = [];
   const targets: Record<string, string> = {};
@@ -66,7 +66,7 @@ describe('tessera reprovision', () => {
     const { plugin } = createRecordingPlugin();
     database = openDatabase(databaseUrl);
     await migrateToLatest(database.db, migrationSets([plugin]));
-    ctx = createPluginContext({ config: testConfig({ secretKey: SECRET_KEY, databaseUrl, plugins: [plugin.id] }), database, plugins: [plugin], clock: systemClock });
+    ctx = createRegistry({ config: testConfig({ secretKey: SECRET_KEY, databaseUrl, plugins: [plugin.id] }), database, plugins: [plugin], clock: systemClock }).ctx;
     co = await buildCo({ ctx }, 'Radio astronomy');
     for (let i = 0; i < 4; i++) people.push((await buildPerson({ ctx }, co.id)).id);
     targets.directory = (await addRecordingTarget({ ctx }, co.id, { description: 'directory', mode: 'manual', ordinal: 1, config: { bindPassword: 'cli-bind-secret' } })).id;

@@ -1,26 +1,23 @@
-import { loadConfig, type Config } from '../config/config.ts';
+import { createRegistry, type Registry } from '../app/registry.ts';
+import { loadConfig } from '../config/config.ts';
 import { systemClock } from '../core/clock.ts';
-import { resolvePlugins, type PluginContext, type TesseraPlugin } from '../core/plugins/plugin.ts';
-import { createPluginContext } from '../core/plugins/plugin-context.ts';
-import { openDatabase, type Database } from '../db/database.ts';
+import { resolvePlugins } from '../core/plugins/plugin.ts';
+import { openDatabase } from '../db/database.ts';
 import { migrateToLatest, migrationSets } from '../db/migrator.ts';
-import { BUNDLED_PLUGINS } from '../plugins/catalogue.ts';
+import { bundledPlugins } from '../plugins/catalogue.ts';
 
-export interface Runtime {
-  config: Config;
-  database: Database;
-  plugins: TesseraPlugin[];
-  ctx: PluginContext;
-}
-
-/** Loads configuration, resolves plugins (failing on a missing dependency) and opens the database. */
-export function openRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+/**
+ * Loads configuration, resolves the enabled plugins (failing on a missing dependency), opens the
+ * database and builds the process's registry (src/app/registry.ts). Nothing runs yet.
+ */
+export function openRuntime(env: NodeJS.ProcessEnv = process.env): Registry {
   const config = loadConfig(env);
-  const plugins = resolvePlugins(BUNDLED_PLUGINS, config.plugins);
+  const plugins = resolvePlugins(bundledPlugins(config), config.plugins);
   const database = openDatabase(config.databaseUrl);
-  return { config, database, plugins, ctx: createPluginContext({ config, database, plugins, clock: systemClock }) };
+  return createRegistry({ config, database, plugins, clock: systemClock });
 }
 
-export async function migrate(runtime: Runtime): Promise<string[]> {
-  return migrateToLatest(runtime.database.db, migrationSets(runtime.plugins));
+/** Applies pending migrations of the core and the enabled plugins; returns the names applied. */
+export async function migrate(registry: Registry): Promise<string[]> {
+  return migrateToLatest(registry.database.db, migrationSets(registry.plugins.map((p) => p.plugin)));
 }

@@ -41,7 +41,7 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     slapd = await startSlapd({ extraConfig: monitorConfig(`cn=admin,${SUFFIX}`) });
     root = new Client({ url: slapd.url, timeout: 5_000 });
     await root.bind(slapd.rootDn, slapd.rootPassword);
-    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin, ldapProvisionerPlugin, ldapServiceTokenProvisionerPlugin] });
+    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin(), ldapProvisionerPlugin(), ldapServiceTokenProvisionerPlugin()] });
   });
   after(async () => {
     await t?.close();
@@ -155,22 +155,22 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
   it('binds with a token generated over HTTP; a second works too; revoking one stops only it', async () => {
     const s = await setup();
     const p = await person(s);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.ok(await entry(p.dn), 'the LDAP target made the entry');
     assert.equal(await binds(p.dn, 'no token yet'), false);
 
     const first = await generate(s, p, 'laptop');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, first), true);
     assert.equal(await binds(p.dn, `${first}x`), false);
 
     const second = await generate(s, p, 'phone');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, first), true);
     assert.equal(await binds(p.dn, second), true);
 
     await revoke(s, p, first);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, first), false);
     assert.equal(await binds(p.dn, second), true);
     assert.equal((await entry(p.dn, ['userPassword']))!.userPassword!.length, 1);
@@ -201,15 +201,15 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
   it('reprovisioning changes nothing: one shared bind, one read per person, no write', async () => {
     const s = await setup();
     const people = await Promise.all(Array.from({ length: 12 }, () => person(s)));
-    const created = await operationsDuring(slapd, () => t.ctx.worker.drain());
+    const created = await operationsDuring(slapd, () => t.worker.drain());
     assert.deepEqual(created, { bind: 1, search: 0, add: 12, modify: 0, modrdn: 0, delete: 0 }, 'first provisioning: one add per person');
     const secret = await generate(s, people[0]!, 'laptop');
-    const tokenOps = await operationsDuring(slapd, () => t.ctx.worker.drain());
+    const tokenOps = await operationsDuring(slapd, () => t.worker.drain());
     assert.deepEqual(tokenOps, { bind: 1, search: 1, add: 0, modify: 1, modrdn: 0, delete: 0 }, 'a new token: the entry is read (no change) and one modify adds the token');
     const csn = (await entry(people[0]!.dn, ['entryCSN', 'modifyTimestamp']))!;
 
     await requestReprovision(t.ctx, SYSTEM_ACTOR, s.coId);
-    const again = await operationsDuring(slapd, () => t.ctx.worker.drain());
+    const again = await operationsDuring(slapd, () => t.worker.drain());
     assert.deepEqual(again, { bind: 1, search: 12, add: 0, modify: 0, modrdn: 0, delete: 0 });
     assert.deepEqual(await entry(people[0]!.dn, ['entryCSN', 'modifyTimestamp']), csn, 'the entry was not written');
     assert.equal(await binds(people[0]!.dn, secret), true);
@@ -217,12 +217,12 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     // Into an emptied directory: each entry comes back with one add, tokens included.
     for (const p of people) await root.del(p.dn);
     await requestReprovision(t.ctx, SYSTEM_ACTOR, s.coId);
-    const refill = await operationsDuring(slapd, () => t.ctx.worker.drain());
+    const refill = await operationsDuring(slapd, () => t.worker.drain());
     assert.deepEqual(refill, { bind: 1, search: 12, add: 12, modify: 0, modrdn: 0, delete: 0 });
     assert.equal(await binds(people[0]!.dn, secret), true);
     // And the token target owns what was seeded: revoking withdraws it.
     await revoke(s, people[0]!, secret);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(people[0]!.dn, secret), false);
   });
 
@@ -232,12 +232,12 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     const revoked = await generate(s, p, 'old');
     const kept = await generate(s, p, 'new');
     await revoke(s, p, revoked);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, kept), true);
     assert.deepEqual((await entry(p.dn))!.isMemberOf, ['CO:members:active']);
 
     await setPersonStatus(t.ctx, SYSTEM_ACTOR, s.coId, p.id, 'suspended');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, kept), false);
     assert.equal(await binds(p.dn, revoked), false);
     const suspended = (await entry(p.dn, ['*']))!;
@@ -247,7 +247,7 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     assert.deepEqual(suspended.voPersonStatus, ['suspended']);
 
     await setPersonStatus(t.ctx, SYSTEM_ACTOR, s.coId, p.id, 'active');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, kept), true);
     assert.equal(await binds(p.dn, revoked), false);
     assert.deepEqual((await entry(p.dn))!.isMemberOf, ['CO:members:active']);
@@ -258,11 +258,11 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     const p = await person(s);
     const shortLived = await generate(s, p, 'one day', { lifetimeDays: '1' });
     const lasting = await generate(s, p, 'lasting');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, shortLived), true);
     t.clock.advance(DAY_MS + 60_000);
     assert.ok((await sweepExpiredTokens(t.ctx)) >= 1);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, shortLived), false);
     assert.equal(await binds(p.dn, lasting), true);
   });
@@ -271,21 +271,21 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     const s = await setup();
     const p = await person(s);
     const secret = await generate(s, p, 'laptop');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, secret), true);
 
     await enableTokens(t, s.coId, s.serviceId, { enabled: false });
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, secret), false);
     await enableTokens(t, s.coId, s.serviceId, { enabled: true });
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, secret), true);
 
     await setServiceStatus(t.ctx, SYSTEM_ACTOR, s.coId, s.serviceId, 'suspended');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, secret), false);
     await setServiceStatus(t.ctx, SYSTEM_ACTOR, s.coId, s.serviceId, 'active');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, secret), true);
   });
 
@@ -293,14 +293,14 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     const s = await setup({ attribute: 'voPersonApplicationPassword' });
     const p = await person(s);
     const secret = await generate(s, p, 'mail client');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const attribute = `voPersonApplicationPassword;app-${s.shortLabel}`;
     const values = (await entry(p.dn, [attribute, 'userPassword']))!;
     assert.equal(values.userPassword, undefined);
     assert.equal(values[attribute]?.length, 1);
     assert.equal(await verifySecret(secret, values[attribute]![0]!), true, 'the value is the hash of this token');
     await revoke(s, p, secret);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal((await entry(p.dn, [attribute]))![attribute], undefined);
   });
 
@@ -308,12 +308,12 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     const s = await setup();
     const p = await person(s);
     const secret = await generate(s, p, 'laptop');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const renamed = `renamed, ${newId().slice(0, 6)} +Ω`;
     await addIdentifier(t.ctx, SYSTEM_ACTOR, s.coId, p.id, { identifier: renamed, type: 'uid', login: true });
     const old = (await t.ctx.db.selectFrom('identifier').select('id').where('person_id', '=', p.id).where('identifier', '=', p.username).executeTakeFirstOrThrow()).id;
     await removeIdentifier(t.ctx, SYSTEM_ACTOR, s.coId, p.id, old);
-    const ops = await operationsDuring(slapd, () => t.ctx.worker.drain());
+    const ops = await operationsDuring(slapd, () => t.worker.drain());
     assert.equal(ops.modrdn, 1);
     const newDn = buildDn('uid', renamed, PEOPLE);
     assert.equal(await entry(p.dn), undefined, 'nothing left at the old DN');
@@ -326,13 +326,13 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
   it('shows why a person without the naming identifier is not provisioned, and provisions them once they have one', async () => {
     const s = await setup();
     const p = await createPerson(t.ctx, SYSTEM_ACTOR, s.coId, { status: 'active', name: { given: 'Nomen', family: 'Nescio' }, identifiers: [{ identifier: `nn-${newId().slice(0, 6)}@uni.example`, type: 'eppn', login: false }], emails: [] });
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const states = await personProvisioningStates(t.ctx, SYSTEM_ACTOR, s.coId, p.id);
     assert.equal(states[0]!.status, 'failed');
     assert.match(states[0]!.lastError ?? '', /Nomen Nescio has no active identifier of type "uid", which names the LDAP entry/);
     const uid = `nn-${newId().slice(0, 6)}`;
     await addIdentifier(t.ctx, SYSTEM_ACTOR, s.coId, p.id, { identifier: uid, type: 'uid', login: true });
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.ok(await entry(buildDn('uid', uid, PEOPLE)));
     assert.deepEqual((await personProvisioningStates(t.ctx, SYSTEM_ACTOR, s.coId, p.id)).map((x) => x.status), ['provisioned', 'provisioned']);
   });
@@ -341,10 +341,10 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     const s = await setup();
     const p = await person(s);
     await generate(s, p, 'laptop');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.ok(await entry(p.dn));
     await deletePerson(t.ctx, SYSTEM_ACTOR, s.coId, p.id);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await entry(p.dn), undefined);
     assert.deepEqual(await openJobs(p.id), []);
   });
@@ -366,13 +366,13 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     const p = await person(s);
     const wiki = await generate(s, p, 'wiki laptop');
     const gitToken = await generate({ ...s, serviceId: git.id }, p, 'git laptop');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     await root.modify(p.dn, new Change({ operation: 'add', modification: new Attribute({ type: 'userPassword', values: ['{SSHA512}set-by-someone-else'] }) }));
     assert.equal(await binds(p.dn, wiki), true);
     assert.equal(await binds(p.dn, gitToken), true);
 
     await revoke(s, p, wiki);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(await binds(p.dn, wiki), false);
     assert.equal(await binds(p.dn, gitToken), true);
     const values = (await entry(p.dn, ['userPassword']))!.userPassword!;
@@ -383,7 +383,7 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
   it('survives an outage: jobs fail visibly and back off, and once slapd is back every token works and no job is lost', async () => {
     const s = await setup();
     const early = await person(s);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.ok(await entry(early.dn));
     let tokens: string[] = [];
     let late: Awaited<ReturnType<typeof person>> | undefined;
@@ -393,7 +393,7 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
       late = await person(s); // made while the directory is down: its entry does not exist yet
       const lateToken = await generate(s, late, 'laptop');
       tokens.push(lateToken);
-      await t.ctx.worker.drain();
+      await t.worker.drain();
 
       for (const who of [early, late]) {
         const states = await personProvisioningStates(t.ctx, SYSTEM_ACTOR, s.coId, who.id);
@@ -411,16 +411,16 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
       assert.match(failures[0]!.comment, /Provisioning to target "Directory" failed \(attempt 1\).*retrying at/);
 
       // Not due yet: nothing runs. Due: it fails again and backs off twice as long.
-      assert.equal(await t.ctx.worker.drain(), 0);
+      assert.equal(await t.worker.drain(), 0);
       t.clock.advance(30_000);
-      await t.ctx.worker.drain();
+      await t.worker.drain();
       const second = (await openJobs(early.id)).find((j) => j.target_id === s.ldapTargetId)!;
       assert.equal(second.attempts, 2);
       assert.equal(second.run_after, new Date(t.clock.now().getTime() + 60_000).toISOString());
     });
 
     t.clock.advance(60_000);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     for (const secret of tokens.slice(0, 2)) assert.equal(await binds(early.dn, secret), true);
     assert.equal(await binds(late!.dn, tokens[2]!), true);
     for (const who of [early, late!]) {

@@ -5,6 +5,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { BUNDLED_PLUGINS } = await import('../../src/plugins/catalogue.ts');
+const { PLUGIN_FACTORIES } = await import('../../src/plugins/catalogue.ts');
 const { createRecordingPlugin } = await import('./recording-provisioner.ts');
-BUNDLED_PLUGINS.push(createRecordingPlugin().plugin);
+const { plugin } = createRecordingPlugin();
+PLUGIN_FACTORIES.push(() => plugin);

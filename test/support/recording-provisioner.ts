@@ -161,10 +161,12 @@ export function createRecordingPlugin(): { plugin: TesseraPlugin; recorder: Reco
   const plugin: TesseraPlugin = {
     id: RECORDING_PLUGIN_ID,
     description: 'Records provisioning calls in memory (tests only)',
-    provisioners: [provisioner as unknown as Provisioner],
-    onChange: () => async (db, event) => {
-      await recorder.onChange?.(db, event);
-    },
+    setup: () => ({
+      provisioners: [provisioner as unknown as Provisioner],
+      onChange: async (db, event) => {
+        await recorder.onChange?.(db, event);
+      },
+    }),
   };
   return { plugin, recorder, provisioner };
 }

@@ -10,9 +10,15 @@ import { startSession, SESSION_COOKIE } from '../../src/core/auth/session.servic
 import { resolvePersonActor } from '../../src/core/auth/principal.service.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { createCo, ADMINS_GROUP_NAME, type Co } from '../../src/core/cos/co.service.ts';
-import { buildApp, type TesseraApp } from '../../src/core/http/app.ts';
+import { buildApp, type TesseraApp } from '../../src/app/http-app.ts';
+import { createRegistry } from '../../src/app/registry.ts';
+import { createLogger } from '../../src/core/logging/logger.ts';
+import type { Kysely } from 'kysely';
+import type { CoreDatabase } from '../../src/db/core-tables.ts';
+import type { ServiceTokenTables } from '../../src/plugins/service-tokens/service-token.table.ts';
 import { CSRF_COOKIE, csrfTokenFor } from '../../src/core/http/csrf.ts';
 import type { TesseraPlugin } from '../../src/core/plugins/plugin.ts';
+import type { Mailer } from '../../src/core/notifications/mailer.ts';
 import { createPerson, type Person } from '../../src/core/people/person.service.ts';
 import type { PersonStatus } from '../../src/core/people/person.table.ts';
 import { openDatabase, type Database, type DialectName } from '../../src/db/database.ts';
@@ -97,31 +103,42 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   };
 }
 
+/** Every table a test may read: the core's and the bundled plugins'. */
+export type TestDatabase = CoreDatabase & ServiceTokenTables;
+
 export interface TestApp extends TesseraApp {
   database: Database;
+  /** The database typed with every table tests read (the core's and the bundled plugins'). */
+  db: Kysely<TestDatabase>;
+  /** registry.worker: runs provisioning jobs when a test asks (runOnce). */
+  worker: TesseraApp['registry']['worker'];
   clock: TestClock;
   /** Every log line the app wrote, as JSON text. */
   logs: string[];
   close(): Promise<void>;
 }
 
-export async function createTestApp(opts: { dialect: DialectName; plugins?: TesseraPlugin[]; config?: Partial<Config> }): Promise<TestApp> {
+export async function createTestApp(opts: { dialect: DialectName; plugins?: TesseraPlugin[]; config?: Partial<Config>; mailer?: Mailer }): Promise<TestApp> {
   const database = await openTestDatabase(opts.dialect);
   const plugins = opts.plugins ?? [];
   await migrateToLatest(database.db, migrationSets(plugins));
   const clock = new TestClock();
   const logs: string[] = [];
-  const built = await buildApp({
+  const registry = createRegistry({
     config: testConfig({ plugins: plugins.map((p) => p.id), ...opts.config }),
     database,
     plugins,
     clock,
-    logger: { level: 'debug', stream: { write: (line: string) => logs.push(line) } },
+    logger: createLogger({ level: 'debug', stream: { write: (line: string) => logs.push(line) } }),
+    ...(opts.mailer ? { mailer: opts.mailer } : {}),
   });
+  const built = await buildApp(registry);
   await built.app.ready();
   return {
     ...built,
     database,
+    db: database.db.withTables<ServiceTokenTables>(),
+    worker: registry.worker,
     clock,
     logs,
     close: async () => {

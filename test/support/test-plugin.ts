@@ -9,12 +9,10 @@ import { canReadCo } from '../../src/core/auth/actor.ts';
 import { AppError } from '../../src/core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../src/core/errors/error-codes.ts';
 import { apiRoute } from '../../src/core/http/openapi.ts';
-import type { TesseraPlugin } from '../../src/core/plugins/plugin.ts';
+import { definePlugin, type TesseraPlugin } from '../../src/core/plugins/plugin.ts';
 import { requireCoAccess } from '../../src/core/web/guards.ts';
 import { Layout } from '../../src/core/web/layout.views.tsx';
 import { sendPage } from '../../src/core/web/render.ts';
-import type { CoreDatabase } from '../../src/db/core-tables.ts';
-import type { Executor } from '../../src/db/database.ts';
 import { newId } from '../../src/db/ids.ts';
 
 export const TEST_PLUGIN_ID = 'test-notes';
@@ -34,14 +32,9 @@ export type TestNoteTables = {
   test_note: TestNoteTable;
 };
 
-/** The plugin's view of the database: the core tables plus its own. */
-export function notesDb(db: Executor): Kysely<CoreDatabase & TestNoteTables> {
-  return (db as Kysely<CoreDatabase>).withTables<TestNoteTables>();
-}
-
 const noteResponse = z.object({ kind: z.string(), reason: z.string(), personId: z.string().nullable() });
 
-export const testPlugin: TesseraPlugin = {
+export const testPlugin: TesseraPlugin = definePlugin<TestNoteTables>({
   id: TEST_PLUGIN_ID,
   description: 'Test notes: writes a note for every registry change (tests only)',
   migrations: {
@@ -63,50 +56,52 @@ export const testPlugin: TesseraPlugin = {
     },
   },
 
-  routes: (app, ctx) => {
-    app.get<{ Params: { coId: string } }>('/test-notes/cos/:coId', async (request, reply) => {
-      const { co } = await requireCoAccess(ctx, request, request.params.coId);
-      const notes = await notesDb(ctx.db).selectFrom('test_note').select('id').where('co_id', '=', co.id).execute();
-      return sendPage(ctx, request, reply, (page) => h(Layout, { page, title: `Test notes of ${co.name}`, children: h('p', { class: 'note-count' }, `${notes.length} notes`) }) as VNode);
-    });
+  setup: (host) => ({
+      routes: (app, ctx) => {
+        app.get<{ Params: { coId: string } }>('/test-notes/cos/:coId', async (request, reply) => {
+          const { co } = await requireCoAccess(ctx, request, request.params.coId);
+          const notes = await host.db.selectFrom('test_note').select('id').where('co_id', '=', co.id).execute();
+          return sendPage(ctx, request, reply, (page) => h(Layout, { page, title: `Test notes of ${co.name}`, children: h('p', { class: 'note-count' }, `${notes.length} notes`) }) as VNode);
+        });
 
-    apiRoute(app, ctx.openapi, {
-      method: 'GET',
-      url: '/api/v1/cos/:coId/test-notes',
-      operationId: 'listTestNotes',
-      summary: 'List the test notes of a CO',
-      tag: 'Test notes',
-      params: z.object({ coId: z.string() }),
-      response: z.object({ items: z.array(noteResponse) }),
-      handler: async ({ params, actor }) => {
-        if (!canReadCo(actor, params.coId)) throw new AppError(CORE_ERRORS.CO_NOT_FOUND);
-        const rows = await notesDb(ctx.db).selectFrom('test_note').selectAll().where('co_id', '=', params.coId).orderBy('created_at').orderBy('id').execute();
-        return { items: rows.map((r) => ({ kind: r.kind, reason: r.reason, personId: r.person_id })) };
+        apiRoute(app, ctx.openapi, {
+          method: 'GET',
+          url: '/api/v1/cos/:coId/test-notes',
+          operationId: 'listTestNotes',
+          summary: 'List the test notes of a CO',
+          tag: 'Test notes',
+          params: z.object({ coId: z.string() }),
+          response: z.object({ items: z.array(noteResponse) }),
+          handler: async ({ params, actor }) => {
+            if (!canReadCo(actor, params.coId)) throw new AppError(CORE_ERRORS.CO_NOT_FOUND);
+            const rows = await host.db.selectFrom('test_note').selectAll().where('co_id', '=', params.coId).orderBy('created_at').orderBy('id').execute();
+            return { items: rows.map((r) => ({ kind: r.kind, reason: r.reason, personId: r.person_id })) };
+          },
+        });
       },
-    });
-  },
 
-  menus: {
-    identity: ({ co, personId }) => [{ label: 'Test notes', href: `/test-notes/cos/${co.id}?person=${personId}` }],
-    coConfiguration: ({ co }) => [{ label: 'Test note settings', href: `/test-notes/cos/${co.id}/settings` }],
-  },
+      menus: {
+        identity: ({ co, personId }) => [{ label: 'Test notes', href: `/test-notes/cos/${co.id}?person=${personId}` }],
+        coConfiguration: ({ co }) => [{ label: 'Test note settings', href: `/test-notes/cos/${co.id}/settings` }],
+      },
 
-  provisioningData: async (db, _ctx, data) => {
-    const notes = await notesDb(db).selectFrom('test_note').select('reason').where('co_id', '=', data.co.id).where('person_id', '=', data.person.id).orderBy('created_at').orderBy('id').execute();
-    return { personId: data.person.id, reasons: notes.map((n) => n.reason) };
-  },
+      provisioningData: async (db, data) => {
+        const notes = await host.withTables(db).selectFrom('test_note').select('reason').where('co_id', '=', data.co.id).where('person_id', '=', data.person.id).orderBy('created_at').orderBy('id').execute();
+        return { personId: data.person.id, reasons: notes.map((n) => n.reason) };
+      },
 
-  onChange: (ctx) => async (db, event) => {
-    await notesDb(db)
-      .insertInto('test_note')
-      .values({
-        id: newId(),
-        co_id: event.coId,
-        person_id: 'personId' in event ? event.personId : null,
-        kind: event.kind,
-        reason: event.reason,
-        created_at: ctx.clock.now().toISOString(),
-      })
-      .execute();
-  },
-};
+      onChange: async (db, event) => {
+        await host.withTables(db)
+          .insertInto('test_note')
+          .values({
+            id: newId(),
+            co_id: event.coId,
+            person_id: 'personId' in event ? event.personId : null,
+            kind: event.kind,
+            reason: event.reason,
+            created_at: host.clock.now().toISOString(),
+          })
+          .execute();
+      },
+  }),
+});

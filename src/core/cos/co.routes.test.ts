@@ -9,10 +9,12 @@ import { findPlatformCo, type Co } from './co.service.ts';
 const menuPlugin: TesseraPlugin = {
   id: 'menu-test',
   description: 'Adds menu entries',
-  menus: {
-    coConfiguration: ({ co }) => [{ label: 'Token settings', href: `/cos/${co.id}/token-settings` }],
-    identity: ({ co }) => [{ label: 'Service tokens', href: `/cos/${co.id}/my-tokens` }],
-  },
+  setup: () => ({
+    menus: {
+      coConfiguration: ({ co }) => [{ label: 'Token settings', href: `/cos/${co.id}/token-settings` }],
+      identity: ({ co }) => [{ label: 'Service tokens', href: `/cos/${co.id}/my-tokens` }],
+    },
+  }),
 };
 
 forEachDialect('CO pages', (dialect) => {

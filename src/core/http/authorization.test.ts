@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, testConfig, type Browser, type TestApp } from '../../../test/support/test-app.ts';
 import { get, post } from '../../../test/support/web-pages.ts';
-import { BUNDLED_PLUGINS } from '../../plugins/catalogue.ts';
+import { bundledPlugins } from '../../plugins/catalogue.ts';
 import { buildService, enableTokens } from '../../plugins/service-tokens/service-token.test-support.ts';
 import { generateServiceToken } from '../../plugins/service-tokens/service-token.service.ts';
 import { createVerifierKey } from '../../plugins/service-tokens/verifier.service.ts';
@@ -47,7 +47,7 @@ forEachDialect('Authorization of every web route', (dialect) => {
   let ids: Record<string, string>;
 
   before(async () => {
-    t = await createTestApp({ dialect, plugins: [...BUNDLED_PLUGINS] });
+    t = await createTestApp({ dialect, plugins: bundledPlugins(testConfig()) });
     coA = await buildCo(t, 'Astronomy');
     coB = await buildCo(t, 'Biology');
     const memberPerson = await buildPerson(t, coA.id, { given: 'Mo' });

@@ -15,11 +15,13 @@ const PASSWORD = 'a long and proper password';
 const failingPlugin: TesseraPlugin = {
   id: 'failing-page',
   description: 'A page that fails (tests only)',
-  routes: (app) => {
-    app.get('/failing-page', async () => {
-      throw new Error('internal detail: connection to db.internal:5432 refused');
-    });
-  },
+  setup: () => ({
+    routes: (app) => {
+      app.get('/failing-page', async () => {
+        throw new Error('internal detail: connection to db.internal:5432 refused');
+      });
+    },
+  }),
 };
 
 forEachDialect('HTTP security', (dialect) => {

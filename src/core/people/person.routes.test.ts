@@ -8,7 +8,7 @@ import { assertEscaped, fieldMessage, fieldValue, followRedirect, get, post, XSS
 const personMenuPlugin: TesseraPlugin = {
   id: 'person-menu-test',
   description: 'Adds a person page link',
-  menus: { personPage: ({ co, person }) => [{ label: 'Service tokens', href: `/cos/${co.id}/people/${person.id}/service-tokens` }] },
+  setup: () => ({ menus: { personPage: ({ co, person }) => [{ label: 'Service tokens', href: `/cos/${co.id}/people/${person.id}/service-tokens` }] } }),
 };
 
 forEachDialect('CO Person pages', (dialect) => {

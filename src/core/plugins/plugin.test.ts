@@ -3,7 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import { publishChange } from '../context.ts';
-import { buildApp, type TesseraApp } from '../http/app.ts';
+import { buildApp, type TesseraApp } from '../../app/http-app.ts';
+import { createRegistry } from '../../app/registry.ts';
+import { createLogger } from '../logging/logger.ts';
 import { createPerson, setPersonStatus } from '../people/person.service.ts';
 import { buildProvisioningData } from '../provisioning/provisioning-data.ts';
 import { migrateToLatest, migrationSets } from '../../db/migrator.ts';
@@ -18,10 +20,10 @@ import {
   testConfig,
   type TestApp,
 } from '../../../test/support/test-app.ts';
-import { notesDb, TEST_PLUGIN_ID, TEST_PLUGIN_MIGRATION, testPlugin } from '../../../test/support/test-plugin.ts';
+import { TEST_PLUGIN_ID, TEST_PLUGIN_MIGRATION, testPlugin, type TestNoteTables } from '../../../test/support/test-plugin.ts';
 import { resolvePlugins, type TesseraPlugin } from './plugin.ts';
 
-const plugin = (id: string, requires?: string[]): TesseraPlugin => ({ id, description: id, ...(requires ? { requires } : {}) });
+const plugin = (id: string, requires?: string[]): TesseraPlugin => ({ id, description: id, ...(requires ? { requires } : {}), setup: () => ({}) });
 
 describe('resolvePlugins', () => {
   const base = plugin('base');
@@ -64,7 +66,7 @@ forEachDialect('Plugin mechanism', (dialect) => {
   before(async () => {
     t = await createTestApp({ dialect, plugins: [testPlugin] });
     // The same database, served by an app that does not enable the plugin.
-    bare = await buildApp({ config: testConfig(), database: t.database, plugins: [], clock: t.clock, logger: false });
+    bare = await buildApp(createRegistry({ config: testConfig(), database: t.database, plugins: [], clock: t.clock, logger: createLogger(false) }));
     await bare.app.ready();
   });
   after(async () => {
@@ -89,7 +91,7 @@ forEachDialect('Plugin mechanism', (dialect) => {
     const co = await buildCo(t);
     const person = await buildPerson(t, co.id);
     await setPersonStatus(t.ctx, SYSTEM_ACTOR, co.id, person.id, 'suspended');
-    const notes = await notesDb(t.ctx.db).selectFrom('test_note').select(['kind', 'reason', 'person_id']).where('co_id', '=', co.id).orderBy('created_at').orderBy('reason').execute();
+    const notes = await t.db.withTables<TestNoteTables>().selectFrom('test_note').select(['kind', 'reason', 'person_id']).where('co_id', '=', co.id).orderBy('created_at').orderBy('reason').execute();
     assert.deepEqual(
       new Set(notes.map((n) => `${n.kind}:${n.reason}:${n.person_id}`)),
       new Set([`person:created:${person.id}`, `person:PERSON_STATUS_CHANGED:${person.id}`]),
@@ -111,18 +113,18 @@ forEachDialect('Plugin mechanism', (dialect) => {
       t.ctx.changeListeners.splice(t.ctx.changeListeners.indexOf(failing), 1);
     }
     assert.deepEqual(await t.ctx.db.selectFrom('co_person').select('id').where('co_id', '=', co.id).execute(), [], 'the person was not created');
-    assert.deepEqual(await notesDb(t.ctx.db).selectFrom('test_note').select('id').where('co_id', '=', co.id).execute(), [], "nor the plugin's note");
+    assert.deepEqual(await t.db.withTables<TestNoteTables>().selectFrom('test_note').select('id').where('co_id', '=', co.id).execute(), [], "nor the plugin's note");
 
     // The same with a transaction of our own that publishes a change and then fails.
     await assert.rejects(
       t.ctx.db.transaction().execute(async (trx) => {
         await publishChange(t.ctx, trx, { kind: 'group', coId: co.id, groupId: 'g', reason: 'doomed' });
-        assert.equal((await notesDb(trx).selectFrom('test_note').select('id').where('reason', '=', 'doomed').execute()).length, 1, 'written inside the transaction');
+        assert.equal((await trx.withTables<TestNoteTables>().selectFrom('test_note').select('id').where('reason', '=', 'doomed').execute()).length, 1, 'written inside the transaction');
         throw new Error('roll back');
       }),
       { message: 'roll back' },
     );
-    assert.deepEqual(await notesDb(t.ctx.db).selectFrom('test_note').select('id').where('reason', '=', 'doomed').execute(), []);
+    assert.deepEqual(await t.db.withTables<TestNoteTables>().selectFrom('test_note').select('id').where('reason', '=', 'doomed').execute(), []);
   });
 
   it('serves its HTML page and JSON route only when enabled', async () => {
@@ -185,9 +187,9 @@ forEachDialect('Plugin mechanism', (dialect) => {
     const co = await buildCo(t);
     const admin = await buildPerson(t, co.id, { admin: true });
     const actor = await actorFor(t, admin.username);
-    const entries = t.ctx.plugins.flatMap((p) => p.menus?.coConfiguration?.({ co, actor }) ?? []);
+    const entries = t.ctx.menus.coConfiguration({ co, actor });
     assert.deepEqual(entries, [{ label: 'Test note settings', href: `/test-notes/cos/${co.id}/settings` }]);
-    assert.deepEqual(bare.ctx.plugins.flatMap((p) => p.menus?.coConfiguration?.({ co, actor }) ?? []), []);
+    assert.deepEqual(bare.ctx.menus.coConfiguration({ co, actor }), []);
   });
 
   it('adds its part to the provisioning data, under its id', async () => {
@@ -195,12 +197,12 @@ forEachDialect('Plugin mechanism', (dialect) => {
     const person = await buildPerson(t, co.id);
     t.clock.advance(1000);
     await setPersonStatus(t.ctx, SYSTEM_ACTOR, co.id, person.id, 'grace_period');
-    const data = await buildProvisioningData(t.ctx.db, t.ctx, t.ctx.plugins, co.id, person.id);
+    const data = await buildProvisioningData(t.ctx.db, t.ctx, t.registry.contributors, co.id, person.id);
     assert.ok(data);
     assert.equal(data.person.id, person.id);
     assert.deepEqual(Object.keys(data.plugins), [TEST_PLUGIN_ID]);
     assert.deepEqual(data.plugins[TEST_PLUGIN_ID], { personId: person.id, reasons: ['created', 'PERSON_STATUS_CHANGED'] });
-    const without = await buildProvisioningData(t.ctx.db, bare.ctx, bare.ctx.plugins, co.id, person.id);
+    const without = await buildProvisioningData(t.ctx.db, bare.ctx, bare.registry.contributors, co.id, person.id);
     assert.deepEqual(without?.plugins, {});
   });
 });

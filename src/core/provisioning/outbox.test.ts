@@ -33,7 +33,7 @@ forEachDialect('Provisioning outbox', (dialect) => {
     const co = await buildCo(t);
     const target = await addRecordingTarget(t, co.id);
     const person = await buildPerson(t, co.id);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
 
     let seen: { inside: string[]; outside: string[] | undefined } | undefined;
     recorder.onChange = async (db, event) => {
@@ -57,7 +57,7 @@ forEachDialect('Provisioning outbox', (dialect) => {
     const co = await buildCo(t);
     const target = await addRecordingTarget(t, co.id);
     const person = await buildPerson(t, co.id);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const before = (await jobs(t.ctx.db, target.id)).length;
 
     // A later listener of the same change fails: the whole change, job included, rolls back.
@@ -70,7 +70,7 @@ forEachDialect('Provisioning outbox', (dialect) => {
     assert.equal((await jobs(t.ctx.db, target.id)).length, before, 'no job was written');
     const row = await t.ctx.db.selectFrom('co_person').select('status').where('id', '=', person.id).executeTakeFirstOrThrow();
     assert.equal(row.status, 'active', 'and the change itself did not happen');
-    assert.equal(await t.ctx.worker.drain(), 0);
+    assert.equal(await t.worker.drain(), 0);
     assert.equal(recorder.callsFor(target.id, person.id).length, 1, 'only the creation was provisioned');
   });
 
@@ -85,14 +85,14 @@ forEachDialect('Provisioning outbox', (dialect) => {
     const pending = await jobs(t.ctx.db, target.id, person.id);
     assert.equal(pending.length, 1, 'four changes, one waiting job');
     assert.equal(pending[0]!.reason, 'PERSON_STATUS_CHANGED', 'the job carries the latest reason');
-    assert.equal(await t.ctx.worker.drain(), 1);
+    assert.equal(await t.worker.drain(), 1);
     assert.equal(recorder.callsFor(target.id, person.id).length, 1, 'the provisioner ran once');
 
     const other = await buildPerson(t, co.id);
     await deletePerson(t.ctx, SYSTEM_ACTOR, co.id, other.id);
     const folded = await jobs(t.ctx.db, target.id, other.id);
     assert.deepEqual(folded.map((j) => [j.kind, j.state]), [['delete', 'pending']]);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.deepEqual(recorder.callsFor(target.id, other.id).map((c) => [c.intent, c.personStatus]), [['absent', undefined]]);
   });
 
@@ -107,12 +107,12 @@ forEachDialect('Provisioning outbox', (dialect) => {
     assert.equal((await jobs(t.ctx.db, automatic.id)).length, 1);
     assert.equal((await jobs(t.ctx.db, manual.id)).length, 0);
     assert.equal((await jobs(t.ctx.db, disabled.id)).length, 0);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(recorder.callsFor(manual.id).length, 0);
 
     const batch = await requestReprovision(t.ctx, SYSTEM_ACTOR, co.id, { personId: person.id });
     assert.equal(batch.total, 2, 'automatic and manual targets, not the disabled one');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(recorder.callsFor(automatic.id).length, 2);
     assert.deepEqual(recorder.callsFor(manual.id).map((c) => c.intent), ['present']);
     assert.equal(recorder.callsFor(disabled.id).length, 0);
@@ -126,12 +126,12 @@ forEachDialect('Provisioning outbox', (dialect) => {
     const group = await createGroup(t.ctx, SYSTEM_ACTOR, co.id, groupInput.parse({ name: 'Wiki editors' }));
     await addMembership(t.ctx, SYSTEM_ACTOR, co.id, group.id, membershipInput.parse({ personId: inGroup.id }));
     const service = await createService(t.ctx, SYSTEM_ACTOR, co.id, coServiceInput.parse({ name: 'Wiki', shortLabel: 'wiki' }));
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     recorder.calls.length = 0;
 
     await updateGroup(t.ctx, SYSTEM_ACTOR, co.id, group.id, groupInput.parse({ name: 'Wiki authors' }));
     assert.deepEqual((await jobs(t.ctx.db, target.id)).filter((j) => j.state === 'pending').map((j) => j.person_id), [inGroup.id]);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.deepEqual(recorder.calls.map((c) => c.personId), [inGroup.id]);
 
     recorder.peopleOfService.set(service.id, [outside.id]);

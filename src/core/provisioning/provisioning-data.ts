@@ -3,7 +3,6 @@ import type { CoreContext } from '../context.ts';
 import { findCo, type Co } from '../cos/co.service.ts';
 import { currentGroupsOf, type Group } from '../groups/group.service.ts';
 import { findPerson, type Person } from '../people/person.repository.ts';
-import type { TesseraPlugin } from '../plugins/plugin.ts';
 import { isMemberStatus } from '../people/person.service.ts';
 
 /**
@@ -18,10 +17,23 @@ export interface ProvisioningData {
   plugins: Record<string, Record<string, unknown>>;
 }
 
+/**
+ * A plugin's part of the provisioning data, stored under its id in `ProvisioningData.plugins`.
+ * Provisioning declares this contract; plugins implement it (imports point one way).
+ */
+export interface ProvisioningDataContributor {
+  id: string;
+  contribute(db: Executor, data: ProvisioningData): Promise<Record<string, unknown>>;
+}
+
+/**
+ * The registry's view of one person of the CO now, with every contributor's part; undefined when
+ * the CO or the person does not exist (any more).
+ */
 export async function buildProvisioningData(
   db: Executor,
   ctx: CoreContext,
-  plugins: readonly TesseraPlugin[],
+  contributors: readonly ProvisioningDataContributor[],
   coId: string,
   personId: string,
 ): Promise<ProvisioningData | undefined> {
@@ -30,8 +42,6 @@ export async function buildProvisioningData(
   // Expired, suspended and locked people keep their entry but lose their group memberships.
   const groups = isMemberStatus(person.status) ? await currentGroupsOf(db, coId, personId, ctx.clock.now()) : [];
   const data: ProvisioningData = { co, person, groups, plugins: {} };
-  for (const plugin of plugins) {
-    if (plugin.provisioningData) data.plugins[plugin.id] = await plugin.provisioningData(db, ctx, data);
-  }
+  for (const contributor of contributors) data.plugins[contributor.id] = await contributor.contribute(db, data);
   return data;
 }

@@ -114,7 +114,7 @@ forEachDialect('Provisioning API', (dialect) => {
       const target = await addRecordingTarget(t, w.coA.id, { description: 'flaky', maxRetries: 0 });
       recorder.fail(target.id, 'server down <b>');
       const person = await buildPerson(t, w.coA.id);
-      await t.ctx.worker.drain();
+      await t.worker.drain();
       const failures = await w.adminA('GET', `${targets(w.coA.id)}/${target.id}/failures`);
       assert.equal(failures.status, 200);
       assert.equal(failures.body.items.length, 1);
@@ -130,7 +130,7 @@ forEachDialect('Provisioning API', (dialect) => {
       assert.equal(retried.status, 202);
       assert.deepEqual(retried.body, { jobId: job.id, state: 'pending' });
       assert.equal((await retry(w.adminA, w.coA.id, job.id)).status, 404, 'only a failed job can be retried');
-      await t.ctx.worker.drain();
+      await t.worker.drain();
       assert.deepEqual((await w.adminA('GET', `${targets(w.coA.id)}/${target.id}/failures`)).body.items, []);
     });
 
@@ -142,7 +142,7 @@ forEachDialect('Provisioning API', (dialect) => {
       assert.deepEqual({ ...start.body, batchId: undefined }, { batchId: undefined, total: people.length, done: 0, failed: 0, pending: people.length, retrying: 0 });
       const progressUrl = `/api/v1/cos/${w.coA.id}/reprovision/${start.body.batchId}`;
       assert.equal((await w.adminA('GET', progressUrl)).body.pending, people.length);
-      await t.ctx.worker.drain();
+      await t.worker.drain();
       const done = await w.adminA('GET', progressUrl);
       assert.deepEqual([done.status, done.body.done, done.body.total, done.body.pending], [200, people.length, people.length, 0]);
       assert.equal((await w.adminB('GET', `/api/v1/cos/${w.coB.id}/reprovision/${start.body.batchId}`)).status, 404, 'another CO’s batch');
@@ -157,7 +157,7 @@ forEachDialect('Provisioning API', (dialect) => {
       assert.equal(states.status, 200);
       const mine = states.body.items.find((s: { targetId: string }) => s.targetId === target.id);
       assert.deepEqual([mine.status, mine.pendingJobs], ['pending', 1]);
-      await t.ctx.worker.drain();
+      await t.worker.drain();
       const after = (await w.adminA('GET', `/api/v1/cos/${w.coA.id}/people/${person.id}/provisioning`)).body.items.find((s: { targetId: string }) => s.targetId === target.id);
       assert.deepEqual([after.status, after.targetKey, after.lastError, after.pendingJobs], ['provisioned', `uid=${person.id},ou=manual one`, null, 0]);
 

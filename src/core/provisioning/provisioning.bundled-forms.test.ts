@@ -20,7 +20,7 @@ forEachDialect('Provisioning target forms of the bundled provisioners', (dialect
   let co: Co;
   let admin: Browser;
   before(async () => {
-    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin, ldapProvisionerPlugin, ldapServiceTokenProvisionerPlugin] });
+    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin(), ldapProvisionerPlugin(), ldapServiceTokenProvisionerPlugin()] });
     co = await buildCo(t, 'Physics');
     admin = await signIn(t, (await buildPerson(t, co.id, { admin: true })).username);
   });

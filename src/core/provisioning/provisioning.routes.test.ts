@@ -174,11 +174,11 @@ forEachDialect('Provisioning pages', (dialect) => {
     it('lists a target’s failures with the error and retries one', async () => {
       const co = await buildCo(t);
       const coAdmin = await signIn(t, (await buildPerson(t, co.id, { admin: true })).username);
-      await t.ctx.worker.drain();
+      await t.worker.drain();
       const target = await addRecordingTarget(t, co.id, { description: 'Flaky', maxRetries: 0 });
       recorder.fail(target.id, `bind failed ${XSS}`);
       const person = await buildPerson(t, co.id, { given: 'Vera', family: 'Rubin' });
-      await t.ctx.worker.drain();
+      await t.worker.drain();
 
       const list = await get(t, targetsUrl(co), coAdmin);
       assert.ok(list.body.includes('1 failed'), 'the list counts the failures');
@@ -195,7 +195,7 @@ forEachDialect('Provisioning pages', (dialect) => {
       const after = await followRedirect(t, await post(t, retryUrl, coAdmin), coAdmin);
       assert.match(after.body, /The job is queued again with fresh retries\./);
       assert.equal((await t.ctx.db.selectFrom('provisioning_job').select('state').where('id', '=', job.id).executeTakeFirstOrThrow()).state, 'pending');
-      await t.ctx.worker.drain();
+      await t.worker.drain();
       assert.ok((await get(t, `${targetsUrl(co)}/${target.id}`, coAdmin)).body.includes('No failures.'));
     });
 
@@ -214,7 +214,7 @@ forEachDialect('Provisioning pages', (dialect) => {
       assert.equal(running.headers.refresh, '2', 'the page reloads itself while jobs wait');
       assert.match(running.body, /<strong class="progress-count">0\/8<\/strong>/);
 
-      await t.ctx.worker.drain();
+      await t.worker.drain();
       const done = await get(t, String(res.headers.location), coAdmin);
       assert.equal(done.headers.refresh, undefined, 'and stops once everything ran');
       assert.match(done.body, /<strong class="progress-count">8\/8<\/strong> finished/);
@@ -240,7 +240,7 @@ forEachDialect('Provisioning pages', (dialect) => {
       const manual = await addRecordingTarget(t, co.id, { description: 'Manual directory', ordinal: 3, mode: 'manual' });
       recorder.fail(bad.id, `unwilling to perform ${XSS}`);
       const person = await buildPerson(t, co.id, { given: 'Henrietta', family: 'Leavitt' });
-      await t.ctx.worker.drain();
+      await t.worker.drain();
 
       const personPage = await get(t, `/cos/${co.id}/people/${person.id}`, coAdmin);
       const url = `/cos/${co.id}/people/${person.id}/provisioning`;
@@ -258,7 +258,7 @@ forEachDialect('Provisioning pages', (dialect) => {
       const requested = await followRedirect(t, await post(t, `${url}/reprovision`, coAdmin), coAdmin);
       assert.match(requested.body, /Reprovisioning of Henrietta Leavitt requested: 3 job\(s\)\./);
       assert.equal(rowOf(requested.body, 'Manual directory'), 'pending');
-      await t.ctx.worker.drain();
+      await t.worker.drain();
       const after = await get(t, url, coAdmin);
       for (const d of ['Good directory', 'Bad directory', 'Manual directory']) assert.equal(rowOf(after.body, d), 'provisioned', d);
       assert.deepEqual(recorder.callsFor(manual.id, person.id).map((c) => c.intent), ['present']);

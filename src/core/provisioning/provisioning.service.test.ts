@@ -40,12 +40,12 @@ forEachDialect('Reprovisioning and provisioning states', (dialect) => {
     assert.deepEqual({ ...batch, batchId: undefined }, { batchId: undefined, total: 10, done: 0, failed: 0, pending: 10, retrying: 0 });
 
     // A small worker takes two people per pass: the counts move and always add up.
-    const small = new ProvisioningWorker(t.ctx, plugins, { batchSize: 2 });
+    const small = new ProvisioningWorker(t.ctx, t.registry.contributors, { batchSize: 2 });
     assert.equal(await small.runOnce(), 4);
     const partway = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
     assert.deepEqual([partway.total, partway.done, partway.failed, partway.pending], [10, 2, 2, 6]);
 
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const finished = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
     assert.deepEqual([finished.total, finished.done, finished.failed, finished.pending, finished.retrying], [10, 5, 5, 0, 0]);
     assert.equal(finished.done + finished.failed, finished.total);
@@ -53,7 +53,7 @@ forEachDialect('Reprovisioning and provisioning states', (dialect) => {
     recorder.heal(bad.id);
     const again = await requestReprovision(t.ctx, SYSTEM_ACTOR, co.id, { targetId: bad.id });
     assert.equal(again.total, 5);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const healed = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, again.batchId);
     assert.deepEqual([healed.total, healed.done, healed.failed, healed.pending], [5, 5, 0, 0]);
     for (const p of people) {
@@ -70,11 +70,11 @@ forEachDialect('Reprovisioning and provisioning states', (dialect) => {
     const target = await addRecordingTarget(t, co.id, { mode: 'manual', retryIntervalSeconds: 5, maxRetries: 1 });
     recorder.fail(target.id);
     const batch = await requestReprovision(t.ctx, SYSTEM_ACTOR, co.id, { personId: person.id });
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const waiting = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
     assert.deepEqual([waiting.total, waiting.pending, waiting.retrying, waiting.failed], [1, 1, 1, 0]);
     t.clock.advance(5000);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const gaveUp = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
     assert.deepEqual([gaveUp.total, gaveUp.pending, gaveUp.retrying, gaveUp.failed], [1, 0, 0, 1]);
   });
@@ -86,7 +86,7 @@ forEachDialect('Reprovisioning and provisioning states', (dialect) => {
     await addRecordingTarget(t, co.id, { description: 'second', mode: 'manual', ordinal: 2 });
     recorder.fail(first.id);
     const batch = await requestReprovision(t.ctx, SYSTEM_ACTOR, co.id, { personId: person.id });
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const waiting = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
     assert.deepEqual([waiting.total, waiting.pending, waiting.retrying], [2, 2, 2], 'the deferred job waits for the retry as well');
   });
@@ -99,7 +99,7 @@ forEachDialect('Reprovisioning and provisioning states', (dialect) => {
     recorder.fail(target.id);
     const person = await buildPerson(t, co.id);
     const stranger = await buildPerson(t, other.id);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const [failed] = await targetFailures(t.ctx, SYSTEM_ACTOR, co.id, target.id);
     assert.ok(failed);
     const batch = await requestReprovision(t.ctx, SYSTEM_ACTOR, co.id, { personId: person.id });
@@ -121,7 +121,7 @@ forEachDialect('Reprovisioning and provisioning states', (dialect) => {
     await assert.rejects(targetFailures(t.ctx, member, co.id, target.id), code('FORBIDDEN'));
 
     // A job that is not failed cannot be retried by hand.
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const [stillFailed] = await targetFailures(t.ctx, SYSTEM_ACTOR, co.id, target.id);
     await retryJob(t.ctx, SYSTEM_ACTOR, co.id, stillFailed!.id);
     await assert.rejects(retryJob(t.ctx, SYSTEM_ACTOR, co.id, stillFailed!.id), code('NOT_FOUND'));

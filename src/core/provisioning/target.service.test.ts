@@ -39,7 +39,7 @@ forEachDialect('Provisioning targets', (dialect) => {
   async function configSeenByProvisioner(coId: string, personId: string): Promise<Record<string, unknown>> {
     recorder.calls.length = 0;
     await requestReprovision(t.ctx, SYSTEM_ACTOR, coId, { personId });
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     return recorder.calls.at(-1)!.config;
   }
 
@@ -158,7 +158,7 @@ forEachDialect('Provisioning targets', (dialect) => {
     const co = await buildCo(t);
     const target = await addRecordingTarget(t, co.id, { description: 'Short-lived' });
     const person = await buildPerson(t, co.id);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     await buildPerson(t, co.id);
     await deleteTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id);
     assert.deepEqual(await listTargets(t.ctx, SYSTEM_ACTOR, co.id), []);

@@ -46,12 +46,12 @@ forEachDialect('Provisioning worker', (dialect) => {
     const first = await addRecordingTarget(t, co.id, { description: 'first', ordinal: 10 });
     const second = await addRecordingTarget(t, co.id, { description: 'second', ordinal: 20 });
     const person = await buildPerson(t, co.id);
-    assert.equal(await t.ctx.worker.drain(), 3);
+    assert.equal(await t.worker.drain(), 3);
     assert.deepEqual(recorder.calls.map((c) => [c.targetDescription, c.intent]), [['first', 'present'], ['second', 'present'], ['third', 'present']]);
 
     recorder.calls.length = 0;
     await deletePerson(t.ctx, SYSTEM_ACTOR, co.id, person.id);
-    assert.equal(await t.ctx.worker.drain(), 3);
+    assert.equal(await t.worker.drain(), 3);
     assert.deepEqual(recorder.calls.map((c) => [c.targetDescription, c.intent]), [['third', 'absent'], ['second', 'absent'], ['first', 'absent']]);
     for (const target of [first, second, third]) assert.equal((await stateOf(target.id, person.id))?.status, 'removed');
   });
@@ -63,7 +63,7 @@ forEachDialect('Provisioning worker', (dialect) => {
     recorder.fail(first.id, 'connection refused');
     const person = await buildPerson(t, co.id);
     const retryAt = later(60 * SECOND);
-    assert.equal(await t.ctx.worker.drain(), 2);
+    assert.equal(await t.worker.drain(), 2);
     assert.equal(recorder.callsFor(first.id).length, 1);
     assert.equal(recorder.callsFor(second.id).length, 0, 'the later target did not run');
 
@@ -76,10 +76,10 @@ forEachDialect('Provisioning worker', (dialect) => {
     assert.deepEqual(states.map((s) => [s.targetDescription, s.status]), [['LDAP', 'failed'], ['tokens', 'pending']]);
 
     t.clock.advance(59 * SECOND);
-    assert.equal(await t.ctx.worker.runOnce(), 0, 'nothing is due before the retry time');
+    assert.equal(await t.worker.runOnce(), 0, 'nothing is due before the retry time');
     t.clock.advance(SECOND);
     recorder.heal(first.id);
-    assert.equal(await t.ctx.worker.drain(), 2);
+    assert.equal(await t.worker.drain(), 2);
     assert.deepEqual(recorder.calls.map((c) => c.targetDescription), ['LDAP', 'LDAP', 'tokens'], 'both ran, still in order');
     assert.deepEqual([(await onlyJob(first.id, person.id)).state, (await onlyJob(first.id, person.id)).attempts], ['succeeded', 2]);
     assert.deepEqual([(await onlyJob(second.id, person.id)).state, (await onlyJob(second.id, person.id)).attempts], ['succeeded', 1]);
@@ -91,29 +91,29 @@ forEachDialect('Provisioning worker', (dialect) => {
     recorder.fail(target.id, 'no such host');
     const person = await buildPerson(t, co.id);
 
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     let job = await onlyJob(target.id, person.id);
     assert.deepEqual([job.state, job.attempts, job.run_after], ['pending', 1, later(10 * SECOND)]);
     const retrying = await targetFailures(t.ctx, SYSTEM_ACTOR, co.id, target.id);
     assert.deepEqual(retrying.map((f) => [f.personId, f.state, f.attempts, f.lastError]), [[person.id, 'pending', 1, 'no such host']], 'a job waiting for its retry is listed');
 
     t.clock.advance(10 * SECOND - 1);
-    assert.equal(await t.ctx.worker.runOnce(), 0);
+    assert.equal(await t.worker.runOnce(), 0);
     t.clock.advance(1);
-    assert.equal(await t.ctx.worker.runOnce(), 1);
+    assert.equal(await t.worker.runOnce(), 1);
     job = await onlyJob(target.id, person.id);
     assert.deepEqual([job.state, job.attempts, job.run_after], ['pending', 2, later(20 * SECOND)], 'the second wait is twice the first');
 
     t.clock.advance(20 * SECOND - 1);
-    assert.equal(await t.ctx.worker.runOnce(), 0);
+    assert.equal(await t.worker.runOnce(), 0);
     t.clock.advance(1);
-    assert.equal(await t.ctx.worker.runOnce(), 1);
+    assert.equal(await t.worker.runOnce(), 1);
     job = await onlyJob(target.id, person.id);
     assert.deepEqual([job.state, job.attempts, job.last_error], ['failed', 3, 'no such host'], 'one run and two retries, then it stays failed');
     assert.ok(job.finished_at);
 
     t.clock.advance(24 * 3600 * SECOND);
-    assert.equal(await t.ctx.worker.drain(), 0, 'a failed job is not retried by itself');
+    assert.equal(await t.worker.drain(), 0, 'a failed job is not retried by itself');
     assert.equal(recorder.callsFor(target.id, person.id).length, 3);
 
     const failures = await targetFailures(t.ctx, SYSTEM_ACTOR, co.id, target.id);
@@ -129,7 +129,7 @@ forEachDialect('Provisioning worker', (dialect) => {
     await retryJob(t.ctx, SYSTEM_ACTOR, co.id, job.id);
     job = await onlyJob(target.id, person.id);
     assert.deepEqual([job.state, job.attempts, job.finished_at], ['pending', 0, null]);
-    assert.equal(await t.ctx.worker.drain(), 1);
+    assert.equal(await t.worker.drain(), 1);
     assert.equal((await onlyJob(target.id, person.id)).state, 'succeeded');
     const [fixed] = await personProvisioningStates(t.ctx, SYSTEM_ACTOR, co.id, person.id);
     assert.deepEqual([fixed!.status, fixed!.lastError, fixed!.lastSuccessAt, fixed!.targetKey], ['provisioned', null, t.clock.now().toISOString(), `uid=${person.id},ou=Directory`]);
@@ -144,12 +144,12 @@ forEachDialect('Provisioning worker', (dialect) => {
     const target = await addRecordingTarget(t, co.id, { maxRetries: 0 });
     recorder.fail(target.id, 'timeout');
     const person = await buildPerson(t, co.id);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal((await onlyJob(target.id, person.id)).state, 'failed');
 
     recorder.heal(target.id);
     await setPersonStatus(t.ctx, SYSTEM_ACTOR, co.id, person.id, 'grace_period');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const jobs = await jobsOf(target.id, person.id);
     assert.deepEqual(jobs.map((j) => j.state).sort(), ['succeeded', 'superseded'], 'the old failure is settled by the reconciling run');
     const [state] = await personProvisioningStates(t.ctx, SYSTEM_ACTOR, co.id, person.id);
@@ -165,7 +165,7 @@ forEachDialect('Provisioning worker', (dialect) => {
     const member = await buildPerson(t, co.id);
     const outsider = await buildPerson(t, co.id);
     const membership = await addMembership(t.ctx, SYSTEM_ACTOR, co.id, group.id, membershipInput.parse({ personId: member.id }));
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     const last = (targetId: string, personId: string) => recorder.callsFor(targetId, personId).at(-1)?.intent;
     assert.equal(last(grouped.id, member.id), 'present');
     assert.equal(last(grouped.id, outsider.id), 'absent');
@@ -173,19 +173,19 @@ forEachDialect('Provisioning worker', (dialect) => {
     assert.equal((await stateOf(grouped.id, outsider.id))?.status, 'removed');
 
     await removeMembership(t.ctx, SYSTEM_ACTOR, co.id, group.id, membership.id);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(last(grouped.id, member.id), 'absent', 'leaving the group removes the person from the target');
 
     // Expired people keep their entry but no group memberships: absent from the group's target.
     const expired = await buildPerson(t, co.id);
     await addMembership(t.ctx, SYSTEM_ACTOR, co.id, group.id, membershipInput.parse({ personId: expired.id }));
     await setPersonStatus(t.ctx, SYSTEM_ACTOR, co.id, expired.id, 'expired');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(last(grouped.id, expired.id), 'absent');
     assert.equal(last(everyone.id, expired.id), 'present');
     // Pending people are provisioned nowhere.
     await setPersonStatus(t.ctx, SYSTEM_ACTOR, co.id, expired.id, 'pending');
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     assert.equal(last(everyone.id, expired.id), 'absent');
   });
 
@@ -193,7 +193,7 @@ forEachDialect('Provisioning worker', (dialect) => {
     const co = await buildCo(t);
     const target = await addRecordingTarget(t, co.id);
     const person = await buildPerson(t, co.id);
-    await t.ctx.worker.drain();
+    await t.worker.drain();
     recorder.calls.length = 0;
     // Two transactions that enqueued at the same moment could each have inserted a row.
     const now = t.clock.now().toISOString();
@@ -203,7 +203,7 @@ forEachDialect('Provisioning worker', (dialect) => {
         .values({ id: newId(), co_id: co.id, target_id: target.id, person_id: person.id, kind: 'sync', state: 'pending', attempts: 0, run_after: now, locked_by: null, locked_until: null, last_error: null, batch_id: null, reason, created_at: now, updated_at: now })
         .execute();
     }
-    assert.equal(await t.ctx.worker.drain(), 2);
+    assert.equal(await t.worker.drain(), 2);
     assert.equal(recorder.calls.length, 1);
     assert.deepEqual((await jobsOf(target.id, person.id)).map((j) => j.state).sort(), ['succeeded', 'succeeded', 'superseded']);
   });
@@ -213,7 +213,7 @@ forEachDialect('Provisioning worker', (dialect) => {
     const target = await addRecordingTarget(t, co.id, { description: 'soon off' });
     const person = await buildPerson(t, co.id);
     await updateTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id, targetInput.parse({ plugin: target.plugin, description: 'soon off', mode: 'disabled', config: recordingConfig() }));
-    assert.equal(await t.ctx.worker.drain(), 1);
+    assert.equal(await t.worker.drain(), 1);
     assert.equal(recorder.calls.length, 0);
     const job = await onlyJob(target.id, person.id);
     assert.deepEqual([job.state, job.last_error], ['superseded', 'target disabled']);
@@ -223,8 +223,8 @@ forEachDialect('Provisioning worker', (dialect) => {
     const co = await buildCo(t);
     const target = await addRecordingTarget(t, co.id, { description: 'Directory' });
     const person = await buildPerson(t, co.id);
-    const stuck = new ProvisioningWorker(t.ctx, plugins, { leaseMs: 60 * SECOND });
-    const rescuer = new ProvisioningWorker(t.ctx, plugins, { leaseMs: 60 * SECOND });
+    const stuck = new ProvisioningWorker(t.ctx, t.registry.contributors, { leaseMs: 60 * SECOND });
+    const rescuer = new ProvisioningWorker(t.ctx, t.registry.contributors, { leaseMs: 60 * SECOND });
 
     const gate = recorder.closeGate();
     const stuckPass = stuck.runOnce();
@@ -249,6 +249,6 @@ forEachDialect('Provisioning worker', (dialect) => {
     assert.deepEqual([job.state, job.attempts, job.last_error], ['succeeded', 1, null]);
     assert.equal((await stateOf(target.id, person.id))?.status, 'provisioned');
     assert.deepEqual(await historyOf(person.id, 'PROVISIONING_FAILED'), []);
-    assert.equal(await t.ctx.worker.drain(), 0);
+    assert.equal(await t.worker.drain(), 0);
   });
 });

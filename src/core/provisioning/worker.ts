@@ -6,8 +6,7 @@ import { newId } from '../../db/ids.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import { recordHistory } from '../history/history.service.ts';
 import { keepsEntry } from '../people/person.service.ts';
-import type { TesseraPlugin } from '../plugins/plugin.ts';
-import { buildProvisioningData, type ProvisioningData } from './provisioning-data.ts';
+import { buildProvisioningData, type ProvisioningData, type ProvisioningDataContributor } from './provisioning-data.ts';
 import type { PreviousState, ProvisionerSession, Target } from './provisioner.ts';
 import type { ProvisioningJobTable } from './provisioning.table.ts';
 import { provisionerOf, targetRowsOf, toTarget, type ProvisioningContext } from './target.service.ts';
@@ -86,7 +85,7 @@ export class ProvisioningWorker {
 
   constructor(
     private readonly ctx: ProvisioningContext,
-    private readonly plugins: readonly TesseraPlugin[],
+    private readonly contributors: readonly ProvisioningDataContributor[],
     options: WorkerOptions = {},
   ) {
     this.pollMs = options.pollMs ?? 1000;
@@ -231,7 +230,7 @@ export class ProvisioningWorker {
     }
     const deleting = runs.some((r) => r.job.kind === 'delete');
     runs.sort((a, b) => (deleting ? b.target.ordinal - a.target.ordinal : a.target.ordinal - b.target.ordinal));
-    const data = await buildProvisioningData(this.ctx.db, this.ctx, this.plugins, coId, personId);
+    const data = await buildProvisioningData(this.ctx.db, this.ctx, this.contributors, coId, personId);
 
     let blockedBy: { target: Target; retryAt: string } | undefined;
     for (const { target, job, merged } of runs) {

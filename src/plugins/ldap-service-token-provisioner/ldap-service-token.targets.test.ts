@@ -9,14 +9,14 @@ import { AppError } from '../../core/errors/app-error.ts';
 import { resolvePlugins } from '../../core/plugins/plugin.ts';
 import { createTarget, deleteTarget, updateTarget } from '../../core/provisioning/target.service.ts';
 import type { TargetInput } from '../../core/provisioning/target.schema.ts';
-import { buildCo, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
-import { BUNDLED_PLUGINS } from '../catalogue.ts';
+import { buildCo, createTestApp, forEachDialect, testConfig, type TestApp } from '../../../test/support/test-app.ts';
+import { bundledPlugins } from '../catalogue.ts';
 import { ldapProvisionerPlugin } from '../ldap-provisioner/ldap-provisioner.plugin.ts';
 import { buildService } from '../service-tokens/service-token.test-support.ts';
 import { serviceTokensPlugin } from '../service-tokens/service-tokens.plugin.ts';
 import { ldapServiceTokenProvisionerPlugin } from './ldap-service-token-provisioner.plugin.ts';
 
-const PLUGINS = [serviceTokensPlugin, ldapProvisionerPlugin, ldapServiceTokenProvisionerPlugin];
+const PLUGINS = [serviceTokensPlugin(), ldapProvisionerPlugin(), ldapServiceTokenProvisionerPlugin()];
 
 function ldapInput(overrides: Partial<TargetInput> & { config?: Record<string, unknown> } = {}): TargetInput {
   return {
@@ -133,13 +133,13 @@ forEachDialect('LDAP target settings', (dialect) => {
 
 describe('LDAP plugins at start-up', () => {
   it('are bundled and enabled by default', () => {
-    const ids = resolvePlugins(BUNDLED_PLUGINS, DEFAULT_PLUGINS.split(',')).map((p) => p.id);
+    const ids = resolvePlugins(bundledPlugins(testConfig()), DEFAULT_PLUGINS.split(',')).map((p) => p.id);
     assert.deepEqual(ids, ['service-tokens', 'ldap-provisioner', 'ldap-service-token-provisioner']);
   });
 
   it('refuse to start the token provisioner without the LDAP provisioner or service tokens', () => {
-    assert.throws(() => resolvePlugins(BUNDLED_PLUGINS, ['service-tokens', 'ldap-service-token-provisioner']), /Plugin "ldap-service-token-provisioner" needs plugin "ldap-provisioner", which is not enabled/);
-    assert.throws(() => resolvePlugins(BUNDLED_PLUGINS, ['ldap-provisioner', 'ldap-service-token-provisioner']), /Plugin "ldap-service-token-provisioner" needs plugin "service-tokens", which is not enabled/);
+    assert.throws(() => resolvePlugins(bundledPlugins(testConfig()), ['service-tokens', 'ldap-service-token-provisioner']), /Plugin "ldap-service-token-provisioner" needs plugin "ldap-provisioner", which is not enabled/);
+    assert.throws(() => resolvePlugins(bundledPlugins(testConfig()), ['ldap-provisioner', 'ldap-service-token-provisioner']), /Plugin "ldap-service-token-provisioner" needs plugin "service-tokens", which is not enabled/);
     assert.throws(
       () => openRuntime({ TESSERA_PLUGINS: 'service-tokens,ldap-service-token-provisioner', TESSERA_SECRET_KEY: 'k'.repeat(40), TESSERA_DATABASE_URL: '/nonexistent/never-opened.sqlite' }),
       /needs plugin "ldap-provisioner"/,

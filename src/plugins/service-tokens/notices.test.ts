@@ -15,7 +15,7 @@ forEachDialect('service token notices by email', (dialect) => {
   const secrets: string[] = [];
   before(async () => {
     smtp = await startSmtpServer();
-    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin], config: { smtpUrl: smtp.url } });
+    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin()], config: { smtpUrl: smtp.url } });
   });
   after(async () => {
     // No message ever carried a secret.
@@ -25,7 +25,7 @@ forEachDialect('service token notices by email', (dialect) => {
   });
 
   async function deliver(): Promise<void> {
-    while ((await t.ctx.delivery!.runOnce()) > 0);
+    while ((await t.registry.delivery!.runOnce()) > 0);
   }
 
   async function scenario(opts: { notices?: Array<'created' | 'revoked' | 'expiring'> } = {}) {
@@ -117,7 +117,7 @@ forEachDialect('service token notices by email', (dialect) => {
     const b = await generateServiceToken(t.ctx, s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'b' });
     secrets.push(a.secret, b.secret);
     await revokeServiceToken(t.ctx, s.actor, s.co.id, s.person.id, a.token.id);
-    await t.ctx.delivery!.runOnce();
+    await t.registry.delivery!.runOnce();
     const queued = await t.ctx.db.selectFrom('outbound_email').select(['state', 'attempts', 'last_error']).where('to_address', '=', s.email).execute();
     assert.equal(queued.length, 3);
     assert.ok(queued.every((q) => q.state === 'pending' && q.attempts === 1 && q.last_error), 'waiting for a retry with the error kept');
@@ -136,12 +136,12 @@ forEachDialect('service token notices by email', (dialect) => {
 describe('notices without SMTP', () => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp({ dialect: 'sqlite', plugins: [serviceTokensPlugin] });
+    t = await createTestApp({ dialect: 'sqlite', plugins: [serviceTokensPlugin()] });
   });
   after(() => t.close());
 
   it('appear in the person’s notification list and nothing fails', async () => {
-    assert.equal(t.ctx.delivery, undefined);
+    assert.equal(t.registry.delivery, undefined);
     const co = await buildCo(t);
     const service = await buildService(t, co.id, { name: 'Wiki' });
     await enableTokens(t, co.id, service.id);
@@ -168,7 +168,7 @@ describe('notices without SMTP', () => {
     const person = await buildPerson(t, co.id);
     const g = await generateServiceToken(t.ctx, SYSTEM_ACTOR, co.id, person.id, { serviceId: service.id, label: 'short', lifetimeDays: 1 });
     t.clock.advance(2 * DAY);
-    const stop = serviceTokensPlugin.worker!(t.ctx);
+    const stop = t.registry.startBackground();
     await stop();
     const row = (await t.ctx.db.selectFrom('service_token' as 'co').selectAll().where('id', '=', g.token.id).executeTakeFirstOrThrow()) as unknown as { expiry_handled_at: string | null };
     assert.ok(row.expiry_handled_at, 'the expiry was handled at start-up');

@@ -18,7 +18,7 @@ function nonceOf(html: string): string {
 forEachDialect('service tokens over HTTP', (dialect) => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin] });
+    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin()] });
   });
   after(() => t.close());
 

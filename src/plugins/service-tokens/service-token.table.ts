@@ -76,9 +76,9 @@ export interface ServiceTokenWarningTable {
   sent_at: string;
 }
 
-export interface ServiceTokenTables {
+export type ServiceTokenTables = {
   service_token_warning: ServiceTokenWarningTable;
   service_verifier: ServiceVerifierTable;
   service_token_setting: ServiceTokenSettingTable;
   service_token: ServiceTokenTable;
-}
+};

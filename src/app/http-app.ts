@@ -3,45 +3,29 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../../config/config.ts';
-import type { Database } from '../../db/database.ts';
-import { resolvePersonActor } from '../auth/principal.service.ts';
-import { authenticateApiUser } from '../api-users/api-user.service.ts';
-import { findSession, sessionCookieName } from '../auth/session.service.ts';
-import type { Clock } from '../clock.ts';
-import type { PluginContext, TesseraPlugin } from '../plugins/plugin.ts';
-import { AppError } from '../errors/app-error.ts';
-import { CORE_ERRORS } from '../errors/error-codes.ts';
-import { addressMatcher } from './address-list.ts';
-import { csrfCookieName, CSRF_FIELD, csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from './csrf.ts';
-import type { Metrics } from './metrics.ts';
-import { createPluginContext } from '../plugins/plugin-context.ts';
-import { registerErrorHandling } from './error-handler.tsx';
-import { registerAuthRoutes } from '../auth/auth.routes.tsx';
-import { registerOidcRoutes } from '../auth/oidc.routes.tsx';
-import { registerCoreWebRoutes } from '../web/core-web.routes.ts';
-import { registerCoreApiRoutes } from './core-api.routes.ts';
-import './fastify-types.ts';
-import type { DestinationStream } from 'pino';
-import { createLogger } from '../logging/logger.ts';
+import { resolvePersonActor } from '../core/auth/principal.service.ts';
+import { authenticateApiUser } from '../core/api-users/api-user.service.ts';
+import { findSession, sessionCookieName } from '../core/auth/session.service.ts';
+import { AppError } from '../core/errors/app-error.ts';
+import { CORE_ERRORS } from '../core/errors/error-codes.ts';
+import { addressMatcher } from '../core/http/address-list.ts';
+import { csrfCookieName, CSRF_FIELD, csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from '../core/http/csrf.ts';
+import type { Registry } from './registry.ts';
+import type { RouteContext } from '../core/http/route-context.ts';
+import { registerErrorHandling } from '../core/http/error-handler.tsx';
+import { registerAuthRoutes } from '../core/auth/auth.routes.tsx';
+import { registerOidcRoutes } from '../core/auth/oidc.routes.tsx';
+import { registerCoreWebRoutes } from '../core/web/core-web.routes.ts';
+import { registerCoreApiRoutes } from '../core/http/core-api.routes.ts';
+import '../core/http/fastify-types.ts';
 
 
-
-export interface AppOptions {
-  config: Config;
-  database: Database;
-  plugins: readonly TesseraPlugin[];
-  clock: Clock;
-  /** false for no logging, or a level and a stream (tests read what was logged). */
-  logger?: false | { level?: string; stream?: DestinationStream };
-  /** A context made already (the command line makes one to share with its worker). */
-  ctx?: PluginContext;
-}
-
+/** The HTTP app of one process and the registry it serves. */
 export interface TesseraApp {
   app: FastifyInstance;
-  ctx: PluginContext;
-  metrics: Metrics;
+  /** The services' and routes' context (registry.ctx). */
+  ctx: RouteContext;
+  registry: Registry;
 }
 
 const CSP = [
@@ -67,11 +51,14 @@ function isJson(contentType: string | undefined): boolean {
   return /^application\/json\s*(;|$)/i.test(contentType ?? '');
 }
 
-export async function buildApp(options: AppOptions): Promise<TesseraApp> {
-  const { config, database, plugins, clock } = options;
-  const logger = options.logger === false ? createLogger(false) : createLogger({ level: options.logger?.level ?? config.logLevel, ...(options.logger?.stream ? { stream: options.logger.stream } : {}) });
-  const ctx = options.ctx ?? createPluginContext({ config, database, plugins, clock, logger });
-  const { metrics, openapi } = ctx;
+/**
+ * The web UI and the REST API over a registry: sign-in (local, trusted header, OIDC), CSRF,
+ * security headers, one error path, assets, health and metrics, the core's routes, then each
+ * plugin's routes in plugin order. The caller listens (or injects) and closes it.
+ */
+export async function buildApp(registry: Registry): Promise<TesseraApp> {
+  const { config, database, clock, ctx, metrics } = registry;
+  const { openapi } = ctx;
   // The same list decides whom Fastify believes about X-Forwarded-For (request.ip) and who may
   // send the trusted header: the peer the request came from, never a forwarded address.
   const isTrustedProxy = addressMatcher(config.trustedProxies);
@@ -168,7 +155,7 @@ export async function buildApp(options: AppOptions): Promise<TesseraApp> {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  const assets = new URL('../web/assets/', import.meta.url);
+  const assets = new URL('../core/web/assets/', import.meta.url);
   const css = readFileSync(new URL('app.css', assets));
   const js = readFileSync(new URL('app.js', assets));
   app.get('/assets/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(css));
@@ -189,7 +176,8 @@ export async function buildApp(options: AppOptions): Promise<TesseraApp> {
   registerOidcRoutes(app, ctx);
   registerCoreWebRoutes(app, ctx);
   registerCoreApiRoutes(app, ctx);
-  for (const plugin of plugins) if (plugin.routes) await plugin.routes(app, ctx);
+  for (const { parts } of registry.plugins) if (parts.routes) await parts.routes(app, ctx);
+  app.addHook('onClose', () => registry.close());
 
-  return { app, ctx, metrics };
+  return { app, ctx, registry };
 }
