@@ -13,7 +13,7 @@ const DAY = 86_400_000;
 forEachDialect('token verification API', (dialect) => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin()], config: { verifyFailuresPerIdentifier: 3, verifyFailuresPerAddress: 1000 } });
+    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin({ failuresPerIdentifier: 3, failuresPerAddress: 1000 })] });
   });
   after(() => t.close());
 
@@ -105,7 +105,7 @@ forEachDialect('token verification API', (dialect) => {
   });
 
   it('rate limits failures per client address', async () => {
-    const limited = await createTestApp({ dialect, plugins: [serviceTokensPlugin()], config: { verifyFailuresPerIdentifier: 100, verifyFailuresPerAddress: 2 } });
+    const limited = await createTestApp({ dialect, plugins: [serviceTokensPlugin({ failuresPerIdentifier: 100, failuresPerAddress: 2 })] });
     try {
       const co = await buildCo(limited);
       const service = await buildService(limited, co.id);
