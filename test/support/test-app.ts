@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Config } from '../../src/config/config.ts';
 import type { Actor } from '../../src/core/auth/actor.ts';
 import { SYSTEM_ACTOR } from '../../src/core/auth/actor.ts';
@@ -146,6 +146,47 @@ export async function createTestApp(opts: { dialect: DialectName; plugins?: Tess
       await database.cleanup();
     },
   };
+}
+
+type TestAppOptions = Omit<Parameters<typeof createTestApp>[0], 'dialect'>;
+
+/** A TestApp made later (in a before hook): reading it before then says so instead of failing obscurely. */
+class TestAppHandle implements TestApp {
+  #current: TestApp | undefined;
+  set(app: TestApp): void {
+    this.#current = app;
+  }
+  private get current(): TestApp {
+    if (!this.#current) throw new Error('the test app is made in before(); use it inside hooks and tests');
+    return this.#current;
+  }
+  get app() { return this.current.app; }
+  get ctx() { return this.current.ctx; }
+  get registry() { return this.current.registry; }
+  get database() { return this.current.database; }
+  get db() { return this.current.db; }
+  get worker() { return this.current.worker; }
+  get clock() { return this.current.clock; }
+  get logs() { return this.current.logs; }
+  close(): Promise<void> {
+    return this.current.close();
+  }
+}
+
+/**
+ * The preamble every suite shares: a test app of the dialect, made before the suite's first test
+ * and closed after its last. Call it first in the suite (its before hook then runs first);
+ * `opts` are createTestApp's.
+ */
+export function useTestApp(dialect: DialectName, opts: TestAppOptions = {}): TestApp {
+  const handle = new TestAppHandle();
+  before(async () => handle.set(await createTestApp({ dialect, ...opts })));
+  after(async () => {
+    await handle.close();
+    // Lets the pool's sockets close before the shared cluster is stopped by forEachDialect.
+    if (dialect === 'postgres') await new Promise((resolve) => setTimeout(resolve, 250));
+  });
+  return handle;
 }
 
 export async function buildCo(t: { ctx: TesseraApp['ctx'] }, name = `CO ${newId().slice(0, 8)}`): Promise<Co> {
