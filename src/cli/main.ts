@@ -1,17 +1,9 @@
 import { parseArgs } from 'node:util';
-import { setupPlatformAdmin, hasPlatformAdmin } from '../core/auth/setup.service.ts';
-import { createLocalAccount, setLocalPassword } from '../core/auth/local-account.service.ts';
-import { SYSTEM_ACTOR } from '../core/auth/actor.ts';
-import { createApiUser } from '../core/api-users/api-user.service.ts';
-import { apiUserInput } from '../core/api-users/api-user.schema.ts';
-import { findCo, findPlatformCo } from '../core/cos/co.service.ts';
-import { buildApp } from '../app/http-app.ts';
-import { parseInput } from '../core/http/validation.ts';
 import { AppError } from '../core/errors/app-error.ts';
-import { systemClock } from '../core/clock.ts';
-import { migrate, openRuntime } from './runtime.ts';
 import type { Registry } from '../app/registry.ts';
-import { batchProgress, requestReprovision } from '../core/provisioning/provisioning.service.ts';
+
+// Each command imports the modules it needs when it runs (dynamic imports), so that `tessera --help`
+// and a usage error load next to nothing and answer at once.
 
 const HELP: Record<string, string> = {
   main: `Usage: tessera <command> [options]
@@ -68,7 +60,15 @@ function fail(message: string): number {
   return 2;
 }
 
+/** Applies pending migrations of the core and of the enabled plugins; returns the names applied. */
+async function migrate(runtime: Registry): Promise<string[]> {
+  const { migrate: migrateRegistry } = await import('./runtime.ts');
+  return migrateRegistry(runtime);
+}
+
 async function serve(runtime: Registry): Promise<number> {
+  const { buildApp } = await import('../app/http-app.ts');
+  const { hasPlatformAdmin } = await import('../core/auth/setup.service.ts');
   const applied = await migrate(runtime);
   const { app, ctx } = await buildApp(runtime);
   const workers = runtime.config.worker ? [runtime.startBackground()] : [];
@@ -96,6 +96,7 @@ then sign in at ${runtime.config.publicUrl}/sign-in as "admin".
 }
 
 async function setup(runtime: Registry, args: string[]): Promise<number> {
+  const { setupPlatformAdmin } = await import('../core/auth/setup.service.ts');
   const { values } = parseArgs({
     args,
     options: {
@@ -125,6 +126,7 @@ async function setup(runtime: Registry, args: string[]): Promise<number> {
 }
 
 async function account(runtime: Registry, args: string[]): Promise<number> {
+  const { createLocalAccount, setLocalPassword } = await import('../core/auth/local-account.service.ts');
   const [sub, ...rest] = args;
   if (sub !== 'set-password') return fail('usage: tessera account set-password --username NAME --password-env VAR');
   const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, 'password-env': { type: 'string' } } });
@@ -139,6 +141,11 @@ async function account(runtime: Registry, args: string[]): Promise<number> {
 }
 
 async function apiUser(runtime: Registry, args: string[]): Promise<number> {
+  const { SYSTEM_ACTOR } = await import('../core/auth/actor.ts');
+  const { createApiUser } = await import('../core/api-users/api-user.service.ts');
+  const { apiUserInput } = await import('../core/api-users/api-user.schema.ts');
+  const { findCo, findPlatformCo } = await import('../core/cos/co.service.ts');
+  const { parseInput } = await import('../core/http/validation.ts');
   const [sub, ...rest] = args;
   if (sub !== 'create') return fail('usage: tessera api-user create --username NAME [--co CO_ID] [--privileged]');
   const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, co: { type: 'string' }, privileged: { type: 'boolean' } } });
@@ -172,6 +179,8 @@ function progressLine(done: number, failed: number, total: number): string {
 }
 
 async function reprovision(runtime: Registry, args: string[]): Promise<number> {
+  const { SYSTEM_ACTOR } = await import('../core/auth/actor.ts');
+  const { batchProgress, requestReprovision } = await import('../core/provisioning/provisioning.service.ts');
   const { values } = parseArgs({ args, options: { co: { type: 'string' }, person: { type: 'string' }, target: { type: 'string' } } });
   if (!values.co) return fail('reprovision needs --co CO_ID (see tessera reprovision --help)');
   await migrate(runtime);
@@ -209,6 +218,7 @@ export async function main(argv: string[]): Promise<number> {
     print(HELP[command]!);
     return 0;
   }
+  const { openRuntime } = await import('./runtime.ts');
   let runtime: Registry;
   try {
     runtime = openRuntime();
