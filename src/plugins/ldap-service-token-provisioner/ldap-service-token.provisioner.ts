@@ -77,10 +77,10 @@ async function readAndReconcile(ldap: LdapConnection, dn: string, previous: Toke
  * write the same attribute, and its values are left alone.
  *
  * LDAP operations per person: none when nothing changed (nor when the LDAP target just made the
- * entry with these values in it: see tokenContributions); one modify when something changed (computed
- * from what this target recorded); a base search and a modify instead when the entry turns out not
- * to hold what was recorded, or when a value to withdraw may linger in an entry this target has
- * not written into before (the LDAP target took over an existing entry).
+ * entry with these values in it: see tokenContributions); one modify when something changed
+ * (computed from what this target recorded); a base search and a modify instead when the entry
+ * turns out not to hold what was recorded, or when a value to withdraw may linger in an entry
+ * this target has not written into before (the LDAP target took over an existing entry).
  */
 async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): Promise<ProvisionResult> {
   const { target } = input;
