@@ -10,11 +10,11 @@ import { newId } from '../../db/ids.ts';
 import type { LdapConfig } from '../ldap-provisioner/ldap-config.schema.ts';
 import { ldapProvisioner } from '../ldap-provisioner/ldap.provisioner.ts';
 import { ldapSettings, monitorConfig, operationsDuring, personData, StateKeeper, targetOf } from '../ldap-provisioner/ldap-provisioner.test-support.ts';
-import type { UsableToken } from '../service-tokens/service-token.service.ts';
 import type { ServiceTokenTables } from '../service-tokens/service-token.table.ts';
 import { ldapServiceTokenConfigSchema, type LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
 import { ldapServiceTokenProvisioner } from './ldap-service-token.provisioner.ts';
 import { tokenAttributeContributor } from './ldap-token-contributor.ts';
+import type { ProvisionedToken } from './provisioned-tokens.ts';
 
 const NO_OPS = { bind: 0, search: 0, add: 0, modify: 0, modrdn: 0, delete: 0 };
 /** An LDAP provisioner no plugin contributes to: the token target writes every value itself. */
@@ -45,10 +45,10 @@ describe('LDAP service token provisioner against slapd', () => {
   function tokenTarget(overrides: Partial<LdapServiceTokenConfig> = {}, service = serviceId): Target<LdapServiceTokenConfig> {
     return targetOf('ldap-service-token', ldapServiceTokenConfigSchema.parse({ ldapTargetId: ldapTarget.id, serviceId: service, ...overrides }), { ordinal: 20, coId: ldapTarget.coId });
   }
-  function token(hash: string, service = serviceId, label = 'wiki'): UsableToken {
+  function token(hash: string, service = serviceId, label = 'wiki'): ProvisionedToken {
     return { id: newId(), serviceId: service, serviceShortLabel: label, hash, storageScheme: 'SSHA512', expiresAt: null };
   }
-  function withTokens(data: ProvisioningData, tokens: UsableToken[]): ProvisioningData {
+  function withTokens(data: ProvisioningData, tokens: ProvisionedToken[]): ProvisioningData {
     return { ...data, plugins: { 'service-tokens': { tokens } } };
   }
   async function values(dn: string, attribute = 'userPassword'): Promise<string[]> {
