@@ -20,6 +20,7 @@ import { ldapServiceTokenProvisionerPlugin } from '../../src/plugins/ldap-servic
 import { verifySecret } from '../../src/plugins/service-tokens/crypto/password-schemes.ts';
 import { sweepExpiredTokens } from '../../src/plugins/service-tokens/service-token.service.ts';
 import { buildService, enableTokens } from '../../src/plugins/service-tokens/service-token.test-support.ts';
+import type { ServiceTokenTables } from '../../src/plugins/service-tokens/service-token.table.ts';
 import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-tokens.plugin.ts';
 import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { requireCommand } from '../support/system-packages.ts';
@@ -139,7 +140,7 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
   }
 
   async function revoke(s: Setup, p: { id: string; browser: Browser }, secret: string): Promise<void> {
-    const rows = (await t.ctx.db.selectFrom('service_token' as 'co').selectAll().where('person_id' as 'id', '=', p.id).execute()) as unknown as Array<{ id: string; hash: string }>;
+    const rows = await t.ctx.db.withTables<ServiceTokenTables>().selectFrom('service_token').select(['id', 'hash']).where('person_id', '=', p.id).execute();
     let tokenId: string | undefined;
     for (const r of rows) if (await verifySecret(secret, r.hash)) tokenId = r.id;
     assert.ok(tokenId);
@@ -220,7 +221,7 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     const refill = await operationsDuring(slapd, () => t.worker.drain());
     assert.deepEqual(refill, { bind: 1, search: 12, add: 12, modify: 0, modrdn: 0, delete: 0 });
     assert.equal(await binds(people[0]!.dn, secret), true);
-    // And the token target owns what was seeded: revoking withdraws it.
+    // And the token target owns what its contributor put into the add: revoking withdraws it.
     await revoke(s, people[0]!, secret);
     await t.worker.drain();
     assert.equal(await binds(people[0]!.dn, secret), false);

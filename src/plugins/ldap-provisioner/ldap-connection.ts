@@ -137,6 +137,19 @@ export function describeLdapError(error: unknown): string {
   return typeof e?.code === 'string' ? `${e.code}${e.message ? `: ${String(e.message)}` : ''}` : String(e?.message ?? error);
 }
 
+/** An entry as ldapts returns it, as lowercased attribute name → string values. */
+export function valuesOf(entry: Record<string, unknown>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [key, raw] of Object.entries(entry)) {
+    if (key === 'dn') continue;
+    const list = Array.isArray(raw) ? raw : [raw];
+    const values = list.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
+    const name = key.toLowerCase();
+    out.set(name, [...(out.get(name) ?? []), ...values]);
+  }
+  return out;
+}
+
 /**
  * The connection of the pass for these settings. Keyed by target and by the settings themselves,
  * so a target edited during a pass gets a connection with its new settings.

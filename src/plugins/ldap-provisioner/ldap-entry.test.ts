@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newId } from '../../db/ids.ts';
 import { ldapConfigSchema } from './ldap-config.schema.ts';
-import { addAttributes, changesFor, desiredEntry, dnOf, ldapSeedsOf, valuesOf } from './ldap-entry.ts';
+import { valuesOf } from './ldap-connection.ts';
+import { addAttributes, changesFor, desiredEntry, dnOf } from './ldap-entry.ts';
+import { ldapEntryDetailOf, ldapEntryOf } from './ldap-extension.ts';
 import { ldapSettings, personData } from './ldap-provisioner.test-support.ts';
 
 const attrs = (entry: ReturnType<typeof desiredEntry>) => Object.fromEntries(entry.attributes);
@@ -83,33 +85,33 @@ describe('desiredEntry', () => {
   });
 });
 
-describe('seeds of other targets in an add', () => {
-  it('takes the seeds of this target from every plugin’s data, merges them, and never over an owned attribute', () => {
+describe('values other targets contribute to an add', () => {
+  it('merges the contributions, records which went in, and never puts one into an owned attribute', () => {
     const data = personData();
-    data.plugins = {
-      tokens: {
-        ldapEntrySeeds: [
-          { ldapTargetId: 'L1', sourceTargetId: 'T1', attribute: 'userPassword', values: ['{SSHA512}a'] },
-          { ldapTargetId: 'L1', sourceTargetId: 'T2', attribute: 'userPassword', values: ['{SSHA512}b', '{SSHA512}b'] },
-          { ldapTargetId: 'L1', sourceTargetId: 'T3', attribute: 'voPersonApplicationPassword;app-wiki', values: ['{SSHA512}w'] },
-          { ldapTargetId: 'L1', sourceTargetId: 'T4', attribute: 'mail', values: ['sneaky@example.org'] },
-          { ldapTargetId: 'L1', sourceTargetId: 'T5', attribute: 'userPassword', values: [] },
-          { ldapTargetId: 'L2', sourceTargetId: 'T6', attribute: 'userPassword', values: ['{SSHA512}elsewhere'] },
-          { nonsense: true },
-        ],
-      },
-    };
-    const seeds = ldapSeedsOf(data, 'L1');
-    assert.deepEqual(seeds.map((s) => s.sourceTargetId), ['T1', 'T2', 'T3', 'T4']);
-    const { attributes, seeded } = addAttributes(desiredEntry(ldapSettings(), data), seeds);
+    const contributions = [
+      { sourceTargetId: 'T1', attribute: 'userPassword', values: ['{SSHA512}a'] },
+      { sourceTargetId: 'T2', attribute: 'userPassword', values: ['{SSHA512}b', '{SSHA512}b'] },
+      { sourceTargetId: 'T3', attribute: 'voPersonApplicationPassword;app-wiki', values: ['{SSHA512}w'] },
+      { sourceTargetId: 'T4', attribute: 'mail', values: ['sneaky@example.org'] },
+      { sourceTargetId: 'T5', attribute: 'userPassword', values: [] },
+    ];
+    const { attributes, contributed } = addAttributes(desiredEntry(ldapSettings(), data), contributions);
     assert.deepEqual(attributes.userPassword, ['{SSHA512}a', '{SSHA512}b']);
     assert.deepEqual(attributes['voPersonApplicationPassword;app-wiki'], ['{SSHA512}w']);
-    assert.deepEqual(attributes.mail, ['pat@example.org'], 'an owned attribute takes no seed');
-    assert.deepEqual(seeded, {
+    assert.deepEqual(attributes.mail, ['pat@example.org'], 'an owned attribute takes no contribution');
+    assert.deepEqual(contributed, {
       T1: { attribute: 'userPassword', values: ['{SSHA512}a'] },
       T2: { attribute: 'userPassword', values: ['{SSHA512}b'] },
       T3: { attribute: 'voPersonApplicationPassword;app-wiki', values: ['{SSHA512}w'] },
     });
+  });
+
+  it('reads back what the LDAP target recorded, keeping only well-formed contributed values', () => {
+    const detail = { entry: 'g1', seeded: { T1: { attribute: 'userPassword', values: ['{SSHA512}a'] }, T2: { nonsense: true }, T3: { attribute: 'userPassword', values: [1] } } };
+    assert.deepEqual(ldapEntryDetailOf({ status: 'provisioned', targetKey: 'uid=pat,ou=people', detail }), { entry: 'g1', seeded: { T1: { attribute: 'userPassword', values: ['{SSHA512}a'] } } });
+    assert.deepEqual(ldapEntryOf({ status: 'provisioned', targetKey: 'uid=pat,ou=people', detail }), { dn: 'uid=pat,ou=people', generation: 'g1', contributed: { T1: { attribute: 'userPassword', values: ['{SSHA512}a'] } } });
+    assert.deepEqual(ldapEntryOf({ status: 'removed', targetKey: 'uid=pat,ou=people', detail: {} }), { dn: null, generation: undefined, contributed: {} });
+    assert.deepEqual(ldapEntryOf(undefined), { dn: null, generation: undefined, contributed: {} });
   });
 });
 

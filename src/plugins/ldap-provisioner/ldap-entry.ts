@@ -5,11 +5,7 @@ import type { ProvisioningData } from '../../core/provisioning/provisioning-data
 import { formatName } from '../../core/people/person.repository.ts';
 import { ATTRIBUTE_NEEDS_CLASS, type LdapConfig, type LdapPersonAttribute } from './ldap-config.schema.ts';
 import { buildDn } from './ldap-dn.ts';
-
-/** A provisioning failure an operator must act on (shown on the person's provisioning page). */
-export class LdapProvisioningError extends Error {
-  override name = 'LdapProvisioningError';
-}
+import { LdapProvisioningError, type ContributedValues, type LdapContribution } from './ldap-extension.ts';
 
 export interface DesiredEntry {
   dn: string;
@@ -114,38 +110,11 @@ export function desiredEntry(config: LdapConfig, data: ProvisioningData): Desire
 }
 
 /**
- * Values another target asks an `ldap` target to put into the entries it creates, so that a new
- * entry needs no second write (the token provisioner's hashes). A plugin contributes them in its
- * provisioning data as `ldapEntrySeeds: LdapEntrySeed[]`. The LDAP target only includes them in an
- * add and records which it included (LdapEntryDetail.seeded); it never reconciles them: they stay
- * the source target's values, which it takes over as its own record of the new entry.
+ * The attributes of an add: object classes, every owned attribute that has values, and the values
+ * other targets contributed (never into an attribute this target owns, never an empty list);
+ * `contributed` says, by source target, which went in.
  */
-export interface LdapEntrySeed {
-  ldapTargetId: string;
-  sourceTargetId: string;
-  attribute: string;
-  values: string[];
-}
-
-export type SeededValues = Record<string, { attribute: string; values: string[] }>;
-
-function isSeed(v: unknown): v is LdapEntrySeed {
-  const s = v as LdapEntrySeed;
-  return typeof s?.ldapTargetId === 'string' && typeof s.sourceTargetId === 'string' && typeof s.attribute === 'string' && Array.isArray(s.values) && s.values.every((x) => typeof x === 'string');
-}
-
-/** The seeds the plugins contributed for entries of this target. */
-export function ldapSeedsOf(data: ProvisioningData, ldapTargetId: string): LdapEntrySeed[] {
-  return Object.values(data.plugins)
-    .flatMap((contribution) => (Array.isArray(contribution.ldapEntrySeeds) ? contribution.ldapEntrySeeds : []))
-    .filter((seed): seed is LdapEntrySeed => isSeed(seed) && seed.ldapTargetId === ldapTargetId && seed.values.length > 0);
-}
-
-/**
- * The attributes of an add: object classes, every owned attribute that has values, and the seeds
- * (never for an attribute this target owns); `seeded` says which seeds went in.
- */
-export function addAttributes(entry: DesiredEntry, seeds: LdapEntrySeed[] = []): { attributes: Record<string, string[]>; seeded: SeededValues } {
+export function addAttributes(entry: DesiredEntry, contributions: readonly LdapContribution[] = []): { attributes: Record<string, string[]>; contributed: Record<string, ContributedValues> } {
   const out: Record<string, string[]> = { objectClass: entry.objectClasses };
   for (const [name, values] of entry.attributes) if (values.length > 0) out[name] = values;
   // person requires sn and cn even when the target is not set to write them; the values then come
@@ -154,32 +123,19 @@ export function addAttributes(entry: DesiredEntry, seeds: LdapEntrySeed[] = []):
     if (!Object.keys(out).some((k) => k.toLowerCase() === required)) out[required] = [entry.rdnValue];
   }
   const owned = new Set(['objectclass', ...[...entry.attributes.keys()].map((a) => a.toLowerCase())]);
-  const seeded: SeededValues = {};
-  for (const seed of seeds) {
-    if (owned.has(seed.attribute.split(';')[0]!.toLowerCase())) continue;
-    const key = Object.keys(out).find((k) => k.toLowerCase() === seed.attribute.toLowerCase()) ?? seed.attribute;
-    out[key] = [...new Set([...(out[key] ?? []), ...seed.values])];
-    seeded[seed.sourceTargetId] = { attribute: seed.attribute, values: [...new Set(seed.values)] };
+  const contributed: Record<string, ContributedValues> = {};
+  for (const c of contributions) {
+    if (c.values.length === 0 || owned.has(c.attribute.split(';')[0]!.toLowerCase())) continue;
+    const key = Object.keys(out).find((k) => k.toLowerCase() === c.attribute.toLowerCase()) ?? c.attribute;
+    out[key] = [...new Set([...(out[key] ?? []), ...c.values])];
+    contributed[c.sourceTargetId] = { attribute: c.attribute, values: [...new Set(c.values)] };
   }
-  return { attributes: out, seeded };
+  return { attributes: out, contributed };
 }
 
 /** The attributes to read from an entry to compare it with the desired one. */
 export function attributesToRead(entry: DesiredEntry): string[] {
   return ['objectClass', ...entry.attributes.keys()];
-}
-
-/** An entry as ldapts returns it, as lowercased attribute name → string values. */
-export function valuesOf(entry: Record<string, unknown>): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const [key, raw] of Object.entries(entry)) {
-    if (key === 'dn') continue;
-    const list = Array.isArray(raw) ? raw : [raw];
-    const values = list.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
-    const name = key.toLowerCase();
-    out.set(name, [...(out.get(name) ?? []), ...values]);
-  }
-  return out;
 }
 
 function sameValues(a: string[], b: string[]): boolean {

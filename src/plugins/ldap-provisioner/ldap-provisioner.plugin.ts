@@ -1,4 +1,5 @@
-import type { TesseraPlugin } from '../../core/plugins/plugin.ts';
+import type { PluginExports, TesseraPlugin } from '../../core/plugins/plugin.ts';
+import type { LdapAttributeContributor } from './ldap-extension.ts';
 import { ldapProvisioner } from './ldap.provisioner.ts';
 
 export const LDAP_PROVISIONER_PLUGIN_ID = 'ldap-provisioner';
@@ -6,11 +7,18 @@ export const LDAP_PROVISIONER_PLUGIN_ID = 'ldap-provisioner';
 /**
  * Provisions CO People into an LDAP directory (provisioner type `ldap`): one entry per person,
  * named by one of their identifiers, holding their names, email addresses, uid, groups and status.
+ * Exports its extension point (LdapExtensionPoint, typed through PluginExports): plugins that
+ * require it register attribute contributors, whose values go into the add creating an entry.
  */
 export function ldapProvisionerPlugin(): TesseraPlugin {
   return {
     id: LDAP_PROVISIONER_PLUGIN_ID,
     description: 'LDAP provisioner: people as inetOrgPerson entries (optionally eduPerson, eduMember, voPerson)',
-    setup: () => ({ provisioners: [ldapProvisioner] }),
+    setup: () => {
+      const contributors: LdapAttributeContributor[] = [];
+      // Typed by the PluginExports entry under this plugin's id (declared in ldap-extension.ts).
+      const exports: PluginExports[typeof LDAP_PROVISIONER_PLUGIN_ID] = { registerAttributeContributor: (contributor) => void contributors.push(contributor) };
+      return { provisioners: [ldapProvisioner(contributors)], exports };
+    },
   };
 }

@@ -46,7 +46,8 @@ describe('LDAP provisioner against slapd', () => {
     }
   }
 
-  const provision = ldapProvisioner.provision.bind(ldapProvisioner);
+  const ldap = ldapProvisioner();
+  const provision = ldap.provision.bind(ldap);
 
   it('first provisioning costs one add, and the entry holds the person', async () => {
     const t = target();
@@ -102,7 +103,7 @@ describe('LDAP provisioner against slapd', () => {
     const session = new TestSession();
     const people = Array.from({ length: 5 }, () => personData());
     const ops = await operationsDuring(slapd, async () => {
-      await Promise.all(people.map((data) => ldapProvisioner.provision({ target: t, targets: [t], intent: 'present', data, personId: data.person.id, previous: undefined, stateOf: async () => undefined, session })));
+      await Promise.all(people.map((data) => ldap.provision({ target: t, targets: [t], intent: 'present', data, personId: data.person.id, previous: undefined, stateOf: async () => undefined, session })));
       await session.closeAll();
     });
     assert.deepEqual(ops, { bind: 1, search: 0, add: 5, modify: 0, modrdn: 0, delete: 0 });
@@ -258,7 +259,7 @@ describe('LDAP provisioner against slapd', () => {
       const t = target({ url: `ldap://127.0.0.1:${(broken.address() as { port: number }).port}` });
       const session = new TestSession();
       const results = await Promise.allSettled(
-        Array.from({ length: 5 }, () => personData()).map((data) => ldapProvisioner.provision({ target: t, targets: [t], intent: 'present', data, personId: data.person.id, previous: undefined, stateOf: async () => undefined, session })),
+        Array.from({ length: 5 }, () => personData()).map((data) => ldap.provision({ target: t, targets: [t], intent: 'present', data, personId: data.person.id, previous: undefined, stateOf: async () => undefined, session })),
       );
       await session.closeAll();
       assert.ok(results.every((r) => r.status === 'rejected' && /cannot connect to LDAP server/.test(String(r.reason))));

@@ -5,55 +5,34 @@ import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
 import { allIdentifierTypes } from '../../core/people/person.service.ts';
 import type { PreviousState, ProvisionInput, ProvisionResult, Provisioner } from '../../core/provisioning/provisioner.ts';
 import { LDAP_SECRET_FIELDS, ldapConfigSchema, type LdapConfig } from './ldap-config.schema.ts';
-import { ldapConnectionFor, ldapErrorOf, type LdapConnection } from './ldap-connection.ts';
+import { ldapConnectionFor, ldapErrorOf, valuesOf, type LdapConnection } from './ldap-connection.ts';
 import { modifyDnTarget, sameDn } from './ldap-dn.ts';
-import { addAttributes, attributesToRead, changesFor, desiredEntry, dnOf, LdapProvisioningError, ldapSeedsOf, valuesOf, type DesiredEntry, type LdapEntrySeed, type SeededValues } from './ldap-entry.ts';
+import { addAttributes, attributesToRead, changesFor, desiredEntry, dnOf, type DesiredEntry } from './ldap-entry.ts';
+import { LDAP_PROVISIONER_TYPE, LdapProvisioningError, ldapEntryDetailOf, type ContributedValues, type LdapAttributeContributor, type LdapContribution, type LdapEntryDetail } from './ldap-extension.ts';
 
-export const LDAP_PROVISIONER_TYPE = 'ldap';
+/** What the contributors want in a new entry; asked only when an entry is about to be added. */
+type Contributions = () => LdapContribution[];
 
-/**
- * What an `ldap` target records per person (provisioning_state.detail). `entry` changes whenever
- * this target creates the entry anew, so a provisioner writing into the entry (the token
- * provisioner) knows its own record of the entry's values may be stale and must read it.
- */
-export interface LdapEntryDetail {
-  entry?: string;
-  /** Values of other targets this target put into the entry when it created it (see LdapEntrySeed). */
-  seeded?: SeededValues;
+function provisioned(dn: string, entry: string, contributed: Record<string, ContributedValues> | undefined): ProvisionResult {
+  const detail: LdapEntryDetail = { entry, ...(contributed && Object.keys(contributed).length > 0 ? { seeded: contributed } : {}) };
+  return { status: 'provisioned', targetKey: dn, detail };
 }
 
-/** The generation of the person's entry in an `ldap` target, if the target recorded one. */
-export function entryGenerationOf(state: PreviousState | undefined): string | undefined {
-  const entry = state?.detail.entry;
-  return typeof entry === 'string' ? entry : undefined;
-}
-
-/** What an `ldap` target put into the person's current entry for another target, when it made it. */
-export function seededValuesOf(state: PreviousState | undefined, sourceTargetId: string): { attribute: string; values: string[] } | undefined {
-  const seeded = (state?.detail.seeded as SeededValues | undefined)?.[sourceTargetId];
-  return typeof seeded?.attribute === 'string' && Array.isArray(seeded.values) ? seeded : undefined;
-}
-
-function provisioned(dn: string, entry: string, seeded: SeededValues | undefined): ProvisionResult {
-  const detail: LdapEntryDetail = { entry, ...(seeded && Object.keys(seeded).length > 0 ? { seeded } : {}) };
-  return { status: 'provisioned', targetKey: dn, detail: detail as Record<string, unknown> };
-}
-
-async function addEntry(ldap: LdapConnection, entry: DesiredEntry, seeds: LdapEntrySeed[]): Promise<ProvisionResult> {
-  const { attributes, seeded } = addAttributes(entry, seeds);
+async function addEntry(ldap: LdapConnection, entry: DesiredEntry, contributions: Contributions): Promise<ProvisionResult> {
+  const { attributes, contributed } = addAttributes(entry, contributions());
   await ldap.add(entry.dn, attributes);
-  return provisioned(entry.dn, randomUUID(), seeded);
+  return provisioned(entry.dn, randomUUID(), contributed);
 }
 
 /** Reads the entry once and sends one modify if it differs (one add if it is missing). */
-async function reconcile(ldap: LdapConnection, entry: DesiredEntry, seeds: LdapEntrySeed[], previous: PreviousState | undefined): Promise<ProvisionResult> {
+async function reconcile(ldap: LdapConnection, entry: DesiredEntry, contributions: Contributions, previous: PreviousState | undefined): Promise<ProvisionResult> {
   const current = await ldap.read(entry.dn, attributesToRead(entry));
-  if (!current) return addEntry(ldap, entry, seeds);
+  if (!current) return addEntry(ldap, entry, contributions);
   const changes = changesFor(entry, valuesOf(current));
   if (changes.length > 0) await ldap.modify(entry.dn, changes);
-  const generation = entryGenerationOf(previous);
-  // Same entry, same record; an entry taken over gets a new generation (and no seeds).
-  return provisioned(entry.dn, generation ?? randomUUID(), generation ? (previous?.detail.seeded as SeededValues | undefined) : undefined);
+  const recorded = ldapEntryDetailOf(previous);
+  // Same entry, same record; an entry taken over gets a new generation (and no contributed values).
+  return provisioned(entry.dn, recorded.entry ?? randomUUID(), recorded.entry ? recorded.seeded : undefined);
 }
 
 async function removeEntry(ldap: LdapConnection, dn: string): Promise<void> {
@@ -66,11 +45,11 @@ async function removeEntry(ldap: LdapConnection, dn: string): Promise<void> {
 
 /**
  * Reconciles a person's entry. LDAP operations per person: first provisioning (no previous state)
- * one add (holding other targets' seeds, e.g. token hashes); with a previous state one base
- * search, plus one modify only when something differs (or one add when the entry is missing); a
- * changed DN adds one modifyDN before that; removal one delete.
+ * one add (holding what the contributors want in it, e.g. token hashes); with a previous state
+ * one base search, plus one modify only when something differs (or one add when the entry is
+ * missing); a changed DN adds one modifyDN before that; removal one delete.
  */
-async function provisionEntry(input: ProvisionInput<LdapConfig>): Promise<ProvisionResult> {
+async function provisionEntry(input: ProvisionInput<LdapConfig>, contributors: readonly LdapAttributeContributor[]): Promise<ProvisionResult> {
   const config = input.target.config;
   const connection = () => ldapConnectionFor(input.session, input.target.id, config);
 
@@ -82,16 +61,17 @@ async function provisionEntry(input: ProvisionInput<LdapConfig>): Promise<Provis
   }
 
   const entry = desiredEntry(config, input.data);
-  const seeds = ldapSeedsOf(input.data, input.target.id);
+  const request = { ldapTarget: input.target, targets: input.targets, data: input.data };
+  const contributions = () => contributors.flatMap((c) => c.attributesFor(request));
   const ldap = await connection();
   const previousDn = input.previous && input.previous.status !== 'removed' ? input.previous.targetKey : null;
   if (!previousDn) {
     try {
-      return await addEntry(ldap, entry, seeds);
+      return await addEntry(ldap, entry, contributions);
     } catch (error) {
       // Made by hand or by a run whose outcome was lost: take it over, holding exactly our values.
       if (!(ldapErrorOf(error) instanceof AlreadyExistsError)) throw error;
-      return reconcile(ldap, entry, seeds, undefined);
+      return reconcile(ldap, entry, contributions, undefined);
     }
   }
   if (!sameDn(previousDn, entry.dn)) {
@@ -107,24 +87,30 @@ async function provisionEntry(input: ProvisionInput<LdapConfig>): Promise<Provis
       if (!(cause instanceof NoSuchObjectError)) throw error;
     }
   }
-  return reconcile(ldap, entry, seeds, input.previous);
+  return reconcile(ldap, entry, contributions, input.previous);
 }
 
-export const ldapProvisioner: Provisioner<typeof ldapConfigSchema> = {
-  type: LDAP_PROVISIONER_TYPE,
-  label: 'LDAP',
-  configSchema: ldapConfigSchema,
-  secretFields: LDAP_SECRET_FIELDS,
-  // The bind DN may change on the same server; another server, or no StartTLS, needs the password again.
-  secretsBoundTo: ['url', 'startTls'],
-  async validate(db, _ctx, target) {
-    const types = await allIdentifierTypes(db, target.coId);
-    if (!types.includes(target.config.dnIdentifierType)) {
-      throw new AppError(CORE_ERRORS.IDENTIFIER_TYPE_UNKNOWN, {
-        field: 'config.dnIdentifierType',
-        message: `Identifier type "${target.config.dnIdentifierType}" is not defined in this CO (known: ${types.join(', ')})`,
-      });
-    }
-  },
-  provision: provisionEntry,
-};
+/**
+ * The `ldap` provisioner type. `contributors` are read at each entry creation, so contributors
+ * registered after this call (by plugins set up later) take part.
+ */
+export function ldapProvisioner(contributors: readonly LdapAttributeContributor[] = []): Provisioner<typeof ldapConfigSchema> {
+  return {
+    type: LDAP_PROVISIONER_TYPE,
+    label: 'LDAP',
+    configSchema: ldapConfigSchema,
+    secretFields: LDAP_SECRET_FIELDS,
+    // The bind DN may change on the same server; another server, or no StartTLS, needs the password again.
+    secretsBoundTo: ['url', 'startTls'],
+    async validate(db, _ctx, target) {
+      const types = await allIdentifierTypes(db, target.coId);
+      if (!types.includes(target.config.dnIdentifierType)) {
+        throw new AppError(CORE_ERRORS.IDENTIFIER_TYPE_UNKNOWN, {
+          field: 'config.dnIdentifierType',
+          message: `Identifier type "${target.config.dnIdentifierType}" is not defined in this CO (known: ${types.join(', ')})`,
+        });
+      }
+    },
+    provision: (input) => provisionEntry(input, contributors),
+  };
+}

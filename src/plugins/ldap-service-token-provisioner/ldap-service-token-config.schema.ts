@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The provisioner type of a token target (provisioning_target.plugin). */
+export const LDAP_SERVICE_TOKEN_PROVISIONER_TYPE = 'ldap-service-token';
+
 export const TOKEN_ATTRIBUTES = ['userPassword', 'voPersonApplicationPassword'] as const;
 export type TokenAttribute = (typeof TOKEN_ATTRIBUTES)[number];
 

@@ -1,25 +1,28 @@
-import type { TesseraPlugin } from '../../core/plugins/plugin.ts';
+import { definePlugin, type TesseraPlugin } from '../../core/plugins/plugin.ts';
 import { LDAP_PROVISIONER_PLUGIN_ID } from '../ldap-provisioner/ldap-provisioner.plugin.ts';
+import type { ServiceTokenTables } from '../service-tokens/service-token.table.ts';
 import { SERVICE_TOKENS_PLUGIN_ID } from '../service-tokens/service-tokens.plugin.ts';
 import { LDAP_SERVICE_TOKEN_ERRORS } from './error-codes.ts';
-import { ldapServiceTokenProvisioner, tokenSeeds } from './ldap-service-token.provisioner.ts';
+import { ldapServiceTokenProvisioner } from './ldap-service-token.provisioner.ts';
+import { tokenAttributeContributor } from './ldap-token-contributor.ts';
 
 export const LDAP_SERVICE_TOKEN_PROVISIONER_PLUGIN_ID = 'ldap-service-token-provisioner';
 
 /**
  * Writes a CO Service's token hashes into the entries an LDAP target maintains (provisioner type
  * `ldap-service-token`), to userPassword or to voPersonApplicationPassword;app-<short label>.
+ * Depends one way on the LDAP provisioner: it registers a contributor with its extension point,
+ * so an entry the LDAP target creates carries the person's token hashes in the same add.
  */
 export function ldapServiceTokenProvisionerPlugin(): TesseraPlugin {
-  return {
+  return definePlugin<ServiceTokenTables>({
     id: LDAP_SERVICE_TOKEN_PROVISIONER_PLUGIN_ID,
     description: 'LDAP service token provisioner: a service’s token hashes in the entries of an LDAP target',
     requires: [LDAP_PROVISIONER_PLUGIN_ID, SERVICE_TOKENS_PLUGIN_ID],
     errorCodes: LDAP_SERVICE_TOKEN_ERRORS,
-    setup: () => ({
-      provisioners: [ldapServiceTokenProvisioner],
-      // An LDAP target creating an entry puts the tokens in with the same add (see LdapEntrySeed).
-      provisioningData: async (db, data) => ({ ldapEntrySeeds: await tokenSeeds(db, data) }),
-    }),
-  };
+    setup: (host) => {
+      host.exportsOf(LDAP_PROVISIONER_PLUGIN_ID).registerAttributeContributor(tokenAttributeContributor);
+      return { provisioners: [ldapServiceTokenProvisioner((db) => host.withTables(db))] };
+    },
+  });
 }

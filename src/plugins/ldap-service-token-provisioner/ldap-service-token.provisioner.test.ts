@@ -10,11 +10,20 @@ import { newId } from '../../db/ids.ts';
 import type { LdapConfig } from '../ldap-provisioner/ldap-config.schema.ts';
 import { ldapProvisioner } from '../ldap-provisioner/ldap.provisioner.ts';
 import { ldapSettings, monitorConfig, operationsDuring, personData, StateKeeper, targetOf } from '../ldap-provisioner/ldap-provisioner.test-support.ts';
-import type { UsableToken } from '../service-tokens/service-token.service.ts';
+import type { ServiceTokenTables } from '../service-tokens/service-token.table.ts';
 import { ldapServiceTokenConfigSchema, type LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
 import { ldapServiceTokenProvisioner } from './ldap-service-token.provisioner.ts';
+import { tokenAttributeContributor } from './ldap-token-contributor.ts';
+import type { ProvisionedToken } from './provisioned-tokens.ts';
 
 const NO_OPS = { bind: 0, search: 0, add: 0, modify: 0, modrdn: 0, delete: 0 };
+/** An LDAP provisioner no plugin contributes to: the token target writes every value itself. */
+const ldap = ldapProvisioner();
+const runLdap = ldap.provision.bind(ldap);
+/** An LDAP provisioner with the token provisioner's contributor registered, as the plugins set it up. */
+const contributingLdap = ldapProvisioner([tokenAttributeContributor]);
+const tokenProvisioner = ldapServiceTokenProvisioner((db) => db.withTables<ServiceTokenTables>());
+const runTokenTarget = tokenProvisioner.provision.bind(tokenProvisioner);
 
 describe('LDAP service token provisioner against slapd', () => {
   let slapd: SlapdInstance;
@@ -36,10 +45,10 @@ describe('LDAP service token provisioner against slapd', () => {
   function tokenTarget(overrides: Partial<LdapServiceTokenConfig> = {}, service = serviceId): Target<LdapServiceTokenConfig> {
     return targetOf('ldap-service-token', ldapServiceTokenConfigSchema.parse({ ldapTargetId: ldapTarget.id, serviceId: service, ...overrides }), { ordinal: 20, coId: ldapTarget.coId });
   }
-  function token(hash: string, service = serviceId, label = 'wiki'): UsableToken {
+  function token(hash: string, service = serviceId, label = 'wiki'): ProvisionedToken {
     return { id: newId(), serviceId: service, serviceShortLabel: label, hash, storageScheme: 'SSHA512', expiresAt: null };
   }
-  function withTokens(data: ProvisioningData, tokens: UsableToken[]): ProvisioningData {
+  function withTokens(data: ProvisioningData, tokens: ProvisionedToken[]): ProvisioningData {
     return { ...data, plugins: { 'service-tokens': { tokens } } };
   }
   async function values(dn: string, attribute = 'userPassword'): Promise<string[]> {
@@ -49,19 +58,19 @@ describe('LDAP service token provisioner against slapd', () => {
   }
 
   /** Runs both targets for the person, as the worker does: the LDAP target first. */
-  async function runBoth(keeper: StateKeeper, target: Target<LdapServiceTokenConfig>, data: ProvisioningData | undefined, intent: 'present' | 'absent' = 'present') {
+  async function runBoth(keeper: StateKeeper, target: Target<LdapServiceTokenConfig>, data: ProvisioningData | undefined, intent: 'present' | 'absent' = 'present', ldapType = ldap) {
     const targets = [ldapTarget, target] as Target[];
-    await keeper.run(ldapProvisioner.provision.bind(ldapProvisioner), ldapTarget, targets, intent, data);
-    return keeper.run(ldapServiceTokenProvisioner.provision.bind(ldapServiceTokenProvisioner), target, targets, intent, data);
+    await keeper.run(ldapType.provision.bind(ldapType), ldapTarget, targets, intent, data);
+    return keeper.run(runTokenTarget, target, targets, intent, data);
   }
   const runTokens = (keeper: StateKeeper, target: Target<LdapServiceTokenConfig>, data: ProvisioningData | undefined, intent: 'present' | 'absent' = 'present') =>
-    keeper.run(ldapServiceTokenProvisioner.provision.bind(ldapServiceTokenProvisioner), target, [ldapTarget, target] as Target[], intent, data);
+    keeper.run(runTokenTarget, target, [ldapTarget, target] as Target[], intent, data);
 
   it('writes the hashes with one modify, then costs nothing until something changes', async () => {
     const keeper = new StateKeeper();
     const t = tokenTarget();
     const data = withTokens(personData(), [token('{SSHA512}one'), token('{SSHA512}other-service', newId())]);
-    await keeper.run(ldapProvisioner.provision.bind(ldapProvisioner), ldapTarget, [ldapTarget, t] as Target[], 'present', data);
+    await keeper.run(runLdap, ldapTarget, [ldapTarget, t] as Target[], 'present', data);
     const dn = keeper.states.get(ldapTarget.id)!.targetKey!;
     let result;
     const first = await operationsDuring(slapd, async () => {
@@ -82,28 +91,26 @@ describe('LDAP service token provisioner against slapd', () => {
     assert.deepEqual(await values(dn), ['{SSHA512}two']);
   });
 
-  it('takes the values the LDAP target seeded into a new entry as its own: one add in all', async () => {
+  it('takes the values its contributor put into a new entry as its own: one add in all', async () => {
     const keeper = new StateKeeper();
     const t = tokenTarget();
-    const tokens = [token('{SSHA512}seeded')];
-    const data = withTokens(personData(), tokens);
-    data.plugins['ldap-service-token-provisioner'] = { ldapEntrySeeds: [{ ldapTargetId: ldapTarget.id, sourceTargetId: t.id, attribute: 'userPassword', values: ['{SSHA512}seeded'] }] };
-    const ops = await operationsDuring(slapd, () => runBoth(keeper, t, data));
+    const data = withTokens(personData(), [token('{SSHA512}seeded')]);
+    const ops = await operationsDuring(slapd, () => runBoth(keeper, t, data, 'present', contributingLdap));
     assert.deepEqual(ops, { ...NO_OPS, bind: 1, add: 1 }, 'one add; the token target does not even connect');
     const dn = keeper.states.get(ldapTarget.id)!.targetKey!;
     assert.deepEqual(await values(dn), ['{SSHA512}seeded']);
     assert.deepEqual(keeper.states.get(t.id)!.detail, { attribute: 'userPassword', values: ['{SSHA512}seeded'], entry: keeper.states.get(ldapTarget.id)!.detail.entry });
-    // The seeded values are then this target's like any other: a revocation withdraws them.
-    await runBoth(keeper, t, withTokens(data, []));
+    // The contributed values are then this target's like any other: a revocation withdraws them.
+    await runBoth(keeper, t, withTokens(data, []), 'present', contributingLdap);
     assert.deepEqual(await values(dn), []);
   });
 
-  it('reconciles seeds that no longer match what it wants', async () => {
+  it('reconciles contributed values that no longer match what it wants', async () => {
     const keeper = new StateKeeper();
     const t = tokenTarget();
     const data = withTokens(personData(), [token('{SSHA512}now')]);
-    data.plugins['ldap-service-token-provisioner'] = { ldapEntrySeeds: [{ ldapTargetId: ldapTarget.id, sourceTargetId: t.id, attribute: 'userPassword', values: ['{SSHA512}stale'] }] };
-    await runBoth(keeper, t, data);
+    const stale = ldapProvisioner([{ attributesFor: () => [{ sourceTargetId: t.id, attribute: 'userPassword', values: ['{SSHA512}stale'] }] }]);
+    await runBoth(keeper, t, data, 'present', stale);
     assert.deepEqual(await values(keeper.states.get(ldapTarget.id)!.targetKey!), ['{SSHA512}now']);
   });
 
@@ -149,7 +156,7 @@ describe('LDAP service token provisioner against slapd', () => {
     const keeper = new StateKeeper();
     const t = tokenTarget();
     const data = withTokens(personData(), [token('{SSHA512}there')]);
-    await keeper.run(ldapProvisioner.provision.bind(ldapProvisioner), ldapTarget, [ldapTarget, t] as Target[], 'present', data);
+    await keeper.run(runLdap, ldapTarget, [ldapTarget, t] as Target[], 'present', data);
     const dn = keeper.states.get(ldapTarget.id)!.targetKey!;
     await root.modify(dn, new Change({ operation: 'add', modification: new Attribute({ type: 'userPassword', values: ['{SSHA512}there'] }) }));
     const ops = await operationsDuring(slapd, () => runTokens(keeper, t, data));
@@ -181,7 +188,7 @@ describe('LDAP service token provisioner against slapd', () => {
     // Deletion order: the token target first, then the LDAP target.
     await runTokens(keeper, t, undefined, 'absent');
     assert.deepEqual(await values(dn), []);
-    await keeper.run(ldapProvisioner.provision.bind(ldapProvisioner), ldapTarget, [ldapTarget, t] as Target[], 'absent', undefined);
+    await keeper.run(runLdap, ldapTarget, [ldapTarget, t] as Target[], 'absent', undefined);
     assert.deepEqual(await operationsDuring(slapd, () => runTokens(keeper, t, undefined, 'absent')), NO_OPS);
     assert.equal(keeper.states.get(t.id)!.status, 'removed');
   });
@@ -196,7 +203,7 @@ describe('LDAP service token provisioner against slapd', () => {
   it('fails clearly when its LDAP target is gone', async () => {
     const t = tokenTarget({ ldapTargetId: newId() });
     await assert.rejects(
-      new StateKeeper().run(ldapServiceTokenProvisioner.provision.bind(ldapServiceTokenProvisioner), t, [ldapTarget, t] as Target[], 'present', withTokens(personData(), [])),
+      new StateKeeper().run(runTokenTarget, t, [ldapTarget, t] as Target[], 'present', withTokens(personData(), [])),
       /the LDAP target .* of token target "ldap-service-token target" no longer exists/,
     );
   });

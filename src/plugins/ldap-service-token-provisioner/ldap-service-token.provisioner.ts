@@ -1,21 +1,16 @@
 import { Attribute, Change, NoSuchAttributeError, NoSuchObjectError, TypeOrValueExistsError } from 'ldapts';
+import { findService } from '../../core/co-services/co-service.service.ts';
 import { AppError } from '../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
-import type { Executor } from '../../db/database.ts';
-import { keepsEntry } from '../../core/people/person.service.ts';
 import type { ProvisionInput, ProvisionResult, Provisioner, Target } from '../../core/provisioning/provisioner.ts';
-import type { ProvisioningData } from '../../core/provisioning/provisioning-data.ts';
-import { findService } from '../../core/co-services/co-service.service.ts';
-import type { LdapConfig } from '../ldap-provisioner/ldap-config.schema.ts';
-import { ldapConnectionFor, ldapErrorOf, type LdapConnection } from '../ldap-provisioner/ldap-connection.ts';
-import { LdapProvisioningError, valuesOf, type LdapEntrySeed } from '../ldap-provisioner/ldap-entry.ts';
-import { entryGenerationOf, LDAP_PROVISIONER_TYPE, seededValuesOf } from '../ldap-provisioner/ldap.provisioner.ts';
-import { SERVICE_TOKENS_PLUGIN_ID, type ServiceTokenProvisioningData } from '../service-tokens/service-tokens.plugin.ts';
-import { tokenDb } from '../service-tokens/token-setting.service.ts';
+import type { CoreDatabase } from '../../db/core-tables.ts';
+import type { Executor } from '../../db/database.ts';
+import { ldapConnectionFor, ldapErrorOf, valuesOf, type LdapConnection } from '../ldap-provisioner/ldap-connection.ts';
+import { asLdapTarget, ldapEntryOf, LdapProvisioningError, ldapTargetOf } from '../ldap-provisioner/ldap-extension.ts';
+import type { ServiceTokenTables } from '../service-tokens/service-token.table.ts';
 import { LDAP_SERVICE_TOKEN_ERRORS } from './error-codes.ts';
-import { ldapServiceTokenConfigSchema, type LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
-
-export const LDAP_SERVICE_TOKEN_PROVISIONER_TYPE = 'ldap-service-token';
+import { LDAP_SERVICE_TOKEN_PROVISIONER_TYPE, ldapServiceTokenConfigSchema, type LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
+import { tokensOf, wantedValues } from './provisioned-tokens.ts';
 
 /**
  * What a token target records per person: the attribute it writes, the values it wrote there
@@ -34,11 +29,6 @@ function detailOf(detail: Record<string, unknown> | undefined): TokenDetail {
     ...(typeof detail?.attribute === 'string' ? { attribute: detail.attribute } : {}),
     ...(typeof detail?.entry === 'string' ? { entry: detail.entry } : {}),
   };
-}
-
-/** `userPassword`, or `voPersonApplicationPassword;app-<short label>` for per-service passwords. */
-export function tokenAttributeName(attribute: LdapServiceTokenConfig['attribute'], shortLabel: string): string {
-  return attribute === 'userPassword' ? 'userPassword' : `voPersonApplicationPassword;app-${shortLabel}`;
 }
 
 interface Plan {
@@ -87,30 +77,27 @@ async function readAndReconcile(ldap: LdapConnection, dn: string, previous: Toke
  * write the same attribute, and its values are left alone.
  *
  * LDAP operations per person: none when nothing changed (nor when the LDAP target just made the
- * entry with these values in it: see tokenSeeds); one modify when something changed (computed
- * from what this target recorded); a base search and a modify instead when the entry turns out not
- * to hold what was recorded, or when a value to withdraw may linger in an entry this target has
- * not written into before (the LDAP target took over an existing entry).
+ * entry with these values in it: see tokenContributions); one modify when something changed
+ * (computed from what this target recorded); a base search and a modify instead when the entry
+ * turns out not to hold what was recorded, or when a value to withdraw may linger in an entry
+ * this target has not written into before (the LDAP target took over an existing entry).
  */
 async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): Promise<ProvisionResult> {
   const { target } = input;
   const config = target.config;
-  const ldapTarget = input.targets.find((t) => t.id === config.ldapTargetId);
-  if (!ldapTarget || ldapTarget.plugin !== LDAP_PROVISIONER_TYPE) {
+  const ldapTarget = ldapTargetOf(input.targets, config.ldapTargetId);
+  if (!ldapTarget) {
     throw new LdapProvisioningError(`the LDAP target ${config.ldapTargetId} of token target "${target.description}" no longer exists`);
   }
-  const tokens = input.intent === 'present' && input.data ? ((input.data.plugins[SERVICE_TOKENS_PLUGIN_ID] as ServiceTokenProvisioningData | undefined)?.tokens ?? []) : [];
-  const mine = tokens.filter((t) => t.serviceId === config.serviceId);
-  const desired = [...new Set(mine.map((t) => t.hash))];
-  const ldapState = await input.stateOf(ldapTarget.id);
-  const dn = ldapState && ldapState.status !== 'removed' ? ldapState.targetKey : null;
-  const entry = entryGenerationOf(ldapState);
+  const wanted = wantedValues(config, input.intent === 'present' ? tokensOf(input.data) : []);
+  const desired = wanted.values;
+  const { dn, generation: entry, contributed } = ldapEntryOf(await input.stateOf(ldapTarget.id));
   let previous = detailOf(input.previous?.detail);
-  // An entry the LDAP target made with our values in it (seeds): those are our record of it.
-  const seeded = seededValuesOf(ldapState, target.id);
+  // An entry the LDAP target made with our values in it (contributed): those are our record of it.
+  const seeded = contributed[target.id];
   if (entry !== undefined && previous.entry !== entry && seeded) previous = { attribute: seeded.attribute, values: seeded.values, entry };
   // The short label comes with the tokens; with none left, the values to remove are where we wrote them.
-  const attribute = mine[0] ? tokenAttributeName(config.attribute, mine[0].serviceShortLabel) : (previous.attribute ?? (config.attribute === 'userPassword' ? 'userPassword' : undefined));
+  const attribute = wanted.attribute ?? previous.attribute ?? (config.attribute === 'userPassword' ? 'userPassword' : undefined);
   // `provisioned`: the person's entry holds exactly their usable tokens (perhaps none, e.g. while
   // suspended); `removed`: the target holds nothing for them and should not.
   const done = (targetKey: string | null = dn): ProvisionResult => ({
@@ -127,7 +114,7 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
   // Nothing wanted and nothing of ours to withdraw (also: no attribute known yet).
   if (!attribute || (desired.length === 0 && previous.values.length === 0)) return done();
 
-  const connection = () => ldapConnectionFor(input.session, ldapTarget.id, ldapTarget.config as LdapConfig);
+  const connection = () => ldapConnectionFor(input.session, ldapTarget.id, ldapTarget.config);
   const previousAttribute = previous.attribute ?? attribute;
   const sameAttribute = previousAttribute.toLowerCase() === attribute.toLowerCase();
   const withdrawn = previous.values.filter((v) => !(sameAttribute && desired.includes(v)));
@@ -155,48 +142,18 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
   return (await readAndReconcile(await connection(), dn, previous, attribute, desired)) ? done() : missingEntry();
 }
 
-/** Modes in which a registry change runs the target by itself (not manual, not disabled). */
-const RUNNING_MODES = ['automatic', 'queue', 'queue_on_error'] as const;
-
-/**
- * The values the person's token targets will write, offered to their LDAP targets as seeds for an
- * entry they create (see LdapEntrySeed), so that a new entry is one add instead of an add and a
- * modify. Only for targets that run by themselves and would provision the person: a seed is
- * exactly what the token target writes right after.
- */
-export async function tokenSeeds(db: Executor, data: ProvisioningData): Promise<LdapEntrySeed[]> {
-  const tokens = (data.plugins[SERVICE_TOKENS_PLUGIN_ID] as ServiceTokenProvisioningData | undefined)?.tokens ?? [];
-  if (tokens.length === 0 || !keepsEntry(data.person.status)) return [];
-  const rows = await db
-    .selectFrom('provisioning_target')
-    .select(['id', 'config', 'provision_group_id'])
-    .where('co_id', '=', data.co.id)
-    .where('plugin', '=', LDAP_SERVICE_TOKEN_PROVISIONER_TYPE)
-    .where('mode', 'in', [...RUNNING_MODES])
-    .execute();
-  const seeds: LdapEntrySeed[] = [];
-  for (const row of rows) {
-    if (row.provision_group_id && !data.groups.some((g) => g.id === row.provision_group_id)) continue;
-    const parsed = ldapServiceTokenConfigSchema.safeParse(JSON.parse(row.config));
-    if (!parsed.success) continue;
-    const mine = tokens.filter((t) => t.serviceId === parsed.data.serviceId);
-    if (!mine[0]) continue;
-    seeds.push({ ldapTargetId: parsed.data.ldapTargetId, sourceTargetId: row.id, attribute: tokenAttributeName(parsed.data.attribute, mine[0].serviceShortLabel), values: [...new Set(mine.map((t) => t.hash))] });
-  }
-  return seeds;
-}
-
 async function validateTarget(db: Executor, target: Target<LdapServiceTokenConfig>, targets: Target[]): Promise<void> {
   const config = target.config;
-  const ldapTarget = targets.find((t) => t.id === config.ldapTargetId && t.id !== target.id && t.coId === target.coId);
-  if (!ldapTarget) {
+  const named = targets.find((t) => t.id === config.ldapTargetId && t.id !== target.id && t.coId === target.coId);
+  if (!named) {
     throw new AppError(LDAP_SERVICE_TOKEN_ERRORS.LDAP_TARGET_NOT_FOUND, {
       field: 'config.ldapTargetId',
       message: `Token target "${target.description}" needs an LDAP target of this CO, and the one it names does not exist here`,
     });
   }
-  if (ldapTarget.plugin !== LDAP_PROVISIONER_TYPE) {
-    throw new AppError(LDAP_SERVICE_TOKEN_ERRORS.NOT_AN_LDAP_TARGET, { field: 'config.ldapTargetId', message: `Token target "${target.description}" must name an LDAP target; "${ldapTarget.description}" is not one` });
+  const ldapTarget = asLdapTarget(named);
+  if (!ldapTarget) {
+    throw new AppError(LDAP_SERVICE_TOKEN_ERRORS.NOT_AN_LDAP_TARGET, { field: 'config.ldapTargetId', message: `Token target "${target.description}" must name an LDAP target; "${named.description}" is not one` });
   }
   if (!(await findService(db, target.coId, config.serviceId))) {
     throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND, { field: 'config.serviceId', message: `Token target "${target.description}" names a service that is not in this CO` });
@@ -215,16 +172,25 @@ async function validateTarget(db: Executor, target: Target<LdapServiceTokenConfi
   }
 }
 
-export const ldapServiceTokenProvisioner: Provisioner<typeof ldapServiceTokenConfigSchema> = {
-  type: LDAP_SERVICE_TOKEN_PROVISIONER_TYPE,
-  label: 'LDAP service tokens',
-  configSchema: ldapServiceTokenConfigSchema,
-  secretFields: [],
-  validate: (db, _ctx, target, targets) => validateTarget(db, target, targets),
-  async peopleAffectedByService(db, target, serviceId) {
-    if (serviceId !== target.config.serviceId) return [];
-    const rows = await tokenDb(db).selectFrom('service_token').select('person_id').distinct().where('co_id', '=', target.coId).where('service_id', '=', serviceId).execute();
-    return rows.map((r) => r.person_id);
-  },
-  provision: provisionTokens,
-};
+/** The service tokens plugin's tables seen through an executor (the plugin host's `withTables`). */
+export type TokenTables = (db: Executor) => Executor<CoreDatabase & ServiceTokenTables>;
+
+/**
+ * The `ldap-service-token` provisioner type: a CO Service's token hashes in the entries of an
+ * LDAP target. `tables` reads the service tokens plugin's tables (who holds tokens of a service).
+ */
+export function ldapServiceTokenProvisioner(tables: TokenTables): Provisioner<typeof ldapServiceTokenConfigSchema> {
+  return {
+    type: LDAP_SERVICE_TOKEN_PROVISIONER_TYPE,
+    label: 'LDAP service tokens',
+    configSchema: ldapServiceTokenConfigSchema,
+    secretFields: [],
+    validate: (db, _ctx, target, targets) => validateTarget(db, target, targets),
+    async peopleAffectedByService(db, target, serviceId) {
+      if (serviceId !== target.config.serviceId) return [];
+      const rows = await tables(db).selectFrom('service_token').select('person_id').distinct().where('co_id', '=', target.coId).where('service_id', '=', serviceId).execute();
+      return rows.map((r) => r.person_id);
+    },
+    provision: provisionTokens,
+  };
+}
