@@ -4,7 +4,7 @@ import { createLocalAccount, setLocalPassword } from '../core/auth/local-account
 import { SYSTEM_ACTOR } from '../core/auth/actor.ts';
 import { createApiUser } from '../core/api-users/api-user.service.ts';
 import { apiUserInput } from '../core/api-users/api-user.schema.ts';
-import { findCo, findPlatformCo } from '../core/cos/co.service.ts';
+import { findCo, findPlatformCo } from '../core/cos/co.repository.ts';
 import { buildApp } from '../core/http/app.ts';
 import { parseInput } from '../core/http/validation.ts';
 import { AppError } from '../core/errors/app-error.ts';

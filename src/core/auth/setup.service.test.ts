@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { findPlatformCo, listCos } from '../cos/co.service.ts';
+import { findPlatformCo } from '../cos/co.repository.ts';
+import { listCos } from '../cos/co.service.ts';
 import { buildCo, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
 import { isCoAdmin } from './actor.ts';
 import { checkLocalPassword, createLocalAccount } from './local-account.service.ts';

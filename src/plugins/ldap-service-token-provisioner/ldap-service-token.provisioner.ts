@@ -5,7 +5,7 @@ import type { Executor } from '../../db/database.ts';
 import { keepsEntry } from '../../core/people/person.service.ts';
 import type { ProvisionInput, ProvisionResult, Provisioner, Target } from '../../core/provisioning/provisioner.ts';
 import type { ProvisioningData } from '../../core/provisioning/provisioning-data.ts';
-import { findService } from '../../core/co-services/co-service.service.ts';
+import { findService } from '../../core/co-services/co-service.repository.ts';
 import type { LdapConfig } from '../ldap-provisioner/ldap-config.schema.ts';
 import { ldapConnectionFor, ldapErrorOf, type LdapConnection } from '../ldap-provisioner/ldap-connection.ts';
 import { LdapProvisioningError, valuesOf, type LdapEntrySeed } from '../ldap-provisioner/ldap-entry.ts';
