@@ -10,6 +10,7 @@ export interface WebSession {
   expiresAt: string;
 }
 
+/** The session cookie's base name (see `sessionCookieName`). */
 export const SESSION_COOKIE = 'tessera_session';
 
 /**

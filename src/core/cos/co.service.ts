@@ -11,6 +11,7 @@ import type { CoInput } from './co.schema.ts';
 
 export type { Co } from './co.repository.ts';
 
+/** Names of the two system groups every CO has (COmanage: `CO:admins`, `CO:members:active`). */
 export const ADMINS_GROUP_NAME = 'CO:admins';
 export const MEMBERS_GROUP_NAME = 'CO:members:active';
 

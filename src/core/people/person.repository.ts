@@ -249,3 +249,9 @@ export async function findLoginPeople(db: Executor, username: string): Promise<L
     .execute();
   return rows.map((r) => ({ personId: r.person_id, coId: r.co_id, status: r.status, coIsPlatform: r.is_platform === 1 }));
 }
+
+/** Ids of every person of the CO, whatever their status (for reconciling a whole CO). */
+export async function listPersonIdsOfCo(db: Executor, coId: string): Promise<string[]> {
+  const rows = await db.selectFrom('co_person').select('id').where('co_id', '=', coId).execute();
+  return rows.map((r) => r.id);
+}
