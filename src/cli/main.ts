@@ -144,7 +144,7 @@ async function apiUser(runtime: Registry, args: string[]): Promise<number> {
   const { SYSTEM_ACTOR } = await import('../core/auth/actor.ts');
   const { createApiUser } = await import('../core/api-users/api-user.service.ts');
   const { apiUserInput } = await import('../core/api-users/api-user.schema.ts');
-  const { findCo, findPlatformCo } = await import('../core/cos/co.service.ts');
+  const { findCo, findPlatformCo } = await import('../core/cos/co.repository.ts');
   const { parseInput } = await import('../core/http/validation.ts');
   const [sub, ...rest] = args;
   if (sub !== 'create') return fail('usage: tessera api-user create --username NAME [--co CO_ID] [--privileged]');

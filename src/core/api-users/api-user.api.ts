@@ -4,7 +4,7 @@ import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { apiRoute } from '../http/openapi.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { apiUserSelfResponse } from './api-user.schema.ts';
-import { findApiUser } from './api-user.service.ts';
+import { findApiUser } from './api-user.repository.ts';
 
 /**
  * API users are created and managed by people (web UI, `tessera api-user create`), never through

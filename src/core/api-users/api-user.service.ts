@@ -1,8 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv6 } from 'node:net';
 import type { Executor } from '../../db/database.ts';
-import { isUniqueViolation } from '../../db/constraint-errors.ts';
-import { isId, newId } from '../../db/ids.ts';
+import { newId } from '../../db/ids.ts';
 import { isCoAdmin, type Actor } from '../auth/actor.ts';
 import type { CoreContext } from '../context.ts';
 import { getCo } from '../cos/co.service.ts';
@@ -10,31 +9,9 @@ import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { recordHistory } from '../history/history.service.ts';
 import type { ApiUserInput } from './api-user.schema.ts';
-import type { ApiUserTable } from './api-user.table.ts';
+import { findApiUser, findApiUserCredentials, insertApiUser, listApiUsersOfCo, updateApiUserStatus, type ApiUser } from './api-user.repository.ts';
 
-export interface ApiUser {
-  id: string;
-  coId: string;
-  username: string;
-  privileged: boolean;
-  status: 'active' | 'suspended';
-  validFrom: string | null;
-  validThrough: string | null;
-  allowedAddresses: string;
-  createdAt: string;
-}
-
-const toApiUser = (r: ApiUserTable): ApiUser => ({
-  id: r.id,
-  coId: r.co_id,
-  username: r.username,
-  privileged: r.privileged === 1,
-  status: r.status,
-  validFrom: r.valid_from,
-  validThrough: r.valid_through,
-  allowedAddresses: r.allowed_addresses,
-  createdAt: r.created_at,
-});
+export type { ApiUser } from './api-user.repository.ts';
 
 // API keys are 256 random bits, so a fast hash is enough (no dictionary to try) and keeps every
 // API request cheap; passwords that people choose are argon2id-hashed instead.
@@ -42,58 +19,47 @@ function hashKey(key: string): string {
   return `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
+/**
+ * Creates an API user (CO admins who are people, never another API user) and returns it with its
+ * key, `tsk_` + 256 random bits, shown this once: only its hash is stored. Errors: CO_NOT_FOUND,
+ * API_USERNAME_TAKEN (409, field `username`).
+ */
 export async function createApiUser(ctx: CoreContext, actor: Actor, coId: string, input: ApiUserInput): Promise<{ apiUser: ApiUser; key: string }> {
   assertThat(isCoAdmin(actor, coId) && actor.kind !== 'api', CORE_ERRORS.FORBIDDEN);
   return ctx.db.transaction().execute(async (trx) => {
     await getCo(trx, coId);
     const key = `tsk_${randomBytes(32).toString('base64url')}`;
-    const id = newId();
-    try {
-      await trx
-        .insertInto('api_user')
-        .values({
-          id,
-          co_id: coId,
-          username: input.username,
-          key_hash: hashKey(key),
-          privileged: input.privileged ? 1 : 0,
-          status: 'active',
-          valid_from: input.validFrom ?? null,
-          valid_through: input.validThrough ?? null,
-          allowed_addresses: input.allowedAddresses,
-          created_at: ctx.clock.now().toISOString(),
-        })
-        .execute();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new AppError(CORE_ERRORS.API_USERNAME_TAKEN, { field: 'username' });
-      throw e;
-    }
+    const apiUser = await insertApiUser(trx, {
+      id: newId(),
+      co_id: coId,
+      username: input.username,
+      key_hash: hashKey(key),
+      privileged: input.privileged ? 1 : 0,
+      status: 'active',
+      valid_from: input.validFrom ?? null,
+      valid_through: input.validThrough ?? null,
+      allowed_addresses: input.allowedAddresses,
+      created_at: ctx.clock.now().toISOString(),
+    });
     await recordHistory(trx, ctx.clock, actor, { coId, action: 'API_USER_CREATED', comment: `API user ${input.username} created${input.privileged ? ' (privileged)' : ''}` });
-    const row = await trx.selectFrom('api_user').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    return { apiUser: toApiUser(row), key };
+    return { apiUser, key };
   });
 }
 
-/** One API user of the CO (scoped by CO, like every lookup). */
-export async function findApiUser(db: Executor, coId: string, apiUserId: string): Promise<ApiUser | undefined> {
-  if (!isId(apiUserId)) return undefined;
-  const row = await db.selectFrom('api_user').selectAll().where('id', '=', apiUserId).where('co_id', '=', coId).executeTakeFirst();
-  return row && toApiUser(row);
-}
-
+/** The CO's API users by username, for CO admins who are people; FORBIDDEN otherwise. */
 export async function listApiUsers(ctx: CoreContext, actor: Actor, coId: string): Promise<ApiUser[]> {
   assertThat(isCoAdmin(actor, coId) && actor.kind !== 'api', CORE_ERRORS.FORBIDDEN);
-  const rows = await ctx.db.selectFrom('api_user').selectAll().where('co_id', '=', coId).orderBy('username').execute();
-  return rows.map(toApiUser);
+  return listApiUsersOfCo(ctx.db, coId);
 }
 
+/** Suspends or reactivates an API user (CO admins who are people); API_USER_NOT_FOUND when the CO has none with this id. */
 export async function setApiUserStatus(ctx: CoreContext, actor: Actor, coId: string, apiUserId: string, status: 'active' | 'suspended'): Promise<void> {
   assertThat(isCoAdmin(actor, coId) && actor.kind !== 'api', CORE_ERRORS.FORBIDDEN);
   await ctx.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('api_user').selectAll().where('id', '=', apiUserId).where('co_id', '=', coId).executeTakeFirst();
-    if (!row) throw new AppError(CORE_ERRORS.API_USER_NOT_FOUND);
-    await trx.updateTable('api_user').set({ status }).where('id', '=', apiUserId).execute();
-    await recordHistory(trx, ctx.clock, actor, { coId, action: 'API_USER_STATUS_CHANGED', comment: `API user ${row.username} ${status}` });
+    const apiUser = await findApiUser(trx, coId, apiUserId);
+    if (!apiUser) throw new AppError(CORE_ERRORS.API_USER_NOT_FOUND);
+    await updateApiUserStatus(trx, coId, apiUserId, status);
+    await recordHistory(trx, ctx.clock, actor, { coId, action: 'API_USER_STATUS_CHANGED', comment: `API user ${apiUser.username} ${status}` });
   });
 }
 
@@ -124,19 +90,14 @@ function addressAllowed(allowed: string, address: string): boolean {
  * an allowed address, key matching in constant time. Returns undefined on any failure.
  */
 export async function authenticateApiUser(db: Executor, now: Date, username: string, key: string, address: string): Promise<(Actor & { kind: 'api' }) | undefined> {
-  const row = await db
-    .selectFrom('api_user as u')
-    .innerJoin('co', 'co.id', 'u.co_id')
-    .selectAll('u')
-    .select('co.is_platform')
-    .where('u.username', '=', username)
-    .executeTakeFirst();
-  const expected = Buffer.from(row?.key_hash ?? hashKey('no such user'));
+  const found = await findApiUserCredentials(db, username);
+  const expected = Buffer.from(found?.keyHash ?? hashKey('no such user'));
   const given = Buffer.from(hashKey(key));
   const match = expected.length === given.length && timingSafeEqual(expected, given);
-  if (!row || !match || row.status !== 'active') return undefined;
+  if (!found || !match || found.apiUser.status !== 'active') return undefined;
+  const { apiUser } = found;
   const t = now.toISOString();
-  if ((row.valid_from && row.valid_from > t) || (row.valid_through && row.valid_through <= t)) return undefined;
-  if (!addressAllowed(row.allowed_addresses, address)) return undefined;
-  return { kind: 'api', apiUserId: row.id, label: `API user ${row.username}`, coId: row.co_id, platform: row.is_platform === 1, privileged: row.privileged === 1 };
+  if ((apiUser.validFrom && apiUser.validFrom > t) || (apiUser.validThrough && apiUser.validThrough <= t)) return undefined;
+  if (!addressAllowed(apiUser.allowedAddresses, address)) return undefined;
+  return { kind: 'api', apiUserId: apiUser.id, label: `API user ${apiUser.username}`, coId: apiUser.coId, platform: found.coIsPlatform, privileged: apiUser.privileged };
 }

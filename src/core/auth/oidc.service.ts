@@ -43,6 +43,7 @@ export interface OidcTransaction {
 /** A sign-in not finished within this time must be started again. */
 export const TRANSACTION_MINUTES = 10;
 
+/** The transaction as a cookie value; the caller signs it (the cookie plugin), so it cannot be forged. */
 export function encodeTransaction(transaction: OidcTransaction): string {
   return JSON.stringify(transaction);
 }
@@ -64,6 +65,7 @@ export function decodeTransaction(value: string, now: Date): OidcTransaction | u
   return t as OidcTransaction;
 }
 
+/** OpenID Connect sign-in for one provider (authorization code flow with PKCE, RFC 7636). */
 export interface OidcService {
   /** The provider's name for buttons and messages. */
   readonly name: string;
@@ -79,6 +81,7 @@ export interface OidcService {
   completeSignIn(callbackUrl: URL, transaction: OidcTransaction | undefined): Promise<{ username: string }>;
 }
 
+/** What `createOidcService` needs: the provider's configuration and where it sends people back. */
 export interface OidcServiceDeps {
   config: OidcConfig;
   /** `${publicUrl}/auth/oidc/callback`, registered at the provider. */
@@ -144,6 +147,7 @@ function providerErrorMessage(name: string, error: string): string {
   return `${name} did not sign you in.`;
 }
 
+/** The sign-in service for the configured provider; the provider is discovered lazily, on the first sign-in. */
 export function createOidcService(deps: OidcServiceDeps): OidcService {
   const { config, redirectUri } = deps;
   const name = config.name;

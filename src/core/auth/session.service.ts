@@ -1,13 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Executor } from '../../db/database.ts';
 import type { Clock } from '../clock.ts';
+import { deleteExpiredSessions, deleteSession, findSessionRow, insertSession, touchSession } from './auth.repository.ts';
 
+/** A live web session: who signed in, how, and until when (ISO). */
 export interface WebSession {
   username: string;
   authMethod: string;
   expiresAt: string;
 }
 
+/** The session cookie's base name (see `sessionCookieName`). */
 export const SESSION_COOKIE = 'tessera_session';
 
 /**
@@ -30,17 +33,14 @@ function sessionKey(cookieValue: string): string {
 export async function startSession(db: Executor, clock: Clock, username: string, authMethod: string, hours: number): Promise<string> {
   const value = randomBytes(32).toString('base64url');
   const now = clock.now();
-  await db
-    .insertInto('web_session')
-    .values({
-      id: sessionKey(value),
-      username,
-      auth_method: authMethod,
-      created_at: now.toISOString(),
-      expires_at: new Date(now.getTime() + hours * 3600_000).toISOString(),
-      last_seen_at: now.toISOString(),
-    })
-    .execute();
+  await insertSession(db, {
+    id: sessionKey(value),
+    username,
+    auth_method: authMethod,
+    created_at: now.toISOString(),
+    expires_at: new Date(now.getTime() + hours * 3600_000).toISOString(),
+    last_seen_at: now.toISOString(),
+  });
   return value;
 }
 
@@ -48,24 +48,26 @@ export async function startSession(db: Executor, clock: Clock, username: string,
 export async function findSession(db: Executor, clock: Clock, cookieValue: string): Promise<WebSession | undefined> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(cookieValue)) return undefined;
   const id = sessionKey(cookieValue);
-  const row = await db.selectFrom('web_session').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await findSessionRow(db, id);
   if (!row) return undefined;
   const now = clock.now();
   if (row.expires_at <= now.toISOString() || Date.parse(row.last_seen_at) + IDLE_MS <= now.getTime()) {
-    await db.deleteFrom('web_session').where('id', '=', id).execute();
+    await deleteSession(db, id);
     return undefined;
   }
   // Touch at most once a minute, so reading a page is not a write every time.
   if (Date.parse(row.last_seen_at) + TOUCH_MS <= now.getTime()) {
-    await db.updateTable('web_session').set({ last_seen_at: now.toISOString() }).where('id', '=', id).execute();
+    await touchSession(db, id, now.toISOString());
   }
   return { username: row.username, authMethod: row.auth_method, expiresAt: row.expires_at };
 }
 
+/** Ends the session of this cookie value (signing out); nothing happens for an unknown one. */
 export async function endSession(db: Executor, cookieValue: string): Promise<void> {
-  await db.deleteFrom('web_session').where('id', '=', sessionKey(cookieValue)).execute();
+  await deleteSession(db, sessionKey(cookieValue));
 }
 
+/** Deletes every session past its absolute expiry (idle ones go when next looked up). */
 export async function purgeExpiredSessions(db: Executor, clock: Clock): Promise<void> {
-  await db.deleteFrom('web_session').where('expires_at', '<=', clock.now().toISOString()).execute();
+  await deleteExpiredSessions(db, clock.now());
 }

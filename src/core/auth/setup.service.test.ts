@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { findPlatformCo, listCos } from '../cos/co.service.ts';
+import { findPlatformCo } from '../cos/co.repository.ts';
+import { listCos } from '../cos/co.service.ts';
+import { newId } from '../../db/ids.ts';
+import { AppError } from '../errors/app-error.ts';
 import { buildCo, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
 import { isCoAdmin } from './actor.ts';
 import { checkLocalPassword, createLocalAccount } from './local-account.service.ts';
@@ -91,6 +94,22 @@ forEachDialect('Setup', (dialect) => {
     assert.equal(await checkLocalPassword(t.ctx.db, 'early-account', 'the setup password'), true);
     assert.equal(await checkLocalPassword(t.ctx.db, 'early-account', 'the first password'), false);
     assert.equal((await t.ctx.db.selectFrom('local_account').select('id').where('username', '=', 'early-account').execute()).length, 1);
+  });
+
+  it('refuses a username another platform person holds as a non-login uid, with IDENTIFIER_TAKEN and nothing created', async () => {
+    const platform = (await findPlatformCo(t.ctx.db))!;
+    await t.ctx.db.transaction().execute(async (trx) => {
+      const now = t.clock.now().toISOString();
+      await trx.insertInto('co_person').values({ id: newId(), co_id: platform.id, status: 'active', created_at: now, updated_at: now }).execute();
+      const holder = await trx.selectFrom('co_person').select('id').where('co_id', '=', platform.id).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+      await trx.insertInto('identifier').values({ id: newId(), co_id: platform.id, person_id: holder.id, identifier: 'taken-uid', type: 'uid', login: 0, status: 'active', created_at: now }).execute();
+    });
+    const before = await counts();
+    await assert.rejects(
+      setupPlatformAdmin(t.ctx, { username: 'taken-uid', password: 'a good long password', givenName: 'Clash' }),
+      (e: AppError) => e instanceof AppError && e.code === 'IDENTIFIER_TAKEN' && e.status === 409 && e.field === 'username',
+    );
+    assert.deepEqual(await counts(), before);
   });
 
   async function counts() {

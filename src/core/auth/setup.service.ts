@@ -1,10 +1,13 @@
 import { newId } from '../../db/ids.ts';
 import type { CoreContext } from '../context.ts';
-import { ADMINS_GROUP_NAME, ensurePlatformCo } from '../cos/co.service.ts';
+import { ensurePlatformCo } from '../cos/co.service.ts';
+import { findSystemGroup, insertMembership, platformAdminsExist } from '../groups/group.repository.ts';
 import { recordHistory } from '../history/history.service.ts';
+import { findLoginPersonId, insertEmail, insertIdentifier, insertName, insertPerson } from '../people/person.repository.ts';
 import { SYSTEM_ACTOR } from './actor.ts';
 import { createLocalAccount, setLocalPassword } from './local-account.service.ts';
 
+/** What `tessera setup` asks for the first platform administrator. */
 export interface SetupInput {
   username: string;
   password?: string;
@@ -17,51 +20,41 @@ export interface SetupInput {
  * Creates the platform CO (if needed) and a platform administrator: a person of the platform CO
  * with a login identifier, in its admins group, with a local account when a password is given
  * (without one the admin signs in through the trusted header or OpenID Connect).
- * Running it again for the same username only resets the password.
+ * Running it again for the same username only resets the password. A `uid` identifier of that
+ * value held by another person of the platform CO is IDENTIFIER_TAKEN (409).
  */
 export async function setupPlatformAdmin(ctx: CoreContext, input: SetupInput): Promise<{ created: boolean }> {
   return ctx.db.transaction().execute(async (trx) => {
     const platform = await ensurePlatformCo(ctx, trx);
-    const existing = await trx
-      .selectFrom('identifier')
-      .select('person_id')
-      .where('co_id', '=', platform.id)
-      .where('identifier', '=', input.username)
-      .where('login', '=', 1)
-      .executeTakeFirst();
-    if (existing) {
+    const setPassword = async () => {
+      // The username may have a local account already (`tessera account set-password`): set its password.
       if (input.password && !(await setLocalPassword(trx, input.username, input.password))) {
         await createLocalAccount(trx, ctx.clock, input.username, input.password);
       }
+    };
+    if (await findLoginPersonId(trx, platform.id, input.username)) {
+      await setPassword();
       return { created: false };
     }
     const now = ctx.clock.now().toISOString();
+    const coId = platform.id;
     const personId = newId();
-    await trx.insertInto('co_person').values({ id: personId, co_id: platform.id, status: 'active', created_at: now, updated_at: now }).execute();
-    await trx.insertInto('name').values({ id: newId(), co_id: platform.id, person_id: personId, given: input.givenName, middle: null, family: input.familyName ?? null, suffix: null, type: 'official', primary_name: 1 }).execute();
-    await trx.insertInto('identifier').values({ id: newId(), co_id: platform.id, person_id: personId, identifier: input.username, type: 'uid', login: 1, status: 'active', created_at: now }).execute();
+    await insertPerson(trx, { id: personId, co_id: coId, status: 'active', created_at: now, updated_at: now });
+    await insertName(trx, { id: newId(), co_id: coId, person_id: personId, given: input.givenName, middle: null, family: input.familyName ?? null, suffix: null, type: 'official', primary_name: 1 });
+    await insertIdentifier(trx, { id: newId(), co_id: coId, person_id: personId, identifier: input.username, type: 'uid', login: 1, status: 'active', created_at: now }, 'username');
     if (input.email) {
-      await trx.insertInto('email_address').values({ id: newId(), co_id: platform.id, person_id: personId, mail: input.email, type: 'official', verified: 1 }).execute();
+      await insertEmail(trx, { id: newId(), co_id: coId, person_id: personId, mail: input.email, type: 'official', verified: 1 });
     }
-    const admins = await trx.selectFrom('co_group').select('id').where('co_id', '=', platform.id).where('name', '=', ADMINS_GROUP_NAME).executeTakeFirstOrThrow();
-    await trx.insertInto('co_group_member').values({ id: newId(), co_id: platform.id, group_id: admins.id, person_id: personId, member: 1, owner: 1, valid_from: null, valid_through: null, created_at: now }).execute();
-    // The username may have a local account already (`tessera account set-password`): set its password.
-    if (input.password && !(await setLocalPassword(trx, input.username, input.password))) {
-      await createLocalAccount(trx, ctx.clock, input.username, input.password);
-    }
-    await recordHistory(trx, ctx.clock, SYSTEM_ACTOR, { coId: platform.id, personId, action: 'PLATFORM_ADMIN_CREATED', comment: `Platform administrator ${input.username} created by setup` });
+    const admins = await findSystemGroup(trx, coId, 'admins');
+    if (!admins) throw new Error(`The platform CO ${coId} has no admins group`);
+    await insertMembership(trx, { id: newId(), co_id: coId, group_id: admins.id, person_id: personId, member: 1, owner: 1, valid_from: null, valid_through: null, created_at: now });
+    await setPassword();
+    await recordHistory(trx, ctx.clock, SYSTEM_ACTOR, { coId, personId, action: 'PLATFORM_ADMIN_CREATED', comment: `Platform administrator ${input.username} created by setup` });
     return { created: true };
   });
 }
 
+/** True once the platform CO's admins group has a member (setup has been run). */
 export async function hasPlatformAdmin(ctx: CoreContext): Promise<boolean> {
-  const row = await ctx.db
-    .selectFrom('co_group_member as m')
-    .innerJoin('co_group as g', 'g.id', 'm.group_id')
-    .innerJoin('co', 'co.id', 'g.co_id')
-    .select('m.id')
-    .where('co.is_platform', '=', 1)
-    .where('g.group_type', '=', 'admins')
-    .executeTakeFirst();
-  return row !== undefined;
+  return platformAdminsExist(ctx.db);
 }

@@ -6,7 +6,8 @@ import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { apiRoute } from '../http/openapi.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { coInput, coListResponse, coPatchInput, coResponse } from './co.schema.ts';
-import { createCo, findCo, listCos, updateCo, type Co } from './co.service.ts';
+import { findCo } from './co.repository.ts';
+import { createCo, listCos, updateCo, type Co } from './co.service.ts';
 
 /**
  * An id in a URL. Any string is accepted here: lookups treat a malformed id as absent, so it

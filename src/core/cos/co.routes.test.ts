@@ -4,7 +4,7 @@ import { setupPlatformAdmin } from '../auth/setup.service.ts';
 import type { TesseraPlugin } from '../plugins/plugin.ts';
 import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type TestApp } from '../../../test/support/test-app.ts';
 import { assertEscaped, fieldMessage, fieldValue, followRedirect, get, post, XSS } from '../../../test/support/web-pages.ts';
-import { findPlatformCo, type Co } from './co.service.ts';
+import { findPlatformCo, type Co } from './co.repository.ts';
 
 const menuPlugin: TesseraPlugin = {
   id: 'menu-test',

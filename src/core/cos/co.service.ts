@@ -1,52 +1,25 @@
 import type { Executor } from '../../db/database.ts';
-import { isUniqueViolation } from '../../db/constraint-errors.ts';
-import { isId, newId } from '../../db/ids.ts';
+import { newId } from '../../db/ids.ts';
 import { isPlatformAdmin, type Actor } from '../auth/actor.ts';
 import type { CoreContext } from '../context.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
+import { insertGroups } from '../groups/group.repository.ts';
 import { recordHistory } from '../history/history.service.ts';
+import { findCo, findPlatformCo, insertCo, listCoRows, updateCoRow, type Co } from './co.repository.ts';
 import type { CoInput } from './co.schema.ts';
-import type { CoTable } from './co.table.ts';
 
-export interface Co {
-  id: string;
-  name: string;
-  description: string;
-  status: 'active' | 'suspended';
-  isPlatform: boolean;
-  createdAt: string;
-}
+export type { Co } from './co.repository.ts';
 
+/** Names of the two system groups every CO has (COmanage: `CO:admins`, `CO:members:active`). */
 export const ADMINS_GROUP_NAME = 'CO:admins';
 export const MEMBERS_GROUP_NAME = 'CO:members:active';
 
-function toCo(r: CoTable): Co {
-  return {
-    id: r.id,
-    name: r.name,
-    description: r.description,
-    status: r.status,
-    isPlatform: r.is_platform === 1,
-    createdAt: r.created_at,
-  };
-}
-
-export async function findCo(db: Executor, coId: string): Promise<Co | undefined> {
-  if (!isId(coId)) return undefined;
-  const row = await db.selectFrom('co').selectAll().where('id', '=', coId).executeTakeFirst();
-  return row && toCo(row);
-}
-
+/** The CO with this id; CO_NOT_FOUND (404) otherwise. */
 export async function getCo(db: Executor, coId: string): Promise<Co> {
   const co = await findCo(db, coId);
   if (!co) throw new AppError(CORE_ERRORS.CO_NOT_FOUND);
   return co;
-}
-
-export async function findPlatformCo(db: Executor): Promise<Co | undefined> {
-  const row = await db.selectFrom('co').selectAll().where('is_platform', '=', 1).executeTakeFirst();
-  return row && toCo(row);
 }
 
 /**
@@ -54,43 +27,27 @@ export async function findPlatformCo(db: Executor): Promise<Co | undefined> {
  * `canReadCo`); otherwise the COs the actor is a person in, or the API user's own CO.
  */
 export async function listCos(db: Executor, actor: Actor): Promise<Co[]> {
-  let q = db.selectFrom('co').selectAll().orderBy('is_platform', 'desc').orderBy('name');
-  if (!isPlatformAdmin(actor) && !(actor.kind === 'api' && actor.platform)) {
-    const ids =
-      actor.kind === 'person' ? Object.keys(actor.personIds) : actor.kind === 'api' ? [actor.coId] : [];
-    if (ids.length === 0) return [];
-    q = q.where('id', 'in', ids);
-  }
-  return (await q.execute()).map(toCo);
+  if (isPlatformAdmin(actor) || (actor.kind === 'api' && actor.platform)) return listCoRows(db);
+  const ids = actor.kind === 'person' ? Object.keys(actor.personIds) : actor.kind === 'api' ? [actor.coId] : [];
+  return listCoRows(db, ids);
 }
 
-async function insertCo(db: Executor, ctx: CoreContext, input: CoInput, isPlatform: boolean): Promise<Co> {
+/** Inserts a CO with its admins group (its CO administrators) and its automatic members group. */
+async function insertCoWithGroups(db: Executor, ctx: CoreContext, input: CoInput, isPlatform: boolean): Promise<Co> {
   const now = ctx.clock.now().toISOString();
-  const id = newId();
-  try {
-    await db
-      .insertInto('co')
-      .values({ id, name: input.name, description: input.description, status: 'active', is_platform: isPlatform ? 1 : 0, created_at: now, updated_at: now })
-      .execute();
-  } catch (e) {
-    if (isUniqueViolation(e)) throw new AppError(CORE_ERRORS.CO_NAME_TAKEN, { field: 'name' });
-    throw e;
-  }
-  // Every CO has an admins group (its CO administrators) and an automatic members group.
-  await db
-    .insertInto('co_group')
-    .values([
-      { id: newId(), co_id: id, name: ADMINS_GROUP_NAME, description: `Administrators of ${input.name}`, status: 'active', group_type: 'admins', created_at: now },
-      { id: newId(), co_id: id, name: MEMBERS_GROUP_NAME, description: `Active members of ${input.name}`, status: 'active', group_type: 'members', created_at: now },
-    ])
-    .execute();
-  return { id, name: input.name, description: input.description, status: 'active', isPlatform, createdAt: now };
+  const co = await insertCo(db, { id: newId(), name: input.name, description: input.description, status: 'active', is_platform: isPlatform ? 1 : 0, created_at: now, updated_at: now });
+  await insertGroups(db, [
+    { id: newId(), co_id: co.id, name: ADMINS_GROUP_NAME, description: `Administrators of ${input.name}`, status: 'active', group_type: 'admins', created_at: now },
+    { id: newId(), co_id: co.id, name: MEMBERS_GROUP_NAME, description: `Active members of ${input.name}`, status: 'active', group_type: 'members', created_at: now },
+  ]);
+  return co;
 }
 
+/** Creates a CO (platform admins only) with its two system groups; CO_NAME_TAKEN (409, field `name`) on a clash. */
 export async function createCo(ctx: CoreContext, actor: Actor, input: CoInput): Promise<Co> {
   assertThat(isPlatformAdmin(actor), CORE_ERRORS.FORBIDDEN);
   return ctx.db.transaction().execute(async (trx) => {
-    const co = await insertCo(trx, ctx, input, false);
+    const co = await insertCoWithGroups(trx, ctx, input, false);
     await recordHistory(trx, ctx.clock, actor, { coId: co.id, action: 'CO_CREATED', comment: `CO ${co.name} created` });
     return co;
   });
@@ -100,9 +57,13 @@ export async function createCo(ctx: CoreContext, actor: Actor, input: CoInput): 
 export async function ensurePlatformCo(ctx: CoreContext, db: Executor = ctx.db): Promise<Co> {
   const existing = await findPlatformCo(db);
   if (existing) return existing;
-  return insertCo(db, ctx, { name: 'Platform', description: 'Holds the platform administrators' }, true);
+  return insertCoWithGroups(db, ctx, { name: 'Platform', description: 'Holds the platform administrators' }, true);
 }
 
+/**
+ * Changes a CO (platform admins only). The platform CO cannot be suspended (PLATFORM_CO_PROTECTED);
+ * CO_NOT_FOUND, CO_NAME_TAKEN (409, field `name`).
+ */
 export async function updateCo(
   ctx: CoreContext,
   actor: Actor,
@@ -113,21 +74,12 @@ export async function updateCo(
   return ctx.db.transaction().execute(async (trx) => {
     const co = await getCo(trx, coId);
     if (co.isPlatform && input.status === 'suspended') throw new AppError(CORE_ERRORS.PLATFORM_CO_PROTECTED, { field: 'status' });
-    try {
-      await trx
-        .updateTable('co')
-        .set({
-          ...(input.name !== undefined && { name: input.name }),
-          ...(input.description !== undefined && { description: input.description }),
-          ...(input.status !== undefined && { status: input.status }),
-          updated_at: ctx.clock.now().toISOString(),
-        })
-        .where('id', '=', coId)
-        .execute();
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new AppError(CORE_ERRORS.CO_NAME_TAKEN, { field: 'name' });
-      throw e;
-    }
+    await updateCoRow(trx, coId, {
+      ...(input.name !== undefined && { name: input.name }),
+      ...(input.description !== undefined && { description: input.description }),
+      ...(input.status !== undefined && { status: input.status }),
+      updated_at: ctx.clock.now().toISOString(),
+    });
     await recordHistory(trx, ctx.clock, actor, { coId, action: 'CO_UPDATED', comment: `CO ${input.name ?? co.name} updated` });
     return getCo(trx, coId);
   });

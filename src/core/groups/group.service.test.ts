@@ -13,11 +13,11 @@ import {
   getGroup,
   listGroups,
   listMemberships,
-  membershipsOfPerson,
   removeMembership,
   updateGroup,
   type Group,
 } from './group.service.ts';
+import { membershipsOfPerson } from './group.repository.ts';
 
 const DAY = 24 * 3600 * 1000;
 

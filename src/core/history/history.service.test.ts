@@ -18,7 +18,8 @@ import {
 } from '../people/person.service.ts';
 import { createService, deleteService, updateService } from '../co-services/co-service.service.ts';
 import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
-import { listCoHistory, listHistory } from './history.service.ts';
+import { listHistory } from './history.repository.ts';
+import { listCoHistory } from './history.service.ts';
 
 forEachDialect('History', (dialect) => {
   let t: TestApp;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { findCo } from '../cos/co.service.ts';
+import { findCo } from '../cos/co.repository.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { targetRowsOf } from '../provisioning/target.service.ts';
 import { requireCoAdmin, requirePerson } from '../web/guards.ts';

@@ -1,8 +1,12 @@
 import { sql } from 'kysely';
+import { mapUniqueViolation } from '../../db/constraint-errors.ts';
 import type { Executor } from '../../db/database.ts';
 import { isId } from '../../db/ids.ts';
-import type { CoPersonTable, EmailAddressTable, IdentifierTable, NameTable, PersonStatus } from './person.table.ts';
+import { AppError } from '../errors/app-error.ts';
+import { CORE_ERRORS } from '../errors/error-codes.ts';
+import type { CoIdentifierTypeTable, CoPersonTable, EmailAddressTable, IdentifierTable, NameTable, PersonStatus } from './person.table.ts';
 
+/** A name of a person (COmanage Name): given is required, one name is primary. */
 export interface PersonName {
   id: string;
   given: string;
@@ -12,6 +16,7 @@ export interface PersonName {
   type: string;
   primary: boolean;
 }
+/** An identifier of a person; `login` maps an authenticated username to them. */
 export interface PersonIdentifier {
   id: string;
   identifier: string;
@@ -19,6 +24,7 @@ export interface PersonIdentifier {
   login: boolean;
   status: string;
 }
+/** An email address of a person; only verified ones receive notices. */
 export interface PersonEmail {
   id: string;
   mail: string;
@@ -26,6 +32,7 @@ export interface PersonEmail {
   verified: boolean;
 }
 
+/** A CO Person with everything hanging off them, as services return it. */
 export interface Person {
   id: string;
   coId: string;
@@ -38,6 +45,7 @@ export interface Person {
   updatedAt: string;
 }
 
+/** The name as one line: given, middle, family and suffix, skipping empty parts. */
 export function formatName(n: Pick<PersonName, 'given' | 'middle' | 'family' | 'suffix'>): string {
   return [n.given, n.middle, n.family, n.suffix].filter((p) => p && p.length > 0).join(' ');
 }
@@ -86,6 +94,7 @@ export async function loadPeople(db: Executor, coId: string, rows: CoPersonTable
   });
 }
 
+/** One person of the CO with names, identifiers and emails; undefined for a malformed id or another CO's person. */
 export async function findPerson(db: Executor, coId: string, personId: string): Promise<Person | undefined> {
   if (!isId(personId)) return undefined;
   const row = await db.selectFrom('co_person').selectAll().where('co_id', '=', coId).where('id', '=', personId).executeTakeFirst();
@@ -121,6 +130,7 @@ export async function searchPeople(
   return { people: await loadPeople(db, coId, rows), total: Number(countRow.n) };
 }
 
+/** The identifier types the CO added to the built-in ones, by name. */
 export async function identifierTypesOf(db: Executor, coId: string): Promise<string[]> {
   const rows = await db.selectFrom('co_identifier_type').select('name').where('co_id', '=', coId).orderBy('name').execute();
   return rows.map((r) => r.name);
@@ -135,4 +145,113 @@ export async function findPeopleByIds(db: Executor, coId: string, ids: string[])
     for (const person of await loadPeople(db, coId, rows)) out.set(person.id, person);
   }
   return out;
+}
+
+/** The person's status, or undefined when the CO has no such person (one small query). */
+export async function findPersonStatus(db: Executor, coId: string, personId: string): Promise<PersonStatus | undefined> {
+  if (!isId(personId)) return undefined;
+  const row = await db.selectFrom('co_person').select('status').where('co_id', '=', coId).where('id', '=', personId).executeTakeFirst();
+  return row?.status;
+}
+
+/** Ids of the CO's people whose status is one of these. */
+export async function personIdsWithStatus(db: Executor, coId: string, statuses: readonly PersonStatus[]): Promise<string[]> {
+  if (statuses.length === 0) return [];
+  const rows = await db.selectFrom('co_person').select('id').where('co_id', '=', coId).where('status', 'in', statuses).execute();
+  return rows.map((r) => r.id);
+}
+
+/** Inserts the co_person row only; names, identifiers and emails are inserted beside it. */
+export async function insertPerson(db: Executor, row: CoPersonTable): Promise<void> {
+  await db.insertInto('co_person').values(row).execute();
+}
+
+/** Changes the person's status and/or `updated_at`, in their CO only. */
+export async function updatePerson(db: Executor, coId: string, personId: string, patch: Partial<Pick<CoPersonTable, 'status' | 'updated_at'>>): Promise<void> {
+  await db.updateTable('co_person').set(patch).where('co_id', '=', coId).where('id', '=', personId).execute();
+}
+
+/** Deletes the person; names, identifiers, emails and memberships go with them (ON DELETE CASCADE). */
+export async function deletePersonRow(db: Executor, coId: string, personId: string): Promise<void> {
+  await db.deleteFrom('co_person').where('co_id', '=', coId).where('id', '=', personId).execute();
+}
+
+/** Inserts a name; the caller keeps "one primary name" true (see `clearPrimaryName`). */
+export async function insertName(db: Executor, row: NameTable): Promise<void> {
+  await db.insertInto('name').values(row).execute();
+}
+
+/** Makes none of the person's names primary, before another one becomes primary. */
+export async function clearPrimaryName(db: Executor, coId: string, personId: string): Promise<void> {
+  await db.updateTable('name').set({ primary_name: 0 }).where('co_id', '=', coId).where('person_id', '=', personId).execute();
+}
+
+/**
+ * Inserts an identifier. A value that exists already for this type in the CO
+ * (`identifier_co_type_value_uq`) is IDENTIFIER_TAKEN (409) on `field`.
+ */
+export async function insertIdentifier(db: Executor, row: IdentifierTable, field = 'identifier'): Promise<void> {
+  await mapUniqueViolation(db.insertInto('identifier').values(row).execute(), () => new AppError(CORE_ERRORS.IDENTIFIER_TAKEN, { field }));
+}
+
+/** Inserts an email address. */
+export async function insertEmail(db: Executor, row: EmailAddressTable): Promise<void> {
+  await db.insertInto('email_address').values(row).execute();
+}
+
+/** Deletes one name, identifier or email address of the CO by id. */
+export async function deletePersonPart(db: Executor, table: 'name' | 'identifier' | 'email_address', coId: string, id: string): Promise<void> {
+  await db.deleteFrom(table).where('co_id', '=', coId).where('id', '=', id).execute();
+}
+
+/**
+ * Adds an identifier type to the CO. A name the CO has already (`co_identifier_type_name_uq`, e.g.
+ * two requests at once) is IDENTIFIER_TYPE_TAKEN (409) on `name`.
+ */
+export async function insertIdentifierType(db: Executor, row: CoIdentifierTypeTable): Promise<void> {
+  await mapUniqueViolation(db.insertInto('co_identifier_type').values(row).execute(), () => new AppError(CORE_ERRORS.IDENTIFIER_TYPE_TAKEN, { field: 'name' }));
+}
+
+/** The person's verified email addresses with their types (official, preferred, …). */
+export async function verifiedEmailsOf(db: Executor, coId: string, personId: string): Promise<Array<{ mail: string; type: string }>> {
+  return db.selectFrom('email_address').select(['mail', 'type']).where('co_id', '=', coId).where('person_id', '=', personId).where('verified', '=', 1).execute();
+}
+
+/** The person of the CO whose login identifier is this username, if any. */
+export async function findLoginPersonId(db: Executor, coId: string, username: string): Promise<string | undefined> {
+  const row = await db.selectFrom('identifier').select('person_id').where('co_id', '=', coId).where('identifier', '=', username).where('login', '=', 1).executeTakeFirst();
+  return row?.person_id;
+}
+
+/** A person an authenticated username is, in one CO, with what sign-in needs of the person and the CO. */
+export interface LoginPerson {
+  personId: string;
+  coId: string;
+  status: PersonStatus;
+  coIsPlatform: boolean;
+}
+
+/**
+ * Every undeleted person whose active login identifier is this username, across all COs, oldest
+ * first. Deliberately not scoped by CO: this is how sign-in finds the COs a username belongs to.
+ */
+export async function findLoginPeople(db: Executor, username: string): Promise<LoginPerson[]> {
+  const rows = await db
+    .selectFrom('identifier as i')
+    .innerJoin('co_person as p', 'p.id', 'i.person_id')
+    .innerJoin('co', 'co.id', 'p.co_id')
+    .select(['p.id as person_id', 'p.co_id', 'p.status', 'co.is_platform'])
+    .where('i.identifier', '=', username)
+    .where('i.login', '=', 1)
+    .where('i.status', '=', 'active')
+    .where('p.status', '!=', 'deleted')
+    .orderBy('p.created_at')
+    .execute();
+  return rows.map((r) => ({ personId: r.person_id, coId: r.co_id, status: r.status, coIsPlatform: r.is_platform === 1 }));
+}
+
+/** Ids of every person of the CO, whatever their status (for reconciling a whole CO). */
+export async function listPersonIdsOfCo(db: Executor, coId: string): Promise<string[]> {
+  const rows = await db.selectFrom('co_person').select('id').where('co_id', '=', coId).execute();
+  return rows.map((r) => r.id);
 }

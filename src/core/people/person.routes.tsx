@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { currentGroupsOf, membershipsOfPerson } from '../groups/group.service.ts';
-import { listHistory } from '../history/history.service.ts';
+import { membershipsOfPerson } from '../groups/group.repository.ts';
+import { currentGroupsOf } from '../groups/group.service.ts';
+import { listHistory } from '../history/history.repository.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { emptyForm, type FormState } from '../web/components.views.tsx';
 import { postedValues, submitForm } from '../web/forms.ts';

@@ -1,5 +1,5 @@
+import type { z } from 'zod';
 import type { Executor } from '../../db/database.ts';
-import { isUniqueViolation } from '../../db/constraint-errors.ts';
 import { newId } from '../../db/ids.ts';
 import { isCoAdmin, personIdOf, type Actor } from '../auth/actor.ts';
 import { publishChange, type CoreContext } from '../context.ts';
@@ -7,11 +7,24 @@ import { getCo } from '../cos/co.service.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { recordHistory } from '../history/history.service.ts';
-import { BUILT_IN_IDENTIFIER_TYPES, type PersonCreateInput } from './person.schema.ts';
-import { findPerson, formatName, identifierTypesOf, searchPeople, type Person } from './person.repository.ts';
+import { BUILT_IN_IDENTIFIER_TYPES, type emailInput, type identifierInput, type nameInput, type PersonCreateInput } from './person.schema.ts';
+import {
+  clearPrimaryName,
+  deletePersonPart,
+  deletePersonRow,
+  findPerson,
+  formatName,
+  identifierTypesOf,
+  insertEmail,
+  insertIdentifier,
+  insertIdentifierType,
+  insertName,
+  insertPerson,
+  searchPeople,
+  updatePerson,
+  type Person,
+} from './person.repository.ts';
 import type { PersonStatus } from './person.table.ts';
-import type { z } from 'zod';
-import type { emailInput, identifierInput, nameInput } from './person.schema.ts';
 
 export type { Person } from './person.repository.ts';
 
@@ -19,6 +32,9 @@ export type { Person } from './person.repository.ts';
 export function isMemberStatus(status: PersonStatus): boolean {
   return status === 'active' || status === 'grace_period';
 }
+
+/** The statuses `isMemberStatus` accepts, for set-based queries. */
+export const MEMBER_STATUSES: readonly PersonStatus[] = ['active', 'grace_period'];
 
 /** Expired, suspended and locked people keep their directory entry; others are deprovisioned. */
 export function keepsEntry(status: PersonStatus): boolean {
@@ -29,24 +45,31 @@ function assertAdmin(actor: Actor, coId: string): void {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
 }
 
-/** A person can read themselves; CO admins and API users of the CO read everyone in it. */
+/** Readers of everyone in a CO: its admins, and API users of the CO or of the platform CO. */
+function readsEveryone(actor: Actor, coId: string): boolean {
+  return actor.kind === 'api' ? actor.platform || actor.coId === coId : isCoAdmin(actor, coId);
+}
+
+/**
+ * A person can read themselves; CO admins and API users of the CO read everyone in it. Anyone
+ * else, and an unknown id, get PERSON_NOT_FOUND (404), so ids of other COs reveal nothing.
+ */
 export async function getPerson(ctx: CoreContext, actor: Actor, coId: string, personId: string, db: Executor = ctx.db): Promise<Person> {
   const self = personIdOf(actor, coId) === personId;
-  const reader = actor.kind === 'api' ? actor.platform || actor.coId === coId : isCoAdmin(actor, coId);
-  if (!self && !reader) throw new AppError(CORE_ERRORS.PERSON_NOT_FOUND);
+  if (!self && !readsEveryone(actor, coId)) throw new AppError(CORE_ERRORS.PERSON_NOT_FOUND);
   const person = await findPerson(db, coId, personId);
   if (!person) throw new AppError(CORE_ERRORS.PERSON_NOT_FOUND);
   return person;
 }
 
+/** One page (1-based) of the CO's people, newest first, optionally searched; FORBIDDEN to non-readers. */
 export async function listPeople(
   ctx: CoreContext,
   actor: Actor,
   coId: string,
   query: { q?: string | undefined; page: number; pageSize: number },
 ): Promise<{ people: Person[]; total: number; page: number; pageSize: number }> {
-  const reader = actor.kind === 'api' ? actor.platform || actor.coId === coId : isCoAdmin(actor, coId);
-  assertThat(reader, CORE_ERRORS.FORBIDDEN);
+  assertThat(readsEveryone(actor, coId), CORE_ERRORS.FORBIDDEN);
   const { people, total } = await searchPeople(ctx.db, coId, {
     ...(query.q ? { q: query.q } : {}),
     limit: query.pageSize,
@@ -55,6 +78,7 @@ export async function listPeople(
   return { people, total, page: query.page, pageSize: query.pageSize };
 }
 
+/** The built-in identifier types followed by the CO's own, by name. */
 export async function allIdentifierTypes(db: Executor, coId: string): Promise<string[]> {
   return [...BUILT_IN_IDENTIFIER_TYPES, ...(await identifierTypesOf(db, coId))];
 }
@@ -65,39 +89,36 @@ async function assertIdentifierType(db: Executor, coId: string, type: string): P
   }
 }
 
-async function insertIdentifier(db: Executor, ctx: CoreContext, coId: string, personId: string, input: z.infer<typeof identifierInput>, field: string): Promise<string> {
+async function addIdentifierRow(db: Executor, ctx: CoreContext, coId: string, personId: string, input: z.infer<typeof identifierInput>, field: string): Promise<string> {
   await assertIdentifierType(db, coId, input.type);
   const id = newId();
-  try {
-    await db
-      .insertInto('identifier')
-      .values({ id, co_id: coId, person_id: personId, identifier: input.identifier, type: input.type, login: input.login ? 1 : 0, status: 'active', created_at: ctx.clock.now().toISOString() })
-      .execute();
-  } catch (e) {
-    if (isUniqueViolation(e)) throw new AppError(CORE_ERRORS.IDENTIFIER_TAKEN, { field });
-    throw e;
-  }
+  const row = { id, co_id: coId, person_id: personId, identifier: input.identifier, type: input.type, login: input.login ? 1 : 0, status: 'active' as const, created_at: ctx.clock.now().toISOString() };
+  await insertIdentifier(db, row, field);
   return id;
 }
 
+const nameParts = (n: z.infer<typeof nameInput> | PersonCreateInput['name']) => ({ given: n.given, middle: n.middle ?? null, family: n.family ?? null, suffix: n.suffix ?? null });
+
+/**
+ * Creates a person with a primary official name, identifiers and emails (CO admins only), in one
+ * transaction with its history and change event. Errors: CO_NOT_FOUND, IDENTIFIER_TYPE_UNKNOWN,
+ * IDENTIFIER_TAKEN (field `identifiers.N.identifier`).
+ */
 export async function createPerson(ctx: CoreContext, actor: Actor, coId: string, input: PersonCreateInput): Promise<Person> {
   assertAdmin(actor, coId);
   return ctx.db.transaction().execute(async (trx) => {
     await getCo(trx, coId);
     const now = ctx.clock.now().toISOString();
     const personId = newId();
-    await trx.insertInto('co_person').values({ id: personId, co_id: coId, status: input.status, created_at: now, updated_at: now }).execute();
-    await trx
-      .insertInto('name')
-      .values({ id: newId(), co_id: coId, person_id: personId, given: input.name.given, middle: input.name.middle ?? null, family: input.name.family ?? null, suffix: input.name.suffix ?? null, type: 'official', primary_name: 1 })
-      .execute();
+    await insertPerson(trx, { id: personId, co_id: coId, status: input.status, created_at: now, updated_at: now });
+    await insertName(trx, { id: newId(), co_id: coId, person_id: personId, ...nameParts(input.name), type: 'official', primary_name: 1 });
     for (const [i, ident] of input.identifiers.entries()) {
-      await insertIdentifier(trx, ctx, coId, personId, ident, `identifiers.${i}.identifier`);
+      await addIdentifierRow(trx, ctx, coId, personId, ident, `identifiers.${i}.identifier`);
     }
     for (const email of input.emails) {
-      await trx.insertInto('email_address').values({ id: newId(), co_id: coId, person_id: personId, mail: email.mail, type: email.type, verified: email.verified ? 1 : 0 }).execute();
+      await insertEmail(trx, { id: newId(), co_id: coId, person_id: personId, mail: email.mail, type: email.type, verified: email.verified ? 1 : 0 });
     }
-    await recordHistory(trx, ctx.clock, actor, { coId, personId, action: 'PERSON_CREATED', comment: `CO Person ${formatName({ given: input.name.given, middle: input.name.middle ?? null, family: input.name.family ?? null, suffix: input.name.suffix ?? null })} created with status ${input.status}` });
+    await recordHistory(trx, ctx.clock, actor, { coId, personId, action: 'PERSON_CREATED', comment: `CO Person ${formatName(nameParts(input.name))} created with status ${input.status}` });
     await publishChange(ctx, trx, { kind: 'person', coId, personId, reason: 'created' });
     return (await findPerson(trx, coId, personId))!;
   });
@@ -116,72 +137,76 @@ async function changePerson<T>(
     const person = await findPerson(trx, coId, personId);
     if (!person) throw new AppError(CORE_ERRORS.PERSON_NOT_FOUND);
     const { action, comment, result } = await change(trx, person);
-    await trx.updateTable('co_person').set({ updated_at: ctx.clock.now().toISOString() }).where('id', '=', personId).execute();
+    await updatePerson(trx, coId, personId, { updated_at: ctx.clock.now().toISOString() });
     await recordHistory(trx, ctx.clock, actor, { coId, personId, action, comment });
     await publishChange(ctx, trx, { kind: 'person', coId, personId, reason: action });
     return result;
   });
 }
 
+/** Sets the person's status (CO admins); provisioning follows through the change event. */
 export function setPersonStatus(ctx: CoreContext, actor: Actor, coId: string, personId: string, status: PersonStatus): Promise<void> {
   return changePerson(ctx, actor, coId, personId, async (trx, person) => {
-    await trx.updateTable('co_person').set({ status }).where('id', '=', personId).where('co_id', '=', coId).execute();
+    await updatePerson(trx, coId, personId, { status });
     return { action: 'PERSON_STATUS_CHANGED', comment: `Status changed from ${person.status} to ${status}`, result: undefined };
   });
 }
 
+/** Adds an identifier and returns its id. Errors: IDENTIFIER_TYPE_UNKNOWN, IDENTIFIER_TAKEN (field `identifier`). */
 export function addIdentifier(ctx: CoreContext, actor: Actor, coId: string, personId: string, input: z.infer<typeof identifierInput>): Promise<string> {
   return changePerson(ctx, actor, coId, personId, async (trx) => {
-    const id = await insertIdentifier(trx, ctx, coId, personId, input, 'identifier');
+    const id = await addIdentifierRow(trx, ctx, coId, personId, input, 'identifier');
     return { action: 'IDENTIFIER_ADDED', comment: `Identifier ${input.identifier} (${input.type}${input.login ? ', login' : ''}) added`, result: id };
   });
 }
 
+/** Removes one of the person's identifiers; IDENTIFIER_NOT_FOUND when it is not theirs. */
 export function removeIdentifier(ctx: CoreContext, actor: Actor, coId: string, personId: string, identifierId: string): Promise<void> {
   return changePerson(ctx, actor, coId, personId, async (trx, person) => {
     const ident = person.identifiers.find((i) => i.id === identifierId);
     if (!ident) throw new AppError(CORE_ERRORS.IDENTIFIER_NOT_FOUND);
-    await trx.deleteFrom('identifier').where('id', '=', identifierId).where('co_id', '=', coId).execute();
+    await deletePersonPart(trx, 'identifier', coId, identifierId);
     return { action: 'IDENTIFIER_REMOVED', comment: `Identifier ${ident.identifier} (${ident.type}) removed`, result: undefined };
   });
 }
 
+/** Adds a name and returns its id; it becomes primary when asked or when it is the first. */
 export function addName(ctx: CoreContext, actor: Actor, coId: string, personId: string, input: z.infer<typeof nameInput>): Promise<string> {
   return changePerson(ctx, actor, coId, personId, async (trx, person) => {
     const id = newId();
     const primary = input.primary || person.names.length === 0;
-    if (primary) await trx.updateTable('name').set({ primary_name: 0 }).where('person_id', '=', personId).where('co_id', '=', coId).execute();
-    await trx
-      .insertInto('name')
-      .values({ id, co_id: coId, person_id: personId, given: input.given, middle: input.middle ?? null, family: input.family ?? null, suffix: input.suffix ?? null, type: input.type, primary_name: primary ? 1 : 0 })
-      .execute();
-    return { action: 'NAME_ADDED', comment: `Name ${formatName({ given: input.given, middle: input.middle ?? null, family: input.family ?? null, suffix: input.suffix ?? null })} (${input.type}) added`, result: id };
+    if (primary) await clearPrimaryName(trx, coId, personId);
+    await insertName(trx, { id, co_id: coId, person_id: personId, ...nameParts(input), type: input.type, primary_name: primary ? 1 : 0 });
+    return { action: 'NAME_ADDED', comment: `Name ${formatName(nameParts(input))} (${input.type}) added`, result: id };
   });
 }
 
+/** Removes a name other than the primary one (VALIDATION_FAILED); NAME_NOT_FOUND when it is not theirs. */
 export function removeName(ctx: CoreContext, actor: Actor, coId: string, personId: string, nameId: string): Promise<void> {
   return changePerson(ctx, actor, coId, personId, async (trx, person) => {
     const name = person.names.find((n) => n.id === nameId);
     if (!name) throw new AppError(CORE_ERRORS.NAME_NOT_FOUND);
     if (name.primary) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: 'The primary name cannot be removed; make another name primary first', field: 'name' });
-    await trx.deleteFrom('name').where('id', '=', nameId).where('co_id', '=', coId).execute();
+    await deletePersonPart(trx, 'name', coId, nameId);
     return { action: 'NAME_REMOVED', comment: `Name ${formatName(name)} removed`, result: undefined };
   });
 }
 
+/** Adds an email address and returns its id. */
 export function addEmail(ctx: CoreContext, actor: Actor, coId: string, personId: string, input: z.infer<typeof emailInput>): Promise<string> {
   return changePerson(ctx, actor, coId, personId, async (trx) => {
     const id = newId();
-    await trx.insertInto('email_address').values({ id, co_id: coId, person_id: personId, mail: input.mail, type: input.type, verified: input.verified ? 1 : 0 }).execute();
+    await insertEmail(trx, { id, co_id: coId, person_id: personId, mail: input.mail, type: input.type, verified: input.verified ? 1 : 0 });
     return { action: 'EMAIL_ADDED', comment: `Email address ${input.mail} (${input.type}) added`, result: id };
   });
 }
 
+/** Removes one of the person's email addresses; EMAIL_NOT_FOUND when it is not theirs. */
 export function removeEmail(ctx: CoreContext, actor: Actor, coId: string, personId: string, emailId: string): Promise<void> {
   return changePerson(ctx, actor, coId, personId, async (trx, person) => {
     const email = person.emails.find((e) => e.id === emailId);
     if (!email) throw new AppError(CORE_ERRORS.EMAIL_NOT_FOUND);
-    await trx.deleteFrom('email_address').where('id', '=', emailId).where('co_id', '=', coId).execute();
+    await deletePersonPart(trx, 'email_address', coId, emailId);
     return { action: 'EMAIL_REMOVED', comment: `Email address ${email.mail} removed`, result: undefined };
   });
 }
@@ -195,21 +220,16 @@ export async function deletePerson(ctx: CoreContext, actor: Actor, coId: string,
     // Listeners see the person before the rows go, so they can schedule removal from directories.
     await publishChange(ctx, trx, { kind: 'person-deleted', coId, personId, reason: 'deleted' });
     await recordHistory(trx, ctx.clock, actor, { coId, action: 'PERSON_DELETED', comment: `CO Person ${person.displayName} (${personId}) deleted` });
-    await trx.deleteFrom('co_person').where('id', '=', personId).where('co_id', '=', coId).execute();
+    await deletePersonRow(trx, coId, personId);
   });
 }
 
+/** Adds an identifier type to the CO (CO admins); IDENTIFIER_TYPE_TAKEN (409, field `name`) when it exists, built-in or not. */
 export async function addIdentifierType(ctx: CoreContext, actor: Actor, coId: string, name: string): Promise<void> {
   assertAdmin(actor, coId);
   await ctx.db.transaction().execute(async (trx) => {
     if ((await allIdentifierTypes(trx, coId)).includes(name)) throw new AppError(CORE_ERRORS.IDENTIFIER_TYPE_TAKEN, { field: 'name' });
-    try {
-      await trx.insertInto('co_identifier_type').values({ id: newId(), co_id: coId, name }).execute();
-    } catch (e) {
-      // Two requests adding the same type at once: the second meets the unique constraint.
-      if (isUniqueViolation(e)) throw new AppError(CORE_ERRORS.IDENTIFIER_TYPE_TAKEN, { field: 'name' });
-      throw e;
-    }
+    await insertIdentifierType(trx, { id: newId(), co_id: coId, name });
     await recordHistory(trx, ctx.clock, actor, { coId, action: 'IDENTIFIER_TYPE_ADDED', comment: `Identifier type ${name} added` });
   });
 }

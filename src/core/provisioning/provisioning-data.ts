@@ -1,6 +1,6 @@
 import type { Executor } from '../../db/database.ts';
 import type { CoreContext } from '../context.ts';
-import { findCo, type Co } from '../cos/co.service.ts';
+import { findCo, type Co } from '../cos/co.repository.ts';
 import { currentGroupsOf, type Group } from '../groups/group.service.ts';
 import { findPerson, type Person } from '../people/person.repository.ts';
 import { isMemberStatus } from '../people/person.service.ts';

@@ -5,7 +5,7 @@ import type { CoreContext } from '../context.ts';
 import { getCo } from '../cos/co.service.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
-import { findGroup } from '../groups/group.service.ts';
+import { findGroup } from '../groups/group.repository.ts';
 import { recordHistory } from '../history/history.service.ts';
 import { issuesOf } from '../http/validation.ts';
 import type { Provisioner, Target } from './provisioner.ts';

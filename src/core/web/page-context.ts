@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../auth/actor.ts';
 import type { CoreContext } from '../context.ts';
-import { findCo } from '../cos/co.service.ts';
+import { findCo } from '../cos/co.repository.ts';
 import type { MenuEntry, Menus } from './menu.ts';
 import { findPerson } from '../people/person.repository.ts';
 import { countUnread } from '../notifications/notification.service.ts';

@@ -1,5 +1,5 @@
 import { Attribute, Change, NoSuchAttributeError, NoSuchObjectError, TypeOrValueExistsError } from 'ldapts';
-import { findService } from '../../core/co-services/co-service.service.ts';
+import { findService } from '../../core/co-services/co-service.repository.ts';
 import { AppError } from '../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
 import type { ProvisionInput, ProvisionResult, Provisioner, Target } from '../../core/provisioning/provisioner.ts';

@@ -6,7 +6,7 @@ import { AppError } from '../../core/errors/app-error.ts';
 import { parseInput } from '../../core/http/validation.ts';
 import type { RouteContext } from '../../core/http/route-context.ts';
 import { findPerson } from '../../core/people/person.repository.ts';
-import { listServicesOfCo } from '../../core/co-services/co-service.service.ts';
+import { listServicesOfCo } from '../../core/co-services/co-service.repository.ts';
 import type { FormState } from '../../core/web/components.views.tsx';
 import { requireCoAccess, requireCoAdmin } from '../../core/web/guards.ts';
 import { redirectWith, sendPage } from '../../core/web/render.ts';

@@ -5,7 +5,7 @@ import { publishChange, type CoreContext } from '../../core/context.ts';
 import { AppError, assertThat } from '../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
 import { recordHistory } from '../../core/history/history.service.ts';
-import { findService, type CoService } from '../../core/co-services/co-service.service.ts';
+import { findService, type CoService } from '../../core/co-services/co-service.repository.ts';
 import { DEFAULT_TOKEN_TYPE_ID, findTokenType, makeTokenType, storageRule, type TokenType, type TokenTypeDefinition } from './crypto/token-types.ts';
 import { CUSTOM_TOKEN_TYPE_ID, customTokenType, customTokenTypeInput, type CustomTokenTypeInput } from './crypto/token-type.schema.ts';
 import { isPasswordScheme, type PasswordScheme } from './crypto/password-schemes.ts';

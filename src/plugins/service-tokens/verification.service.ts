@@ -3,7 +3,7 @@ import type { CoreContext } from '../../core/context.ts';
 import type { Executor } from '../../db/database.ts';
 import { AppError } from '../../core/errors/app-error.ts';
 import { RateLimiter } from '../../core/http/rate-limiter.ts';
-import { findService } from '../../core/co-services/co-service.service.ts';
+import { findService } from '../../core/co-services/co-service.repository.ts';
 import type { PersonStatus } from '../../core/people/person.table.ts';
 import { hashSecret, verifySecret, type PasswordScheme } from './crypto/password-schemes.ts';
 import { displayHint, normalizeToken, type TokenType } from './crypto/token-types.ts';

@@ -5,7 +5,7 @@ import type { CoreContext } from '../../core/context.ts';
 import { AppError, assertThat } from '../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
 import { recordHistory } from '../../core/history/history.service.ts';
-import { findService } from '../../core/co-services/co-service.service.ts';
+import { findService } from '../../core/co-services/co-service.repository.ts';
 import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import type { ServiceVerifierTable } from './service-token.table.ts';
 import { tokenDb } from './token-setting.service.ts';
