@@ -212,3 +212,62 @@ export function MenuGrid(props: { entries: Array<{ label: string; href: string; 
 export function YesNo(props: { value: boolean }) {
   return props.value ? <span>Yes</span> : <span class="muted">No</span>;
 }
+
+/**
+ * A form that posts a change: the form's errors first, then its fields, then the submit button;
+ * with `cancel`, the button and a Cancel link side by side.
+ */
+export function EditForm(props: { action: string; csrfToken: string; form: FormState; submit: string; cancel?: string; class?: string; children: ComponentChildren }) {
+  return (
+    <PostForm action={props.action} csrfToken={props.csrfToken} class={props.class}>
+      <FormErrors form={props.form} />
+      {props.children}
+      {props.cancel === undefined ? (
+        <button type="submit">{props.submit}</button>
+      ) : (
+        <div class="actions">
+          <button type="submit">{props.submit}</button>
+          <a href={props.cancel}>Cancel</a>
+        </div>
+      )}
+    </PostForm>
+  );
+}
+
+/** A titled part of a page; `id` names its heading for `aria-labelledby`. */
+export function Section(props: { id: string; title: ComponentChildren; class?: string; children: ComponentChildren }) {
+  return (
+    <section class={props.class} aria-labelledby={props.id}>
+      <h2 id={props.id}>{props.title}</h2>
+      {props.children}
+    </section>
+  );
+}
+
+/** Labelled values of one thing (its type, status, dates…), in order. */
+export function Facts(props: { facts: Array<[label: string, value: ComponentChildren]> }) {
+  return (
+    <dl class="facts">
+      {props.facts.map(([label, value]) => (
+        <>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
+        </>
+      ))}
+    </dl>
+  );
+}
+
+/** The link to a list's "new" page, above the list. */
+export function NewLink(props: { href: string; label: string }) {
+  return (
+    <p class="actions">
+      <a class="button" href={props.href}>{props.label}</a>
+    </p>
+  );
+}
+
+/** A value that may be absent: the value, or a muted dash. */
+export function OrDash(props: { value: ComponentChildren }) {
+  return props.value === null || props.value === undefined || props.value === '' ? <span class="muted">—</span> : <>{props.value}</>;
+}
