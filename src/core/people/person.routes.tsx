@@ -22,7 +22,9 @@ import {
   removeName,
   setPersonStatus,
 } from './person.service.ts';
-import { freshPersonForms, PeopleListPage, PersonNewPage, PersonPage, type PersonPageForms } from './person.views.tsx';
+import { PeopleListPage } from './people-list.views.tsx';
+import { PersonNewPage } from './person-new.views.tsx';
+import { freshPersonForms, PersonPage, type PersonPageForms } from './person.views.tsx';
 
 type CoRoute = { Params: { coId: string } };
 type PersonRoute = { Params: { coId: string; personId: string } };
