@@ -73,9 +73,6 @@ export function registerCoServiceApi(app: FastifyInstance, ctx: RouteContext): v
     params: serviceParams,
     status: 204,
     co: 'read',
-    handler: async ({ actor, params, co }) => {
-      await deleteService(ctx, actor, co.id, params.serviceId);
-      return undefined;
-    },
+    handler: async ({ actor, params, co }) => deleteService(ctx, actor, co.id, params.serviceId),
   });
 }

@@ -74,10 +74,7 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     status: 204,
     errors: [422],
     co: 'read',
-    handler: async ({ actor, params, co }) => {
-      await deleteGroup(ctx, actor, co.id, params.groupId);
-      return undefined;
-    },
+    handler: async ({ actor, params, co }) => deleteGroup(ctx, actor, co.id, params.groupId),
   });
 
   apiRoute(app, ctx, {
@@ -116,9 +113,6 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     params: groupParams.extend({ membershipId: idParam }),
     status: 204,
     co: 'read',
-    handler: async ({ actor, params, co }) => {
-      await removeMembership(ctx, actor, co.id, params.groupId, params.membershipId);
-      return undefined;
-    },
+    handler: async ({ actor, params, co }) => removeMembership(ctx, actor, co.id, params.groupId, params.membershipId),
   });
 }

@@ -74,7 +74,8 @@ export interface ApiRouteSpec<P extends z.ZodType, Q extends z.ZodType, B extend
   response?: R;
   /** Resolve the CO of `:coId` for the handler, and what the caller must be allowed there. */
   co?: C;
-  handler: (input: ApiHandlerInput<P, Q, B, C>) => Promise<z.input<R> | undefined>;
+  /** Answers the response body, or nothing for a route without one (204). */
+  handler: (input: ApiHandlerInput<P, Q, B, C>) => Promise<z.input<R> | undefined | void>;
 }
 
 /** A route with `co` must have `:coId` among its path parameters. */

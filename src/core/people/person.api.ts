@@ -91,10 +91,7 @@ function registerPersonPart<B extends z.ZodType, R extends z.ZodType, D extends 
     params: part.idParams,
     status: 204,
     co: 'read',
-    handler: async ({ actor, params, co }) => {
-      await part.remove(co.id, params, actor);
-      return undefined;
-    },
+    handler: async ({ actor, params, co }) => part.remove(co.id, params, actor),
   });
 }
 
@@ -153,10 +150,7 @@ export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void
     params: personParams,
     status: 204,
     co: 'read',
-    handler: async ({ actor, params, co }) => {
-      await deletePerson(ctx, actor, co.id, params.personId);
-      return undefined;
-    },
+    handler: async ({ actor, params, co }) => deletePerson(ctx, actor, co.id, params.personId),
   });
 
   apiRoute(app, ctx, {

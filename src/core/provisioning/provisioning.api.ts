@@ -79,10 +79,7 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     status: 204,
     errors: [422],
     co: 'admin',
-    handler: async ({ actor, params, co }) => {
-      await deleteTarget(ctx, actor, co.id, params.targetId);
-      return undefined;
-    },
+    handler: async ({ actor, params, co }) => deleteTarget(ctx, actor, co.id, params.targetId),
   });
 
   apiRoute(app, ctx, {
