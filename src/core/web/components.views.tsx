@@ -268,8 +268,3 @@ export function NewLink(props: { href: string; label: string }) {
     </p>
   );
 }
-
-/** A value that may be absent: the value, or a muted dash. */
-export function OrDash(props: { value: ComponentChildren }) {
-  return props.value === null || props.value === undefined || props.value === '' ? <span class="muted">—</span> : <>{props.value}</>;
-}
