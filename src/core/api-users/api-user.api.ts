@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
-import { apiRoute } from '../http/openapi.ts';
+import { apiRoute } from '../http/api-route.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { apiUserSelfResponse } from './api-user.schema.ts';
 import { findApiUser } from './api-user.repository.ts';
@@ -11,7 +11,7 @@ import { findApiUser } from './api-user.repository.ts';
  * the API, so that no key can mint another. The API only tells a caller who it is.
  */
 export function registerApiUserApi(app: FastifyInstance, ctx: RouteContext): void {
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/me',
     operationId: 'getCurrentApiUser',

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { coParams, idParam, reachableCo } from '../cos/co.api.ts';
-import { apiRoute } from '../http/openapi.ts';
+import { apiRoute, coParams, idParam } from '../http/api-route.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { coServiceInput, coServiceListResponse, coServiceResponse } from './co-service.schema.ts';
 import { createService, deleteService, getService, listServices, updateService } from './co-service.service.ts';
@@ -12,7 +11,7 @@ const SERVICE = `${SERVICES}/:serviceId`;
 export function registerCoServiceApi(app: FastifyInstance, ctx: RouteContext): void {
   const tag = 'Services';
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: SERVICES,
     operationId: 'listServices',
@@ -20,13 +19,11 @@ export function registerCoServiceApi(app: FastifyInstance, ctx: RouteContext): v
     tag,
     params: coParams,
     response: coServiceListResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return { items: await listServices(ctx, actor, params.coId) };
-    },
+    co: 'read',
+    handler: async ({ actor, co }) => ({ items: await listServices(ctx, actor, co.id) }),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: SERVICES,
     operationId: 'createService',
@@ -37,13 +34,11 @@ export function registerCoServiceApi(app: FastifyInstance, ctx: RouteContext): v
     response: coServiceResponse,
     status: 201,
     errors: [409],
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return createService(ctx, actor, params.coId, body);
-    },
+    co: 'read',
+    handler: async ({ actor, body, co }) => createService(ctx, actor, co.id, body),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: SERVICE,
     operationId: 'getService',
@@ -51,13 +46,11 @@ export function registerCoServiceApi(app: FastifyInstance, ctx: RouteContext): v
     tag,
     params: serviceParams,
     response: coServiceResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return getService(ctx, actor, params.coId, params.serviceId);
-    },
+    co: 'read',
+    handler: async ({ actor, params, co }) => getService(ctx, actor, co.id, params.serviceId),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'PUT',
     url: SERVICE,
     operationId: 'updateService',
@@ -67,13 +60,11 @@ export function registerCoServiceApi(app: FastifyInstance, ctx: RouteContext): v
     body: coServiceInput,
     response: coServiceResponse,
     errors: [409],
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return updateService(ctx, actor, params.coId, params.serviceId, body);
-    },
+    co: 'read',
+    handler: async ({ actor, params, body, co }) => updateService(ctx, actor, co.id, params.serviceId, body),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'DELETE',
     url: SERVICE,
     operationId: 'deleteService',
@@ -81,10 +72,7 @@ export function registerCoServiceApi(app: FastifyInstance, ctx: RouteContext): v
     tag,
     params: serviceParams,
     status: 204,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      await deleteService(ctx, actor, params.coId, params.serviceId);
-      return undefined;
-    },
+    co: 'read',
+    handler: async ({ actor, params, co }) => deleteService(ctx, actor, co.id, params.serviceId),
   });
 }

@@ -9,7 +9,9 @@ import { requireCoAdmin } from '../web/guards.ts';
 import { redirectWith, sendPage } from '../web/render.ts';
 import { coServiceInput } from './co-service.schema.ts';
 import { createService, deleteService, getService, listServices, setServiceStatus, updateService, type CoService } from './co-service.service.ts';
-import { ServiceFormPage, ServicePage, ServicesListPage } from './co-service.views.tsx';
+import { ServiceFormPage } from './co-service-form.views.tsx';
+import { ServicesListPage } from './co-service-list.views.tsx';
+import { ServicePage } from './co-service.views.tsx';
 
 type CoRoute = { Params: { coId: string } };
 type ServiceRoute = { Params: { coId: string; serviceId: string } };

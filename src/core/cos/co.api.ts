@@ -1,36 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { canReadCo, type Actor } from '../auth/actor.ts';
-import { AppError } from '../errors/app-error.ts';
-import { CORE_ERRORS } from '../errors/error-codes.ts';
-import { apiRoute } from '../http/openapi.ts';
+import { apiRoute, coParams } from '../http/api-route.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { coInput, coListResponse, coPatchInput, coResponse } from './co.schema.ts';
-import { findCo } from './co.repository.ts';
-import { createCo, listCos, updateCo, type Co } from './co.service.ts';
-
-/**
- * An id in a URL. Any string is accepted here: lookups treat a malformed id as absent, so it
- * answers 404 like an id that does not exist, never 400 and never a query error.
- */
-export const idParam = z.string().max(64).meta({ format: 'uuid' });
-export const coParams = z.object({ coId: idParam });
-
-/**
- * The CO of the URL, when the caller may read it. A CO out of the caller's reach answers 404, the
- * same as a missing one, so CO ids cannot be probed; services then decide what the caller may do
- * in a CO it reaches (403 for an unprivileged API user that writes).
- */
-export async function reachableCo(ctx: RouteContext, actor: Actor, coId: string): Promise<Co> {
-  const co = canReadCo(actor, coId) ? await findCo(ctx.db, coId) : undefined;
-  if (!co) throw new AppError(CORE_ERRORS.CO_NOT_FOUND);
-  return co;
-}
+import { createCo, listCos, updateCo } from './co.service.ts';
 
 export function registerCoApi(app: FastifyInstance, ctx: RouteContext): void {
   const tag = 'COs';
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/cos',
     operationId: 'listCos',
@@ -40,7 +17,7 @@ export function registerCoApi(app: FastifyInstance, ctx: RouteContext): void {
     handler: async ({ actor }) => ({ items: await listCos(ctx.db, actor) }),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: '/api/v1/cos',
     operationId: 'createCo',
@@ -53,7 +30,7 @@ export function registerCoApi(app: FastifyInstance, ctx: RouteContext): void {
     handler: async ({ actor, body }) => createCo(ctx, actor, body),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/cos/:coId',
     operationId: 'getCo',
@@ -61,10 +38,11 @@ export function registerCoApi(app: FastifyInstance, ctx: RouteContext): void {
     tag,
     params: coParams,
     response: coResponse,
-    handler: async ({ actor, params }) => reachableCo(ctx, actor, params.coId),
+    co: 'read',
+    handler: async ({ co }) => co,
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'PATCH',
     url: '/api/v1/cos/:coId',
     operationId: 'updateCo',
@@ -74,9 +52,7 @@ export function registerCoApi(app: FastifyInstance, ctx: RouteContext): void {
     body: coPatchInput,
     response: coResponse,
     errors: [409, 422],
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return updateCo(ctx, actor, params.coId, body);
-    },
+    co: 'read',
+    handler: async ({ actor, body, co }) => updateCo(ctx, actor, co.id, body),
   });
 }

@@ -1,7 +1,8 @@
 import type { MenuEntry } from '../plugins/plugin.ts';
-import { EmptyState, FormErrors, MenuGrid, PostForm, SelectField, StatusBadge, TextArea, TextField, type FormState } from '../web/components.views.tsx';
+import { EditForm, EmptyState, MenuGrid, Section, SelectField, StatusBadge, TextArea, TextField, type FormState } from '../web/components.views.tsx';
 import { coCrumbs, Layout } from '../web/layout.views.tsx';
 import type { PageContext } from '../web/page-context.ts';
+import { DataTable } from '../web/table.views.tsx';
 import type { Co } from './co.service.ts';
 
 const CO_STATUSES = [
@@ -32,41 +33,29 @@ export function CoListPage(props: { page: PageContext; cos: Co[]; canCreate: boo
           )}
         </EmptyState>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col" class="hide-narrow">Description</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {cos.map((co) => (
-                <tr>
-                  <td>
-                    <a href={`/cos/${co.id}`}>{co.name}</a>
-                    {co.isPlatform && <span class="badge"> platform</span>}
-                  </td>
-                  <td class="hide-narrow">{co.description}</td>
-                  <td>
-                    <StatusBadge status={co.status} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={cos}
+          columns={[
+            {
+              label: 'Name',
+              cell: (co) => (
+                <>
+                  <a href={`/cos/${co.id}`}>{co.name}</a>
+                  {co.isPlatform && <span class="badge"> platform</span>}
+                </>
+              ),
+            },
+            { label: 'Description', class: 'hide-narrow', cell: (co) => co.description },
+            { label: 'Status', cell: (co) => <StatusBadge status={co.status} /> },
+          ]}
+        />
       )}
       {props.canCreate && (
-        <section class="card" aria-labelledby="new-co">
-          <h2 id="new-co">New CO</h2>
-          <PostForm action="/cos" csrfToken={page.csrfToken}>
-            <FormErrors form={props.form} />
+        <Section id="new-co" title="New CO" class="card">
+          <EditForm action="/cos" csrfToken={page.csrfToken} form={props.form} submit="Create CO">
             <CoFields form={props.form} withStatus={false} />
-            <button type="submit">Create CO</button>
-          </PostForm>
-        </section>
+          </EditForm>
+        </Section>
       )}
     </Layout>
   );
@@ -97,21 +86,19 @@ export function CoDashboardPage(props: {
         </p>
       )}
       {(props.myPersonId || props.mine.length > 0) && (
-        <section aria-labelledby="mine">
-          <h2 id="mine">You in this CO</h2>
+        <Section id="mine" title="You in this CO">
           <MenuGrid
             entries={[
               ...(props.myPersonId ? [{ label: 'Your CO Person page', href: `/cos/${co.id}/people/${props.myPersonId}`, description: 'Your names, identifiers, groups and history' }] : []),
               ...props.mine,
             ]}
           />
-        </section>
+        </Section>
       )}
       {props.admin && (
-        <section aria-labelledby="configuration">
-          <h2 id="configuration">Configuration</h2>
+        <Section id="configuration" title="Configuration">
           <MenuGrid entries={props.configuration} />
-        </section>
+        </Section>
       )}
     </Layout>
   );
@@ -121,15 +108,10 @@ export function CoEditPage(props: { page: PageContext; co: Co; form: FormState }
   const { page, co } = props;
   return (
     <Layout page={page} title={`Edit ${co.name}`} crumbs={coCrumbs(co, { label: 'Edit' })}>
-      <PostForm action={`/cos/${co.id}/edit`} csrfToken={page.csrfToken}>
-        <FormErrors form={props.form} />
+      <EditForm action={`/cos/${co.id}/edit`} csrfToken={page.csrfToken} form={props.form} submit="Save" cancel={`/cos/${co.id}`}>
         <CoFields form={props.form} withStatus={!co.isPlatform} />
         {co.isPlatform && <p class="muted">The platform CO holds the platform administrators and cannot be suspended.</p>}
-        <div class="actions">
-          <button type="submit">Save</button>
-          <a href={`/cos/${co.id}`}>Cancel</a>
-        </div>
-      </PostForm>
+      </EditForm>
     </Layout>
   );
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { coParams, idParam, reachableCo } from '../cos/co.api.ts';
-import { apiRoute } from '../http/openapi.ts';
+import { apiRoute, coParams, idParam } from '../http/api-route.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { groupInput, groupListResponse, groupResponse, membershipInput, membershipListResponse, membershipResponse } from './group.schema.ts';
 import { addMembership, createGroup, deleteGroup, getGroup, listGroups, listMemberships, removeMembership, updateGroup } from './group.service.ts';
@@ -12,7 +11,7 @@ const GROUP = `${GROUPS}/:groupId`;
 export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void {
   const tag = 'Groups';
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: GROUPS,
     operationId: 'listGroups',
@@ -20,13 +19,11 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     tag,
     params: coParams,
     response: groupListResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return { items: await listGroups(ctx, actor, params.coId) };
-    },
+    co: 'read',
+    handler: async ({ actor, co }) => ({ items: await listGroups(ctx, actor, co.id) }),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: GROUPS,
     operationId: 'createGroup',
@@ -37,13 +34,11 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     response: groupResponse,
     status: 201,
     errors: [409],
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return createGroup(ctx, actor, params.coId, body);
-    },
+    co: 'read',
+    handler: async ({ actor, body, co }) => createGroup(ctx, actor, co.id, body),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: GROUP,
     operationId: 'getGroup',
@@ -51,13 +46,11 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     tag,
     params: groupParams,
     response: groupResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return getGroup(ctx, actor, params.coId, params.groupId);
-    },
+    co: 'read',
+    handler: async ({ actor, params, co }) => getGroup(ctx, actor, co.id, params.groupId),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'PUT',
     url: GROUP,
     operationId: 'updateGroup',
@@ -67,13 +60,11 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     body: groupInput,
     response: groupResponse,
     errors: [409, 422],
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return updateGroup(ctx, actor, params.coId, params.groupId, body);
-    },
+    co: 'read',
+    handler: async ({ actor, params, body, co }) => updateGroup(ctx, actor, co.id, params.groupId, body),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'DELETE',
     url: GROUP,
     operationId: 'deleteGroup',
@@ -82,14 +73,11 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     params: groupParams,
     status: 204,
     errors: [422],
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      await deleteGroup(ctx, actor, params.coId, params.groupId);
-      return undefined;
-    },
+    co: 'read',
+    handler: async ({ actor, params, co }) => deleteGroup(ctx, actor, co.id, params.groupId),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: `${GROUP}/members`,
     operationId: 'listMemberships',
@@ -97,13 +85,11 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     tag,
     params: groupParams,
     response: membershipListResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return { items: await listMemberships(ctx, actor, params.coId, params.groupId) };
-    },
+    co: 'read',
+    handler: async ({ actor, params, co }) => ({ items: await listMemberships(ctx, actor, co.id, params.groupId) }),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: `${GROUP}/members`,
     operationId: 'addMembership',
@@ -114,13 +100,11 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     response: membershipResponse,
     status: 201,
     errors: [409, 422],
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return addMembership(ctx, actor, params.coId, params.groupId, body);
-    },
+    co: 'read',
+    handler: async ({ actor, params, body, co }) => addMembership(ctx, actor, co.id, params.groupId, body),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'DELETE',
     url: `${GROUP}/members/:membershipId`,
     operationId: 'removeMembership',
@@ -128,10 +112,7 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     tag,
     params: groupParams.extend({ membershipId: idParam }),
     status: 204,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      await removeMembership(ctx, actor, params.coId, params.groupId, params.membershipId);
-      return undefined;
-    },
+    co: 'read',
+    handler: async ({ actor, params, co }) => removeMembership(ctx, actor, co.id, params.groupId, params.membershipId),
   });
 }

@@ -12,7 +12,9 @@ import { requireCoAdmin } from '../web/guards.ts';
 import { redirectWith, sendPage } from '../web/render.ts';
 import { groupInput, membershipInput } from './group.schema.ts';
 import { addMembership, createGroup, deleteGroup, getGroup, listGroups, listMemberships, removeMembership, updateGroup, type Group } from './group.service.ts';
-import { GroupFormPage, GroupPage, GroupsListPage } from './group.views.tsx';
+import { GroupFormPage } from './group-form.views.tsx';
+import { GroupsListPage } from './group-list.views.tsx';
+import { GroupPage } from './group.views.tsx';
 
 type CoRoute = { Params: { coId: string } };
 type GroupRoute = { Params: { coId: string; groupId: string } };

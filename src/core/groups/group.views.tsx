@@ -1,28 +1,12 @@
 import type { Co } from '../cos/co.service.ts';
 import type { Person } from '../people/person.repository.ts';
 import type { CoService } from '../co-services/co-service.service.ts';
-import {
-  ActionButton,
-  Checkbox,
-  EmptyState,
-  FormErrors,
-  PostForm,
-  SelectField,
-  StatusBadge,
-  TextArea,
-  TextField,
-  Time,
-  YesNo,
-  type FormState,
-} from '../web/components.views.tsx';
+import { ActionButton, Checkbox, EditForm, EmptyState, Facts, Section, SelectField, StatusBadge, TextField, Time, YesNo, type FormState } from '../web/components.views.tsx';
 import { coCrumbs, Layout } from '../web/layout.views.tsx';
 import type { PageContext } from '../web/page-context.ts';
+import { actionsColumn, DataTable } from '../web/table.views.tsx';
+import { groupsCrumb } from './group-form.views.tsx';
 import type { Group, Membership } from './group.service.ts';
-
-const GROUP_STATUSES = [
-  { value: 'active', label: 'Active' },
-  { value: 'suspended', label: 'Suspended' },
-];
 
 const TYPE_LABELS: Record<Group['type'], string> = {
   standard: 'Standard',
@@ -39,80 +23,9 @@ export function MembershipState(props: { membership: Pick<Membership, 'validFrom
   return null;
 }
 
-const groupsCrumb = (co: Co) => ({ label: 'Groups', href: `/cos/${co.id}/groups` });
+const nameOf = (person: Person | undefined) => person?.displayName ?? '(unknown person)';
 
-export function GroupsListPage(props: { page: PageContext; co: Co; groups: Group[] }) {
-  const { page, co, groups } = props;
-  const own = groups.filter((g) => g.type === 'standard');
-  return (
-    <Layout page={page} title="Groups" crumbs={coCrumbs(co, { label: 'Groups' })}>
-      <p class="actions">
-        <a class="button" href={`/cos/${co.id}/groups/new`}>New group</a>
-      </p>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col" class="hide-narrow">Description</th>
-              <th scope="col">Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {groups.map((g) => (
-              <tr>
-                <td>
-                  <a href={`/cos/${co.id}/groups/${g.id}`}>{g.name}</a>
-                  {g.type !== 'standard' && <small> (system)</small>}
-                </td>
-                <td class="hide-narrow">{g.description}</td>
-                <td>
-                  <StatusBadge status={g.status} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {own.length === 0 && (
-        <EmptyState>
-          <p>
-            Only the system groups so far — <a href={`/cos/${co.id}/groups/new`}>create the first group</a> to give a service its audience.
-          </p>
-        </EmptyState>
-      )}
-    </Layout>
-  );
-}
-
-export function GroupFormPage(props: { page: PageContext; co: Co; group: Group | undefined; form: FormState }) {
-  const { page, co, group, form } = props;
-  const system = group !== undefined && group.type !== 'standard';
-  const title = group ? `Edit ${group.name}` : 'New group';
-  const action = group ? `/cos/${co.id}/groups/${group.id}/edit` : `/cos/${co.id}/groups`;
-  const crumbs = group
-    ? coCrumbs(co, groupsCrumb(co), { label: group.name, href: `/cos/${co.id}/groups/${group.id}` }, { label: 'Edit' })
-    : coCrumbs(co, groupsCrumb(co), { label: 'New group' });
-  return (
-    <Layout page={page} title={title} crumbs={crumbs}>
-      <PostForm action={action} csrfToken={page.csrfToken}>
-        <FormErrors form={form} />
-        {system ? (
-          <p class="muted">This is a system group: only its description can change.</p>
-        ) : (
-          <TextField form={form} name="name" label="Name" required autocomplete="off" hint='Unique in the CO; names starting with "CO:" are reserved.' />
-        )}
-        <TextArea form={form} name="description" label="Description" />
-        {!system && <SelectField form={form} name="status" label="Status" options={GROUP_STATUSES} hint="A suspended group gives its members nothing." />}
-        <div class="actions">
-          <button type="submit">{group ? 'Save' : 'Create group'}</button>
-          <a href={group ? `/cos/${co.id}/groups/${group.id}` : `/cos/${co.id}/groups`}>Cancel</a>
-        </div>
-      </PostForm>
-    </Layout>
-  );
-}
-
+/** A row of a group's members: the membership and, when it still exists, its person. */
 export interface MemberRow {
   membership: Membership;
   person: Person | undefined;
@@ -139,20 +52,14 @@ export function GroupPage(props: {
   const automatic = group.type === 'members';
   return (
     <Layout page={page} title={group.name} crumbs={coCrumbs(co, groupsCrumb(co), { label: group.name })}>
-      <dl class="facts">
-        <dt>Type</dt>
-        <dd>{TYPE_LABELS[group.type]}</dd>
-        <dt>Status</dt>
-        <dd>
-          <StatusBadge status={group.status} />
-        </dd>
-        <dt>Description</dt>
-        <dd>{group.description || <span class="muted">—</span>}</dd>
-        <dt>Created</dt>
-        <dd>
-          <Time iso={group.createdAt} />
-        </dd>
-      </dl>
+      <Facts
+        facts={[
+          ['Type', TYPE_LABELS[group.type]],
+          ['Status', <StatusBadge status={group.status} />],
+          ['Description', group.description || <span class="muted">—</span>],
+          ['Created', <Time iso={group.createdAt} />],
+        ]}
+      />
       <div class="actions">
         <a class="button secondary" href={`${base}/edit`}>Edit</a>
         {group.type === 'standard' && props.services.length === 0 && (
@@ -160,8 +67,7 @@ export function GroupPage(props: {
         )}
       </div>
       {props.services.length > 0 && (
-        <section aria-labelledby="services-h">
-          <h2 id="services-h">CO Services restricted to this group</h2>
+        <Section id="services-h" title="CO Services restricted to this group">
           <ul class="plain">
             {props.services.map((s) => (
               <li>
@@ -170,74 +76,45 @@ export function GroupPage(props: {
             ))}
           </ul>
           {group.type === 'standard' && <p class="muted">To delete this group, first choose another group for these services.</p>}
-        </section>
+        </Section>
       )}
 
-      <section aria-labelledby="members-h">
-        <h2 id="members-h">Members ({props.totalMembers})</h2>
+      <Section id="members-h" title={`Members (${props.totalMembers})`}>
         {automatic && <p class="muted">Every active or grace-period person of the CO is a member of this group; change a person’s status to change their membership.</p>}
         {group.type === 'admins' && <p class="muted">Members of this group administer the CO.</p>}
-        {props.members.length === 0 ? (
-          <EmptyState>{automatic ? 'No active people in the CO yet.' : 'No members yet — add the first person below.'}</EmptyState>
-        ) : (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Person</th>
-                  {!automatic && <th scope="col">Owner</th>}
-                  {!automatic && <th scope="col" class="hide-narrow">Valid from</th>}
-                  {!automatic && <th scope="col" class="hide-narrow">Valid through</th>}
-                  {!automatic && <th scope="col"><span class="visually-hidden">Actions</span></th>}
-                </tr>
-              </thead>
-              <tbody>
-                {props.members.map(({ membership: m, person }) => {
-                  const name = person?.displayName ?? '(unknown person)';
-                  return (
-                    <tr>
-                      <td>
-                        <a href={`/cos/${co.id}/people/${m.personId}`}>{name}</a> <MembershipState membership={m} now={props.now} />
-                      </td>
-                      {!automatic && (
-                        <td>
-                          <YesNo value={m.owner} />
-                        </td>
-                      )}
-                      {!automatic && (
-                        <td class="hide-narrow">
-                          <Time iso={m.validFrom} />
-                        </td>
-                      )}
-                      {!automatic && (
-                        <td class="hide-narrow">
-                          <Time iso={m.validThrough} />
-                        </td>
-                      )}
-                      {!automatic && (
-                        <td>
-                          {m.id !== props.ownAdminMembershipId && (
-                            <ActionButton action={`${base}/members/${m.id}/delete`} csrfToken={page.csrfToken} label="Remove" danger confirm={`Remove ${name} from ${group.name}?`} />
-                          )}
-                        </td>
-                      )}
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <DataTable
+          rows={props.members}
+          empty={automatic ? 'No active people in the CO yet.' : 'No members yet — add the first person below.'}
+          columns={[
+            {
+              label: 'Person',
+              cell: ({ membership: m, person }) => (
+                <>
+                  <a href={`/cos/${co.id}/people/${m.personId}`}>{nameOf(person)}</a> <MembershipState membership={m} now={props.now} />
+                </>
+              ),
+            },
+            !automatic && { label: 'Owner', cell: ({ membership: m }) => <YesNo value={m.owner} /> },
+            !automatic && { label: 'Valid from', class: 'hide-narrow', cell: ({ membership: m }) => <Time iso={m.validFrom} /> },
+            !automatic && { label: 'Valid through', class: 'hide-narrow', cell: ({ membership: m }) => <Time iso={m.validThrough} /> },
+            !automatic &&
+              actionsColumn<MemberRow>(
+                ({ membership: m, person }) =>
+                  m.id !== props.ownAdminMembershipId && (
+                    <ActionButton action={`${base}/members/${m.id}/delete`} csrfToken={page.csrfToken} label="Remove" danger confirm={`Remove ${nameOf(person)} from ${group.name}?`} />
+                  ),
+              ),
+          ]}
+        />
         {props.members.length < props.totalMembers && (
           <p class="muted">
             Showing the first {props.members.length}. <a href={`/cos/${co.id}/people`}>CO People</a> lists everyone.
           </p>
         )}
-      </section>
+      </Section>
 
       {!automatic && (
-        <section class="card" aria-labelledby="add-member-h">
-          <h2 id="add-member-h">Add a member</h2>
+        <Section id="add-member-h" title="Add a member" class="card">
           {(props.candidatesTotal > props.candidates.length || props.q) && (
             <form method="get" action={base} role="search" class="search">
               <label for="candidate-q">Find a person by name, identifier or email</label>
@@ -257,8 +134,7 @@ export function GroupPage(props: {
               )}
             </EmptyState>
           ) : (
-            <PostForm action={`${base}/members`} csrfToken={page.csrfToken}>
-              <FormErrors form={form} />
+            <EditForm action={`${base}/members`} csrfToken={page.csrfToken} form={form} submit="Add member">
               <SelectField
                 form={form}
                 name="personId"
@@ -269,10 +145,9 @@ export function GroupPage(props: {
               <Checkbox form={form} name="owner" label="Owner (manages the group)" />
               <TextField form={form} name="validFrom" label="Valid from (UTC)" type="datetime-local" hint="Empty: from now." />
               <TextField form={form} name="validThrough" label="Valid through (UTC)" type="datetime-local" hint="Empty: no end." />
-              <button type="submit">Add member</button>
-            </PostForm>
+            </EditForm>
           )}
-        </section>
+        </Section>
       )}
     </Layout>
   );

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { coParams, reachableCo } from '../cos/co.api.ts';
-import { apiRoute } from '../http/openapi.ts';
+import { apiRoute, coParams } from '../http/api-route.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { historyListResponse, historyQuery } from './history.schema.ts';
 import { listCoHistory } from './history.service.ts';
 
 export function registerHistoryApi(app: FastifyInstance, ctx: RouteContext): void {
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/cos/:coId/history',
     operationId: 'listHistory',
@@ -15,9 +14,9 @@ export function registerHistoryApi(app: FastifyInstance, ctx: RouteContext): voi
     params: coParams,
     query: historyQuery,
     response: historyListResponse,
-    handler: async ({ actor, params, query }) => {
-      await reachableCo(ctx, actor, params.coId);
-      const items = await listCoHistory(ctx, actor, params.coId, {
+    co: 'read',
+    handler: async ({ actor, query, co }) => {
+      const items = await listCoHistory(ctx, actor, co.id, {
         ...(query.personId ? { personId: query.personId } : {}),
         ...(query.serviceId ? { serviceId: query.serviceId } : {}),
         limit: query.pageSize,

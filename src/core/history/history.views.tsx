@@ -1,62 +1,47 @@
-import { EmptyState, Time } from '../web/components.views.tsx';
+import { Time } from '../web/components.views.tsx';
 import { coCrumbs, Layout } from '../web/layout.views.tsx';
 import type { PageContext } from '../web/page-context.ts';
+import { DataTable } from '../web/table.views.tsx';
 import type { Co } from '../cos/co.service.ts';
 import type { HistoryEntry } from './history.service.ts';
 
 /** History entries, newest first; `linkPeople` links each entry to the person it is about. */
 export function HistoryTable(props: { entries: HistoryEntry[]; coId: string; linkPeople?: boolean; empty?: string }) {
-  if (props.entries.length === 0) return <EmptyState>{props.empty ?? 'Nothing recorded yet.'}</EmptyState>;
+  const link = (href: string, label: string) => (
+    <>
+      {' · '}
+      <a href={href}>{label}</a>
+    </>
+  );
   return (
-    <div class="table-wrap">
-      <table class="history">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Change</th>
-            <th scope="col" class="hide-narrow">By</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.entries.map((h) => (
-            <tr>
-              <td>
-                <Time iso={h.createdAt} />
-              </td>
-              <td>
-                {h.comment}
-                <br />
-                <small>
-                  {h.action}
-                  {props.linkPeople && h.personId && (
-                    <>
-                      {' · '}
-                      <a href={`/cos/${props.coId}/people/${h.personId}`}>person</a>
-                    </>
-                  )}
-                  {h.serviceId && (
-                    <>
-                      {' · '}
-                      <a href={`/cos/${props.coId}/services/${h.serviceId}`}>service</a>
-                    </>
-                  )}
-                  {h.groupId && (
-                    <>
-                      {' · '}
-                      <a href={`/cos/${props.coId}/groups/${h.groupId}`}>group</a>
-                    </>
-                  )}
-                </small>
-              </td>
-              <td class="hide-narrow">{h.actorLabel}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      rows={props.entries}
+      class="history"
+      empty={props.empty ?? 'Nothing recorded yet.'}
+      columns={[
+        { label: 'When', cell: (h) => <Time iso={h.createdAt} /> },
+        {
+          label: 'Change',
+          cell: (h) => (
+            <>
+              {h.comment}
+              <br />
+              <small>
+                {h.action}
+                {props.linkPeople && h.personId && link(`/cos/${props.coId}/people/${h.personId}`, 'person')}
+                {h.serviceId && link(`/cos/${props.coId}/services/${h.serviceId}`, 'service')}
+                {h.groupId && link(`/cos/${props.coId}/groups/${h.groupId}`, 'group')}
+              </small>
+            </>
+          ),
+        },
+        { label: 'By', class: 'hide-narrow', cell: (h) => h.actorLabel },
+      ]}
+    />
   );
 }
 
+/** The CO's history, newest first, a page at a time. */
 export function CoHistoryPage(props: { page: PageContext; co: Co; entries: HistoryEntry[]; pageNumber: number; hasMore: boolean }) {
   const { page, co, pageNumber } = props;
   const href = (n: number) => `/cos/${co.id}/history?page=${n}`;

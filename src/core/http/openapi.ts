@@ -1,45 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Actor } from '../auth/actor.ts';
-import { AppError } from '../errors/app-error.ts';
-import { CORE_ERRORS } from '../errors/error-codes.ts';
-import { parseInput } from './validation.ts';
-
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+import type { ApiOperation, ApiOperations } from './api-route.ts';
 
 /**
- * One declaration per API route: its inputs, its response and its statuses, as logto's koaGuard
- * does. Inputs are parsed before the handler runs; responses are checked before they are sent; the
- * same declaration feeds the OpenAPI document.
+ * Routes are declared with `apiRoute` (./api-route.ts); it is re-exported here, where plugins
+ * declared to find it.
  */
-export interface ApiRouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType> {
-  method: Method;
-  /** Fastify path, e.g. `/api/v1/cos/:coId/people`. */
-  url: string;
-  summary: string;
-  tag: string;
-  /** Stable name of the operation in the document; derived from method and path when absent. */
-  operationId?: string;
-  params?: P;
-  query?: Q;
-  body?: B;
-  response?: R;
-  /** The success status (200 by default, 201 for creation, 204 without body). */
-  status?: number;
-  /** Error statuses the route may answer, for the document. */
-  errors?: number[];
-  /** `none` for routes that authenticate themselves (e.g. token verification). */
-  auth?: 'api-user' | 'none';
-  handler: (input: {
-    params: z.output<P>;
-    query: z.output<Q>;
-    body: z.output<B>;
-    actor: Actor;
-    request: FastifyRequest;
-    reply: FastifyReply;
-  }) => Promise<z.input<R> | undefined>;
-}
+export { apiRoute, type ApiRouteSpec } from './api-route.ts';
 
 export const errorResponse = z.object({
   error: z.object({ code: z.string(), message: z.string(), field: z.string().optional(), requestId: z.string().optional() }),
@@ -62,7 +29,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
  * parameter as `By<Name>` (`GET /api/v1/cos/:coId/people` → `getCosByCoIdPeople`). Unique
  * because method and path are.
  */
-function defaultOperationId(method: Method, url: string): string {
+function defaultOperationId(method: ApiOperation['method'], url: string): string {
   const capital = (w: string) => w[0]!.toUpperCase() + w.slice(1);
   const words = url
     .replace(/^\/api\/v1\//, '')
@@ -72,7 +39,8 @@ function defaultOperationId(method: Method, url: string): string {
   return [method.toLowerCase(), ...words].join('');
 }
 
-export class OpenApiRegistry {
+/** The operations of the JSON API, gathered as routes are declared, and the OpenAPI 3.1 document made of them. */
+export class OpenApiRegistry implements ApiOperations {
   private readonly paths: Record<string, Record<string, unknown>> = {};
   private readonly schemas: Record<string, unknown> = {};
   private readonly operationIds = new Set<string>();
@@ -114,7 +82,8 @@ export class OpenApiRegistry {
     return rewrite(root);
   }
 
-  add(spec: ApiRouteSpec<z.ZodType, z.ZodType, z.ZodType, z.ZodType>): void {
+  /** Adds one operation; its schemas become parameters, body and responses. */
+  add(spec: ApiOperation): void {
     const path = spec.url.replace(/:([A-Za-z]+)/g, '{$1}');
     const parameters: unknown[] = [];
     for (const [location, schema] of [['path', spec.params], ['query', spec.query]] as const) {
@@ -158,55 +127,4 @@ export class OpenApiRegistry {
       paths: this.paths,
     };
   }
-}
-
-/**
- * The first input string holding U+0000, as a field path. PostgreSQL text cannot store that
- * character, so it is refused at the edge and answers 400 on both dialects. Iterative, because a
- * body may nest deeper than the call stack.
- */
-function fieldWithNul(input: unknown): string | undefined {
-  const stack: Array<[unknown, string]> = [[input, '']];
-  while (stack.length > 0) {
-    const [value, path] = stack.pop()!;
-    if (typeof value === 'string') {
-      if (value.includes('\u0000')) return path || '(body)';
-    } else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) stack.push([v, path ? `${path}.${k}` : k]);
-    }
-  }
-  return undefined;
-}
-
-export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
-  app: FastifyInstance,
-  registry: OpenApiRegistry,
-  spec: ApiRouteSpec<P, Q, B, R>,
-): void {
-  registry.add(spec as unknown as ApiRouteSpec<z.ZodType, z.ZodType, z.ZodType, z.ZodType>);
-  app.route({
-    method: spec.method,
-    url: spec.url,
-    config: { api: true },
-    handler: async (request, reply) => {
-      const actor = request.actor;
-      if (spec.auth !== 'none' && (!actor || actor.kind !== 'api')) {
-        reply.header('WWW-Authenticate', 'Basic realm="Tessera API", charset="UTF-8"');
-        throw new AppError(CORE_ERRORS.AUTHENTICATION_REQUIRED);
-      }
-      for (const input of [request.params, request.query, request.body]) {
-        const field = fieldWithNul(input);
-        if (field) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { field, message: `${field}: Must not contain the NUL character` });
-      }
-      const params = spec.params ? parseInput(spec.params, request.params) : undefined;
-      const query = spec.query ? parseInput(spec.query, request.query) : undefined;
-      const body = spec.body ? parseInput(spec.body, request.body) : undefined;
-      const result = await spec.handler({ params, query, body, actor: actor!, request, reply } as never);
-      const status = spec.status ?? 200;
-      reply.code(status);
-      if (status === 204 || result === undefined) return reply.send();
-      // Responses pass through their schema too, so nothing undeclared (a hash, a secret) leaks.
-      return spec.response ? spec.response.parse(result) : result;
-    },
-  });
 }

@@ -2,6 +2,7 @@ import type { Co } from '../cos/co.service.ts';
 import { ActionButton, EmptyState, StatusBadge, Time } from '../web/components.views.tsx';
 import { Layout } from '../web/layout.views.tsx';
 import type { PageContext } from '../web/page-context.ts';
+import { actionsColumn, DataTable, type Column } from '../web/table.views.tsx';
 import type { EmailFailure, NotificationView } from './notification.service.ts';
 import type { JobView } from '../provisioning/provisioning.service.ts';
 
@@ -41,6 +42,14 @@ export function MyNotificationsPage(props: { page: PageContext; notifications: N
   );
 }
 
+/** The state, attempts and last error of a failing job or email: failed for good, or pending a retry. */
+const stateColumn: Column<{ state: string }> = { label: 'State', cell: (r) => <StatusBadge status={r.state === 'failed' ? 'failed' : 'pending'} /> };
+const attemptColumns: Array<Column<{ attempts: number; lastError: string | null }>> = [
+  { label: 'Attempts', cell: (r) => r.attempts },
+  { label: 'Error', cell: (r) => r.lastError },
+];
+
+/** A CO's failing provisioning jobs and emails, with a retry for each email that used up its retries. */
 export function CoFailuresPage(props: { page: PageContext; co: Co; emails: EmailFailure[]; jobs: Array<JobView & { targetDescription: string }>; mailEnabled: boolean }) {
   const { co } = props;
   return (
@@ -49,45 +58,31 @@ export function CoFailuresPage(props: { page: PageContext; co: Co; emails: Email
       {props.jobs.length === 0 ? (
         <p>No provisioning job is failing.</p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead><tr><th>Target</th><th>Person</th><th>State</th><th>Attempts</th><th>Error</th></tr></thead>
-            <tbody>
-              {props.jobs.map((j) => (
-                <tr>
-                  <td>{j.targetDescription}</td>
-                  <td><a href={`/cos/${co.id}/people/${j.personId}`}>{j.personId.slice(0, 8)}</a></td>
-                  <td><StatusBadge status={j.state === 'failed' ? 'failed' : 'pending'} /></td>
-                  <td>{j.attempts}</td>
-                  <td>{j.lastError}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={props.jobs}
+          columns={[
+            { label: 'Target', cell: (j) => j.targetDescription },
+            { label: 'Person', cell: (j) => <a href={`/cos/${co.id}/people/${j.personId}`}>{j.personId.slice(0, 8)}</a> },
+            stateColumn,
+            ...attemptColumns,
+          ]}
+        />
       )}
       <h2>Email</h2>
       {!props.mailEnabled && <p class="muted">No SMTP server is configured (TESSERA_SMTP_URL): notices appear in Tessera only.</p>}
       {props.emails.length === 0 ? (
         <p>No email is failing.</p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead><tr><th>To</th><th>Subject</th><th>State</th><th>Attempts</th><th>Error</th><th><span class="visually-hidden">Actions</span></th></tr></thead>
-            <tbody>
-              {props.emails.map((e) => (
-                <tr>
-                  <td>{e.toAddress}</td>
-                  <td>{e.subject}</td>
-                  <td><StatusBadge status={e.state === 'failed' ? 'failed' : 'pending'} /></td>
-                  <td>{e.attempts}</td>
-                  <td>{e.lastError}</td>
-                  <td>{e.state === 'failed' && <ActionButton action={`/cos/${co.id}/failures/emails/${e.id}/retry`} csrfToken={props.page.csrfToken} label="Retry" />}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={props.emails}
+          columns={[
+            { label: 'To', cell: (e) => e.toAddress },
+            { label: 'Subject', cell: (e) => e.subject },
+            stateColumn,
+            ...attemptColumns,
+            actionsColumn((e: EmailFailure) => e.state === 'failed' && <ActionButton action={`/cos/${co.id}/failures/emails/${e.id}/retry`} csrfToken={props.page.csrfToken} label="Retry" />),
+          ]}
+        />
       )}
     </Layout>
   );

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
-import { coParams, idParam, reachableCo } from '../cos/co.api.ts';
-import { apiRoute } from '../http/openapi.ts';
+import { apiRoute, coParams, idParam } from '../http/api-route.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import {
   emailInput,
@@ -45,24 +44,26 @@ const PERSON = `${PEOPLE}/:personId`;
  * Identifiers, names and email addresses share one shape of route: POST adds one to the person and
  * answers it (201), DELETE removes one by id (204).
  */
-function registerPersonPart<B extends z.ZodType, R extends z.ZodType>(
+function registerPersonPart<B extends z.ZodType, R extends z.ZodType, D extends z.ZodType<{ coId: string; personId: string }>>(
   app: FastifyInstance,
   ctx: RouteContext,
   part: {
     segment: 'identifiers' | 'names' | 'emails';
+    /** The path parameter of one part (`identifierId`), and the parameters it completes. */
     idName: 'identifierId' | 'nameId' | 'emailId';
+    idParams: D;
     noun: string;
     body: B;
     response: R;
     errors?: number[];
     add: (coId: string, personId: string, input: z.output<B>, actor: Actor) => Promise<string>;
-    remove: (coId: string, personId: string, id: string, actor: Actor) => Promise<void>;
+    remove: (coId: string, params: z.output<D>, actor: Actor) => Promise<void>;
   },
 ): void {
   const tag = 'People';
   const article = /^[aeiou]/i.test(part.noun) ? 'an' : 'a';
   const opName = part.noun.replace(/(^|\s)(\w)/g, (_m, _s: string, c: string) => c.toUpperCase());
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: `${PERSON}/${part.segment}`,
     operationId: `add${opName}`,
@@ -73,35 +74,31 @@ function registerPersonPart<B extends z.ZodType, R extends z.ZodType>(
     response: part.response,
     status: 201,
     ...(part.errors ? { errors: part.errors } : {}),
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      const id = await part.add(params.coId, params.personId, body, actor);
-      const person = await getPerson(ctx, actor, params.coId, params.personId);
+    co: 'read',
+    handler: async ({ actor, params, body, co }) => {
+      const id = await part.add(co.id, params.personId, body, actor);
+      const person = await getPerson(ctx, actor, co.id, params.personId);
       const all: Array<{ id: string }> = part.segment === 'identifiers' ? person.identifiers : part.segment === 'names' ? person.names : person.emails;
       return all.find((x) => x.id === id) as z.input<R>;
     },
   });
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'DELETE',
     url: `${PERSON}/${part.segment}/:${part.idName}`,
     operationId: `remove${opName}`,
     summary: `Remove ${article} ${part.noun} from a person`,
     tag,
-    params: personParams.extend({ [part.idName]: idParam }),
+    params: part.idParams,
     status: 204,
-    handler: async ({ actor, params }) => {
-      const { coId, personId, [part.idName]: partId } = params as Record<string, string>;
-      await reachableCo(ctx, actor, coId!);
-      await part.remove(coId!, personId!, partId!, actor);
-      return undefined;
-    },
+    co: 'read',
+    handler: async ({ actor, params, co }) => part.remove(co.id, params, actor),
   });
 }
 
 export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void {
   const tag = 'People';
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: PEOPLE,
     operationId: 'listPeople',
@@ -110,14 +107,14 @@ export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void
     params: coParams,
     query: listPeopleQuery,
     response: personListResponse,
-    handler: async ({ actor, params, query }) => {
-      await reachableCo(ctx, actor, params.coId);
-      const { people, total, page, pageSize } = await listPeople(ctx, actor, params.coId, query);
+    co: 'read',
+    handler: async ({ actor, query, co }) => {
+      const { people, total, page, pageSize } = await listPeople(ctx, actor, co.id, query);
       return { items: people, total, page, pageSize };
     },
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: PEOPLE,
     operationId: 'createPerson',
@@ -128,13 +125,11 @@ export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void
     response: personResponse,
     status: 201,
     errors: [409],
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return createPerson(ctx, actor, params.coId, body);
-    },
+    co: 'read',
+    handler: async ({ actor, body, co }) => createPerson(ctx, actor, co.id, body),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: PERSON,
     operationId: 'getPerson',
@@ -142,13 +137,11 @@ export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void
     tag,
     params: personParams,
     response: personResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return getPerson(ctx, actor, params.coId, params.personId);
-    },
+    co: 'read',
+    handler: async ({ actor, params, co }) => getPerson(ctx, actor, co.id, params.personId),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'DELETE',
     url: PERSON,
     operationId: 'deletePerson',
@@ -156,14 +149,11 @@ export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void
     tag,
     params: personParams,
     status: 204,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      await deletePerson(ctx, actor, params.coId, params.personId);
-      return undefined;
-    },
+    co: 'read',
+    handler: async ({ actor, params, co }) => deletePerson(ctx, actor, co.id, params.personId),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'PUT',
     url: `${PERSON}/status`,
     operationId: 'setPersonStatus',
@@ -172,43 +162,46 @@ export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void
     params: personParams,
     body: personStatusInput,
     response: personResponse,
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      await setPersonStatus(ctx, actor, params.coId, params.personId, body.status);
-      return getPerson(ctx, actor, params.coId, params.personId);
+    co: 'read',
+    handler: async ({ actor, params, body, co }) => {
+      await setPersonStatus(ctx, actor, co.id, params.personId, body.status);
+      return getPerson(ctx, actor, co.id, params.personId);
     },
   });
 
   registerPersonPart(app, ctx, {
     segment: 'identifiers',
     idName: 'identifierId',
+    idParams: personParams.extend({ identifierId: idParam }),
     noun: 'identifier',
     body: identifierInput,
     response: identifierResponse,
     errors: [409],
     add: (coId, personId, input, actor) => addIdentifier(ctx, actor, coId, personId, input),
-    remove: (coId, personId, id, actor) => removeIdentifier(ctx, actor, coId, personId, id),
+    remove: (coId, { personId, identifierId }, actor) => removeIdentifier(ctx, actor, coId, personId, identifierId),
   });
   registerPersonPart(app, ctx, {
     segment: 'names',
     idName: 'nameId',
+    idParams: personParams.extend({ nameId: idParam }),
     noun: 'name',
     body: nameInput,
     response: nameResponse,
     add: (coId, personId, input, actor) => addName(ctx, actor, coId, personId, input),
-    remove: (coId, personId, id, actor) => removeName(ctx, actor, coId, personId, id),
+    remove: (coId, { personId, nameId }, actor) => removeName(ctx, actor, coId, personId, nameId),
   });
   registerPersonPart(app, ctx, {
     segment: 'emails',
     idName: 'emailId',
+    idParams: personParams.extend({ emailId: idParam }),
     noun: 'email address',
     body: emailInput,
     response: emailResponse,
     add: (coId, personId, input, actor) => addEmail(ctx, actor, coId, personId, input),
-    remove: (coId, personId, id, actor) => removeEmail(ctx, actor, coId, personId, id),
+    remove: (coId, { personId, emailId }, actor) => removeEmail(ctx, actor, coId, personId, emailId),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/cos/:coId/identifier-types',
     operationId: 'listIdentifierTypes',
@@ -216,15 +209,15 @@ export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void
     tag: 'Identifier types',
     params: coParams,
     response: identifierTypeListResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
+    co: 'read',
+    handler: async ({ co }) => {
       const builtIn: readonly string[] = BUILT_IN_IDENTIFIER_TYPES;
-      const names = await allIdentifierTypes(ctx.db, params.coId);
+      const names = await allIdentifierTypes(ctx.db, co.id);
       return { items: names.map((name) => ({ name, builtIn: builtIn.includes(name) })) };
     },
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: '/api/v1/cos/:coId/identifier-types',
     operationId: 'addIdentifierType',
@@ -235,9 +228,9 @@ export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void
     response: identifierTypeResponse,
     status: 201,
     errors: [409],
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      await addIdentifierType(ctx, actor, params.coId, body.name);
+    co: 'read',
+    handler: async ({ actor, body, co }) => {
+      await addIdentifierType(ctx, actor, co.id, body.name);
       return { name: body.name, builtIn: false };
     },
   });

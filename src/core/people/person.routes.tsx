@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { membershipsOfPerson } from '../groups/group.repository.ts';
 import { currentGroupsOf } from '../groups/group.service.ts';
 import { listHistory } from '../history/history.repository.ts';
+import type { Actor } from '../auth/actor.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { emptyForm, type FormState } from '../web/components.views.tsx';
-import { postedValues, submitForm } from '../web/forms.ts';
+import { postedValues, submitForm, type FormOutcome } from '../web/forms.ts';
 import { requireCoAccess, requireCoAdmin } from '../web/guards.ts';
 import { redirectWith, sendPage } from '../web/render.ts';
 import { emailInput, identifierInput, nameInput, personCreateInput, personStatusInput } from './person.schema.ts';
@@ -23,11 +24,15 @@ import {
   removeName,
   setPersonStatus,
 } from './person.service.ts';
-import { freshPersonForms, PeopleListPage, PersonNewPage, PersonPage, type PersonPageForms } from './person.views.tsx';
+import { PeopleListPage } from './people-list.views.tsx';
+import { PersonNewPage } from './person-new.views.tsx';
+import { freshPersonForms, PersonPage, type PersonPageForms } from './person.views.tsx';
 
 type CoRoute = { Params: { coId: string } };
 type PersonRoute = { Params: { coId: string; personId: string } };
 type PersonPartRoute = { Params: { coId: string; personId: string; partId: string } };
+/** Checks a posted name, identifier or address and adds it to the person (its id), or gives the form back. */
+type AddPart = (coId: string, personId: string, values: Record<string, unknown>, actor: Actor) => Promise<FormOutcome<string>>;
 
 // Lenient on purpose: a bad page number in a shared link shows page 1, not an error.
 const peopleQuery = z.object({
@@ -138,29 +143,26 @@ export function registerPersonRoutes(app: FastifyInstance, ctx: RouteContext): v
     return redirectWith(reply, personHref(co.id, personId), { kind: 'success', message: `Status changed to ${outcome.value.replace(/_/g, ' ')}.` });
   });
 
-  app.post<PersonRoute>('/cos/:coId/people/:personId/names', async (request, reply) => {
-    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
-    const { personId } = request.params;
-    const outcome = await submitForm(nameInput, postedValues(request), (input) => addName(ctx, actor, co.id, personId, input), { idPrefix: 'name' });
-    if (!outcome.ok) return showPerson(request, reply, co.id, personId, { name: outcome.form }, outcome.status);
-    return redirectWith(reply, personHref(co.id, personId), { kind: 'success', message: 'Name added.' });
-  });
-
-  app.post<PersonRoute>('/cos/:coId/people/:personId/identifiers', async (request, reply) => {
-    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
-    const { personId } = request.params;
-    const outcome = await submitForm(identifierInput, postedValues(request), (input) => addIdentifier(ctx, actor, co.id, personId, input), { idPrefix: 'identifier' });
-    if (!outcome.ok) return showPerson(request, reply, co.id, personId, { identifier: outcome.form }, outcome.status);
-    return redirectWith(reply, personHref(co.id, personId), { kind: 'success', message: 'Identifier added.' });
-  });
-
-  app.post<PersonRoute>('/cos/:coId/people/:personId/emails', async (request, reply) => {
-    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
-    const { personId } = request.params;
-    const outcome = await submitForm(emailInput, postedValues(request), (input) => addEmail(ctx, actor, co.id, personId, input), { idPrefix: 'email' });
-    if (!outcome.ok) return showPerson(request, reply, co.id, personId, { email: outcome.form }, outcome.status);
-    return redirectWith(reply, personHref(co.id, personId), { kind: 'success', message: 'Email address added.' });
-  });
+  // Names, identifiers and addresses: each is added by its own form, which comes back with its message when wrong.
+  const additions: Array<{ part: string; form: keyof PersonPageForms; message: string; add: AddPart }> = [
+    { part: 'names', form: 'name', message: 'Name added.', add: (coId, personId, values, actor) => submitForm(nameInput, values, (input) => addName(ctx, actor, coId, personId, input), { idPrefix: 'name' }) },
+    {
+      part: 'identifiers',
+      form: 'identifier',
+      message: 'Identifier added.',
+      add: (coId, personId, values, actor) => submitForm(identifierInput, values, (input) => addIdentifier(ctx, actor, coId, personId, input), { idPrefix: 'identifier' }),
+    },
+    { part: 'emails', form: 'email', message: 'Email address added.', add: (coId, personId, values, actor) => submitForm(emailInput, values, (input) => addEmail(ctx, actor, coId, personId, input), { idPrefix: 'email' }) },
+  ];
+  for (const { part, form, add, message } of additions) {
+    app.post<PersonRoute>(`/cos/:coId/people/:personId/${part}`, async (request, reply) => {
+      const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+      const { personId } = request.params;
+      const outcome = await add(co.id, personId, postedValues(request), actor);
+      if (!outcome.ok) return showPerson(request, reply, co.id, personId, { [form]: outcome.form }, outcome.status);
+      return redirectWith(reply, personHref(co.id, personId), { kind: 'success', message });
+    });
+  }
 
   const removals = [
     { part: 'names', remove: removeName, message: 'Name removed.' },

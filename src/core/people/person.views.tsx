@@ -8,11 +8,10 @@ import type { MenuEntry } from '../plugins/plugin.ts';
 import {
   ActionButton,
   Checkbox,
+  EditForm,
   EmptyState,
-  FormErrors,
-  Pager,
-  PostForm,
   SelectField,
+  Section,
   StatusBadge,
   TextField,
   Time,
@@ -21,127 +20,17 @@ import {
 } from '../web/components.views.tsx';
 import { coCrumbs, Layout } from '../web/layout.views.tsx';
 import type { PageContext } from '../web/page-context.ts';
+import { actionsColumn, DataTable } from '../web/table.views.tsx';
 import { formatName, type Person } from './person.repository.ts';
 import { PERSON_STATUSES } from './person.table.ts';
 
+/** The person statuses as choices of a select ("grace_period" reads "Grace period"). */
 export const PERSON_STATUS_OPTIONS = PERSON_STATUSES.map((s) => ({ value: s, label: s.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()) }));
 const NAME_TYPES = ['official', 'preferred', 'alternate'].map((t) => ({ value: t, label: t }));
 const EMAIL_TYPES = ['official', 'preferred', 'personal', 'delivery'].map((t) => ({ value: t, label: t }));
 
-const typeOptions = (types: string[]) => types.map((t) => ({ value: t, label: t }));
-
-export function peopleHref(coId: string, q: string | undefined, page: number, pageSize: number): string {
-  const params = new URLSearchParams();
-  if (q) params.set('q', q);
-  if (page > 1) params.set('page', String(page));
-  if (pageSize !== 25) params.set('pageSize', String(pageSize));
-  const s = params.toString();
-  return `/cos/${coId}/people${s ? `?${s}` : ''}`;
-}
-
-export function PeopleListPage(props: { page: PageContext; co: Co; people: Person[]; total: number; q: string; pageNumber: number; pageSize: number }) {
-  const { page, co, people, q } = props;
-  return (
-    <Layout page={page} title="CO People" crumbs={coCrumbs(co, { label: 'CO People' })}>
-      <div class="toolbar">
-        <form method="get" action={`/cos/${co.id}/people`} role="search" class="search">
-          <label for="people-q">Search by name, identifier or email</label>
-          <div class="search-row">
-            <input id="people-q" type="search" name="q" value={q} maxlength={256} />
-            {props.pageSize !== 25 && <input type="hidden" name="pageSize" value={String(props.pageSize)} />}
-            <button type="submit" class="secondary">Search</button>
-            {q && <a href={`/cos/${co.id}/people`}>Clear</a>}
-          </div>
-        </form>
-        <a class="button" href={`/cos/${co.id}/people/new`}>Add person</a>
-      </div>
-      {people.length === 0 ? (
-        <EmptyState>
-          {q ? (
-            <p>No one matches “{q}”. Try part of a name, an identifier or an email address.</p>
-          ) : props.total === 0 ? (
-            <p>
-              No people yet — <a href={`/cos/${co.id}/people/new`}>add the first person</a>.
-            </p>
-          ) : (
-            <p>
-              This page is past the end of the list. <a href={peopleHref(co.id, q, 1, props.pageSize)}>Go to the first page</a>.
-            </p>
-          )}
-        </EmptyState>
-      ) : (
-        <>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Identifiers</th>
-                  <th scope="col" class="hide-narrow">Email</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {people.map((p) => (
-                  <tr>
-                    <td>
-                      <a href={`/cos/${co.id}/people/${p.id}`}>{p.displayName}</a>
-                    </td>
-                    <td>
-                      {p.identifiers.map((i) => (
-                        <div>
-                          {i.identifier} <small>({i.type})</small>
-                        </div>
-                      ))}
-                    </td>
-                    <td class="hide-narrow">
-                      {p.emails.map((e) => (
-                        <div>{e.mail}</div>
-                      ))}
-                    </td>
-                    <td>
-                      <StatusBadge status={p.status} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <Pager page={props.pageNumber} pageSize={props.pageSize} total={props.total} href={(n) => peopleHref(co.id, q, n, props.pageSize)} />
-        </>
-      )}
-    </Layout>
-  );
-}
-
-export function PersonNewPage(props: { page: PageContext; co: Co; form: FormState; identifierTypes: string[] }) {
-  const { page, co, form } = props;
-  return (
-    <Layout page={page} title="Add person" crumbs={coCrumbs(co, { label: 'CO People', href: `/cos/${co.id}/people` }, { label: 'Add person' })}>
-      <PostForm action={`/cos/${co.id}/people`} csrfToken={page.csrfToken}>
-        <FormErrors form={form} />
-        <fieldset>
-          <legend>Name</legend>
-          <TextField form={form} name="given" label="Given name" required autocomplete="off" />
-          <TextField form={form} name="middle" label="Middle name" autocomplete="off" />
-          <TextField form={form} name="family" label="Family name" autocomplete="off" />
-        </fieldset>
-        <SelectField form={form} name="status" label="Status" options={PERSON_STATUS_OPTIONS} hint="Active and grace-period people are members of the CO." />
-        <fieldset>
-          <legend>Login identifier</legend>
-          <TextField form={form} name="identifier" label="Identifier" autocomplete="off" hint="The username this person signs in with (optional; you can add identifiers later)." />
-          <SelectField form={form} name="identifierType" label="Identifier type" options={typeOptions(props.identifierTypes)} />
-          <Checkbox form={form} name="login" label="Use this identifier to sign in" />
-        </fieldset>
-        <TextField form={form} name="mail" label="Email address" type="email" autocomplete="off" />
-        <div class="actions">
-          <button type="submit">Add person</button>
-          <a href={`/cos/${co.id}/people`}>Cancel</a>
-        </div>
-      </PostForm>
-    </Layout>
-  );
-}
+/** Identifier types as choices of a select. */
+export const typeOptions = (types: string[]) => types.map((t) => ({ value: t, label: t }));
 
 export interface PersonPageForms {
   status: FormState;
@@ -167,15 +56,25 @@ function AddForm(props: { title: string; form: FormState; action: string; csrfTo
   return (
     <details class="add-form" open={hasProblem(props.form)}>
       <summary>{props.title}</summary>
-      <PostForm action={props.action} csrfToken={props.csrfToken}>
-        <FormErrors form={props.form} />
+      <EditForm action={props.action} csrfToken={props.csrfToken} form={props.form} submit={props.submit}>
         {props.children}
-        <button type="submit">{props.submit}</button>
-      </PostForm>
+      </EditForm>
     </details>
   );
 }
 
+/** A remove button in each row of the person's names, identifiers or addresses; none where `confirm` gives no question. */
+function removeColumn<T extends { id: string }>(base: string, part: string, csrf: string, confirm: (row: T) => string | undefined) {
+  return actionsColumn<T>((row) => {
+    const question = confirm(row);
+    return question !== undefined && <ActionButton action={`${base}/${part}/${row.id}/delete`} csrfToken={csrf} label="Remove" danger confirm={question} />;
+  });
+}
+
+/**
+ * A CO Person page: status, names, identifiers, email addresses, groups and history. Admins (and
+ * only they) see the forms that change them; a person looking at their own page reads it.
+ */
 export function PersonPage(props: {
   page: PageContext;
   co: Co;
@@ -196,6 +95,7 @@ export function PersonPage(props: {
   const crumbs = admin
     ? coCrumbs(co, { label: 'CO People', href: `/cos/${co.id}/people` }, { label: person.displayName })
     : coCrumbs(co, { label: person.displayName });
+  const groupLink = (id: string, name: string) => (admin ? <a href={`/cos/${co.id}/groups/${id}`}>{name}</a> : name);
   return (
     <Layout page={page} title={person.displayName} crumbs={crumbs}>
       <p>
@@ -212,46 +112,23 @@ export function PersonPage(props: {
       )}
 
       {admin && (
-        <section class="card" aria-labelledby="status-h">
-          <h2 id="status-h">Status</h2>
-          <PostForm action={`${base}/status`} csrfToken={csrf} class="row-form">
-            <FormErrors form={forms.status} />
+        <Section id="status-h" title="Status" class="card">
+          <EditForm action={`${base}/status`} csrfToken={csrf} form={forms.status} submit="Change status" class="row-form">
             <SelectField form={forms.status} name="status" label="Status" options={PERSON_STATUS_OPTIONS} hint="Expired, suspended and locked people lose group memberships and token access." />
-            <button type="submit">Change status</button>
-          </PostForm>
-        </section>
+          </EditForm>
+        </Section>
       )}
 
-      <section aria-labelledby="names-h">
-        <h2 id="names-h">Names</h2>
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Primary</th>
-                {admin && <th scope="col"><span class="visually-hidden">Actions</span></th>}
-              </tr>
-            </thead>
-            <tbody>
-              {person.names.map((n) => (
-                <tr>
-                  <td>{formatName(n)}</td>
-                  <td>{n.type}</td>
-                  <td>
-                    <YesNo value={n.primary} />
-                  </td>
-                  {admin && (
-                    <td>
-                      {!n.primary && <ActionButton action={`${base}/names/${n.id}/delete`} csrfToken={csrf} label="Remove" danger confirm={`Remove the name ${formatName(n)}?`} />}
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      <Section id="names-h" title="Names">
+        <DataTable
+          rows={person.names}
+          columns={[
+            { label: 'Name', cell: (n) => formatName(n) },
+            { label: 'Type', cell: (n) => n.type },
+            { label: 'Primary', cell: (n) => <YesNo value={n.primary} /> },
+            admin && removeColumn<Person['names'][number]>(base, 'names', csrf, (n) => (n.primary ? undefined : `Remove the name ${formatName(n)}?`)),
+          ]}
+        />
         {admin && (
           <AddForm title="Add a name" form={forms.name} action={`${base}/names`} csrfToken={csrf} submit="Add name">
             <TextField form={forms.name} name="given" label="Given name" required autocomplete="off" />
@@ -262,46 +139,20 @@ export function PersonPage(props: {
             <Checkbox form={forms.name} name="primary" label="Primary name (the one shown)" />
           </AddForm>
         )}
-      </section>
+      </Section>
 
-      <section aria-labelledby="identifiers-h">
-        <h2 id="identifiers-h">Identifiers</h2>
-        {person.identifiers.length === 0 ? (
-          <EmptyState>No identifiers yet{admin ? ' — add a login identifier so this person can sign in' : ''}.</EmptyState>
-        ) : (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Identifier</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Login</th>
-                  <th scope="col" class="hide-narrow">Status</th>
-                  {admin && <th scope="col"><span class="visually-hidden">Actions</span></th>}
-                </tr>
-              </thead>
-              <tbody>
-                {person.identifiers.map((i) => (
-                  <tr>
-                    <td>{i.identifier}</td>
-                    <td>{i.type}</td>
-                    <td>
-                      <YesNo value={i.login} />
-                    </td>
-                    <td class="hide-narrow">
-                      <StatusBadge status={i.status} />
-                    </td>
-                    {admin && (
-                      <td>
-                        <ActionButton action={`${base}/identifiers/${i.id}/delete`} csrfToken={csrf} label="Remove" danger confirm={`Remove the identifier ${i.identifier} (${i.type})?`} />
-                      </td>
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+      <Section id="identifiers-h" title="Identifiers">
+        <DataTable
+          rows={person.identifiers}
+          empty={`No identifiers yet${admin ? ' — add a login identifier so this person can sign in' : ''}.`}
+          columns={[
+            { label: 'Identifier', cell: (i) => i.identifier },
+            { label: 'Type', cell: (i) => i.type },
+            { label: 'Login', cell: (i) => <YesNo value={i.login} /> },
+            { label: 'Status', class: 'hide-narrow', cell: (i) => <StatusBadge status={i.status} /> },
+            admin && removeColumn<Person['identifiers'][number]>(base, 'identifiers', csrf, (i) => `Remove the identifier ${i.identifier} (${i.type})?`),
+          ]}
+        />
         {admin && (
           <AddForm title="Add an identifier" form={forms.identifier} action={`${base}/identifiers`} csrfToken={csrf} submit="Add identifier">
             <TextField form={forms.identifier} name="identifier" label="Identifier" required autocomplete="off" />
@@ -309,42 +160,19 @@ export function PersonPage(props: {
             <Checkbox form={forms.identifier} name="login" label="Login: this person signs in with it" />
           </AddForm>
         )}
-      </section>
+      </Section>
 
-      <section aria-labelledby="emails-h">
-        <h2 id="emails-h">Email addresses</h2>
-        {person.emails.length === 0 ? (
-          <EmptyState>No email addresses yet.</EmptyState>
-        ) : (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Address</th>
-                  <th scope="col" class="hide-narrow">Type</th>
-                  <th scope="col">Verified</th>
-                  {admin && <th scope="col"><span class="visually-hidden">Actions</span></th>}
-                </tr>
-              </thead>
-              <tbody>
-                {person.emails.map((e) => (
-                  <tr>
-                    <td>{e.mail}</td>
-                    <td class="hide-narrow">{e.type}</td>
-                    <td>
-                      <YesNo value={e.verified} />
-                    </td>
-                    {admin && (
-                      <td>
-                        <ActionButton action={`${base}/emails/${e.id}/delete`} csrfToken={csrf} label="Remove" danger confirm={`Remove the address ${e.mail}?`} />
-                      </td>
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+      <Section id="emails-h" title="Email addresses">
+        <DataTable
+          rows={person.emails}
+          empty="No email addresses yet."
+          columns={[
+            { label: 'Address', cell: (e) => e.mail },
+            { label: 'Type', class: 'hide-narrow', cell: (e) => e.type },
+            { label: 'Verified', cell: (e) => <YesNo value={e.verified} /> },
+            admin && removeColumn<Person['emails'][number]>(base, 'emails', csrf, (e) => `Remove the address ${e.mail}?`),
+          ]}
+        />
         {admin && (
           <AddForm title="Add an email address" form={forms.email} action={`${base}/emails`} csrfToken={csrf} submit="Add address">
             <TextField form={forms.email} name="mail" label="Email address" type="email" required autocomplete="off" />
@@ -352,39 +180,36 @@ export function PersonPage(props: {
             <Checkbox form={forms.email} name="verified" label="Verified" />
           </AddForm>
         )}
-      </section>
+      </Section>
 
-      <section aria-labelledby="groups-h">
-        <h2 id="groups-h">Groups</h2>
+      <Section id="groups-h" title="Groups">
         {props.memberships.length === 0 && !props.membersGroup ? (
           <EmptyState>Not in any group{admin ? ' — add people to groups from the group’s page' : ''}.</EmptyState>
         ) : (
           <ul class="plain">
             {props.membersGroup && (
               <li>
-                {admin ? <a href={`/cos/${co.id}/groups/${props.membersGroup.id}`}>{props.membersGroup.name}</a> : props.membersGroup.name} <small>(automatic, while active)</small>
+                {groupLink(props.membersGroup.id, props.membersGroup.name)} <small>(automatic, while active)</small>
               </li>
             )}
             {props.memberships.map((m) => (
               <li>
-                {admin ? <a href={`/cos/${co.id}/groups/${m.groupId}`}>{m.groupName}</a> : m.groupName} {m.owner && <small>(owner)</small>} <MembershipState membership={m} now={props.now} />
+                {groupLink(m.groupId, m.groupName)} {m.owner && <small>(owner)</small>} <MembershipState membership={m} now={props.now} />
               </li>
             ))}
           </ul>
         )}
-      </section>
+      </Section>
 
-      <section aria-labelledby="history-h">
-        <h2 id="history-h">History</h2>
+      <Section id="history-h" title="History">
         <HistoryTable entries={props.history} coId={co.id} />
-      </section>
+      </Section>
 
       {admin && !props.self && (
-        <section class="card danger-zone" aria-labelledby="delete-h">
-          <h2 id="delete-h">Delete</h2>
+        <Section id="delete-h" title="Delete" class="card danger-zone">
           <p>Deleting removes the person, their names, identifiers, email addresses and memberships. History stays.</p>
           <ActionButton action={`${base}/delete`} csrfToken={csrf} label={`Delete ${person.displayName}`} danger confirm={`Delete ${person.displayName} for good?`} />
-        </section>
+        </Section>
       )}
       <p class="muted">
         Created <Time iso={person.createdAt} />, last changed <Time iso={person.updatedAt} />.

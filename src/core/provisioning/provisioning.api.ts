@@ -1,9 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { isCoAdmin } from '../auth/actor.ts';
-import { coParams, idParam, reachableCo } from '../cos/co.api.ts';
-import { assertThat } from '../errors/app-error.ts';
-import { CORE_ERRORS } from '../errors/error-codes.ts';
-import { apiRoute } from '../http/openapi.ts';
+import { apiRoute, coParams, idParam } from '../http/api-route.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { batchProgress, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
 import { jobListResponse, personStateListResponse, reprovisionInput, reprovisionResponse, retryResponse, targetListResponse } from './provisioning.schema.ts';
@@ -22,7 +18,7 @@ const targetParams = coParams.extend({ targetId: idParam });
 export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext): void {
   const tag = 'Provisioning';
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: TARGETS,
     operationId: 'listProvisioningTargets',
@@ -30,13 +26,11 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     tag,
     params: coParams,
     response: targetListResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return { items: await listTargets(ctx, actor, params.coId) };
-    },
+    co: 'admin',
+    handler: async ({ actor, co }) => ({ items: await listTargets(ctx, actor, co.id) }),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: TARGETS,
     operationId: 'createProvisioningTarget',
@@ -46,13 +40,11 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     body: targetInput,
     response: targetResponse,
     status: 201,
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return createTarget(ctx, actor, params.coId, body);
-    },
+    co: 'admin',
+    handler: async ({ actor, body, co }) => createTarget(ctx, actor, co.id, body),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: TARGET,
     operationId: 'getProvisioningTarget',
@@ -60,13 +52,11 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     tag,
     params: targetParams,
     response: targetResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return getTarget(ctx, actor, params.coId, params.targetId);
-    },
+    co: 'admin',
+    handler: async ({ actor, params, co }) => getTarget(ctx, actor, co.id, params.targetId),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'PUT',
     url: TARGET,
     operationId: 'updateProvisioningTarget',
@@ -75,13 +65,11 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     params: targetParams,
     body: targetInput,
     response: targetResponse,
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return updateTarget(ctx, actor, params.coId, params.targetId, body);
-    },
+    co: 'admin',
+    handler: async ({ actor, params, body, co }) => updateTarget(ctx, actor, co.id, params.targetId, body),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'DELETE',
     url: TARGET,
     operationId: 'deleteProvisioningTarget',
@@ -90,14 +78,11 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     params: targetParams,
     status: 204,
     errors: [422],
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      await deleteTarget(ctx, actor, params.coId, params.targetId);
-      return undefined;
-    },
+    co: 'admin',
+    handler: async ({ actor, params, co }) => deleteTarget(ctx, actor, co.id, params.targetId),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: `${TARGET}/failures`,
     operationId: 'listProvisioningTargetFailures',
@@ -105,13 +90,11 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     tag,
     params: targetParams,
     response: jobListResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return { items: await targetFailures(ctx, actor, params.coId, params.targetId) };
-    },
+    co: 'admin',
+    handler: async ({ actor, params, co }) => ({ items: await targetFailures(ctx, actor, co.id, params.targetId) }),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: '/api/v1/cos/:coId/provisioning-jobs/:jobId/retry',
     operationId: 'retryProvisioningJob',
@@ -120,14 +103,14 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     params: coParams.extend({ jobId: idParam }),
     response: retryResponse,
     status: 202,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      await retryJob(ctx, actor, params.coId, params.jobId);
+    co: 'admin',
+    handler: async ({ actor, params, co }) => {
+      await retryJob(ctx, actor, co.id, params.jobId);
       return { jobId: params.jobId, state: 'pending' as const };
     },
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: '/api/v1/cos/:coId/reprovision',
     operationId: 'reprovision',
@@ -137,13 +120,11 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     body: reprovisionInput,
     response: reprovisionResponse,
     status: 202,
-    handler: async ({ actor, params, body }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return requestReprovision(ctx, actor, params.coId, { ...(body.personId ? { personId: body.personId } : {}), ...(body.targetId ? { targetId: body.targetId } : {}) });
-    },
+    co: 'admin',
+    handler: async ({ actor, body, co }) => requestReprovision(ctx, actor, co.id, { ...(body.personId ? { personId: body.personId } : {}), ...(body.targetId ? { targetId: body.targetId } : {}) }),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/cos/:coId/reprovision/:batchId',
     operationId: 'getReprovisionProgress',
@@ -151,13 +132,11 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     tag,
     params: coParams.extend({ batchId: idParam }),
     response: reprovisionResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      return batchProgress(ctx, actor, params.coId, params.batchId);
-    },
+    co: 'admin',
+    handler: async ({ actor, params, co }) => batchProgress(ctx, actor, co.id, params.batchId),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/cos/:coId/people/:personId/provisioning',
     operationId: 'getPersonProvisioning',
@@ -165,10 +144,7 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     tag,
     params: coParams.extend({ personId: idParam }),
     response: personStateListResponse,
-    handler: async ({ actor, params }) => {
-      await reachableCo(ctx, actor, params.coId);
-      assertThat(isCoAdmin(actor, params.coId), CORE_ERRORS.FORBIDDEN);
-      return { items: await personProvisioningStates(ctx, actor, params.coId, params.personId) };
-    },
+    co: 'admin',
+    handler: async ({ actor, params, co }) => ({ items: await personProvisioningStates(ctx, actor, co.id, params.personId) }),
   });
 }

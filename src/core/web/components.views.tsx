@@ -58,6 +58,33 @@ export function FormErrors(props: { form: FormState }) {
   );
 }
 
+/** What a field's control carries so that its label, hint and message belong to it. */
+interface FieldAria {
+  'aria-invalid': 'true' | undefined;
+  'aria-describedby': string | undefined;
+}
+
+/**
+ * A labelled field: the label (with a star when required), the control, then the hint, or the
+ * message when the value was refused. `control` is given the id and the ARIA attributes.
+ */
+function Field(props: { form: FormState; name: string; label: string; required?: boolean | undefined; hint?: string | undefined; control: (id: string, aria: FieldAria) => ComponentChildren }) {
+  const message = messageFor(props.form, props.name);
+  const id = fieldId(props.form, props.name);
+  const aria: FieldAria = { 'aria-invalid': message ? 'true' : undefined, 'aria-describedby': message ? `${id}-msg` : props.hint ? `${id}-hint` : undefined };
+  return (
+    <div class={`field${message ? ' invalid' : ''}`}>
+      <label for={id}>
+        {props.label}
+        {props.required && <span aria-hidden="true"> *</span>}
+      </label>
+      {props.control(id, aria)}
+      {props.hint && !message && <small id={`${id}-hint`}>{props.hint}</small>}
+      {message && <small id={`${id}-msg`} class="error">{message}</small>}
+    </div>
+  );
+}
+
 export function TextField(props: {
   form: FormState;
   name: string;
@@ -69,79 +96,54 @@ export function TextField(props: {
   placeholder?: string;
   readonly?: boolean;
 }) {
-  const message = messageFor(props.form, props.name);
-  const id = fieldId(props.form, props.name);
   return (
-    <div class={`field${message ? ' invalid' : ''}`}>
-      <label for={id}>
-        {props.label}
-        {props.required && <span aria-hidden="true"> *</span>}
-      </label>
-      <input
-        id={id}
-        name={props.name}
-        type={(props.type ?? 'text') as 'text'}
-        value={str(props.form.values[props.name])}
-        required={props.required}
-        autocomplete={props.autocomplete}
-        placeholder={props.placeholder}
-        readonly={props.readonly}
-        aria-invalid={message ? 'true' : undefined}
-        aria-describedby={message ? `${id}-msg` : props.hint ? `${id}-hint` : undefined}
-      />
-      {props.hint && !message && <small id={`${id}-hint`}>{props.hint}</small>}
-      {message && <small id={`${id}-msg`} class="error">{message}</small>}
-    </div>
+    <Field
+      {...props}
+      control={(id, aria) => (
+        <input
+          id={id}
+          name={props.name}
+          type={(props.type ?? 'text') as 'text'}
+          value={str(props.form.values[props.name])}
+          required={props.required}
+          autocomplete={props.autocomplete}
+          placeholder={props.placeholder}
+          readonly={props.readonly}
+          {...aria}
+        />
+      )}
+    />
   );
 }
 
 export function TextArea(props: { form: FormState; name: string; label: string; hint?: string }) {
-  const message = messageFor(props.form, props.name);
-  const id = fieldId(props.form, props.name);
   return (
-    <div class={`field${message ? ' invalid' : ''}`}>
-      <label for={id}>{props.label}</label>
-      <textarea
-        id={id}
-        name={props.name}
-        rows={3}
-        aria-invalid={message ? 'true' : undefined}
-        aria-describedby={message ? `${id}-msg` : props.hint ? `${id}-hint` : undefined}
-      >
-        {str(props.form.values[props.name])}
-      </textarea>
-      {props.hint && !message && <small id={`${id}-hint`}>{props.hint}</small>}
-      {message && <small id={`${id}-msg`} class="error">{message}</small>}
-    </div>
+    <Field
+      {...props}
+      control={(id, aria) => (
+        <textarea id={id} name={props.name} rows={3} {...aria}>
+          {str(props.form.values[props.name])}
+        </textarea>
+      )}
+    />
   );
 }
 
 export function SelectField(props: { form: FormState; name: string; label: string; options: Array<{ value: string; label: string }>; hint?: string; required?: boolean }) {
-  const message = messageFor(props.form, props.name);
-  const id = fieldId(props.form, props.name);
   const current = str(props.form.values[props.name]);
   return (
-    <div class={`field${message ? ' invalid' : ''}`}>
-      <label for={id}>
-        {props.label}
-        {props.required && <span aria-hidden="true"> *</span>}
-      </label>
-      <select
-        id={id}
-        name={props.name}
-        required={props.required}
-        aria-invalid={message ? 'true' : undefined}
-        aria-describedby={message ? `${id}-msg` : props.hint ? `${id}-hint` : undefined}
-      >
-        {props.options.map((o) => (
-          <option value={o.value} selected={o.value === current}>
-            {o.label}
-          </option>
-        ))}
-      </select>
-      {props.hint && !message && <small id={`${id}-hint`}>{props.hint}</small>}
-      {message && <small id={`${id}-msg`} class="error">{message}</small>}
-    </div>
+    <Field
+      {...props}
+      control={(id, aria) => (
+        <select id={id} name={props.name} required={props.required} {...aria}>
+          {props.options.map((o) => (
+            <option value={o.value} selected={o.value === current}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      )}
+    />
   );
 }
 
@@ -211,4 +213,58 @@ export function MenuGrid(props: { entries: Array<{ label: string; href: string; 
 /** A yes/no value in a table, readable without colour. */
 export function YesNo(props: { value: boolean }) {
   return props.value ? <span>Yes</span> : <span class="muted">No</span>;
+}
+
+/**
+ * A form that posts a change: the form's errors first, then its fields, then the submit button;
+ * with `cancel`, the button and a Cancel link side by side.
+ */
+export function EditForm(props: { action: string; csrfToken: string; form: FormState; submit: string; cancel?: string; class?: string; children: ComponentChildren }) {
+  return (
+    <PostForm action={props.action} csrfToken={props.csrfToken} class={props.class}>
+      <FormErrors form={props.form} />
+      {props.children}
+      {props.cancel === undefined ? (
+        <button type="submit">{props.submit}</button>
+      ) : (
+        <div class="actions">
+          <button type="submit">{props.submit}</button>
+          <a href={props.cancel}>Cancel</a>
+        </div>
+      )}
+    </PostForm>
+  );
+}
+
+/** A titled part of a page; `id` names its heading for `aria-labelledby`. */
+export function Section(props: { id: string; title: ComponentChildren; class?: string; children: ComponentChildren }) {
+  return (
+    <section class={props.class} aria-labelledby={props.id}>
+      <h2 id={props.id}>{props.title}</h2>
+      {props.children}
+    </section>
+  );
+}
+
+/** Labelled values of one thing (its type, status, dates…), in order. */
+export function Facts(props: { facts: Array<[label: string, value: ComponentChildren]> }) {
+  return (
+    <dl class="facts">
+      {props.facts.map(([label, value]) => (
+        <>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
+        </>
+      ))}
+    </dl>
+  );
+}
+
+/** The link to a list's "new" page, above the list. */
+export function NewLink(props: { href: string; label: string }) {
+  return (
+    <p class="actions">
+      <a class="button" href={props.href}>{props.label}</a>
+    </p>
+  );
 }
