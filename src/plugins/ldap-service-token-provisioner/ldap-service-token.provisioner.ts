@@ -11,7 +11,8 @@ import { ldapConnectionFor, ldapErrorOf, type LdapConnection } from '../ldap-pro
 import { LdapProvisioningError, valuesOf, type LdapEntrySeed } from '../ldap-provisioner/ldap-entry.ts';
 import { entryGenerationOf, LDAP_PROVISIONER_TYPE, seededValuesOf } from '../ldap-provisioner/ldap.provisioner.ts';
 import { SERVICE_TOKENS_PLUGIN_ID, type ServiceTokenProvisioningData } from '../service-tokens/service-tokens.plugin.ts';
-import { tokenDb } from '../service-tokens/token-setting.service.ts';
+import type { ServiceTokenTables } from '../service-tokens/service-token.table.ts';
+import { personIdsWithTokensFor } from '../service-tokens/tokens/service-token.repository.ts';
 import { LDAP_SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import { ldapServiceTokenConfigSchema, type LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
 
@@ -223,8 +224,7 @@ export const ldapServiceTokenProvisioner: Provisioner<typeof ldapServiceTokenCon
   validate: (db, _ctx, target, targets) => validateTarget(db, target, targets),
   async peopleAffectedByService(db, target, serviceId) {
     if (serviceId !== target.config.serviceId) return [];
-    const rows = await tokenDb(db).selectFrom('service_token').select('person_id').distinct().where('co_id', '=', target.coId).where('service_id', '=', serviceId).execute();
-    return rows.map((r) => r.person_id);
+    return personIdsWithTokensFor(db.withTables<ServiceTokenTables>(), target.coId, serviceId);
   },
   provision: provisionTokens,
 };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import { crc32 } from './crc32.ts';
-import { PASSWORD_SCHEMES, type PasswordScheme } from './password-schemes.ts';
+import { PASSWORD_SCHEMES, type PasswordScheme } from '../hashing/password-schemes.ts';
 import type { RandomSource } from './random-source.ts';
 import { customTokenType, customTokenTypeInput } from './token-type.schema.ts';
 import {

@@ -13,7 +13,7 @@
 // which the verification API can do; slapd cannot, it compares the bytes the client sends.
 
 import { crc32 } from './crc32.ts';
-import { isSlowScheme, type PasswordScheme } from './password-schemes.ts';
+import { isSlowScheme, type PasswordScheme } from '../hashing/password-schemes.ts';
 import { systemRandom, type RandomSource } from './random-source.ts';
 
 export const ALPHABETS = Object.freeze({
@@ -103,6 +103,24 @@ export function makeTokenType(d: TokenTypeDefinition): TokenType {
     legacy: d.legacy ?? false,
     entropyBits: Math.floor(d.length * Math.log2(d.alphabet.length)),
   });
+}
+
+/**
+ * The definition stored with each token (JSON), so a token is read with the type it was made
+ * with, whatever the service's setting says later.
+ */
+export function definitionOf(type: TokenType): string {
+  const { id, label, alphabet, length, groupSize, prefix, checksum, legacy } = type;
+  return JSON.stringify({ id, label, alphabet, length, groupSize, prefix, checksum, legacy } satisfies TokenTypeDefinition);
+}
+
+/** The type a stored definition (see `definitionOf`) describes; undefined when it is unreadable. */
+export function tokenTypeFromDefinition(json: string): TokenType | undefined {
+  try {
+    return makeTokenType(JSON.parse(json) as TokenTypeDefinition);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Digits of base `radix` needed for every 32-bit value. */

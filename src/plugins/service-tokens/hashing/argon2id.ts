@@ -8,7 +8,7 @@
 // reads all three variants, so hashes a directory made keep working.
 
 import { hash, verify, type Algorithm } from '@node-rs/argon2';
-import type { RandomSource } from './random-source.ts';
+import type { RandomSource } from '../formats/random-source.ts';
 
 export interface Argon2Parameters {
   /** Memory in KiB (`m=`). */

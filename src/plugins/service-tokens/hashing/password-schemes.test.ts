@@ -13,7 +13,7 @@ import {
   type PasswordScheme,
 } from './password-schemes.ts';
 import { fromAdaptedBase64 } from './pbkdf2-sha512.ts';
-import type { RandomSource } from './random-source.ts';
+import type { RandomSource } from '../formats/random-source.ts';
 import { CRYPT_ALPHABET } from './sha512-crypt.ts';
 
 const SECRET = 'tst_7fQ2kLm9PzR4xWc8VbN3hJ6d1a9Xk2';

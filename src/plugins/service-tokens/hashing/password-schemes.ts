@@ -18,7 +18,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { ARGON2_DEFAULT_PARAMETERS, hashArgon2id, verifyArgon2, type Argon2Parameters } from './argon2id.ts';
 import { hashPbkdf2Sha512, PBKDF2_DEFAULT_ITERATIONS, verifyPbkdf2Sha512 } from './pbkdf2-sha512.ts';
-import { systemRandom, type RandomSource } from './random-source.ts';
+import { systemRandom, type RandomSource } from '../formats/random-source.ts';
 import { hashSaltedSha, SALTED_SHA_DEFAULT_SALT_BYTES, verifySaltedSha } from './salted-sha.ts';
 import {
   CRYPT_ALPHABET,

@@ -6,7 +6,7 @@
 
 import { pbkdf2, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { RandomSource } from './random-source.ts';
+import type { RandomSource } from '../formats/random-source.ts';
 import { decodeStrictBase64 } from './salted-sha.ts';
 
 const pbkdf2Async = promisify(pbkdf2);

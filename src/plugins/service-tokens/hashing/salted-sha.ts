@@ -5,7 +5,7 @@
 // bytes (128 bits, the NIST SP 800-132 minimum for a salt).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RandomSource } from './random-source.ts';
+import type { RandomSource } from '../formats/random-source.ts';
 
 export type SaltedShaAlgorithm = 'sha512' | 'sha1';
 

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SYSTEM_ACTOR } from '../../core/auth/actor.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, signIn, type TestApp } from '../../../test/support/test-app.ts';
-import { startSmtpServer, type SmtpInstance } from '../../../test/support/smtp.ts';
-import { generateServiceToken, revokeServiceToken, sweepExpiredTokens, sweepExpiryWarnings } from './service-token.service.ts';
-import { buildService, enableTokens } from './service-token.test-support.ts';
-import { serviceTokensPlugin } from './service-tokens.plugin.ts';
+import { SYSTEM_ACTOR } from '../../../core/auth/actor.ts';
+import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, signIn, type TestApp } from '../../../../test/support/test-app.ts';
+import { startSmtpServer, type SmtpInstance } from '../../../../test/support/smtp.ts';
+import { buildService, enableTokens, tokenContext } from '../service-token.test-support.ts';
+import { serviceTokensPlugin } from '../service-tokens.plugin.ts';
+import { generateServiceToken } from '../tokens/service-token.service.ts';
+import { sweepExpiredTokens } from '../tokens/token-expiry.service.ts';
+import { revokeServiceToken } from '../tokens/token-revocation.service.ts';
+import { sweepExpiryWarnings } from './expiry-warnings.ts';
 
 const DAY = 86_400_000;
 
@@ -41,9 +44,9 @@ forEachDialect('service token notices by email', (dialect) => {
 
   it('tells the person a token was created, by themselves or by an admin on their behalf', async () => {
     const s = await scenario();
-    const mine = await generateServiceToken(t.ctx, s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'laptop' });
+    const mine = await generateServiceToken(tokenContext(t), s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'laptop' });
     const admin = await buildPerson(t, s.co.id, { admin: true, username: `admin-${s.person.username}` });
-    const theirs = await generateServiceToken(t.ctx, await actorFor(t, admin.username), s.co.id, s.person.id, { serviceId: s.service.id, label: 'set up by IT' });
+    const theirs = await generateServiceToken(tokenContext(t), await actorFor(t, admin.username), s.co.id, s.person.id, { serviceId: s.service.id, label: 'set up by IT' });
     secrets.push(mine.secret, theirs.secret);
     await deliver();
     const got = to(s.email);
@@ -59,9 +62,9 @@ forEachDialect('service token notices by email', (dialect) => {
 
   it('tells the person a token was revoked, by whom and why', async () => {
     const s = await scenario();
-    const g = await generateServiceToken(t.ctx, s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'phone' });
+    const g = await generateServiceToken(tokenContext(t), s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'phone' });
     secrets.push(g.secret);
-    await revokeServiceToken(t.ctx, SYSTEM_ACTOR, s.co.id, s.person.id, g.token.id, 'phone lost');
+    await revokeServiceToken(tokenContext(t), SYSTEM_ACTOR, s.co.id, s.person.id, g.token.id, 'phone lost');
     await deliver();
     const revoked = to(s.email).filter((m) => m.subject.includes('revoked'));
     assert.equal(revoked.length, 1);
@@ -71,11 +74,11 @@ forEachDialect('service token notices by email', (dialect) => {
 
   it('warns 30, 7 and 1 days before expiry, each exactly once', async () => {
     const s = await scenario();
-    const g = await generateServiceToken(t.ctx, s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'cluster', lifetimeDays: 40 });
+    const g = await generateServiceToken(tokenContext(t), s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'cluster', lifetimeDays: 40 });
     secrets.push(g.secret);
     const start = t.clock.now().getTime();
     const warnings = () => to(s.email).filter((m) => m.subject.includes('expires in'));
-    await sweepExpiryWarnings(t.ctx);
+    await sweepExpiryWarnings(tokenContext(t));
     await deliver();
     assert.equal(warnings().length, 0, 'nothing at creation');
     for (const [at, subject] of [
@@ -84,26 +87,26 @@ forEachDialect('service token notices by email', (dialect) => {
       [39 * DAY + 60_000, 'expires in 1 day'],
     ] as const) {
       t.clock.set(new Date(start + at));
-      await sweepExpiryWarnings(t.ctx);
-      await sweepExpiryWarnings(t.ctx);
+      await sweepExpiryWarnings(tokenContext(t));
+      await sweepExpiryWarnings(tokenContext(t));
       await deliver();
       assert.ok(warnings().at(-1)!.subject.endsWith(subject), subject);
     }
     assert.equal(warnings().length, 3);
     assert.ok(warnings()[0]!.text.includes(`/cos/${s.co.id}/people/${s.person.id}/service-tokens`), 'links to the token page');
     t.clock.set(new Date(start + 41 * DAY));
-    await sweepExpiryWarnings(t.ctx);
-    assert.equal(await sweepExpiredTokens(t.ctx) >= 1, true);
+    await sweepExpiryWarnings(tokenContext(t));
+    assert.equal(await sweepExpiredTokens(tokenContext(t)) >= 1, true);
     await deliver();
     assert.equal(warnings().length, 3);
   });
 
   it('sends nothing for a notice type turned off for the service', async () => {
     const s = await scenario({ notices: ['revoked'] });
-    const g = await generateServiceToken(t.ctx, s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'quiet', lifetimeDays: 20 });
+    const g = await generateServiceToken(tokenContext(t), s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'quiet', lifetimeDays: 20 });
     secrets.push(g.secret);
     t.clock.advance(19 * DAY + 60_000);
-    await sweepExpiryWarnings(t.ctx);
+    await sweepExpiryWarnings(tokenContext(t));
     await deliver();
     assert.equal(to(s.email).length, 0);
     const notes = await t.ctx.db.selectFrom('notification').select('kind').where('person_id', '=', s.person.id).execute();
@@ -113,10 +116,10 @@ forEachDialect('service token notices by email', (dialect) => {
   it('keeps events working while the SMTP server is down and delivers every queued message once afterwards', async () => {
     const s = await scenario();
     await smtp.stop();
-    const a = await generateServiceToken(t.ctx, s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'a' });
-    const b = await generateServiceToken(t.ctx, s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'b' });
+    const a = await generateServiceToken(tokenContext(t), s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'a' });
+    const b = await generateServiceToken(tokenContext(t), s.actor, s.co.id, s.person.id, { serviceId: s.service.id, label: 'b' });
     secrets.push(a.secret, b.secret);
-    await revokeServiceToken(t.ctx, s.actor, s.co.id, s.person.id, a.token.id);
+    await revokeServiceToken(tokenContext(t), s.actor, s.co.id, s.person.id, a.token.id);
     await t.registry.delivery!.runOnce();
     const queued = await t.ctx.db.selectFrom('outbound_email').select(['state', 'attempts', 'last_error']).where('to_address', '=', s.email).execute();
     assert.equal(queued.length, 3);
@@ -146,7 +149,7 @@ describe('notices without SMTP', () => {
     const service = await buildService(t, co.id, { name: 'Wiki' });
     await enableTokens(t, co.id, service.id);
     const person = await buildPerson(t, co.id, { email: 'x@example.org' });
-    const g = await generateServiceToken(t.ctx, await actorFor(t, person.username), co.id, person.id, { serviceId: service.id, label: 'l' });
+    const g = await generateServiceToken(tokenContext(t), await actorFor(t, person.username), co.id, person.id, { serviceId: service.id, label: 'l' });
     const emails = await t.ctx.db.selectFrom('outbound_email').selectAll().execute();
     assert.equal(emails.length, 0);
     const browser = await signIn(t, person.username);
@@ -166,11 +169,11 @@ describe('notices without SMTP', () => {
     const service = await buildService(t, co.id);
     await enableTokens(t, co.id, service.id);
     const person = await buildPerson(t, co.id);
-    const g = await generateServiceToken(t.ctx, SYSTEM_ACTOR, co.id, person.id, { serviceId: service.id, label: 'short', lifetimeDays: 1 });
+    const g = await generateServiceToken(tokenContext(t), SYSTEM_ACTOR, co.id, person.id, { serviceId: service.id, label: 'short', lifetimeDays: 1 });
     t.clock.advance(2 * DAY);
     const stop = t.registry.startBackground();
     await stop();
-    const row = (await t.ctx.db.selectFrom('service_token' as 'co').selectAll().where('id', '=', g.token.id).executeTakeFirstOrThrow()) as unknown as { expiry_handled_at: string | null };
+    const row = (await t.db.selectFrom('service_token').selectAll().where('id', '=', g.token.id).executeTakeFirstOrThrow());
     assert.ok(row.expiry_handled_at, 'the expiry was handled at start-up');
     const history = await t.ctx.db.selectFrom('history_record').select('action').where('person_id', '=', person.id).where('action', '=', 'SERVICE_TOKEN_EXPIRED').execute();
     assert.equal(history.length, 1);

@@ -1,11 +1,12 @@
 import { render } from 'preact-render-to-string';
-import type { Notice } from '../../core/notifications/notification.service.ts';
+import type { Notice, Notifier } from '../../../core/notifications/notification.service.ts';
+import type { StoredToken } from '../tokens/service-token.repository.ts';
 
 /**
  * The texts of service-token notices, as plain text and as simple HTML rendered with escaping, so
  * CO, service and label names cannot inject markup. None of them ever carries a secret.
  */
-interface TokenFacts {
+export interface TokenFacts {
   coId: string;
   coName: string;
   personId: string;
@@ -14,6 +15,11 @@ interface TokenFacts {
   displayHint: string;
   expiresAt: string | null;
   publicUrl: string;
+}
+
+/** What a notice says about a token: its CO, service, label, hint and expiry, never its secret. */
+export function tokenFacts(notifier: Pick<Notifier, 'publicUrl'>, coName: string, serviceName: string, t: StoredToken): TokenFacts {
+  return { coId: t.coId, coName, personId: t.personId, serviceName, label: t.label, displayHint: t.displayHint, expiresAt: t.expiresAt, publicUrl: notifier.publicUrl };
 }
 
 function tokensLink(f: TokenFacts): string {
@@ -57,6 +63,7 @@ function describe(f: TokenFacts): string {
   return `Service: ${f.serviceName}. Label: “${f.label}”. Token: ${f.displayHint}. Expires: ${when(f.expiresAt)}.`;
 }
 
+/** The notice that a token was made, by the person or (`byOther`) on their behalf. */
 export function tokenCreatedNotice(f: TokenFacts, byOther: string | undefined): Notice {
   return notice(
     f,
@@ -73,6 +80,7 @@ export function tokenCreatedNotice(f: TokenFacts, byOther: string | undefined): 
   );
 }
 
+/** The notice that a token was revoked, by whom and why. */
 export function tokenRevokedNotice(f: TokenFacts, by: string, reason: string): Notice {
   return notice(
     f,
@@ -83,6 +91,7 @@ export function tokenRevokedNotice(f: TokenFacts, by: string, reason: string): N
   );
 }
 
+/** The warning that a token expires in `days` days. */
 export function tokenExpiringNotice(f: TokenFacts, days: number): Notice {
   return notice(
     f,

@@ -1,20 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { canReadCo } from '../../core/auth/actor.ts';
-import { AppError } from '../../core/errors/app-error.ts';
-import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
-import { apiRoute } from '../../core/http/openapi.ts';
-import type { RouteContext } from '../../core/http/route-context.ts';
-import { generatedResponse, generateInput, revokeInput, settingInput, settingResponse, tokenResponse } from './service-token.schema.ts';
-import { generateServiceToken, listPersonTokens, revokeServiceToken } from './service-token.service.ts';
-import { findSetting, getServiceForSettings, updateSetting } from './token-setting.service.ts';
+import { apiRoute } from '../../../core/http/openapi.ts';
+import type { TokenRouteContext } from '../token-context.ts';
+import { generatedResponse, generateInput, revokeInput, tokenResponse } from './service-token.schema.ts';
+import { generateServiceToken, listPersonTokens } from './service-token.service.ts';
+import { revokeServiceToken } from './token-revocation.service.ts';
 
 const personParams = z.object({ coId: z.string(), personId: z.string() });
 const tokenParams = personParams.extend({ tokenId: z.string() });
-const serviceParams = z.object({ coId: z.string(), serviceId: z.string() });
 const TAG = 'Service tokens';
 
-export function registerServiceTokenApi(app: FastifyInstance, ctx: RouteContext): void {
+/** The JSON API of a person's tokens: list, generate (the secret in that response only), revoke. */
+export function registerServiceTokenApi(app: FastifyInstance, ctx: TokenRouteContext): void {
   apiRoute(app, ctx.openapi, {
     method: 'GET',
     url: '/api/v1/cos/:coId/people/:personId/service-tokens',
@@ -37,7 +34,8 @@ export function registerServiceTokenApi(app: FastifyInstance, ctx: RouteContext)
     errors: [409, 422],
     handler: async ({ params, body, actor, reply }) => {
       reply.header('Cache-Control', 'no-store');
-      return generateServiceToken(ctx, actor, params.coId, params.personId, body);
+      const { token, secret } = await generateServiceToken(ctx, actor, params.coId, params.personId, body);
+      return { token, secret };
     },
   });
 
@@ -53,34 +51,6 @@ export function registerServiceTokenApi(app: FastifyInstance, ctx: RouteContext)
     handler: async ({ params, query, actor }) => {
       await revokeServiceToken(ctx, actor, params.coId, params.personId, params.tokenId, query.reason);
       return undefined;
-    },
-  });
-
-  apiRoute(app, ctx.openapi, {
-    method: 'GET',
-    url: '/api/v1/cos/:coId/services/:serviceId/token-settings',
-    summary: 'Read the service token settings of a CO Service',
-    tag: TAG,
-    params: serviceParams,
-    response: settingResponse,
-    handler: async ({ params, actor }) => {
-      if (!canReadCo(actor, params.coId)) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND);
-      await getServiceForSettings(ctx.db, params.coId, params.serviceId);
-      return findSetting(ctx.db, params.coId, params.serviceId);
-    },
-  });
-
-  apiRoute(app, ctx.openapi, {
-    method: 'PUT',
-    url: '/api/v1/cos/:coId/services/:serviceId/token-settings',
-    summary: 'Update the service token settings of a CO Service',
-    tag: TAG,
-    params: serviceParams,
-    body: settingInput,
-    response: settingResponse,
-    handler: async ({ params, body, actor }) => {
-      if (!canReadCo(actor, params.coId)) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND);
-      return updateSetting(ctx, actor, params.coId, params.serviceId, body);
     },
   });
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, form, signIn, type TestApp } from '../../../test/support/test-app.ts';
-import { verifySecret } from './crypto/password-schemes.ts';
-import { buildService, enableTokens } from './service-token.test-support.ts';
-import { serviceTokensPlugin } from './service-tokens.plugin.ts';
+import { buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, form, signIn, type TestApp } from '../../../../test/support/test-app.ts';
+import { verifySecret } from '../hashing/password-schemes.ts';
+import { buildService, enableTokens } from '../service-token.test-support.ts';
+import { serviceTokensPlugin } from '../service-tokens.plugin.ts';
 
 function secretOf(html: string): string {
   const m = /<p class="secret" id="token-secret">([^<]+)<\/p>/.exec(html);
@@ -57,7 +57,7 @@ forEachDialect('service tokens over HTTP', (dialect) => {
     assert.equal(res.headers['cache-control'], 'no-store');
     const secret = secretOf(res.body);
     assert.ok(res.body.includes('src="data:image/png;base64,'), 'QR code');
-    const row = await t.ctx.db.selectFrom('service_token' as 'co').selectAll().where('person_id' as 'id', '=', person.id).executeTakeFirstOrThrow() as unknown as { hash: string };
+    const row = await t.db.selectFrom('service_token').selectAll().where('person_id', '=', person.id).executeTakeFirstOrThrow();
     assert.equal(await verifySecret(secret, row.hash), true);
 
     const again = await t.app.inject({ method: 'GET', url, headers: browser.headers });
@@ -77,7 +77,7 @@ forEachDialect('service tokens over HTTP', (dialect) => {
     const res = await t.app.inject({ method: 'POST', url, headers: { ...browser.headers, ...body.headers }, payload: body.payload });
     assert.equal(res.statusCode, 400);
     assert.ok(res.body.includes('Give the token a name'));
-    const rows = await t.ctx.db.selectFrom('service_token' as 'co').selectAll().where('person_id' as 'id', '=', person.id).execute();
+    const rows = await t.db.selectFrom('service_token').selectAll().where('person_id', '=', person.id).execute();
     assert.equal(rows.length, 0);
   });
 
@@ -86,7 +86,7 @@ forEachDialect('service tokens over HTTP', (dialect) => {
     const body = form({ serviceId: service.id, label: 'x', nonce: 'n-abcdefghij' });
     const res = await t.app.inject({ method: 'POST', url: `/cos/${co.id}/people/${person.id}/service-tokens/generate`, headers: { ...browser.headers, ...body.headers }, payload: body.payload });
     assert.equal(res.statusCode, 403);
-    const rows = await t.ctx.db.selectFrom('service_token' as 'co').selectAll().where('person_id' as 'id', '=', person.id).execute();
+    const rows = await t.db.selectFrom('service_token').selectAll().where('person_id', '=', person.id).execute();
     assert.equal(rows.length, 0);
   });
 
@@ -105,8 +105,8 @@ forEachDialect('service tokens over HTTP', (dialect) => {
     const body = form({ _csrf: a.browser.csrf, serviceId: b.service.id, label: 'x', nonce: 'n-zzzzzzzzzz' });
     const cross = await t.app.inject({ method: 'POST', url: `/cos/${a.co.id}/people/${a.person.id}/service-tokens/generate`, headers: { ...a.browser.headers, ...body.headers }, payload: body.payload });
     assert.equal(cross.statusCode, 404);
-    const rows = await t.ctx.db.selectFrom('service_token' as 'co').selectAll().execute();
-    assert.ok(!rows.some((r) => (r as unknown as { service_id: string }).service_id === b.service.id));
+    const rows = await t.db.selectFrom('service_token').selectAll().execute();
+    assert.ok(!rows.some((r) => r.service_id === b.service.id));
   });
 
   it('lets an admin generate on behalf of a person from the CO Person page and revoke', async () => {
@@ -121,12 +121,12 @@ forEachDialect('service tokens over HTTP', (dialect) => {
     const res = await t.app.inject({ method: 'POST', url: `${url}/generate`, headers: { ...browser.headers, ...body.headers }, payload: body.payload });
     assert.equal(res.statusCode, 200);
     secretOf(res.body);
-    const row = await t.ctx.db.selectFrom('service_token' as 'co').selectAll().where('person_id' as 'id', '=', person.id).executeTakeFirstOrThrow() as unknown as { id: string; created_by_label: string };
+    const row = await t.db.selectFrom('service_token').selectAll().where('person_id', '=', person.id).executeTakeFirstOrThrow();
     assert.equal(row.created_by_label, admin.username);
     const revoke = form({ _csrf: browser.csrf });
     const r = await t.app.inject({ method: 'POST', url: `${url}/${row.id}/revoke`, headers: { ...browser.headers, ...revoke.headers }, payload: revoke.payload });
     assert.equal(r.statusCode, 303);
-    const after = await t.ctx.db.selectFrom('service_token' as 'co').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow() as unknown as { revoked_at: string | null };
+    const after = await t.db.selectFrom('service_token').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
     assert.ok(after.revoked_at);
   });
 

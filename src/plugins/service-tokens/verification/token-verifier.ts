@@ -1,17 +1,20 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { CoreContext } from '../../core/context.ts';
-import type { Executor } from '../../db/database.ts';
-import { AppError } from '../../core/errors/app-error.ts';
-import { RateLimiter } from '../../core/http/rate-limiter.ts';
-import { findService } from '../../core/co-services/co-service.service.ts';
-import type { PersonStatus } from '../../core/people/person.table.ts';
-import { hashSecret, verifySecret, type PasswordScheme } from './crypto/password-schemes.ts';
-import { displayHint, normalizeToken, type TokenType } from './crypto/token-types.ts';
-import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
-import { serviceAcceptsTokensOf } from './service-token.service.ts';
-import { findSetting, tokenDb, tokenTypeOfRow } from './token-setting.service.ts';
-import type { AuthenticatedVerifier } from './verifier.service.ts';
+import { findService } from '../../../core/co-services/co-service.service.ts';
+import { AppError } from '../../../core/errors/app-error.ts';
+import { RateLimiter } from '../../../core/http/rate-limiter.ts';
+import type { Logger } from '../../../core/logging/logger.ts';
+import type { PersonStatus } from '../../../core/people/person.table.ts';
+import { displayHint, normalizeToken, tokenTypeFromDefinition, type TokenType } from '../formats/token-types.ts';
+import { hashSecret, verifySecret, type PasswordScheme } from '../hashing/password-schemes.ts';
+import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
+import { findSetting } from '../settings/token-setting.repository.ts';
+import type { TokenContext } from '../token-context.ts';
+import { liveTokensByIdentifier, type VerificationCandidate } from '../tokens/service-token.repository.ts';
+import { refusalFor } from '../tokens/usable-token.ts';
+import { LastUsedRecorder } from './last-used-recorder.ts';
+import type { AuthenticatedVerifier } from './verification-keys.service.ts';
 
+/** The answer to a service: whether the token is valid for it, and if so whose it is. */
 export interface VerifyResult {
   valid: boolean;
   person: { id: string; identifier: string; status: PersonStatus; coId: string } | null;
@@ -29,7 +32,6 @@ export interface VerificationLimits {
 
 export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = { failuresPerIdentifier: 10, failuresPerAddress: 100 };
 
-const LAST_USED_WRITE_MS = 60_000;
 const RECENT_TTL_MS = 5 * 60_000;
 
 /**
@@ -56,61 +58,6 @@ class RecentlyVerified {
   remember(tokenId: string, hash: string, token: string, now: number): void {
     if (this.entries.size > 100_000) for (const [id, e] of this.entries) if (e.until < now) this.entries.delete(id);
     this.entries.set(tokenId, { mac: this.mac(token), hash, until: now + RECENT_TTL_MS });
-  }
-}
-
-/**
- * Keeps last-used times in memory and writes each token's at most once a minute, so verification
- * is not a database write per call. `flush` writes what is pending (on a timer and at shutdown).
- * Writes that fall due together (tokens first seen in the same turn of the event loop) go into
- * one transaction: on SQLite each commit waits for the disk, and a burst of new tokens would
- * otherwise cost one disk sync each, blocking the event loop every time.
- */
-export class LastUsedRecorder {
-  private readonly written = new Map<string, number>();
-  private readonly pending = new Map<string, { at: string; address: string }>();
-  private writing: Promise<void> = Promise.resolve();
-  private scheduled = false;
-
-  constructor(private readonly ctx: CoreContext) {}
-
-  record(tokenId: string, at: Date, address: string): void {
-    this.pending.set(tokenId, { at: at.toISOString(), address });
-    const last = this.written.get(tokenId) ?? 0;
-    if (at.getTime() - last >= LAST_USED_WRITE_MS && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        void this.flush();
-      });
-    }
-  }
-
-  flush(): Promise<void> {
-    const now = this.ctx.clock.now().getTime();
-    const due = [...this.pending].filter(([id]) => now - (this.written.get(id) ?? 0) >= LAST_USED_WRITE_MS);
-    for (const [id] of due) {
-      this.pending.delete(id);
-      this.written.set(id, now);
-    }
-    if (this.written.size > 100_000) for (const [id, t] of this.written) if (now - t > LAST_USED_WRITE_MS) this.written.delete(id);
-    if (due.length === 0) return this.writing;
-    this.writing = this.writing.then(async () => {
-      const write = async (db: Executor) => {
-        for (const [id, v] of due) {
-          await tokenDb(db).updateTable('service_token').set({ last_used_at: v.at, last_used_address: v.address }).where('id', '=', id).execute();
-        }
-      };
-      if (due.length === 1) await write(this.ctx.db);
-      else await this.ctx.db.transaction().execute(write);
-    }).catch((e) => console.error(JSON.stringify({ level: 50, msg: 'recording last use failed', err: String(e) })));
-    return this.writing;
-  }
-
-  /** Writes everything pending, whenever it was last written (at shutdown). */
-  async flushAll(): Promise<void> {
-    this.written.clear();
-    await this.flush();
   }
 }
 
@@ -167,21 +114,24 @@ export class TokenVerifier {
   private readonly types = new Map<string, TokenType | undefined>();
   readonly lastUsed: LastUsedRecorder;
 
+  /** `logger` hears of last-use writes that failed (verification itself never waits for them). */
   constructor(
-    private readonly ctx: CoreContext,
+    private readonly ctx: TokenContext,
     limits: VerificationLimits = DEFAULT_VERIFICATION_LIMITS,
+    logger: Logger = ctx.logger,
   ) {
     const now = () => ctx.clock.now().getTime();
     this.byIdentifier = new RateLimiter(limits.failuresPerIdentifier, 60_000, now);
     this.byAddress = new RateLimiter(limits.failuresPerAddress, 60_000, now);
-    this.lastUsed = new LastUsedRecorder(ctx);
+    this.lastUsed = new LastUsedRecorder(ctx, logger);
   }
 
-  private typeOf(row: { token_type_def: string }): TokenType | undefined {
-    if (this.types.has(row.token_type_def)) return this.types.get(row.token_type_def);
-    const type = tokenTypeOfRow(row);
+  private typeOf(candidate: { tokenTypeDef: string }): TokenType | undefined {
+    const def = candidate.tokenTypeDef;
+    if (this.types.has(def)) return this.types.get(def);
+    const type = tokenTypeFromDefinition(def);
     if (this.types.size >= 1000) this.types.clear();
-    this.types.set(row.token_type_def, type);
+    this.types.set(def, type);
     return type;
   }
 
@@ -219,32 +169,22 @@ export class TokenVerifier {
     }
   }
 
+  /**
+   * One verification: the candidates are the person's live tokens for the service whose display
+   * hint the presented token gives; then the usable-token rule decides (`refusalFor`).
+   */
   private async check(caller: AuthenticatedVerifier, input: { identifier: string; token: string }): Promise<VerifyResult> {
-    const db = tokenDb(this.ctx.db);
     const now = this.ctx.clock.now();
     const [service, setting] = await Promise.all([findService(this.ctx.db, caller.coId, caller.serviceId), findSetting(this.ctx.db, caller.coId, caller.serviceId)]);
     const scheme = setting.storageScheme;
     if (!service) return INVALID;
-    // One query finds the person and their live tokens for this service: an unknown person, a
-    // person without tokens and a person with tokens all run it alike, so every path costs the same.
-    const rows = await db
-      .selectFrom('identifier as i')
-      .innerJoin('co_person as p', 'p.id', 'i.person_id')
-      .innerJoin('service_token as t', (join) => join.onRef('t.person_id', '=', 'i.person_id').on('t.co_id', '=', caller.coId).on('t.service_id', '=', caller.serviceId))
-      .select(['t.id', 't.hash', 't.token_type_def', 't.display_hint', 't.expires_at', 'p.id as person_id', 'p.status as person_status', 'i.identifier'])
-      .where('i.co_id', '=', caller.coId)
-      .where('i.type', '=', service.identifierType)
-      .where('i.identifier', '=', input.identifier)
-      .where('i.status', '=', 'active')
-      .where('t.revoked_at', 'is', null)
-      .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', now.toISOString())]))
-      .execute();
+    const rows = await liveTokensByIdentifier(this.ctx.db, { coId: caller.coId, serviceId: caller.serviceId, identifierType: service.identifierType, identifier: input.identifier }, now);
     const candidates = rows.filter((r) => {
       const type = this.typeOf(r);
       const canonical = type ? normalizeToken(type, input.token) : null;
-      return type && canonical !== null && displayHint(type, canonical) === r.display_hint;
+      return type && canonical !== null && displayHint(type, canonical) === r.displayHint;
     });
-    let match: (typeof rows)[number] | undefined;
+    let match: VerificationCandidate | undefined;
     if (candidates.length === 0) {
       await verifySecret(input.token, await this.dummyHash(scheme));
     } else {
@@ -258,12 +198,12 @@ export class TokenVerifier {
       }
     }
     if (!match) return INVALID;
-    const person = { id: match.person_id, status: match.person_status };
-    if (!(await serviceAcceptsTokensOf(this.ctx.db, service, setting, person, now))) return INVALID;
+    const person = { id: match.personId, status: match.personStatus };
+    if (await refusalFor(this.ctx.db, service, setting, person, now)) return INVALID;
     return {
       valid: true,
       person: { id: person.id, identifier: match.identifier, status: person.status, coId: caller.coId },
-      token: { id: match.id, expiresAt: match.expires_at },
+      token: { id: match.id, expiresAt: match.expiresAt },
     };
   }
 }

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError } from '../../core/errors/app-error.ts';
-import { apiRoute } from '../../core/http/openapi.ts';
-import type { RouteContext } from '../../core/http/route-context.ts';
-import { PERSON_STATUSES } from '../../core/people/person.table.ts';
-import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
-import { TokenVerifier } from './verification.service.ts';
-import { createVerifierKey, listVerifierKeys, revokeVerifierKey, VerifierAuthenticator } from './verifier.service.ts';
+import { AppError } from '../../../core/errors/app-error.ts';
+import { apiRoute } from '../../../core/http/openapi.ts';
+import { PERSON_STATUSES } from '../../../core/people/person.table.ts';
+import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
+import type { TokenRouteContext } from '../token-context.ts';
+import type { TokenVerifier } from './token-verifier.ts';
+import { createVerifierKey, listVerifierKeys, revokeVerifierKey, VerifierAuthenticator } from './verification-keys.service.ts';
 
 const verifyInput = z.object({
   identifier: z.string().min(1, 'Required').max(256),
@@ -22,7 +22,11 @@ const verifyResponse = z.object({
 const verifierResponse = z.object({ id: z.string(), serviceId: z.string(), label: z.string(), createdBy: z.string(), createdAt: z.string(), revokedAt: z.string().nullable() });
 const serviceParams = z.object({ coId: z.string(), serviceId: z.string() });
 
-export function registerVerificationApi(app: FastifyInstance, ctx: RouteContext, verifier: TokenVerifier): void {
+/**
+ * The verification API: `POST /api/v1/service-tokens/verify` for services (authenticated with a
+ * verification key, rate limited by the verifier), and the keys' own JSON API for CO admins.
+ */
+export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteContext, verifier: TokenVerifier): void {
   const authenticator = new VerifierAuthenticator(ctx);
 
   apiRoute(app, ctx.openapi, {
@@ -66,7 +70,8 @@ export function registerVerificationApi(app: FastifyInstance, ctx: RouteContext,
     status: 201,
     handler: async ({ params, body, actor, reply }) => {
       reply.header('Cache-Control', 'no-store');
-      return createVerifierKey(ctx, actor, params.coId, params.serviceId, body.label);
+      const { verifier, key } = await createVerifierKey(ctx, actor, params.coId, params.serviceId, body.label);
+      return { verifier, key };
     },
   });
 

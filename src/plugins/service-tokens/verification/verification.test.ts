@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { SYSTEM_ACTOR } from '../../core/auth/actor.ts';
-import { setPersonStatus } from '../../core/people/person.service.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
-import { generateServiceToken, revokeServiceToken } from './service-token.service.ts';
-import { buildService, enableTokens } from './service-token.test-support.ts';
-import { serviceTokensPlugin } from './service-tokens.plugin.ts';
-import { createVerifierKey, revokeVerifierKey } from './verifier.service.ts';
+import { SYSTEM_ACTOR } from '../../../core/auth/actor.ts';
+import { setPersonStatus } from '../../../core/people/person.service.ts';
+import { buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../../test/support/test-app.ts';
+import { buildService, enableTokens, tokenContext } from '../service-token.test-support.ts';
+import { serviceTokensPlugin } from '../service-tokens.plugin.ts';
+import { generateServiceToken } from '../tokens/service-token.service.ts';
+import { revokeServiceToken } from '../tokens/token-revocation.service.ts';
+import { createVerifierKey, revokeVerifierKey } from './verification-keys.service.ts';
 
 const DAY = 86_400_000;
 
 forEachDialect('token verification API', (dialect) => {
   let t: TestApp;
   before(async () => {
-    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin()], config: { verifyFailuresPerIdentifier: 3, verifyFailuresPerAddress: 1000 } });
+    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin({ failuresPerIdentifier: 3, failuresPerAddress: 1000 })] });
   });
   after(() => t.close());
 
@@ -22,8 +23,8 @@ forEachDialect('token verification API', (dialect) => {
     const service = await buildService(t, co.id, { name: 'Git' });
     await enableTokens(t, co.id, service.id, { storageScheme: opts.scheme ?? 'SSHA512', maxLifetimeDays: 30 });
     const person = await buildPerson(t, co.id);
-    const { key } = await createVerifierKey(t.ctx, SYSTEM_ACTOR, co.id, service.id, 'git server');
-    const { secret, token } = await generateServiceToken(t.ctx, SYSTEM_ACTOR, co.id, person.id, { serviceId: service.id, label: 'laptop' });
+    const { key } = await createVerifierKey(tokenContext(t), SYSTEM_ACTOR, co.id, service.id, 'git server');
+    const { secret, token } = await generateServiceToken(tokenContext(t), SYSTEM_ACTOR, co.id, person.id, { serviceId: service.id, label: 'laptop' });
     return { co, service, person, key, secret, token };
   }
 
@@ -51,7 +52,7 @@ forEachDialect('token verification API', (dialect) => {
     assert.equal((await verify(s.key, s.person.username, s.secret)).body.valid, true, 'valid again once reactivated');
 
     const s2 = await scenario();
-    await revokeServiceToken(t.ctx, SYSTEM_ACTOR, s2.co.id, s2.person.id, s2.token.id);
+    await revokeServiceToken(tokenContext(t), SYSTEM_ACTOR, s2.co.id, s2.person.id, s2.token.id);
     assert.deepEqual((await verify(s2.key, s2.person.username, s2.secret)).body, invalid);
 
     const s3 = await scenario();
@@ -63,7 +64,7 @@ forEachDialect('token verification API', (dialect) => {
     const s = await scenario();
     const other = await buildService(t, s.co.id, { name: 'Mail' });
     await enableTokens(t, s.co.id, other.id);
-    const { key: otherKey } = await createVerifierKey(t.ctx, SYSTEM_ACTOR, s.co.id, other.id, 'mail server');
+    const { key: otherKey } = await createVerifierKey(tokenContext(t), SYSTEM_ACTOR, s.co.id, other.id, 'mail server');
     assert.equal((await verify(otherKey, s.person.username, s.secret)).body.valid, false);
     const foreign = await scenario();
     assert.equal((await verify(foreign.key, s.person.username, s.secret)).body.valid, false);
@@ -77,7 +78,7 @@ forEachDialect('token verification API', (dialect) => {
     assert.equal((await verify(`${s.key.slice(0, -2)}AA`, s.person.username, s.secret)).status, 401);
     const [, hex] = /^tsv_([0-9a-f]{32})_/.exec(s.key)!;
     const id = `${hex!.slice(0, 8)}-${hex!.slice(8, 12)}-${hex!.slice(12, 16)}-${hex!.slice(16, 20)}-${hex!.slice(20)}`;
-    await revokeVerifierKey(t.ctx, SYSTEM_ACTOR, s.co.id, s.service.id, id);
+    await revokeVerifierKey(tokenContext(t), SYSTEM_ACTOR, s.co.id, s.service.id, id);
     t.clock.advance(10_000);
     assert.equal((await verify(s.key, s.person.username, s.secret)).status, 401);
   });
@@ -105,12 +106,12 @@ forEachDialect('token verification API', (dialect) => {
   });
 
   it('rate limits failures per client address', async () => {
-    const limited = await createTestApp({ dialect, plugins: [serviceTokensPlugin()], config: { verifyFailuresPerIdentifier: 100, verifyFailuresPerAddress: 2 } });
+    const limited = await createTestApp({ dialect, plugins: [serviceTokensPlugin({ failuresPerIdentifier: 100, failuresPerAddress: 2 })] });
     try {
       const co = await buildCo(limited);
       const service = await buildService(limited, co.id);
       await enableTokens(limited, co.id, service.id);
-      const { key } = await createVerifierKey(limited.ctx, SYSTEM_ACTOR, co.id, service.id, 'k');
+      const { key } = await createVerifierKey(tokenContext(limited), SYSTEM_ACTOR, co.id, service.id, 'k');
       const call = (identifier: string, address: string) =>
         limited.app.inject({ method: 'POST', url: '/api/v1/service-tokens/verify', headers: { authorization: `Bearer ${key}` }, payload: { identifier, token: 'wrong' }, remoteAddress: address });
       assert.equal((await call('a', '10.9.9.1')).statusCode, 200);
@@ -125,7 +126,7 @@ forEachDialect('token verification API', (dialect) => {
   it('records last use at most once a minute per token, and shows it on the token page', async () => {
     const s = await scenario();
     const lastUsed = async () =>
-      (await t.ctx.db.selectFrom('service_token' as 'co').selectAll().where('id', '=', s.token.id).executeTakeFirstOrThrow()) as unknown as { last_used_at: string | null; last_used_address: string | null };
+      (await t.db.selectFrom('service_token').selectAll().where('id', '=', s.token.id).executeTakeFirstOrThrow());
     await verify(s.key, s.person.username, s.secret, '192.0.2.10');
     await new Promise((r) => setTimeout(r, 50));
     const first = await lastUsed();
