@@ -54,6 +54,7 @@ export function defaultSetting(serviceId: string): TokenSetting {
   };
 }
 
+/** Maps a setting row to the domain setting (the custom type parsed, days and notices split). */
 export function toSetting(r: ServiceTokenSettingTable): TokenSetting {
   return {
     serviceId: r.service_id,

@@ -128,6 +128,7 @@ export async function expiredUnhandled(db: TokenDb, now: string, limit: number):
   return rows.map(toStoredToken);
 }
 
+/** Marks the tokens' expiry handled at `at` (ISO time), so the sweep does not handle them again. */
 export async function markExpiryHandled(db: TokenDb, ids: readonly string[], at: string): Promise<void> {
   if (ids.length > 0) await db.updateTable('service_token').set({ expiry_handled_at: at }).where('id', 'in', ids).execute();
 }

@@ -22,48 +22,15 @@ import { acceptanceOf, refusalError, refusalFor, refusalOf, tokenState, type Tok
 
 export type { TokenState } from './usable-token.ts';
 
-/** A token as people and API clients see it: never its secret, nor its hash. */
-export interface ServiceToken {
-  id: string;
-  personId: string;
-  serviceId: string;
-  label: string;
-  tokenType: string;
-  storageScheme: string;
-  displayHint: string;
-  createdBy: string;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  lastUsedAddress: string | null;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  revokedReason: string | null;
-  state: TokenState;
-}
-
 const DAY_MS = 86_400_000;
+
+/** A token as people and API clients see it: never its secret, nor its hash; with its state. */
+export type ServiceToken = Omit<StoredToken, 'coId' | 'hash' | 'tokenTypeDef'> & { state: TokenState };
 
 /** The visible part of a stored token, with its state (see `tokenState`). */
 function toServiceToken(t: StoredToken, state: TokenState): ServiceToken {
-  return {
-    id: t.id,
-    personId: t.personId,
-    serviceId: t.serviceId,
-    label: t.label,
-    tokenType: t.tokenType,
-    storageScheme: t.storageScheme,
-    displayHint: t.displayHint,
-    createdBy: t.createdBy,
-    createdAt: t.createdAt,
-    expiresAt: t.expiresAt,
-    lastUsedAt: t.lastUsedAt,
-    lastUsedAddress: t.lastUsedAddress,
-    revokedAt: t.revokedAt,
-    revokedBy: t.revokedBy,
-    revokedReason: t.revokedReason,
-    state,
-  };
+  const { coId: _coId, hash: _hash, tokenTypeDef: _def, ...visible } = t;
+  return { ...visible, state };
 }
 
 export interface PersonTokenService {

@@ -31,6 +31,7 @@ const toRecord = (r: ServiceVerifierTable): VerifierKeyRecord => ({
 /** The part of a key record that may be shown (no hash). */
 export const toVerifierKey = ({ id, serviceId, label, createdBy, createdAt, revokedAt }: VerifierKeyRecord): VerifierKey => ({ id, serviceId, label, createdBy, createdAt, revokedAt });
 
+/** Stores a new key (its SHA-256 only) and returns its record. */
 export async function insertVerifierKey(db: TokenDb, row: ServiceVerifierTable): Promise<VerifierKeyRecord> {
   await db.insertInto('service_verifier').values(row).execute();
   return toRecord(row);
@@ -54,6 +55,7 @@ export async function findVerifierKey(db: TokenDb, id: string): Promise<Verifier
   return row && toRecord(row);
 }
 
+/** Marks the key revoked at `at` (ISO time); it stops authenticating once the authenticator's cache expires. */
 export async function markVerifierKeyRevoked(db: TokenDb, id: string, at: string): Promise<void> {
   await db.updateTable('service_verifier').set({ revoked_at: at }).where('id', '=', id).execute();
 }
