@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SYSTEM_ACTOR } from '../src/core/auth/actor.ts';
-import { hashSecret, PASSWORD_SCHEMES, SCHEMES, type PasswordScheme } from '../src/plugins/service-tokens/crypto/password-schemes.ts';
-import { findTokenType, generateToken } from '../src/plugins/service-tokens/crypto/token-types.ts';
-import { generateServiceToken } from '../src/plugins/service-tokens/service-token.service.ts';
+import { hashSecret, PASSWORD_SCHEMES, SCHEMES, type PasswordScheme } from '../src/plugins/service-tokens/hashing/password-schemes.ts';
+import { findTokenType, generateToken } from '../src/plugins/service-tokens/formats/token-types.ts';
+import { generateServiceToken } from '../src/plugins/service-tokens/tokens/service-token.service.ts';
 import { createDatabase, startPostgres } from '../test/support/postgres.ts';
-import { benchSecretKey, createBenchCo, createTokenService, createUsers, openBenchRuntime } from './lib/fixtures.ts';
+import { benchSecretKey, createBenchCo, createTokenService, createUsers, openBenchRuntime, tokenContextOf } from './lib/fixtures.ts';
 import { machineInfo, machineMarkdown } from './lib/machine.ts';
 import { loadAverage } from './lib/proc.ts';
 import { writeSection } from './lib/report.ts';
@@ -137,7 +137,7 @@ async function services(db: 'sqlite' | 'postgres'): Promise<void> {
       let i = 0;
       const call = () => {
         const person = people[Math.floor(i++ / 100)]!;
-        return generateServiceToken(rt.ctx, SYSTEM_ACTOR, co.id, person.personId, { serviceId: service.serviceId, label: `gen ${i}` });
+        return generateServiceToken(tokenContextOf(rt.ctx), SYSTEM_ACTOR, co.id, person.personId, { serviceId: service.serviceId, label: `gen ${i}` });
       };
       const n = countOf(scheme);
       const samples = await timeSerial(n, Math.min(20, n), call);

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSlapd, type SlapdInstance } from '../test/support/slapd.ts';
 import { createDatabase, startPostgres, type PostgresInstance } from '../test/support/postgres.ts';
-import type { PasswordScheme } from '../src/plugins/service-tokens/crypto/password-schemes.ts';
+import type { PasswordScheme } from '../src/plugins/service-tokens/hashing/password-schemes.ts';
 import { benchSecretKey, createBenchCo, createTokenService, createUsers, issueTokens, openBenchRuntime, type BenchService, type BenchUser } from './lib/fixtures.ts';
 import { addUsers, setPasswords, userDn } from './lib/ldap.ts';
 import { ldapBindRefused, ldapNewConnectionSide, ldapPersistentSide, listSource, randomSource, runRound, tesseraSide, type Pair, type RoundResult, type Side } from './lib/load.ts';

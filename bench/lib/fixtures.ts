@@ -13,12 +13,14 @@ import { createService } from '../../src/core/co-services/co-service.service.ts'
 import { coServiceInput } from '../../src/core/co-services/co-service.schema.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { migrateToLatest, migrationSets } from '../../src/db/migrator.ts';
-import type { PasswordScheme } from '../../src/plugins/service-tokens/crypto/password-schemes.ts';
-import { generateServiceToken } from '../../src/plugins/service-tokens/service-token.service.ts';
-import { settingInput } from '../../src/plugins/service-tokens/service-token.schema.ts';
+import type { PasswordScheme } from '../../src/plugins/service-tokens/hashing/password-schemes.ts';
+import type { ServiceTokenTables } from '../../src/plugins/service-tokens/service-token.table.ts';
 import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-tokens.plugin.ts';
-import { updateSetting } from '../../src/plugins/service-tokens/token-setting.service.ts';
-import { createVerifierKey } from '../../src/plugins/service-tokens/verifier.service.ts';
+import { settingInput } from '../../src/plugins/service-tokens/settings/token-setting.schema.ts';
+import { updateSetting } from '../../src/plugins/service-tokens/settings/token-setting.service.ts';
+import type { TokenContext } from '../../src/plugins/service-tokens/token-context.ts';
+import { generateServiceToken } from '../../src/plugins/service-tokens/tokens/service-token.service.ts';
+import { createVerifierKey } from '../../src/plugins/service-tokens/verification/verification-keys.service.ts';
 
 export interface BenchRuntime {
   ctx: RouteContext;
@@ -42,6 +44,11 @@ export async function openBenchRuntime(databaseUrl: string, secretKey: string, o
   return { ctx, database, close: () => database.destroy() };
 }
 
+/** The service-tokens plugin's services' context: the process's context with its tables typed. */
+export function tokenContextOf(ctx: RouteContext): TokenContext {
+  return { ...ctx, db: ctx.db.withTables<ServiceTokenTables>() };
+}
+
 export function benchSecretKey(): string {
   return randomBytes(32).toString('base64url');
 }
@@ -61,7 +68,7 @@ export interface BenchService {
 export async function createTokenService(ctx: RouteContext, coId: string, opts: { name: string; scheme: PasswordScheme; tokenType?: string; maxTokensPerPerson?: number; withKey?: boolean }): Promise<BenchService> {
   const shortLabel = opts.name.replace(/[^A-Za-z0-9]/g, '');
   const service = await createService(ctx, SYSTEM_ACTOR, coId, coServiceInput.parse({ name: opts.name, shortLabel, visibility: 'co_member', identifierType: 'uid' }));
-  await updateSetting(ctx, SYSTEM_ACTOR, coId, service.id, settingInput.parse({
+  await updateSetting(tokenContextOf(ctx), SYSTEM_ACTOR, coId, service.id, settingInput.parse({
     enabled: true,
     tokenType: opts.tokenType ?? 'base62-prefixed',
     storageScheme: opts.scheme,
@@ -69,7 +76,7 @@ export async function createTokenService(ctx: RouteContext, coId: string, opts: 
     maxTokensPerPerson: opts.maxTokensPerPerson ?? 5,
     acknowledgePlaintext: opts.scheme === 'PLAINTEXT',
   }));
-  const key = opts.withKey === false ? '' : (await createVerifierKey(ctx, SYSTEM_ACTOR, coId, service.id, `${opts.name} benchmark`)).key;
+  const key = opts.withKey === false ? '' : (await createVerifierKey(tokenContextOf(ctx), SYSTEM_ACTOR, coId, service.id, `${opts.name} benchmark`)).key;
   return { serviceId: service.id, scheme: opts.scheme, key };
 }
 
@@ -115,7 +122,7 @@ export async function issueTokens(
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < jobs.length) {
       const [u, k] = jobs[next++]!;
-      const { secret, token } = await generateServiceToken(ctx, SYSTEM_ACTOR, coId, users[u]!.personId, { serviceId: service.serviceId, label: `bench ${k}` });
+      const { secret, token } = await generateServiceToken(tokenContextOf(ctx), SYSTEM_ACTOR, coId, users[u]!.personId, { serviceId: service.serviceId, label: `bench ${k}` });
       secrets[u]![k] = secret;
       ids[u]![k] = token.id;
     }

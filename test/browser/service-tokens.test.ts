@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { checkTokenFormat, DEFAULT_TOKEN_TYPE_ID, TOKEN_TYPES } from '../../src/plugins/service-tokens/crypto/token-types.ts';
+import { checkTokenFormat, DEFAULT_TOKEN_TYPE_ID, TOKEN_TYPES } from '../../src/plugins/service-tokens/formats/token-types.ts';
 import {
   addPersonInBrowser,
   addServiceInBrowser,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Attribute, Change, Client } from 'ldapts';
-import { PASSWORD_SCHEMES, hashSecret } from '../../src/plugins/service-tokens/crypto/password-schemes.ts';
-import { generateToken, findTokenType, DEFAULT_TOKEN_TYPE_ID } from '../../src/plugins/service-tokens/crypto/token-types.ts';
+import { PASSWORD_SCHEMES, hashSecret } from '../../src/plugins/service-tokens/hashing/password-schemes.ts';
+import { generateToken, findTokenType, DEFAULT_TOKEN_TYPE_ID } from '../../src/plugins/service-tokens/formats/token-types.ts';
 import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { requireCommand } from '../support/system-packages.ts';
 

@@ -3,9 +3,9 @@ import { after, before, it } from 'node:test';
 import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, testConfig, type Browser, type TestApp } from '../../../test/support/test-app.ts';
 import { get, post } from '../../../test/support/web-pages.ts';
 import { bundledPlugins } from '../../plugins/catalogue.ts';
-import { buildService, enableTokens } from '../../plugins/service-tokens/service-token.test-support.ts';
-import { generateServiceToken } from '../../plugins/service-tokens/service-token.service.ts';
-import { createVerifierKey } from '../../plugins/service-tokens/verifier.service.ts';
+import { buildService, enableTokens, tokenContext } from '../../plugins/service-tokens/service-token.test-support.ts';
+import { generateServiceToken } from '../../plugins/service-tokens/tokens/service-token.service.ts';
+import { createVerifierKey } from '../../plugins/service-tokens/verification/verification-keys.service.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import { createApiUser } from '../api-users/api-user.service.ts';
 import type { Co } from '../cos/co.service.ts';
@@ -57,7 +57,7 @@ forEachDialect('Authorization of every web route', (dialect) => {
     const other = await buildPerson(t, coA.id, { given: 'Olive', email: 'olive@example.org' });
     const service = await buildService(t, coA.id);
     await enableTokens(t, coA.id, service.id);
-    const { token } = await generateServiceToken(t.ctx, SYSTEM_ACTOR, coA.id, other.id, { serviceId: service.id, label: 'laptop' });
+    const { token } = await generateServiceToken(tokenContext(t), SYSTEM_ACTOR, coA.id, other.id, { serviceId: service.id, label: 'laptop' });
     const group = await createGroup(t.ctx, SYSTEM_ACTOR, coA.id, groupInput.parse({ name: 'Observers' }));
     const membership = await addMembership(t.ctx, SYSTEM_ACTOR, coA.id, group.id, { personId: other.id, member: true, owner: false });
     const target = await createTarget(t.ctx, SYSTEM_ACTOR, coA.id, targetInput.parse({
@@ -65,7 +65,7 @@ forEachDialect('Authorization of every web route', (dialect) => {
       description: 'Directory',
       config: { url: 'ldap://127.0.0.1:1', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'bind-secret', baseDn: 'ou=people,dc=example,dc=org' },
     }));
-    const { verifier } = await createVerifierKey(t.ctx, SYSTEM_ACTOR, coA.id, service.id, 'git server');
+    const { verifier } = await createVerifierKey(tokenContext(t), SYSTEM_ACTOR, coA.id, service.id, 'git server');
     const batch = await requestReprovision(t.ctx, SYSTEM_ACTOR, coA.id, { personId: other.id });
     const job = await t.ctx.db.selectFrom('provisioning_job').select('id').where('batch_id', '=', batch.batchId).executeTakeFirstOrThrow();
     const { apiUser } = await createApiUser(t.ctx, SYSTEM_ACTOR, coA.id, { username: 'sync-a', privileged: true, allowedAddresses: '' });

@@ -11,6 +11,7 @@ import type { LdapConfig } from '../ldap-provisioner/ldap-config.schema.ts';
 import { ldapProvisioner } from '../ldap-provisioner/ldap.provisioner.ts';
 import { ldapSettings, monitorConfig, operationsDuring, personData, StateKeeper, targetOf } from '../ldap-provisioner/ldap-provisioner.test-support.ts';
 import type { ServiceTokenTables } from '../service-tokens/service-token.table.ts';
+import type { UsableToken } from '../service-tokens/service-tokens.plugin.ts';
 import { ldapServiceTokenConfigSchema, type LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
 import { ldapServiceTokenProvisioner } from './ldap-service-token.provisioner.ts';
 import { tokenAttributeContributor } from './ldap-token-contributor.ts';

@@ -8,6 +8,7 @@ import type { Executor } from '../../db/database.ts';
 import { ldapConnectionFor, ldapErrorOf, valuesOf, type LdapConnection } from '../ldap-provisioner/ldap-connection.ts';
 import { asLdapTarget, ldapEntryOf, LdapProvisioningError, ldapTargetOf } from '../ldap-provisioner/ldap-extension.ts';
 import type { ServiceTokenTables } from '../service-tokens/service-token.table.ts';
+import { personIdsWithTokensFor } from '../service-tokens/tokens/service-token.repository.ts';
 import { LDAP_SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import { LDAP_SERVICE_TOKEN_PROVISIONER_TYPE, ldapServiceTokenConfigSchema, type LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
 import { tokensOf, wantedValues } from './provisioned-tokens.ts';
@@ -188,8 +189,7 @@ export function ldapServiceTokenProvisioner(tables: TokenTables): Provisioner<ty
     validate: (db, _ctx, target, targets) => validateTarget(db, target, targets),
     async peopleAffectedByService(db, target, serviceId) {
       if (serviceId !== target.config.serviceId) return [];
-      const rows = await tables(db).selectFrom('service_token').select('person_id').distinct().where('co_id', '=', target.coId).where('service_id', '=', serviceId).execute();
-      return rows.map((r) => r.person_id);
+      return personIdsWithTokensFor(tables(db), target.coId, serviceId);
     },
     provision: provisionTokens,
   };

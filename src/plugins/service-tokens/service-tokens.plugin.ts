@@ -1,19 +1,22 @@
 import { definePlugin, type TesseraPlugin } from '../../core/plugins/plugin.ts';
 import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import * as initial from './migrations/20261128010000-service-tokens.ts';
-import { registerServiceTokenApi } from './service-token.api.ts';
-import { registerServiceTokenRoutes } from './service-token.routes.tsx';
-import { sweepExpiredTokens, sweepExpiryWarnings, usableTokensOf } from './service-token.service.ts';
+import { sweepExpiryWarnings } from './notices/expiry-warnings.ts';
+import { usableTokensOf } from './provisioning/token-provisioning-data.ts';
 import type { ServiceTokenTables } from './service-token.table.ts';
-import { registerVerificationApi } from './verification.api.ts';
-import { TokenVerifier } from './verification.service.ts';
+import { registerTokenSettingApi } from './settings/token-setting.api.ts';
+import { registerTokenSettingRoutes } from './settings/token-setting.routes.tsx';
+import type { TokenContext } from './token-context.ts';
+import { registerServiceTokenApi } from './tokens/service-token.api.ts';
+import { registerServiceTokenRoutes } from './tokens/service-token.routes.tsx';
+import { sweepExpiredTokens } from './tokens/token-expiry.service.ts';
+import { TokenVerifier } from './verification/token-verifier.ts';
+import { registerVerificationKeyRoutes } from './verification/verification-key.routes.tsx';
+import { registerVerificationApi } from './verification/verification.api.ts';
+
+export type { ServiceTokenProvisioningData, UsableToken } from './provisioning/token-provisioning-data.ts';
 
 export const SERVICE_TOKENS_PLUGIN_ID = 'service-tokens';
-
-/** What this plugin adds to a person's provisioning data. */
-export interface ServiceTokenProvisioningData {
-  tokens: Awaited<ReturnType<typeof usableTokensOf>>;
-}
 
 /** Settings of the service tokens plugin (from TESSERA_VERIFY_FAILURES_PER_*). */
 export interface ServiceTokensOptions {
@@ -26,8 +29,14 @@ export interface ServiceTokensOptions {
 /**
  * Service tokens: per-service application passwords, shown once, stored as RFC 2307 hashes.
  * Off unless listed in TESSERA_PLUGINS: then no menu entry, no route and no table of it exists.
- * The verifier (rate limits, recently verified tokens, last-use records) lives in this closure,
- * one per process.
+ *
+ * A token's life, by folder: made in `formats/`, hashed in `hashing/`, stored (and generated,
+ * listed, revoked, expired) in `tokens/`, governed by `settings/`, handed to provisioners by
+ * `provisioning/`, checked for services by `verification/`, announced by `notices/`.
+ *
+ * The services are functions of a `TokenContext` (the core context with the host's database,
+ * typed with this plugin's tables), built here once. The verifier (rate limits, recently verified
+ * tokens, last-use records) lives in this closure, one per process.
  */
 export function serviceTokensPlugin(options: ServiceTokensOptions = {}): TesseraPlugin {
   return definePlugin<ServiceTokenTables>({
@@ -36,13 +45,21 @@ export function serviceTokensPlugin(options: ServiceTokensOptions = {}): Tessera
     migrations: { '20261128010000-service-tokens': initial },
     errorCodes: SERVICE_TOKEN_ERRORS,
     setup: (host) => {
-      const ctx = host.core;
-      const verifier = new TokenVerifier(ctx, { failuresPerIdentifier: options.failuresPerIdentifier ?? 10, failuresPerAddress: options.failuresPerAddress ?? 100 });
+      const ctx: TokenContext = { ...host.core, db: host.db };
+      const verifier = new TokenVerifier(
+        ctx,
+        { failuresPerIdentifier: options.failuresPerIdentifier ?? 10, failuresPerAddress: options.failuresPerAddress ?? 100 },
+        host.logger,
+      );
       return {
         routes: (app, routeCtx) => {
-          registerServiceTokenRoutes(app, routeCtx);
-          registerServiceTokenApi(app, routeCtx);
-          registerVerificationApi(app, routeCtx, verifier);
+          const tokenRouteCtx = { ...routeCtx, db: host.db };
+          registerServiceTokenRoutes(app, tokenRouteCtx);
+          registerTokenSettingRoutes(app, tokenRouteCtx);
+          registerVerificationKeyRoutes(app, tokenRouteCtx);
+          registerServiceTokenApi(app, tokenRouteCtx);
+          registerTokenSettingApi(app, tokenRouteCtx);
+          registerVerificationApi(app, tokenRouteCtx, verifier);
         },
         menus: {
           identity: ({ co, personId }) => [{ label: 'Service Tokens', href: `/cos/${co.id}/people/${personId}/service-tokens` }],
@@ -57,7 +74,7 @@ export function serviceTokensPlugin(options: ServiceTokensOptions = {}): Tessera
         ],
         close: () => verifier.lastUsed.flushAll(),
         // Provisioners get the hashes of usable tokens (never a secret: those exist only at generation).
-        provisioningData: async (db, data) => ({ tokens: await usableTokensOf(db, data.co.id, data.person, host.clock.now()) }),
+        provisioningData: async (db, data) => ({ tokens: await usableTokensOf(host.withTables(db), data.co.id, data.person, host.clock.now()) }),
       };
     },
   });

@@ -1,0 +1,90 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../../core/errors/app-error.ts';
+import { apiRoute } from '../../../core/http/openapi.ts';
+import { PERSON_STATUSES } from '../../../core/people/person.table.ts';
+import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
+import type { TokenRouteContext } from '../token-context.ts';
+import type { TokenVerifier } from './token-verifier.ts';
+import { createVerifierKey, listVerifierKeys, revokeVerifierKey, VerifierAuthenticator } from './verification-keys.service.ts';
+
+const verifyInput = z.object({
+  identifier: z.string().min(1, 'Required').max(256),
+  token: z.string().min(1, 'Required').max(512),
+});
+
+const verifyResponse = z.object({
+  valid: z.boolean(),
+  person: z.object({ id: z.string(), identifier: z.string(), status: z.enum(PERSON_STATUSES), coId: z.string() }).nullable(),
+  token: z.object({ id: z.string(), expiresAt: z.string().nullable() }).nullable(),
+});
+
+const verifierResponse = z.object({ id: z.string(), serviceId: z.string(), label: z.string(), createdBy: z.string(), createdAt: z.string(), revokedAt: z.string().nullable() });
+const serviceParams = z.object({ coId: z.string(), serviceId: z.string() });
+
+/**
+ * The verification API: `POST /api/v1/service-tokens/verify` for services (authenticated with a
+ * verification key, rate limited by the verifier), and the keys' own JSON API for CO admins.
+ */
+export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteContext, verifier: TokenVerifier): void {
+  const authenticator = new VerifierAuthenticator(ctx);
+
+  apiRoute(app, ctx.openapi, {
+    method: 'POST',
+    url: '/api/v1/service-tokens/verify',
+    summary: 'Check a token for the calling service (authenticate with `Authorization: Bearer <verification key>`)',
+    tag: 'Verification',
+    auth: 'none',
+    body: verifyInput,
+    response: verifyResponse,
+    errors: [401, 429],
+    handler: async ({ body, request, reply }) => {
+      const caller = await authenticator.authenticate(request.headers.authorization);
+      if (!caller) {
+        reply.header('WWW-Authenticate', 'Bearer realm="Tessera token verification"');
+        throw new AppError(SERVICE_TOKEN_ERRORS.VERIFIER_AUTHENTICATION_REQUIRED);
+      }
+      reply.header('Cache-Control', 'no-store');
+      return verifier.verify(caller, body, request.ip);
+    },
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'GET',
+    url: '/api/v1/cos/:coId/services/:serviceId/verification-keys',
+    summary: 'List the verification keys of a CO Service',
+    tag: 'Verification',
+    params: serviceParams,
+    response: z.object({ keys: z.array(verifierResponse) }),
+    handler: async ({ params, actor }) => ({ keys: await listVerifierKeys(ctx, actor, params.coId, params.serviceId) }),
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'POST',
+    url: '/api/v1/cos/:coId/services/:serviceId/verification-keys',
+    summary: 'Create a verification key for a CO Service; the key is in this response only',
+    tag: 'Verification',
+    params: serviceParams,
+    body: z.object({ label: z.string().trim().min(1, 'Required').max(64) }),
+    response: z.object({ verifier: verifierResponse, key: z.string() }),
+    status: 201,
+    handler: async ({ params, body, actor, reply }) => {
+      reply.header('Cache-Control', 'no-store');
+      const { verifier, key } = await createVerifierKey(ctx, actor, params.coId, params.serviceId, body.label);
+      return { verifier, key };
+    },
+  });
+
+  apiRoute(app, ctx.openapi, {
+    method: 'DELETE',
+    url: '/api/v1/cos/:coId/services/:serviceId/verification-keys/:verifierId',
+    summary: 'Revoke a verification key',
+    tag: 'Verification',
+    params: serviceParams.extend({ verifierId: z.string() }),
+    status: 204,
+    handler: async ({ params, actor }) => {
+      await revokeVerifierKey(ctx, actor, params.coId, params.serviceId, params.verifierId);
+      return undefined;
+    },
+  });
+}
