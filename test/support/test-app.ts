@@ -13,7 +13,7 @@ import { createCo, ADMINS_GROUP_NAME, type Co } from '../../src/core/cos/co.serv
 import { buildApp, type TesseraApp } from '../../src/app/http-app.ts';
 import { createRegistry } from '../../src/app/registry.ts';
 import { createLogger } from '../../src/core/logging/logger.ts';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { CoreDatabase } from '../../src/db/core-tables.ts';
 import type { ServiceTokenTables } from '../../src/plugins/service-tokens/service-token.table.ts';
 import { CSRF_COOKIE, csrfTokenFor } from '../../src/core/http/csrf.ts';
@@ -256,4 +256,15 @@ export function form(values: Record<string, string | undefined>): { payload: str
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(values)) if (v !== undefined) params.append(k, v);
   return { payload: params.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+}
+
+/**
+ * Every row of every table of the database (Kysely's own bookkeeping left out), table by table in
+ * name order: what a refused request must leave as it was, or where a leaked secret would show.
+ */
+export async function everyRow(db: Kysely<TestDatabase>): Promise<Array<{ table: string; rows: unknown[] }>> {
+  const names = (await db.introspection.getTables()).map((x) => x.name).filter((n) => !n.startsWith('kysely_')).sort();
+  const out: Array<{ table: string; rows: unknown[] }> = [];
+  for (const table of names) out.push({ table, rows: (await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db)).rows });
+  return out;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, testConfig, type Browser, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, testConfig, everyRow, type Browser, type TestApp } from '../../../test/support/test-app.ts';
 import { get, post } from '../../../test/support/web-pages.ts';
 import { bundledPlugins } from '../../plugins/catalogue.ts';
 import { buildService, enableTokens, tokenContext } from '../../plugins/service-tokens/service-token.test-support.ts';
@@ -88,10 +88,7 @@ forEachDialect('Authorization of every web route', (dialect) => {
 
   /** Every table's rows: what a refused request must leave as it was. */
   async function everything(): Promise<string> {
-    const tables = (await t.ctx.db.introspection.getTables()).map((x) => x.name).filter((n) => !n.startsWith('kysely_')).sort();
-    const out: string[] = [];
-    for (const table of tables) out.push(`${table}: ${JSON.stringify(await t.ctx.db.selectFrom(table as 'co').selectAll().execute())}`);
-    return out.join('\n');
+    return (await everyRow(t.db)).map(({ table, rows }) => `${table}: ${JSON.stringify(rows)}`).join('\n');
   }
 
   const fill = (path: string, coId: string) => path.replace(':coId', coId).replace(/:(\w+)/g, (_, name: string) => ids[name] ?? `missing-${name}`);

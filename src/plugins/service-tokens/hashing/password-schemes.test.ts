@@ -208,8 +208,10 @@ describe('password schemes', () => {
       assert.equal(await verifySecret('secret\0', plain), false);
       assert.equal(await verifySecret('', ''), false);
       assert.equal(await verifySecret('x'.repeat(MAX_SECRET_BYTES + 1), 'x'.repeat(MAX_SECRET_BYTES + 1)), false);
-      assert.equal(await verifySecret(undefined as unknown as string, plain), false);
-      assert.equal(await verifySecret('secret', null as unknown as string), false);
+      // What a JavaScript caller (or a parsed JSON body) may hand over despite the types.
+      const verifyUntyped: (secret: unknown, stored: unknown) => Promise<boolean> = verifySecret as (secret: unknown, stored: unknown) => Promise<boolean>;
+      assert.equal(await verifyUntyped(undefined, plain), false);
+      assert.equal(await verifyUntyped('secret', null), false);
       assert.equal(await verifySecret('{SSHA}abc', '{SSHA}abc'), false, 'a {SCHEME} value is never compared as plaintext');
     });
   });
