@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.ts';
 import { SYSTEM_ACTOR } from '../src/core/auth/actor.ts';
 import { systemClock } from '../src/core/clock.ts';
-import { createPluginContext } from '../src/core/plugins/plugin-context.ts';
+import { createPluginContext, provisioningDataContributors } from '../src/core/plugins/plugin-context.ts';
 import { batchProgress, requestReprovision } from '../src/core/provisioning/provisioning.service.ts';
 import { createTarget } from '../src/core/provisioning/target.service.ts';
 import { ProvisioningWorker } from '../src/core/provisioning/worker.ts';
@@ -95,7 +95,7 @@ const service = await createTokenService(ctx, co.id, { name: 'Mail', scheme: 'SS
 const users = await createUsers(ctx, co.id, N);
 const { secrets } = await issueTokens(ctx, co.id, users, service, 1);
 const ldapTarget = await createTarget(ctx, SYSTEM_ACTOR, co.id, {
-  plugin: 'ldap',
+  provisionerType: 'ldap',
   description: 'Directory',
   mode: 'automatic',
   ordinal: 10,
@@ -104,7 +104,7 @@ const ldapTarget = await createTarget(ctx, SYSTEM_ACTOR, co.id, {
   config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: people },
 });
 await createTarget(ctx, SYSTEM_ACTOR, co.id, {
-  plugin: 'ldap-service-token',
+  provisionerType: 'ldap-service-token',
   description: 'Mail tokens',
   mode: 'automatic',
   ordinal: 20,
@@ -117,7 +117,7 @@ await database.db.deleteFrom('provisioning_job').execute();
 console.log(`setup: ${seconds(t0).toFixed(1)} s`);
 
 async function tesseraRun(concurrency: number): Promise<number> {
-  const worker = new ProvisioningWorker(ctx, BUNDLED_PLUGINS, { concurrency, batchSize: 500 });
+  const worker = new ProvisioningWorker(ctx, provisioningDataContributors(BUNDLED_PLUGINS, ctx), { concurrency, batchSize: 500 });
   const t = Date.now();
   const batch = await requestReprovision(ctx, SYSTEM_ACTOR, co.id);
   await worker.drain();

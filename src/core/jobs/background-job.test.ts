@@ -132,9 +132,10 @@ describe('BackgroundJob', () => {
     await waitFor(() => passes.length === 5, 'recovery');
     await stop();
     const gaps = passes.slice(1).map((t, i) => t - passes[i]!);
-    // Waits after the failures: 10, 20, 40 ms; then at once after the pass that handled an item.
+    // Waits after the failures: at least 10, 20, 40 ms (timers never fire early; a busy machine
+    // makes them late, so only the lower bounds are exact); then at once after the pass that
+    // handled an item.
     assert.ok(gaps[0]! >= 9 && gaps[1]! >= 19 && gaps[2]! >= 39, `back-off doubles: ${gaps.join(', ')}`);
-    assert.ok(gaps[1]! > gaps[0]! && gaps[2]! > gaps[1]!, `back-off grows: ${gaps.join(', ')}`);
     const errors = logs.filter((l) => l.level === 50);
     assert.equal(errors.length, 3);
     assert.equal(errors[0]!.msg, 'test-job pass failed');

@@ -20,6 +20,7 @@ import {
 } from '../../../test/support/test-app.ts';
 import { notesDb, TEST_PLUGIN_ID, TEST_PLUGIN_MIGRATION, testPlugin } from '../../../test/support/test-plugin.ts';
 import { resolvePlugins, type TesseraPlugin } from './plugin.ts';
+import { provisioningDataContributors } from './plugin-context.ts';
 
 const plugin = (id: string, requires?: string[]): TesseraPlugin => ({ id, description: id, ...(requires ? { requires } : {}) });
 
@@ -195,12 +196,12 @@ forEachDialect('Plugin mechanism', (dialect) => {
     const person = await buildPerson(t, co.id);
     t.clock.advance(1000);
     await setPersonStatus(t.ctx, SYSTEM_ACTOR, co.id, person.id, 'grace_period');
-    const data = await buildProvisioningData(t.ctx.db, t.ctx, t.ctx.plugins, co.id, person.id);
+    const data = await buildProvisioningData(t.ctx.db, t.ctx.clock, provisioningDataContributors(t.ctx.plugins, t.ctx), co.id, person.id);
     assert.ok(data);
     assert.equal(data.person.id, person.id);
     assert.deepEqual(Object.keys(data.plugins), [TEST_PLUGIN_ID]);
     assert.deepEqual(data.plugins[TEST_PLUGIN_ID], { personId: person.id, reasons: ['created', 'PERSON_STATUS_CHANGED'] });
-    const without = await buildProvisioningData(t.ctx.db, bare.ctx, bare.ctx.plugins, co.id, person.id);
+    const without = await buildProvisioningData(t.ctx.db, bare.ctx.clock, provisioningDataContributors(bare.ctx.plugins, bare.ctx), co.id, person.id);
     assert.deepEqual(without?.plugins, {});
   });
 });

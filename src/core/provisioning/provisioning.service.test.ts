@@ -6,6 +6,7 @@ import { newId } from '../../db/ids.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import type { AppError } from '../errors/app-error.ts';
 import type { TesseraPlugin } from '../plugins/plugin.ts';
+import { provisioningDataContributors } from '../plugins/plugin-context.ts';
 import { batchProgress, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
 import { ProvisioningWorker } from './worker.ts';
 
@@ -40,7 +41,7 @@ forEachDialect('Reprovisioning and provisioning states', (dialect) => {
     assert.deepEqual({ ...batch, batchId: undefined }, { batchId: undefined, total: 10, done: 0, failed: 0, pending: 10, retrying: 0 });
 
     // A small worker takes two people per pass: the counts move and always add up.
-    const small = new ProvisioningWorker(t.ctx, plugins, { batchSize: 2 });
+    const small = new ProvisioningWorker(t.ctx, provisioningDataContributors(plugins, t.ctx), { batchSize: 2 });
     assert.equal(await small.runOnce(), 4);
     const partway = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
     assert.deepEqual([partway.total, partway.done, partway.failed, partway.pending], [10, 2, 2, 6]);

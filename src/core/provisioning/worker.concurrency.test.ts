@@ -6,6 +6,7 @@ import { buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } fro
 import { openDatabase, type Database } from '../../db/database.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import type { PluginContext, TesseraPlugin } from '../plugins/plugin.ts';
+import { provisioningDataContributors } from '../plugins/plugin-context.ts';
 import { batchProgress, requestReprovision } from './provisioning.service.ts';
 import { ProvisioningWorker } from './worker.ts';
 
@@ -47,8 +48,8 @@ forEachDialect('Several provisioning workers on one database', (dialect) => {
 
     // Two processes' worth of workers: separate instances over separate connection pools.
     const workers = [
-      new ProvisioningWorker(t.ctx, plugins, { batchSize: 7, concurrency: 4 }),
-      new ProvisioningWorker({ ...t.ctx, db: secondPool.db } as PluginContext, plugins, { batchSize: 7, concurrency: 4 }),
+      new ProvisioningWorker(t.ctx, provisioningDataContributors(plugins, t.ctx), { batchSize: 7, concurrency: 4 }),
+      new ProvisioningWorker({ ...t.ctx, db: secondPool.db } as PluginContext, provisioningDataContributors(plugins, t.ctx), { batchSize: 7, concurrency: 4 }),
     ];
     assert.notEqual(workers[0]!.id, workers[1]!.id);
     const ranBy = [0, 0];

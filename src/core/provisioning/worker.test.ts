@@ -7,6 +7,7 @@ import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import { groupInput, membershipInput } from '../groups/group.schema.ts';
 import { addMembership, createGroup, removeMembership } from '../groups/group.service.ts';
 import type { TesseraPlugin } from '../plugins/plugin.ts';
+import { provisioningDataContributors } from '../plugins/plugin-context.ts';
 import { deletePerson, setPersonStatus } from '../people/person.service.ts';
 import { personProvisioningStates, retryJob, targetFailures } from './provisioning.service.ts';
 import { targetInput } from './target.schema.ts';
@@ -212,7 +213,7 @@ forEachDialect('Provisioning worker', (dialect) => {
     const co = await buildCo(t);
     const target = await addRecordingTarget(t, co.id, { description: 'soon off' });
     const person = await buildPerson(t, co.id);
-    await updateTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id, targetInput.parse({ plugin: target.plugin, description: 'soon off', mode: 'disabled', config: recordingConfig() }));
+    await updateTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id, targetInput.parse({ provisionerType: target.provisionerType, description: 'soon off', mode: 'disabled', config: recordingConfig() }));
     assert.equal(await t.ctx.worker.drain(), 1);
     assert.equal(recorder.calls.length, 0);
     const job = await onlyJob(target.id, person.id);
@@ -223,8 +224,8 @@ forEachDialect('Provisioning worker', (dialect) => {
     const co = await buildCo(t);
     const target = await addRecordingTarget(t, co.id, { description: 'Directory' });
     const person = await buildPerson(t, co.id);
-    const stuck = new ProvisioningWorker(t.ctx, plugins, { leaseMs: 60 * SECOND });
-    const rescuer = new ProvisioningWorker(t.ctx, plugins, { leaseMs: 60 * SECOND });
+    const stuck = new ProvisioningWorker(t.ctx, provisioningDataContributors(plugins, t.ctx), { leaseMs: 60 * SECOND });
+    const rescuer = new ProvisioningWorker(t.ctx, provisioningDataContributors(plugins, t.ctx), { leaseMs: 60 * SECOND });
 
     const gate = recorder.closeGate();
     const stuckPass = stuck.runOnce();

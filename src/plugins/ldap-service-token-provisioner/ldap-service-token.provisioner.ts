@@ -96,7 +96,7 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
   const { target } = input;
   const config = target.config;
   const ldapTarget = input.targets.find((t) => t.id === config.ldapTargetId);
-  if (!ldapTarget || ldapTarget.plugin !== LDAP_PROVISIONER_TYPE) {
+  if (!ldapTarget || ldapTarget.provisionerType !== LDAP_PROVISIONER_TYPE) {
     throw new LdapProvisioningError(`the LDAP target ${config.ldapTargetId} of token target "${target.description}" no longer exists`);
   }
   const tokens = input.intent === 'present' && input.data ? ((input.data.plugins[SERVICE_TOKENS_PLUGIN_ID] as ServiceTokenProvisioningData | undefined)?.tokens ?? []) : [];
@@ -171,7 +171,7 @@ export async function tokenSeeds(db: Executor, data: ProvisioningData): Promise<
     .selectFrom('provisioning_target')
     .select(['id', 'config', 'provision_group_id'])
     .where('co_id', '=', data.co.id)
-    .where('plugin', '=', LDAP_SERVICE_TOKEN_PROVISIONER_TYPE)
+    .where('provisioner_type', '=', LDAP_SERVICE_TOKEN_PROVISIONER_TYPE)
     .where('mode', 'in', [...RUNNING_MODES])
     .execute();
   const seeds: LdapEntrySeed[] = [];
@@ -195,7 +195,7 @@ async function validateTarget(db: Executor, target: Target<LdapServiceTokenConfi
       message: `Token target "${target.description}" needs an LDAP target of this CO, and the one it names does not exist here`,
     });
   }
-  if (ldapTarget.plugin !== LDAP_PROVISIONER_TYPE) {
+  if (ldapTarget.provisionerType !== LDAP_PROVISIONER_TYPE) {
     throw new AppError(LDAP_SERVICE_TOKEN_ERRORS.NOT_AN_LDAP_TARGET, { field: 'config.ldapTargetId', message: `Token target "${target.description}" must name an LDAP target; "${ldapTarget.description}" is not one` });
   }
   if (!(await findService(db, target.coId, config.serviceId))) {
