@@ -252,4 +252,19 @@ forEachDialect('Provisioning worker', (dialect) => {
     assert.deepEqual(await historyOf(person.id, 'PROVISIONING_FAILED'), []);
     assert.equal(await t.ctx.worker.drain(), 0);
   });
+
+  it('logs a failed job with its CO, target, job and person, and never a setting', async () => {
+    const co = await buildCo(t);
+    const target = await addRecordingTarget(t, co.id, { description: 'Logged' });
+    recorder.fail(target.id, 'directory unavailable');
+    const person = await buildPerson(t, co.id);
+    const before = t.logs.length;
+    await t.ctx.worker.drain();
+    const job = await onlyJob(target.id, person.id);
+    const lines = t.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'provisioning job failed');
+    assert.equal(lines.length, 1);
+    const line = lines[0]!;
+    assert.deepEqual([line.level, line.coId, line.targetId, line.jobId, line.personId, line.attempts, line.error], [40, co.id, target.id, job.id, person.id, 1, 'directory unavailable']);
+    assert.ok(!t.logs.slice(before).some((l) => l.includes('bind-secret')), 'no setting is logged');
+  });
 });
