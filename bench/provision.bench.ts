@@ -97,7 +97,7 @@ const service = await createTokenService(ctx, co.id, { name: 'Mail', scheme: 'SS
 const users = await createUsers(ctx, co.id, N);
 const { secrets } = await issueTokens(ctx, co.id, users, service, 1);
 const ldapTarget = await createTarget(ctx, SYSTEM_ACTOR, co.id, {
-  plugin: 'ldap',
+  provisionerType: 'ldap',
   description: 'Directory',
   mode: 'automatic',
   ordinal: 10,
@@ -106,7 +106,7 @@ const ldapTarget = await createTarget(ctx, SYSTEM_ACTOR, co.id, {
   config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: people },
 });
 await createTarget(ctx, SYSTEM_ACTOR, co.id, {
-  plugin: 'ldap-service-token',
+  provisionerType: 'ldap-service-token',
   description: 'Mail tokens',
   mode: 'automatic',
   ordinal: 20,

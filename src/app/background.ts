@@ -1,36 +1,25 @@
+import { BackgroundJob } from '../core/jobs/background-job.ts';
 import type { Logger } from '../core/logging/logger.ts';
 import type { PeriodicTask } from '../core/plugins/plugin.ts';
 
 /**
- * Runs each periodic task now and then every `everyMs`, never two runs of one task at once; a
- * failing run is logged and the task runs again at its next time. Returns a function that stops
- * them and waits for runs under way.
+ * Runs each plugin's periodic task on the background-job runtime: now, then every `everyMs`
+ * milliseconds, never two runs of one task at once, a failing run logged and followed by back-off.
+ * Returns a function that stops them all and waits for runs under way.
  */
 export function startPeriodicTasks(tasks: readonly PeriodicTask[], logger: Logger): () => Promise<void> {
-  let stopped = false;
-  const running = new Set<Promise<void>>();
-  const timers = tasks.map((task) => {
-    let busy = false;
-    const tick = () => {
-      if (stopped || busy) return;
-      busy = true;
-      const run = task
-        .run()
-        .catch((err: unknown) => logger.error({ err, task: task.name }, 'periodic task failed'))
-        .finally(() => {
-          busy = false;
-          running.delete(run);
-        });
-      running.add(run);
-    };
-    const timer = setInterval(tick, task.everyMs);
-    timer.unref();
-    tick();
-    return timer;
-  });
+  const stops = tasks.map((task) =>
+    new BackgroundJob({
+      name: task.name,
+      logger,
+      pollMs: task.everyMs,
+      maxBackoffMs: Math.max(task.everyMs, 60_000),
+      pass: async () => {
+        await task.run();
+      },
+    }).start(),
+  );
   return async () => {
-    stopped = true;
-    for (const timer of timers) clearInterval(timer);
-    await Promise.all(running);
+    await Promise.all(stops.map((stop) => stop()));
   };
 }

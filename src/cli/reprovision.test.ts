@@ -108,7 +108,7 @@ describe('tessera reprovision', () => {
   });
 
   it('stops with exit 1 when what is left waits for a retry, instead of waiting through the back-off', async () => {
-    const unreachable = (mode: string) => targetInput.parse({ plugin: RECORDING_TYPE, description: 'unreachable', mode, ordinal: 0, retryIntervalSeconds: 3600, maxRetries: 5, config: recordingConfig({ failWith: 'connect ECONNREFUSED' }) });
+    const unreachable = (mode: string) => targetInput.parse({ provisionerType: RECORDING_TYPE, description: 'unreachable', mode, ordinal: 0, retryIntervalSeconds: 3600, maxRetries: 5, config: recordingConfig({ failWith: 'connect ECONNREFUSED' }) });
     await updateTarget(ctx, SYSTEM_ACTOR, co.id, targets.unreachable!, unreachable('manual'));
     const started = Date.now();
     const run = await tessera(databaseUrl, ['reprovision', '--co', co.id, '--person', people[1]!]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { forEachDialect, openTestDatabase } from '../../test/support/test-app.ts';
 import { testPlugin, type TestNoteTables } from '../../test/support/test-plugin.ts';
 import type { CoreDatabase } from './core-tables.ts';
@@ -39,7 +39,7 @@ const CORE_SCHEMA: Schema<CoreDatabase> = {
   local_account: { id: R, username: R, password_hash: R, created_at: R },
   web_session: { id: R, username: R, auth_method: R, created_at: R, expires_at: R, last_seen_at: R },
   provisioning_target: {
-    id: R, co_id: R, plugin: R, description: R, mode: R, ordinal: R, retry_interval_seconds: R, max_retries: R,
+    id: R, co_id: R, provisioner_type: R, description: R, mode: R, ordinal: R, retry_interval_seconds: R, max_retries: R,
     provision_group_id: N, config: R, created_at: R, updated_at: R,
   },
   provisioning_job: {
@@ -131,5 +131,29 @@ forEachDialect('Migrations', (dialect) => {
     const applied = await migrateToLatest(database.db, sets);
     assert.equal(applied.length, Object.values(sets).reduce((n, s) => n + Object.keys(s.migrations).length, 0));
     assert.deepEqual(await schemaOf(), EXPECTED);
+  });
+
+  it('renames provisioning_target.plugin to provisioner_type and back, keeping the values', async () => {
+    const [core] = sets;
+    const coreMigrator = new Migrator({ db: database.db, provider: { getMigrations: async () => core!.migrations }, migrationTableName: 'tessera_migration_core', migrationLockTableName: 'tessera_migration_lock_core' });
+    await migrateAllDown(database.db, sets);
+    const before = await coreMigrator.migrateTo('20261128030000-notifications');
+    assert.equal(before.error, undefined);
+    const now = new Date().toISOString();
+    await sql`insert into co (id, name, description, status, is_platform, created_at, updated_at) values ('co-1', 'One', '', 'active', 0, ${now}, ${now})`.execute(database.db);
+    await sql`insert into provisioning_target (id, co_id, plugin, description, mode, ordinal, retry_interval_seconds, max_retries, provision_group_id, config, created_at, updated_at)
+      values ('t-1', 'co-1', 'ldap', 'Directory', 'automatic', 10, 60, 10, null, '{}', ${now}, ${now})`.execute(database.db);
+
+    assert.equal((await coreMigrator.migrateTo('20261201000000-provisioner-type')).error, undefined);
+    const up = await sql<{ provisioner_type: string }>`select provisioner_type from provisioning_target where id = 't-1'`.execute(database.db);
+    assert.deepEqual(up.rows, [{ provisioner_type: 'ldap' }]);
+
+    assert.equal((await coreMigrator.migrateTo('20261128030000-notifications')).error, undefined);
+    const down = await sql<{ plugin: string }>`select plugin from provisioning_target where id = 't-1'`.execute(database.db);
+    assert.deepEqual(down.rows, [{ plugin: 'ldap' }]);
+
+    await migrateToLatest(database.db, sets);
+    assert.deepEqual(await schemaOf(), EXPECTED);
+    await database.db.deleteFrom('co').where('id', '=', 'co-1').execute();
   });
 });

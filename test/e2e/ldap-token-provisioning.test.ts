@@ -103,7 +103,7 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
       return res.json() as { id: string; config: Record<string, unknown> };
     };
     const ldap = await create({
-      plugin: 'ldap',
+      provisionerType: 'ldap',
       description: 'Directory',
       ordinal: 10,
       retryIntervalSeconds: 30,
@@ -111,7 +111,7 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     });
     assert.equal(ldap.config.bindPassword, '(set)', 'the bind password is never shown back');
     const tokens = await create({
-      plugin: 'ldap-service-token',
+      provisionerType: 'ldap-service-token',
       description: `Tokens of ${service.name}`,
       ordinal: 20,
       retryIntervalSeconds: 30,
@@ -190,7 +190,7 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
       method: 'POST',
       url: `/api/v1/cos/${s.coId}/provisioning-targets`,
       headers: { authorization: s.api },
-      payload: { plugin: 'ldap-service-token', description: 'Too early', ordinal: 5, config: { ldapTargetId: s.ldapTargetId, serviceId: s.serviceId } },
+      payload: { provisionerType: 'ldap-service-token', description: 'Too early', ordinal: 5, config: { ldapTargetId: s.ldapTargetId, serviceId: s.serviceId } },
     });
     assert.equal(res.statusCode, 422);
     const { error } = res.json() as { error: { code: string; field: string; message: string } };
@@ -355,7 +355,7 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
     const git = await buildService(t, s.coId);
     await enableTokens(t, s.coId, git.id);
     await createTarget(t.ctx, SYSTEM_ACTOR, s.coId, {
-      plugin: 'ldap-service-token',
+      provisionerType: 'ldap-service-token',
       description: 'Git tokens',
       mode: 'automatic',
       ordinal: 30,

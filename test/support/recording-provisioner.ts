@@ -183,5 +183,5 @@ export async function addRecordingTarget(
   over: Partial<Omit<TargetInput, 'config'>> & { config?: Partial<Record<keyof RecordingConfig, unknown>> } = {},
 ): Promise<Target> {
   const { config, ...rest } = over;
-  return createTarget(t.ctx, SYSTEM_ACTOR, coId, targetInput.parse({ plugin: RECORDING_TYPE, description: 'Directory', mode: 'automatic', ordinal: 10, retryIntervalSeconds: 60, maxRetries: 3, ...rest, config: recordingConfig(config) }));
+  return createTarget(t.ctx, SYSTEM_ACTOR, coId, targetInput.parse({ provisionerType: RECORDING_TYPE, description: 'Directory', mode: 'automatic', ordinal: 10, retryIntervalSeconds: 60, maxRetries: 3, ...rest, config: recordingConfig(config) }));
 }

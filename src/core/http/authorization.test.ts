@@ -61,7 +61,7 @@ forEachDialect('Authorization of every web route', (dialect) => {
     const group = await createGroup(t.ctx, SYSTEM_ACTOR, coA.id, groupInput.parse({ name: 'Observers' }));
     const membership = await addMembership(t.ctx, SYSTEM_ACTOR, coA.id, group.id, { personId: other.id, member: true, owner: false });
     const target = await createTarget(t.ctx, SYSTEM_ACTOR, coA.id, targetInput.parse({
-      plugin: 'ldap',
+      provisionerType: 'ldap',
       description: 'Directory',
       config: { url: 'ldap://127.0.0.1:1', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'bind-secret', baseDn: 'ou=people,dc=example,dc=org' },
     }));
@@ -117,7 +117,7 @@ forEachDialect('Authorization of every web route', (dialect) => {
     generation: 'self_and_admins',
     shortLabel: 'eve',
     visibility: 'co_member',
-    plugin: 'ldap',
+    provisionerType: 'ldap',
     mode: 'automatic',
     ordinal: '1',
   });

@@ -1,5 +1,7 @@
 import type { Db } from '../../db/database.ts';
 import type { Clock } from '../clock.ts';
+import { BackgroundJob } from '../jobs/background-job.ts';
+import type { Logger } from '../logging/logger.ts';
 import { PermanentMailError, type Mailer } from './mailer.ts';
 
 const MAX_ATTEMPTS = 12;
@@ -14,43 +16,36 @@ const LEASE_MS = 2 * 60_000;
  * send the same email at once.
  */
 export class EmailDelivery {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
-  private stopped = true;
+  private readonly job: BackgroundJob;
 
+  /** `pollMs`: how often to look for due emails, in ms. Failures of a pass are logged to `logger`. */
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly mailer: Mailer,
-    private readonly pollMs = 2000,
-  ) {}
+    private readonly logger: Logger,
+    pollMs = 2000,
+  ) {
+    this.job = new BackgroundJob({ name: 'email-delivery', logger, pollMs, pass: () => this.runOnce() });
+  }
 
+  /** Starts sending; returns `stop`, which waits for the running pass and closes the mailer. */
   start(): () => Promise<void> {
-    this.stopped = false;
-    const loop = async () => {
-      if (this.stopped) return;
-      let sent = 0;
-      try {
-        this.running = this.runOnce();
-        sent = await this.running;
-      } catch (e) {
-        console.error(JSON.stringify({ level: 50, msg: 'email delivery pass failed', err: String(e) }));
-      } finally {
-        this.running = undefined;
-      }
-      if (!this.stopped) {
-        this.timer = setTimeout(loop, sent > 0 ? 0 : this.pollMs);
-        this.timer.unref();
-      }
-    };
-    this.timer = setTimeout(loop, 0);
-    this.timer.unref();
+    const stop = this.job.start();
     return async () => {
-      this.stopped = true;
-      if (this.timer) clearTimeout(this.timer);
-      await this.running;
+      await stop();
       this.mailer.close();
     };
+  }
+
+  /** Asks for a pass soon (an email was queued). */
+  nudge(): void {
+    this.job.nudge();
+  }
+
+  /** Sends until nothing is due; returns how many emails were handled. For tests and the command line. */
+  drain(): Promise<number> {
+    return this.job.drain();
   }
 
   /** One pass over due emails; returns how many were handled (sent or failed). */
@@ -88,6 +83,7 @@ export class EmailDelivery {
           })
           .where('id', '=', id)
           .execute();
+        this.logger.warn({ emailId: id, coId: claimed.co_id, attempts, permanent, error: String((error as Error).message ?? error).slice(0, 500) }, 'email delivery failed');
       }
     }
     return handled;

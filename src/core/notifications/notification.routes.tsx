@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { findCo } from '../cos/co.repository.ts';
 import type { RouteContext } from '../http/route-context.ts';
-import { targetRowsOf } from '../provisioning/target.service.ts';
 import { requireCoAdmin, requirePerson } from '../web/guards.ts';
 import { redirectWith, sendPage } from '../web/render.ts';
 import { deliveryFailures, listMyNotifications, markRead, retryEmail } from './notification.service.ts';
 import { CoFailuresPage, MyNotificationsPage } from './notification.views.tsx';
-import { targetFailures, type JobView } from '../provisioning/provisioning.service.ts';
+import { coTargetFailures } from '../provisioning/provisioning.service.ts';
 
 export function registerNotificationRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/notifications', async (request, reply) => {
@@ -30,10 +29,7 @@ export function registerNotificationRoutes(app: FastifyInstance, ctx: RouteConte
   app.get<{ Params: { coId: string } }>('/cos/:coId/failures', async (request, reply) => {
     const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
     const emails = await deliveryFailures(ctx.db, actor, co.id);
-    const jobs: Array<JobView & { targetDescription: string }> = [];
-    for (const target of await targetRowsOf(ctx.db, co.id)) {
-      for (const job of await targetFailures(ctx, actor, co.id, target.id)) jobs.push({ ...job, targetDescription: target.description });
-    }
+    const jobs = await coTargetFailures(ctx, actor, co.id);
     return sendPage(ctx, request, reply, (page) => <CoFailuresPage page={page} co={co} emails={emails} jobs={jobs} mailEnabled={ctx.mailEnabled} />);
   });
 

@@ -197,12 +197,12 @@ forEachDialect('Plugin mechanism', (dialect) => {
     const person = await buildPerson(t, co.id);
     t.clock.advance(1000);
     await setPersonStatus(t.ctx, SYSTEM_ACTOR, co.id, person.id, 'grace_period');
-    const data = await buildProvisioningData(t.ctx.db, t.ctx, t.registry.contributors, co.id, person.id);
+    const data = await buildProvisioningData(t.ctx.db, t.ctx.clock, t.registry.contributors, co.id, person.id);
     assert.ok(data);
     assert.equal(data.person.id, person.id);
     assert.deepEqual(Object.keys(data.plugins), [TEST_PLUGIN_ID]);
     assert.deepEqual(data.plugins[TEST_PLUGIN_ID], { personId: person.id, reasons: ['created', 'PERSON_STATUS_CHANGED'] });
-    const without = await buildProvisioningData(t.ctx.db, bare.ctx, bare.registry.contributors, co.id, person.id);
+    const without = await buildProvisioningData(t.ctx.db, bare.ctx.clock, bare.registry.contributors, co.id, person.id);
     assert.deepEqual(without?.plugins, {});
   });
 });

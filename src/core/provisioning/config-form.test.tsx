@@ -7,7 +7,7 @@ import type { Co } from '../cos/co.service.ts';
 import { emptyForm } from '../web/components.views.tsx';
 import type { PageContext } from '../web/page-context.ts';
 import { configFieldOf, configFormValues, configFromForm, describeConfig } from './config-form.ts';
-import { TargetFormPage } from './provisioning.views.tsx';
+import { TargetFormPage } from './target-form.views.tsx';
 
 const ATTRIBUTES = ['cn', 'sn', 'mail'] as const;
 

@@ -1,12 +1,14 @@
 import type { Executor } from '../../db/database.ts';
-import { newId } from '../../db/ids.ts';
 import type { Clock } from '../clock.ts';
 import type { ChangeEvent, ChangeListener } from '../context.ts';
-import type { JobKind, ProvisioningTargetTable } from './provisioning.table.ts';
-import { provisionerOf, toTarget, type ProvisioningContext } from './target.service.ts';
+import { personIdsOfGroup } from './affected-people.repository.ts';
+import { findPendingJob, insertPendingJob, refreshPendingJob } from './provisioning-job.repository.ts';
+import { targetsOfCo, type StoredTarget } from './provisioning-target.repository.ts';
+import type { JobKind, ProvisioningMode } from './provisioning.table.ts';
+import { provisionerOf, unsealTarget, type ProvisioningContext } from './target.service.ts';
 
 /** Modes in which a registry change writes a job by itself; `manual` targets wait for a reprovision. */
-const LISTENING_MODES: ReadonlyArray<ProvisioningTargetTable['mode']> = ['automatic', 'queue', 'queue_on_error'];
+const LISTENING_MODES: readonly ProvisioningMode[] = ['automatic', 'queue', 'queue_on_error'];
 
 /**
  * Adds a job for (target, person), or folds it into the one already waiting: jobs for the same
@@ -15,67 +17,31 @@ const LISTENING_MODES: ReadonlyArray<ProvisioningTargetTable['mode']> = ['automa
 export async function enqueueJob(
   db: Executor,
   clock: Clock,
-  target: Pick<ProvisioningTargetTable, 'id' | 'co_id'>,
+  target: { id: string; coId: string },
   personId: string,
   kind: JobKind,
   reason: string,
   batchId: string | null = null,
 ): Promise<void> {
   const now = clock.now().toISOString();
-  const waiting = await db
-    .selectFrom('provisioning_job')
-    .select(['id', 'kind'])
-    .where('target_id', '=', target.id)
-    .where('person_id', '=', personId)
-    .where('state', '=', 'pending')
-    .executeTakeFirst();
+  const waiting = await findPendingJob(db, target.id, personId);
   if (waiting) {
-    await db
-      .updateTable('provisioning_job')
-      .set({ kind: waiting.kind === 'delete' || kind === 'delete' ? 'delete' : 'sync', run_after: now, reason, updated_at: now, ...(batchId ? { batch_id: batchId } : {}) })
-      .where('id', '=', waiting.id)
-      .execute();
+    await refreshPendingJob(db, waiting.id, { kind: waiting.kind === 'delete' || kind === 'delete' ? 'delete' : 'sync', runAfter: now, reason, batchId }, now);
     return;
   }
-  await db
-    .insertInto('provisioning_job')
-    .values({
-      id: newId(),
-      co_id: target.co_id,
-      target_id: target.id,
-      person_id: personId,
-      kind,
-      state: 'pending',
-      attempts: 0,
-      run_after: now,
-      locked_by: null,
-      locked_until: null,
-      last_error: null,
-      batch_id: batchId,
-      reason,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
+  await insertPendingJob(db, { coId: target.coId, targetId: target.id, personId, kind, reason, batchId }, now);
 }
 
-async function peopleOf(db: Executor, ctx: ProvisioningContext, event: ChangeEvent, target: ProvisioningTargetTable): Promise<string[]> {
+async function peopleOf(db: Executor, ctx: ProvisioningContext, event: ChangeEvent, target: StoredTarget): Promise<string[]> {
   switch (event.kind) {
     case 'person':
     case 'person-deleted':
       return [event.personId];
-    case 'group': {
-      const group = await db.selectFrom('co_group').select('group_type').where('id', '=', event.groupId).executeTakeFirst();
-      if (group?.group_type === 'members') {
-        const rows = await db.selectFrom('co_person').select('id').where('co_id', '=', event.coId).execute();
-        return rows.map((r) => r.id);
-      }
-      const rows = await db.selectFrom('co_group_member').select('person_id').where('group_id', '=', event.groupId).execute();
-      return rows.map((r) => r.person_id);
-    }
+    case 'group':
+      return personIdsOfGroup(db, event.coId, event.groupId);
     case 'service': {
-      const provisioner = provisionerOf(ctx, target.plugin);
-      return provisioner?.peopleAffectedByService ? provisioner.peopleAffectedByService(db, toTarget(ctx, target), event.serviceId) : [];
+      const provisioner = provisionerOf(ctx, target.provisionerType);
+      return provisioner?.peopleAffectedByService ? provisioner.peopleAffectedByService(db, unsealTarget(ctx, target), event.serviceId) : [];
     }
   }
 }
@@ -86,7 +52,7 @@ async function peopleOf(db: Executor, ctx: ProvisioningContext, event: ChangeEve
  */
 export function provisioningOutbox(ctx: ProvisioningContext, nudge: () => void): ChangeListener {
   return async (db, event) => {
-    const targets = await db.selectFrom('provisioning_target').selectAll().where('co_id', '=', event.coId).where('mode', 'in', [...LISTENING_MODES]).execute();
+    const targets = await targetsOfCo(db, event.coId, LISTENING_MODES);
     if (targets.length === 0) return;
     let wrote = false;
     for (const target of targets) {

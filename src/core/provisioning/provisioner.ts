@@ -8,7 +8,8 @@ import type { ProvisioningTargetTable } from './provisioning.table.ts';
 export interface Target<C = Record<string, unknown>> {
   id: string;
   coId: string;
-  plugin: string;
+  /** The `type` of the provisioner that runs it (e.g. `ldap`). */
+  provisionerType: string;
   description: string;
   mode: ProvisioningTargetTable['mode'];
   ordinal: number;
@@ -57,7 +58,10 @@ export interface ProvisionerSession {
  * hold for the person now and makes it so, so running it twice changes nothing.
  */
 export interface Provisioner<S extends z.ZodType = z.ZodType> {
-  /** Stored in provisioning_target.plugin. */
+  /**
+   * The provisioner type, unique among the enabled provisioners (e.g. `ldap`); a target names it in
+   * `provisionerType` (column provisioning_target.provisioner_type).
+   */
   type: string;
   label: string;
   /** Settings schema, shared by the web form and the API. */

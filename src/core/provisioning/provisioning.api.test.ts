@@ -20,7 +20,7 @@ forEachDialect('Provisioning API', (dialect) => {
 
   const targets = (coId: string) => `/api/v1/cos/${coId}/provisioning-targets`;
   const body = (over: Record<string, unknown> = {}, config: Record<string, unknown> = {}) => ({
-    plugin: RECORDING_TYPE,
+    provisionerType: RECORDING_TYPE,
     description: 'Directory',
     mode: 'automatic',
     ordinal: 10,
@@ -42,7 +42,7 @@ forEachDialect('Provisioning API', (dialect) => {
       const { id, ...rest } = created.body;
       assert.deepEqual(rest, {
         coId: w.coA.id,
-        plugin: RECORDING_TYPE,
+        provisionerType: RECORDING_TYPE,
         description: 'LDAP',
         mode: 'queue',
         ordinal: 5,
@@ -81,8 +81,8 @@ forEachDialect('Provisioning API', (dialect) => {
       assert.equal(bad.body.error.field, 'config.url');
       const noPassword = await w.adminA('POST', targets(w.coA.id), body({}, { bindPassword: '' }));
       assert.equal(noPassword.body.error.field, 'config.bindPassword');
-      const unknown = await w.adminA('POST', targets(w.coA.id), body({ plugin: 'carrier-pigeon' }));
-      assert.deepEqual([unknown.status, unknown.body.error.field], [400, 'plugin']);
+      const unknown = await w.adminA('POST', targets(w.coA.id), body({ provisionerType: 'carrier-pigeon' }));
+      assert.deepEqual([unknown.status, unknown.body.error.field], [400, 'provisionerType']);
       const badMode = await w.adminA('POST', targets(w.coA.id), body({ mode: 'sometimes' }));
       assert.deepEqual([badMode.status, badMode.body.error.field], [400, 'mode']);
     });

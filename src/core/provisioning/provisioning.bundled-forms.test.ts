@@ -33,7 +33,7 @@ forEachDialect('Provisioning target forms of the bundled provisioners', (dialect
     const chooser = await get(t, `${targetsUrl()}/new`, admin);
     assert.match(chooser.body, /<option value="ldap"[^>]*>LDAP<\/option>/);
     assert.match(chooser.body, /<option value="ldap-service-token"[^>]*>LDAP service tokens<\/option>/);
-    const form = await get(t, `${targetsUrl()}/new?plugin=ldap`, admin);
+    const form = await get(t, `${targetsUrl()}/new?provisionerType=ldap`, admin);
     assert.equal(form.statusCode, 200);
     for (const attribute of ['cn', 'mail', 'isMemberOf', 'voPersonStatus']) assert.match(form.body, new RegExp(`name="config.attributes" value="${attribute}" checked`));
     assert.match(form.body, /name="config.bindPassword" type="password"/);
@@ -41,7 +41,7 @@ forEachDialect('Provisioning target forms of the bundled provisioners', (dialect
 
     const values = {
       ...common,
-      plugin: 'ldap',
+      provisionerType: 'ldap',
       description: 'Directory',
       'config.url': 'ldaps://ldap.example.org:636',
       'config.bindDn': 'cn=tessera,dc=example,dc=org',
@@ -63,7 +63,7 @@ forEachDialect('Provisioning target forms of the bundled provisioners', (dialect
     const res = await t.app.inject({ method: 'POST', url: targetsUrl(), headers: { ...admin.headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: params.toString() });
     const page = await followRedirect(t, res, admin);
     assert.match(page.body, /Provisioning target Directory created\./);
-    const row = await t.ctx.db.selectFrom('provisioning_target').selectAll().where('co_id', '=', co.id).where('plugin', '=', 'ldap').executeTakeFirstOrThrow();
+    const row = await t.ctx.db.selectFrom('provisioning_target').selectAll().where('co_id', '=', co.id).where('provisioner_type', '=', 'ldap').executeTakeFirstOrThrow();
     const config = JSON.parse(row.config) as Record<string, unknown>;
     assert.deepEqual([config.startTls, config.voPerson, config.eduPerson, config.attributes], [false, true, false, ['cn', 'sn', 'mail', 'uid', 'voPersonStatus']]);
     assert.ok(!row.config.includes('ldap-bind-secret'));
@@ -71,13 +71,13 @@ forEachDialect('Provisioning target forms of the bundled provisioners', (dialect
   });
 
   it('offers the CO’s LDAP targets and services to a token target, and shows its ordering rule on the order field', async () => {
-    const ldap = await t.ctx.db.selectFrom('provisioning_target').select('id').where('co_id', '=', co.id).where('plugin', '=', 'ldap').executeTakeFirstOrThrow();
+    const ldap = await t.ctx.db.selectFrom('provisioning_target').select('id').where('co_id', '=', co.id).where('provisioner_type', '=', 'ldap').executeTakeFirstOrThrow();
     const service = await createService(t.ctx, SYSTEM_ACTOR, co.id, coServiceInput.parse({ name: 'Wiki', shortLabel: 'wiki' }));
-    const form = await get(t, `${targetsUrl()}/new?plugin=ldap-service-token`, admin);
+    const form = await get(t, `${targetsUrl()}/new?provisionerType=ldap-service-token`, admin);
     assert.match(form.body, new RegExp(`<select id="f-config.ldapTargetId"[^>]*>.*<option value="${ldap.id}">Directory \\(LDAP\\)</option>`));
     assert.match(form.body, new RegExp(`<select id="f-config.serviceId"[^>]*>.*<option value="${service.id}">Wiki</option>`));
 
-    const values = { ...common, plugin: 'ldap-service-token', description: 'Wiki tokens', 'config.ldapTargetId': ldap.id, 'config.serviceId': service.id, 'config.attribute': 'userPassword' };
+    const values = { ...common, provisionerType: 'ldap-service-token', description: 'Wiki tokens', 'config.ldapTargetId': ldap.id, 'config.serviceId': service.id, 'config.attribute': 'userPassword' };
     const early = await post(t, targetsUrl(), admin, { ...values, ordinal: '5' });
     assert.equal(early.statusCode, 422);
     assert.match(fieldMessage(early.body, 'f-ordinal') ?? '', /must run after its LDAP target "Directory"/);

@@ -34,7 +34,7 @@ forEachDialect('Provisioning pages', (dialect) => {
   const targetsUrl = (co: Co) => `/cos/${co.id}/provisioning-targets`;
   const targetRows = (co: Co) => t.ctx.db.selectFrom('provisioning_target').selectAll().where('co_id', '=', co.id).orderBy('created_at').execute();
   const fullForm = (over: Record<string, string | undefined> = {}) => ({
-    plugin: RECORDING_TYPE,
+    provisionerType: RECORDING_TYPE,
     description: 'Main directory',
     mode: 'automatic',
     ordinal: '5',
@@ -66,7 +66,7 @@ forEachDialect('Provisioning pages', (dialect) => {
 
     it('renders the provisioner’s settings from its schema and creates a target', async () => {
       const chooser = await get(t, `${targetsUrl(coA)}/new?choose=1`, admin);
-      assert.match(chooser.body, /<select id="f-plugin" name="plugin"[^>]*><option value="recording" selected>Recording \(tests\)<\/option>/);
+      assert.match(chooser.body, /<select id="f-provisionerType" name="provisionerType"[^>]*><option value="recording" selected>Recording \(tests\)<\/option>/);
       const form = await get(t, `${targetsUrl(coA)}/new`, admin);
       assert.equal(form.statusCode, 200);
       assert.match(form.body, /<input id="f-config.url" name="config.url" type="text"/);
@@ -85,7 +85,7 @@ forEachDialect('Provisioning pages', (dialect) => {
       assert.equal(res.headers.location, `${targetsUrl(coA)}/${row.id}`);
       assert.match(page.body, /Provisioning target Dir .* created\./);
       assertEscaped(page.body, 'the target page');
-      assert.deepEqual([row.plugin, row.description, row.mode, row.ordinal, row.retry_interval_seconds, row.max_retries, row.provision_group_id], [RECORDING_TYPE, `Dir ${XSS}`, 'queue', 5, 30, 2, group.id]);
+      assert.deepEqual([row.provisioner_type, row.description, row.mode, row.ordinal, row.retry_interval_seconds, row.max_retries, row.provision_group_id], [RECORDING_TYPE, `Dir ${XSS}`, 'queue', 5, 30, 2, group.id]);
       const config = JSON.parse(row.config) as Record<string, unknown>;
       assert.deepEqual({ ...config, bindPassword: undefined }, { url: 'ldaps://ldap.example.org', bindDn: 'cn=tessera,dc=example,dc=org', bindPassword: undefined, startTls: true, flavour: 'fancy' });
       assert.equal(t.ctx.secretBox.open(String(config.bindPassword)), 'first-secret');
@@ -116,9 +116,9 @@ forEachDialect('Provisioning pages', (dialect) => {
       assert.equal(fieldMessage(missing.body, 'f-config.bindPassword'), 'Required', 'a new target needs its password');
       assert.equal((await targetRows(coA)).length, before);
 
-      const unknownType = await post(t, targetsUrl(coA), admin, fullForm({ plugin: 'carrier-pigeon' }));
+      const unknownType = await post(t, targetsUrl(coA), admin, fullForm({ provisionerType: 'carrier-pigeon' }));
       assert.equal(unknownType.statusCode, 400);
-      assert.equal(fieldMessage(unknownType.body, 'f-plugin'), 'Choose one of the enabled types');
+      assert.equal(fieldMessage(unknownType.body, 'f-provisionerType'), 'Choose one of the enabled types');
     });
 
     it('edits a target: the password left empty stays, a new one replaces it', async () => {

@@ -5,7 +5,7 @@ import type { Co } from '../cos/co.service.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { listGroups } from '../groups/group.service.ts';
-import { findPerson } from '../people/person.repository.ts';
+import { findPeopleByIds } from '../people/person.repository.ts';
 import { getPerson } from '../people/person.service.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { listServices } from '../co-services/co-service.service.ts';
@@ -15,18 +15,12 @@ import { requireCoAdmin } from '../web/guards.ts';
 import { redirectWith, sendPage } from '../web/render.ts';
 import { configFieldOf, configFormValues, configFromForm, describeConfig, type ConfigField, type ConfigReference } from './config-form.ts';
 import type { Provisioner, Target } from './provisioner.ts';
-import { batchProgress, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
-import {
-  BatchProgressPage,
-  PersonProvisioningPage,
-  TargetDeletePage,
-  TargetFormPage,
-  TargetPage,
-  TargetsListPage,
-  TargetTypePage,
-  type FailureRow,
-  type Option,
-} from './provisioning.views.tsx';
+import { batchProgress, coTargetFailures, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
+import type { Option } from './provisioning-common.views.tsx';
+import { BatchProgressPage, PersonProvisioningPage } from './reprovision.views.tsx';
+import { TargetFormPage, TargetTypePage } from './target-form.views.tsx';
+import { TargetDeletePage, TargetPage, type FailureRow } from './target.views.tsx';
+import { TargetsListPage } from './targets-list.views.tsx';
 import { targetInput } from './target.schema.ts';
 import { createTarget, deleteTarget, getTarget, listTargets, provisionerOf, updateTarget } from './target.service.ts';
 
@@ -40,7 +34,7 @@ const PROGRESS_REFRESH_SECONDS = 2;
 /** The flat form of a target: its own fields, then its settings as `config.<name>`. */
 function formValuesOf(target: Target, fields: ConfigField[]): Record<string, unknown> {
   return {
-    plugin: target.plugin,
+    provisionerType: target.provisionerType,
     description: target.description,
     mode: target.mode,
     ordinal: String(target.ordinal),
@@ -53,7 +47,7 @@ function formValuesOf(target: Target, fields: ConfigField[]): Record<string, unk
 
 function toTargetInput(fields: ConfigField[]) {
   return (v: Record<string, unknown>): unknown => ({
-    plugin: v.plugin,
+    provisionerType: v.provisionerType,
     description: v.description,
     mode: v.mode,
     ordinal: v.ordinal,
@@ -104,7 +98,7 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: RouteConte
   async function referenceOptions(actor: Actor, coId: string, exceptTargetId?: string): Promise<Record<ConfigReference, Option[]>> {
     const [targets, services, groups] = await Promise.all([listTargets(ctx, actor, coId), listServices(ctx, actor, coId), groupOptions(actor, coId)]);
     return {
-      target: targets.filter((t) => t.id !== exceptTargetId).map((t) => ({ value: t.id, label: `${t.description} (${typeLabel(t.plugin)})` })),
+      target: targets.filter((t) => t.id !== exceptTargetId).map((t) => ({ value: t.id, label: `${t.description} (${typeLabel(t.provisionerType)})` })),
       service: services.map((s) => ({ value: s.id, label: s.name })),
       group: groups,
     };
@@ -128,52 +122,50 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: RouteConte
     );
   }
 
-  /** An existing target and the provisioner that can edit it (refused when its plugin is gone). */
+  /** An existing target and the provisioner that can edit it (refused when no enabled plugin provides its type). */
   async function editable(actor: Actor, coId: string, targetId: string): Promise<{ target: Target; provisioner: Provisioner }> {
     const target = await getTarget(ctx, actor, coId, targetId);
-    const provisioner = provisionerOf(ctx, target.plugin);
-    if (!provisioner) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: `Targets of type "${target.plugin}" cannot be changed while no enabled plugin provides that type` });
+    const provisioner = provisionerOf(ctx, target.provisionerType);
+    if (!provisioner) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: `Targets of type "${target.provisionerType}" cannot be changed while no enabled plugin provides that type` });
     return { target, provisioner };
   }
 
   app.get<CoRoute>('/cos/:coId/provisioning-targets', async (request, reply) => {
     const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
-    const [targets, groups] = await Promise.all([listTargets(ctx, actor, co.id), groupOptions(actor, co.id)]);
-    const rows = await Promise.all(
-      targets.map(async (target) => {
-        const failures = await targetFailures(ctx, actor, co.id, target.id);
-        return {
-          target,
-          typeLabel: typeLabel(target.plugin),
-          groupName: groups.find((g) => g.value === target.provisionGroupId)?.label,
-          failed: failures.filter((f) => f.state === 'failed').length,
-          retrying: failures.filter((f) => f.state !== 'failed').length,
-        };
-      }),
-    );
+    const [targets, groups, allFailures] = await Promise.all([listTargets(ctx, actor, co.id), groupOptions(actor, co.id), coTargetFailures(ctx, actor, co.id)]);
+    const rows = targets.map((target) => {
+      const failures = allFailures.filter((f) => f.targetId === target.id);
+      return {
+        target,
+        typeLabel: typeLabel(target.provisionerType),
+        groupName: groups.find((g) => g.value === target.provisionGroupId)?.label,
+        failed: failures.filter((f) => f.state === 'failed').length,
+        retrying: failures.filter((f) => f.state !== 'failed').length,
+      };
+    });
     return sendPage(ctx, request, reply, (page) => <TargetsListPage page={page} co={co} rows={rows} canCreate={ctx.provisioners.length > 0} />);
   });
 
-  app.get<CoRoute & { Querystring: { plugin?: string; choose?: string } }>('/cos/:coId/provisioning-targets/new', async (request, reply) => {
+  app.get<CoRoute & { Querystring: { provisionerType?: string; choose?: string } }>('/cos/:coId/provisioning-targets/new', async (request, reply) => {
     const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
-    const query = (request.query ?? {}) as { plugin?: unknown; choose?: unknown };
-    const chosen = typeof query.plugin === 'string' ? query.plugin : undefined;
+    const query = (request.query ?? {}) as { provisionerType?: unknown; choose?: unknown };
+    const chosen = typeof query.provisionerType === 'string' ? query.provisionerType : undefined;
     // With one type there is nothing to choose, unless the person asked to see the choice.
     const only = ctx.provisioners.length === 1 && query.choose === undefined ? ctx.provisioners[0] : undefined;
     const provisioner = chosen ? provisionerOf(ctx, chosen) : only;
     if (!provisioner) {
-      if (chosen) return showTypeChoice(request, reply, co, { values: { plugin: chosen }, issues: [{ field: 'plugin', message: 'Choose one of the enabled types' }] }, 400);
-      return showTypeChoice(request, reply, co, emptyForm({ plugin: ctx.provisioners[0]?.type ?? '' }));
+      if (chosen) return showTypeChoice(request, reply, co, { values: { provisionerType: chosen }, issues: [{ field: 'provisionerType', message: 'Choose one of the enabled types' }] }, 400);
+      return showTypeChoice(request, reply, co, emptyForm({ provisionerType: ctx.provisioners[0]?.type ?? '' }));
     }
-    const defaults = emptyForm({ plugin: provisioner.type, description: '', mode: 'automatic', ordinal: '10', retryIntervalSeconds: '60', maxRetries: '10', provisionGroupId: '', ...configFormValues(describeConfig(provisioner), undefined) });
+    const defaults = emptyForm({ provisionerType: provisioner.type, description: '', mode: 'automatic', ordinal: '10', retryIntervalSeconds: '60', maxRetries: '10', provisionGroupId: '', ...configFormValues(describeConfig(provisioner), undefined) });
     return showForm(request, reply, co, actor, provisioner, undefined, defaults);
   });
 
   app.post<CoRoute>('/cos/:coId/provisioning-targets', async (request, reply) => {
     const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
     const values = postedValues(request);
-    const provisioner = typeof values.plugin === 'string' ? provisionerOf(ctx, values.plugin) : undefined;
-    if (!provisioner) return showTypeChoice(request, reply, co, { values: { plugin: values.plugin }, issues: [{ field: 'plugin', message: 'Choose one of the enabled types' }] }, 400);
+    const provisioner = typeof values.provisionerType === 'string' ? provisionerOf(ctx, values.provisionerType) : undefined;
+    if (!provisioner) return showTypeChoice(request, reply, co, { values: { provisionerType: values.provisionerType }, issues: [{ field: 'provisionerType', message: 'Choose one of the enabled types' }] }, 400);
     const fields = describeConfig(provisioner);
     const outcome = await submitForm(targetFormSchema(provisioner, false), values, (input) => createTarget(ctx, actor, co.id, input), { toInput: toTargetInput(fields), fieldOf: configFieldOf });
     if (!outcome.ok) return showForm(request, reply, co, actor, provisioner, undefined, outcome.form, outcome.status);
@@ -183,17 +175,16 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: RouteConte
   app.get<TargetRoute>('/cos/:coId/provisioning-targets/:targetId', async (request, reply) => {
     const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
     const target = await getTarget(ctx, actor, co.id, request.params.targetId);
-    const provisioner = provisionerOf(ctx, target.plugin);
+    const provisioner = provisionerOf(ctx, target.provisionerType);
     const [jobs, groups, references] = await Promise.all([targetFailures(ctx, actor, co.id, target.id), groupOptions(actor, co.id), referenceOptions(actor, co.id, target.id)]);
-    const names = new Map<string, string | undefined>();
-    for (const id of new Set(jobs.map((j) => j.personId))) names.set(id, (await findPerson(ctx.db, co.id, id))?.displayName);
-    const failures: FailureRow[] = jobs.map((j) => ({ ...j, personName: names.get(j.personId) }));
+    const people = await findPeopleByIds(ctx.db, co.id, [...new Set(jobs.map((j) => j.personId))]);
+    const failures: FailureRow[] = jobs.map((j) => ({ ...j, personName: people.get(j.personId)?.displayName }));
     return sendPage(ctx, request, reply, (page) => (
       <TargetPage
         page={page}
         co={co}
         target={target}
-        typeLabel={typeLabel(target.plugin)}
+        typeLabel={typeLabel(target.provisionerType)}
         fields={provisioner ? describeConfig(provisioner) : []}
         groupName={groups.find((g) => g.value === target.provisionGroupId)?.label}
         failures={failures}

@@ -6,7 +6,7 @@ import { newId } from '../../db/ids.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import type { AppError } from '../errors/app-error.ts';
 import type { TesseraPlugin } from '../plugins/plugin.ts';
-import { batchProgress, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
+import { batchProgress, coTargetFailures, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
 import { ProvisioningWorker } from './worker.ts';
 
 forEachDialect('Reprovisioning and provisioning states', (dialect) => {
@@ -89,6 +89,31 @@ forEachDialect('Reprovisioning and provisioning states', (dialect) => {
     await t.worker.drain();
     const waiting = await batchProgress(t.ctx, SYSTEM_ACTOR, co.id, batch.batchId);
     assert.deepEqual([waiting.total, waiting.pending, waiting.retrying], [2, 2, 2], 'the deferred job waits for the retry as well');
+  });
+
+  it('lists the failures of every target of the CO at once, in target order, as each target lists them', async () => {
+    const co = await buildCo(t);
+    const other = await buildCo(t);
+    const second = await addRecordingTarget(t, co.id, { description: 'second', ordinal: 20, maxRetries: 0 });
+    const first = await addRecordingTarget(t, co.id, { description: 'first', ordinal: 10, maxRetries: 0 });
+    const healthy = await addRecordingTarget(t, co.id, { description: 'healthy', ordinal: 30 });
+    const elsewhere = await addRecordingTarget(t, other.id, { maxRetries: 0 });
+    for (const target of [first, second, elsewhere]) recorder.fail(target.id);
+    const ada = await buildPerson(t, co.id);
+    await buildPerson(t, other.id);
+    await t.worker.drain();
+    // The later target waited behind the failing one; it runs (and fails) once that one's retry time has come.
+    t.clock.advance(60_000);
+    await t.worker.drain();
+    const all = await coTargetFailures(t.ctx, SYSTEM_ACTOR, co.id);
+    assert.deepEqual(all.map((f) => [f.targetDescription, f.personId, f.state]), [['first', ada.id, 'failed'], ['second', ada.id, 'failed']]);
+    for (const target of [first, second, healthy]) {
+      const own = await targetFailures(t.ctx, SYSTEM_ACTOR, co.id, target.id);
+      assert.deepEqual(all.filter((f) => f.targetId === target.id).map(({ targetId: _, targetDescription: __, ...job }) => job), own);
+    }
+    const member = await actorFor(t, ada.username);
+    await assert.rejects(coTargetFailures(t.ctx, member, co.id), code('FORBIDDEN'));
+    for (const target of [first, second, elsewhere]) recorder.heal(target.id);
   });
 
   it('answers 404 for ids of another CO and 403 to people who do not administer the CO', async () => {

@@ -4,8 +4,8 @@ export type ProvisioningMode = (typeof PROVISIONING_MODES)[number];
 export interface ProvisioningTargetTable {
   id: string;
   co_id: string;
-  /** The provisioner type, contributed by a plugin (e.g. `ldap`). */
-  plugin: string;
+  /** The type of the provisioner that runs the target (`Provisioner.type`, e.g. `ldap`), contributed by a plugin. */
+  provisioner_type: string;
   description: string;
   mode: ProvisioningMode;
   ordinal: number;

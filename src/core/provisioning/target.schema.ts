@@ -3,7 +3,8 @@ import { optionalText, text } from '../http/validation.ts';
 import { PROVISIONING_MODES } from './provisioning.table.ts';
 
 export const targetInput = z.object({
-  plugin: z.string().trim().min(1, 'Required'),
+  /** The provisioner type (`Provisioner.type`, e.g. `ldap`); it cannot change once the target exists. */
+  provisionerType: z.string().trim().min(1, 'Required'),
   description: text({ min: 1, max: 256 }),
   mode: z.enum(PROVISIONING_MODES).default('automatic'),
   ordinal: z.coerce.number().int('A whole number').min(0).max(10000).default(10),
@@ -18,7 +19,7 @@ export type TargetInput = z.infer<typeof targetInput>;
 export const targetResponse = z.object({
   id: z.string(),
   coId: z.string(),
-  plugin: z.string(),
+  provisionerType: z.string(),
   description: z.string(),
   mode: z.enum(PROVISIONING_MODES),
   ordinal: z.number(),

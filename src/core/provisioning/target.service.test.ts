@@ -34,7 +34,7 @@ forEachDialect('Provisioning targets', (dialect) => {
   const storedConfig = async (targetId: string) =>
     JSON.parse((await t.ctx.db.selectFrom('provisioning_target').select('config').where('id', '=', targetId).executeTakeFirstOrThrow()).config) as Record<string, unknown>;
   const input = (over: Record<string, unknown> = {}, config: Record<string, unknown> = {}) =>
-    targetInput.parse({ plugin: RECORDING_TYPE, description: 'Directory', ...over, config: recordingConfig(config) });
+    targetInput.parse({ provisionerType: RECORDING_TYPE, description: 'Directory', ...over, config: recordingConfig(config) });
   /** What a provisioner run receives now for the person. */
   async function configSeenByProvisioner(coId: string, personId: string): Promise<Record<string, unknown>> {
     recorder.calls.length = 0;
@@ -106,7 +106,7 @@ forEachDialect('Provisioning targets', (dialect) => {
     const id = newId();
     await t.ctx.db
       .insertInto('provisioning_target')
-      .values({ id, co_id: co.id, plugin: 'retired', description: 'Old directory', mode: 'automatic', ordinal: 1, retry_interval_seconds: 60, max_retries: 1, provision_group_id: null, config: JSON.stringify({ url: 'ldap://old', bindPassword: t.ctx.secretBox.seal('old-secret') }), created_at: now, updated_at: now })
+      .values({ id, co_id: co.id, provisioner_type: 'retired', description: 'Old directory', mode: 'automatic', ordinal: 1, retry_interval_seconds: 60, max_retries: 1, provision_group_id: null, config: JSON.stringify({ url: 'ldap://old', bindPassword: t.ctx.secretBox.seal('old-secret') }), created_at: now, updated_at: now })
       .execute();
     const shown = await getTarget(t.ctx, SYSTEM_ACTOR, co.id, id);
     assert.deepEqual(shown.config, { url: 'ldap://old', bindPassword: '(set)' });
@@ -125,7 +125,7 @@ forEachDialect('Provisioning targets', (dialect) => {
     const co = await buildCo(t);
     const other = await buildCo(t);
     const foreignGroup = await createGroup(t.ctx, SYSTEM_ACTOR, other.id, groupInput.parse({ name: 'Elsewhere' }));
-    await assert.rejects(createTarget(t.ctx, SYSTEM_ACTOR, co.id, input({ plugin: 'nonesuch' })), (e: AppError) => e.code === 'VALIDATION_FAILED' && e.field === 'plugin');
+    await assert.rejects(createTarget(t.ctx, SYSTEM_ACTOR, co.id, input({ provisionerType: 'nonesuch' })), (e: AppError) => e.code === 'VALIDATION_FAILED' && e.field === 'provisionerType');
     await assert.rejects(createTarget(t.ctx, SYSTEM_ACTOR, co.id, input({ provisionGroupId: foreignGroup.id })), (e: AppError) => e.code === 'GROUP_NOT_FOUND' && e.field === 'provisionGroupId');
     const group = await createGroup(t.ctx, SYSTEM_ACTOR, co.id, groupInput.parse({ name: 'Here' }));
     const target = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, input({ provisionGroupId: group.id, mode: 'queue', ordinal: 7, retryIntervalSeconds: 30, maxRetries: 4 }));

@@ -1,5 +1,5 @@
 import type { Executor } from '../../db/database.ts';
-import { isId, newId } from '../../db/ids.ts';
+import { newId } from '../../db/ids.ts';
 import { isCoAdmin, type Actor } from '../auth/actor.ts';
 import type { CoreContext } from '../context.ts';
 import { getCo } from '../cos/co.service.ts';
@@ -9,38 +9,31 @@ import { findGroup } from '../groups/group.repository.ts';
 import { recordHistory } from '../history/history.service.ts';
 import { issuesOf } from '../http/validation.ts';
 import type { Provisioner, Target } from './provisioner.ts';
-import type { ProvisioningTargetTable } from './provisioning.table.ts';
+import { deleteStoredTarget, findStoredTarget, insertStoredTarget, targetsOfCo, updateStoredTarget, type StoredTarget } from './provisioning-target.repository.ts';
 import { SecretBox } from './secret-box.ts';
 import type { TargetInput } from './target.schema.ts';
 
+/** What the provisioning services need: the core, the enabled provisioners and the secret box. */
 export interface ProvisioningContext extends CoreContext {
   provisioners: readonly Provisioner[];
   secretBox: SecretBox;
 }
 
+/** The enabled provisioner of a type, if any. */
 export function provisionerOf(ctx: ProvisioningContext, type: string): Provisioner | undefined {
   return ctx.provisioners.find((p) => p.type === type);
 }
 
-/** A target with secrets decrypted, for provisioners only. */
-export function toTarget(ctx: ProvisioningContext, r: ProvisioningTargetTable): Target {
-  const config = JSON.parse(r.config) as Record<string, unknown>;
-  const provisioner = provisionerOf(ctx, r.plugin);
-  for (const field of provisioner?.secretFields ?? []) {
+/**
+ * A stored target with its secret settings decrypted, for provisioners only (never shown or logged):
+ * the fields its provisioner declares secret are opened with the secret box.
+ */
+export function unsealTarget(ctx: ProvisioningContext, stored: StoredTarget): Target {
+  const config = { ...stored.config };
+  for (const field of provisionerOf(ctx, stored.provisionerType)?.secretFields ?? []) {
     if (SecretBox.isSealed(config[field])) config[field] = ctx.secretBox.open(config[field]);
   }
-  return {
-    id: r.id,
-    coId: r.co_id,
-    plugin: r.plugin,
-    description: r.description,
-    mode: r.mode,
-    ordinal: r.ordinal,
-    retryIntervalSeconds: r.retry_interval_seconds,
-    maxRetries: r.max_retries,
-    provisionGroupId: r.provision_group_id,
-    config,
-  };
+  return { ...stored, config };
 }
 
 /** What a set secret field shows instead of its value; sent back on update, it keeps the value. */
@@ -50,34 +43,30 @@ export const SECRET_MASK = '(set)';
  * A target for display: secret fields masked. Any sealed value is masked too, so a target whose
  * provisioner is no longer enabled (and whose secret fields are unknown) shows no ciphertext.
  */
-export function publicTarget(ctx: ProvisioningContext, r: ProvisioningTargetTable): Target {
-  const config = JSON.parse(r.config) as Record<string, unknown>;
-  const secretFields = provisionerOf(ctx, r.plugin)?.secretFields ?? [];
+export function publicTarget(ctx: ProvisioningContext, stored: StoredTarget): Target {
+  const config = { ...stored.config };
+  const secretFields = provisionerOf(ctx, stored.provisionerType)?.secretFields ?? [];
   for (const [field, value] of Object.entries(config)) {
     if ((secretFields.includes(field) && value) || SecretBox.isSealed(value)) config[field] = SECRET_MASK;
   }
-  return { ...toTarget({ ...ctx, provisioners: [] }, r), config };
+  return { ...stored, config };
 }
 
-export async function targetRowsOf(db: Executor, coId: string): Promise<ProvisioningTargetTable[]> {
-  return db.selectFrom('provisioning_target').selectAll().where('co_id', '=', coId).orderBy('ordinal').orderBy('created_at').execute();
-}
-
-export async function findTargetRow(db: Executor, coId: string, targetId: string): Promise<ProvisioningTargetTable | undefined> {
-  if (!isId(targetId)) return undefined;
-  return db.selectFrom('provisioning_target').selectAll().where('co_id', '=', coId).where('id', '=', targetId).executeTakeFirst();
+/** Every target of the CO with secrets decrypted, in their order; for provisioners only. */
+export async function unsealedTargetsOf(ctx: ProvisioningContext, db: Executor, coId: string): Promise<Target[]> {
+  return (await targetsOfCo(db, coId)).map((t) => unsealTarget(ctx, t));
 }
 
 export async function listTargets(ctx: ProvisioningContext, actor: Actor, coId: string): Promise<Target[]> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  return (await targetRowsOf(ctx.db, coId)).map((r) => publicTarget(ctx, r));
+  return (await targetsOfCo(ctx.db, coId)).map((t) => publicTarget(ctx, t));
 }
 
 export async function getTarget(ctx: ProvisioningContext, actor: Actor, coId: string, targetId: string): Promise<Target> {
   if (!isCoAdmin(actor, coId)) throw new AppError(CORE_ERRORS.FORBIDDEN);
-  const row = await findTargetRow(ctx.db, coId, targetId);
-  if (!row) throw new AppError(CORE_ERRORS.PROVISIONING_TARGET_NOT_FOUND);
-  return publicTarget(ctx, row);
+  const stored = await findStoredTarget(ctx.db, coId, targetId);
+  if (!stored) throw new AppError(CORE_ERRORS.PROVISIONING_TARGET_NOT_FOUND);
+  return publicTarget(ctx, stored);
 }
 
 /**
@@ -119,21 +108,21 @@ function movedSetting(provisioner: Provisioner, before: Record<string, unknown>,
 
 async function saveTarget(ctx: ProvisioningContext, actor: Actor, coId: string, targetId: string | undefined, input: TargetInput): Promise<Target> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  const provisioner = provisionerOf(ctx, input.plugin);
-  if (!provisioner) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { field: 'plugin', message: `No provisioner of type "${input.plugin}" is enabled` });
+  const provisioner = provisionerOf(ctx, input.provisionerType);
+  if (!provisioner) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { field: 'provisionerType', message: `No provisioner of type "${input.provisionerType}" is enabled` });
   return ctx.db.transaction().execute(async (trx) => {
     await getCo(trx, coId);
-    const existing = targetId ? await findTargetRow(trx, coId, targetId) : undefined;
+    const existing = targetId ? await findStoredTarget(trx, coId, targetId) : undefined;
     if (targetId && !existing) throw new AppError(CORE_ERRORS.PROVISIONING_TARGET_NOT_FOUND);
-    if (existing && existing.plugin !== input.plugin) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { field: 'plugin', message: 'The type of a target cannot change' });
+    if (existing && existing.provisionerType !== input.provisionerType) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { field: 'provisionerType', message: 'The type of a target cannot change' });
     if (input.provisionGroupId && !(await findGroup(trx, coId, input.provisionGroupId))) throw new AppError(CORE_ERRORS.GROUP_NOT_FOUND, { field: 'provisionGroupId' });
-    const previous = existing ? toTarget(ctx, existing).config : undefined;
+    const previous = existing ? unsealTarget(ctx, existing).config : undefined;
     const { plain, stored } = prepareConfig(ctx, provisioner, input.config, previous);
     const id = targetId ?? newId();
     const target: Target = {
       id,
       coId,
-      plugin: input.plugin,
+      provisionerType: input.provisionerType,
       description: input.description,
       mode: input.mode,
       ordinal: input.ordinal,
@@ -142,29 +131,18 @@ async function saveTarget(ctx: ProvisioningContext, actor: Actor, coId: string, 
       provisionGroupId: input.provisionGroupId ?? null,
       config: plain,
     };
-    const others = (await targetRowsOf(trx, coId)).filter((r) => r.id !== id).map((r) => toTarget(ctx, r));
+    const others = (await unsealedTargetsOf(ctx, trx, coId)).filter((t) => t.id !== id);
     await provisioner.validate?.(trx, ctx, target, others);
     // Targets that depend on this one check the change too: moving an LDAP target after its token
     // target is refused like the reverse. (A new target has no dependents yet.)
     for (const other of existing ? others : []) {
-      await provisionerOf(ctx, other.plugin)?.validate?.(trx, ctx, other, [...others.filter((o) => o.id !== other.id), target]);
+      await provisionerOf(ctx, other.provisionerType)?.validate?.(trx, ctx, other, [...others.filter((o) => o.id !== other.id), target]);
     }
     const now = ctx.clock.now().toISOString();
-    const values = {
-      plugin: input.plugin,
-      description: input.description,
-      mode: input.mode,
-      ordinal: input.ordinal,
-      retry_interval_seconds: input.retryIntervalSeconds,
-      max_retries: input.maxRetries,
-      provision_group_id: input.provisionGroupId ?? null,
-      config: JSON.stringify(stored),
-      updated_at: now,
-    };
-    if (existing) await trx.updateTable('provisioning_target').set(values).where('id', '=', id).where('co_id', '=', coId).execute();
-    else await trx.insertInto('provisioning_target').values({ id, co_id: coId, created_at: now, ...values }).execute();
+    if (existing) await updateStoredTarget(trx, { ...target, config: stored }, now);
+    else await insertStoredTarget(trx, { ...target, config: stored }, now);
     await recordHistory(trx, ctx.clock, actor, { coId, action: existing ? 'PROVISIONING_TARGET_UPDATED' : 'PROVISIONING_TARGET_CREATED', comment: `Provisioning target "${input.description}" (${provisioner.label}) ${existing ? 'updated' : 'created'}` });
-    return publicTarget(ctx, (await findTargetRow(trx, coId, id))!);
+    return publicTarget(ctx, (await findStoredTarget(trx, coId, id))!);
   });
 }
 
@@ -179,15 +157,15 @@ export function updateTarget(ctx: ProvisioningContext, actor: Actor, coId: strin
 export async function deleteTarget(ctx: ProvisioningContext, actor: Actor, coId: string, targetId: string): Promise<void> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
   await ctx.db.transaction().execute(async (trx) => {
-    const row = await findTargetRow(trx, coId, targetId);
-    if (!row) throw new AppError(CORE_ERRORS.PROVISIONING_TARGET_NOT_FOUND);
+    const existing = await findStoredTarget(trx, coId, targetId);
+    if (!existing) throw new AppError(CORE_ERRORS.PROVISIONING_TARGET_NOT_FOUND);
     // A target another target depends on (e.g. the LDAP target of a token provisioner) stays.
-    const others = (await targetRowsOf(trx, coId)).filter((r) => r.id !== targetId).map((r) => toTarget(ctx, r));
+    const others = (await unsealedTargetsOf(ctx, trx, coId)).filter((t) => t.id !== targetId);
     for (const other of others) {
-      const p = provisionerOf(ctx, other.plugin);
+      const p = provisionerOf(ctx, other.provisionerType);
       if (p?.validate) await p.validate(trx, ctx, other, others);
     }
-    await trx.deleteFrom('provisioning_target').where('id', '=', targetId).execute();
-    await recordHistory(trx, ctx.clock, actor, { coId, action: 'PROVISIONING_TARGET_DELETED', comment: `Provisioning target "${row.description}" deleted` });
+    await deleteStoredTarget(trx, coId, targetId);
+    await recordHistory(trx, ctx.clock, actor, { coId, action: 'PROVISIONING_TARGET_DELETED', comment: `Provisioning target "${existing.description}" deleted` });
   });
 }

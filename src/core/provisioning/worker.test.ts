@@ -212,7 +212,7 @@ forEachDialect('Provisioning worker', (dialect) => {
     const co = await buildCo(t);
     const target = await addRecordingTarget(t, co.id, { description: 'soon off' });
     const person = await buildPerson(t, co.id);
-    await updateTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id, targetInput.parse({ plugin: target.plugin, description: 'soon off', mode: 'disabled', config: recordingConfig() }));
+    await updateTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id, targetInput.parse({ provisionerType: target.provisionerType, description: 'soon off', mode: 'disabled', config: recordingConfig() }));
     assert.equal(await t.worker.drain(), 1);
     assert.equal(recorder.calls.length, 0);
     const job = await onlyJob(target.id, person.id);
@@ -250,5 +250,20 @@ forEachDialect('Provisioning worker', (dialect) => {
     assert.equal((await stateOf(target.id, person.id))?.status, 'provisioned');
     assert.deepEqual(await historyOf(person.id, 'PROVISIONING_FAILED'), []);
     assert.equal(await t.worker.drain(), 0);
+  });
+
+  it('logs a failed job with its CO, target, job and person, and never a setting', async () => {
+    const co = await buildCo(t);
+    const target = await addRecordingTarget(t, co.id, { description: 'Logged' });
+    recorder.fail(target.id, 'directory unavailable');
+    const person = await buildPerson(t, co.id);
+    const before = t.logs.length;
+    await t.worker.drain();
+    const job = await onlyJob(target.id, person.id);
+    const lines = t.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'provisioning job failed');
+    assert.equal(lines.length, 1);
+    const line = lines[0]!;
+    assert.deepEqual([line.level, line.coId, line.targetId, line.jobId, line.personId, line.attempts, line.error], [40, co.id, target.id, job.id, person.id, 1, 'directory unavailable']);
+    assert.ok(!t.logs.slice(before).some((l) => l.includes('bind-secret')), 'no setting is logged');
   });
 });

@@ -108,7 +108,7 @@ export function ldapEntryOf(state: PreviousState | undefined): LdapEntryRecord {
  * when it is of another type. Throws LdapProvisioningError when its stored settings do not parse.
  */
 export function asLdapTarget(target: Target): Target<LdapConfig> | undefined {
-  if (target.plugin !== LDAP_PROVISIONER_TYPE) return undefined;
+  if (target.provisionerType !== LDAP_PROVISIONER_TYPE) return undefined;
   const parsed = ldapConfigSchema.safeParse(target.config);
   if (!parsed.success) throw new LdapProvisioningError(`the settings of LDAP target "${target.description}" are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return { ...target, config: parsed.data };

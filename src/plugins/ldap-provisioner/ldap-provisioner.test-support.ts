@@ -46,7 +46,7 @@ export function targetOf<C>(plugin: string, config: C, overrides: Partial<Target
   return {
     id: newId(),
     coId: newId(),
-    plugin,
+    provisionerType: plugin,
     description: `${plugin} target`,
     mode: 'automatic',
     ordinal: 10,

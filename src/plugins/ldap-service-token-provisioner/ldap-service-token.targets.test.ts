@@ -20,7 +20,7 @@ const PLUGINS = [serviceTokensPlugin(), ldapProvisionerPlugin(), ldapServiceToke
 
 function ldapInput(overrides: Partial<TargetInput> & { config?: Record<string, unknown> } = {}): TargetInput {
   return {
-    plugin: 'ldap',
+    provisionerType: 'ldap',
     description: 'Directory',
     mode: 'automatic',
     ordinal: 10,
@@ -33,7 +33,7 @@ function ldapInput(overrides: Partial<TargetInput> & { config?: Record<string, u
 }
 
 function tokenInput(ldapTargetId: string, serviceId: string, overrides: Partial<TargetInput> & { config?: Record<string, unknown> } = {}): TargetInput {
-  return { ...ldapInput({ plugin: 'ldap-service-token', description: 'Wiki tokens', ordinal: 20, ...overrides }), config: { ldapTargetId, serviceId, ...overrides.config } };
+  return { ...ldapInput({ provisionerType: 'ldap-service-token', description: 'Wiki tokens', ordinal: 20, ...overrides }), config: { ldapTargetId, serviceId, ...overrides.config } };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; field: string | undefined; message: string }> {

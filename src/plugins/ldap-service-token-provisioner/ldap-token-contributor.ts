@@ -20,7 +20,7 @@ export function tokenContributions({ ldapTarget, targets, data }: LdapEntryReque
   if (tokens.length === 0 || !keepsEntry(data.person.status)) return [];
   const contributions: LdapContribution[] = [];
   for (const target of targets) {
-    if (target.plugin !== LDAP_SERVICE_TOKEN_PROVISIONER_TYPE || !RUNNING_MODES.has(target.mode)) continue;
+    if (target.provisionerType !== LDAP_SERVICE_TOKEN_PROVISIONER_TYPE || !RUNNING_MODES.has(target.mode)) continue;
     if (target.provisionGroupId && !data.groups.some((g) => g.id === target.provisionGroupId)) continue;
     const parsed = ldapServiceTokenConfigSchema.safeParse(target.config);
     if (!parsed.success || parsed.data.ldapTargetId !== ldapTarget.id) continue;

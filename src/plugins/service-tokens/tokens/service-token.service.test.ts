@@ -212,7 +212,7 @@ forEachDialect('service tokens', (dialect) => {
   it('puts the hashes of usable tokens, never secrets, into provisioning data', async () => {
     const { co, service, person, actor } = await scenario();
     const { secret, token } = await generateServiceToken(tokenContext(t), actor, co.id, person.id, { serviceId: service.id, label: 'p' });
-    const data = await buildProvisioningData(t.ctx.db, t.ctx, t.registry.contributors, co.id, person.id);
+    const data = await buildProvisioningData(t.ctx.db, t.ctx.clock, t.registry.contributors, co.id, person.id);
     const tokens = (data!.plugins['service-tokens'] as { tokens: Array<{ id: string; hash: string; serviceShortLabel: string }> }).tokens;
     assert.deepEqual(tokens.map((x) => x.id), [token.id]);
     assert.equal(tokens[0]!.serviceShortLabel, service.shortLabel);
@@ -246,7 +246,7 @@ forEachDialect('service tokens', (dialect) => {
     assert.match(secret, /^git_([A-Z2-9]{5}-){6}[A-Z2-9]{3}$/, "prefix, then 26 random and 7 checksum characters in groups of 5");
     assert.equal(token.tokenType, 'custom');
     await enableTokens(t, co.id, service.id, { tokenType: 'custom', customType: { ...customType, length: 40, prefix: 'new_' } });
-    const data = await buildProvisioningData(t.ctx.db, t.ctx, t.registry.contributors, co.id, person.id);
+    const data = await buildProvisioningData(t.ctx.db, t.ctx.clock, t.registry.contributors, co.id, person.id);
     const hash = (data!.plugins['service-tokens'] as { tokens: Array<{ hash: string }> }).tokens[0]!.hash;
     assert.equal(await verifySecret(secret, hash), true);
     await assert.rejects(enableTokens(t, co.id, service.id, { tokenType: 'custom', customType: null }), (e: AppError) => e.code === 'UNKNOWN_TOKEN_TYPE' && e.field === 'customType.alphabet');

@@ -1,0 +1,86 @@
+import type { Executor } from '../../db/database.ts';
+import { newId } from '../../db/ids.ts';
+import type { PreviousState } from './provisioner.ts';
+
+/** What a target holds for a person, as far as Tessera knows (a row of provisioning_state). */
+export interface ProvisioningState extends PreviousState {
+  targetId: string;
+  personId: string;
+  lastError: string | null;
+  lastAttemptAt: string;
+  lastSuccessAt: string | null;
+}
+
+/** The state's provisioner-owned JSON; a row that cannot be parsed reads as empty. */
+function parseDetail(detail: string): Record<string, unknown> {
+  try {
+    return JSON.parse(detail) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** What the target recorded for the person, as a provisioner sees it; undefined if never provisioned. */
+export async function findState(db: Executor, targetId: string, personId: string): Promise<PreviousState | undefined> {
+  const row = await db.selectFrom('provisioning_state').select(['status', 'target_key', 'detail']).where('target_id', '=', targetId).where('person_id', '=', personId).executeTakeFirst();
+  return row ? { status: row.status, targetKey: row.target_key, detail: parseDetail(row.detail) } : undefined;
+}
+
+/** Every target's state for the person, in no particular order. */
+export async function statesOfPerson(db: Executor, coId: string, personId: string): Promise<ProvisioningState[]> {
+  const rows = await db.selectFrom('provisioning_state').selectAll().where('co_id', '=', coId).where('person_id', '=', personId).execute();
+  return rows.map((r) => ({
+    targetId: r.target_id,
+    personId: r.person_id,
+    status: r.status,
+    targetKey: r.target_key,
+    detail: parseDetail(r.detail),
+    lastError: r.last_error,
+    lastAttemptAt: r.last_attempt_at,
+    lastSuccessAt: r.last_success_at,
+  }));
+}
+
+/** An attempt's outcome. `targetKey` and `detail` left undefined keep what was stored; `success` is when it succeeded. */
+export interface StateUpdate {
+  status: PreviousState['status'];
+  targetKey?: string | null;
+  detail?: Record<string, unknown>;
+  error: string | null;
+  success?: string;
+}
+
+/** Records an attempt for (target, person), creating the state on the first one. `now` is an ISO timestamp. */
+export async function saveState(db: Executor, key: { coId: string; targetId: string; personId: string }, s: StateUpdate, now: string): Promise<void> {
+  const existing = await db.selectFrom('provisioning_state').select('id').where('target_id', '=', key.targetId).where('person_id', '=', key.personId).executeTakeFirst();
+  if (existing) {
+    await db
+      .updateTable('provisioning_state')
+      .set({
+        status: s.status,
+        ...(s.targetKey !== undefined ? { target_key: s.targetKey } : {}),
+        ...(s.detail !== undefined ? { detail: JSON.stringify(s.detail) } : {}),
+        last_error: s.error,
+        last_attempt_at: now,
+        ...(s.success ? { last_success_at: s.success } : {}),
+      })
+      .where('id', '=', existing.id)
+      .execute();
+  } else {
+    await db
+      .insertInto('provisioning_state')
+      .values({
+        id: newId(),
+        co_id: key.coId,
+        target_id: key.targetId,
+        person_id: key.personId,
+        status: s.status,
+        target_key: s.targetKey ?? null,
+        detail: JSON.stringify(s.detail ?? {}),
+        last_error: s.error,
+        last_attempt_at: now,
+        last_success_at: s.success ?? null,
+      })
+      .execute();
+  }
+}
