@@ -7,7 +7,7 @@ import { getCo } from '../cos/co.service.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { recordHistory } from '../history/history.service.ts';
-import { findPerson, findPersonStatus, personIdsWithStatus } from '../people/person.repository.ts';
+import { findPerson, findPersonStatus, listPersonIdsOfCo, personIdsWithStatus } from '../people/person.repository.ts';
 import { isMemberStatus, MEMBER_STATUSES } from '../people/person.service.ts';
 import type { GroupInput, MembershipInput } from './group.schema.ts';
 import {
@@ -165,4 +165,15 @@ export async function removeMembership(ctx: CoreContext, actor: Actor, coId: str
     await recordHistory(trx, ctx.clock, actor, { coId, personId: row.personId, groupId, action: 'GROUP_MEMBERSHIP_REMOVED', comment: `Removed from group ${group.name}` });
     await publishChange(ctx, trx, { kind: 'person', coId, personId: row.personId, reason: 'membership removed' });
   });
+}
+
+/**
+ * Ids of the people a change of the group may affect (for provisioning): every person of the CO
+ * for its members group, whose membership is implicit; else the people with a membership row, in
+ * any validity window (also for a group being deleted, whose rows are read before they go).
+ */
+export async function personIdsAffectedByGroup(db: Executor, coId: string, groupId: string): Promise<string[]> {
+  const group = await findGroup(db, coId, groupId);
+  if (group?.type === 'members') return listPersonIdsOfCo(db, coId);
+  return memberPersonIdsOfGroup(db, coId, groupId);
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import { BackgroundJob } from '../jobs/background-job.ts';
 import type { Logger } from '../logging/logger.ts';
 import { PermanentMailError, type Mailer } from './mailer.ts';
+import { claimEmail, listDueEmailIds, markEmailSent, releaseExpiredEmailLeases, settleFailedEmail } from './notification.repository.ts';
 
 const MAX_ATTEMPTS = 12;
 const BASE_BACKOFF_S = 30;
@@ -51,39 +52,22 @@ export class EmailDelivery {
   /** One pass over due emails; returns how many were handled (sent or failed). */
   async runOnce(): Promise<number> {
     const now = this.clock.now();
-    const iso = now.toISOString();
-    await this.db.updateTable('outbound_email').set({ state: 'pending', locked_until: null }).where('state', '=', 'sending').where('locked_until', '<', iso).execute();
-    const due = await this.db.selectFrom('outbound_email').select('id').where('state', '=', 'pending').where('run_after', '<=', iso).orderBy('run_after').limit(50).execute();
+    await releaseExpiredEmailLeases(this.db, now);
     let handled = 0;
-    for (const { id } of due) {
-      const claimed = await this.db
-        .updateTable('outbound_email')
-        .set({ state: 'sending', locked_until: new Date(now.getTime() + LEASE_MS).toISOString() })
-        .where('id', '=', id)
-        .where('state', '=', 'pending')
-        .returningAll()
-        .executeTakeFirst();
+    for (const id of await listDueEmailIds(this.db, now, 50)) {
+      const claimed = await claimEmail(this.db, id, new Date(now.getTime() + LEASE_MS));
       if (!claimed) continue;
       handled++;
       try {
         await this.mailer.send({ to: claimed.to_address, subject: claimed.subject, text: claimed.text_body, html: claimed.html_body });
-        await this.db.updateTable('outbound_email').set({ state: 'sent', sent_at: this.clock.now().toISOString(), attempts: claimed.attempts + 1, last_error: null, locked_until: null }).where('id', '=', id).execute();
+        await markEmailSent(this.db, id, claimed.attempts + 1, this.clock.now());
       } catch (error) {
         const attempts = claimed.attempts + 1;
         const permanent = error instanceof PermanentMailError || attempts >= MAX_ATTEMPTS;
         const delay = Math.min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2 ** (attempts - 1));
-        await this.db
-          .updateTable('outbound_email')
-          .set({
-            state: permanent ? 'failed' : 'pending',
-            attempts,
-            last_error: String((error as Error).message ?? error).slice(0, 500),
-            run_after: new Date(this.clock.now().getTime() + delay * 1000).toISOString(),
-            locked_until: null,
-          })
-          .where('id', '=', id)
-          .execute();
-        this.logger.warn({ emailId: id, coId: claimed.co_id, attempts, permanent, error: String((error as Error).message ?? error).slice(0, 500) }, 'email delivery failed');
+        const lastError = String((error as Error).message ?? error).slice(0, 500);
+        await settleFailedEmail(this.db, id, { state: permanent ? 'failed' : 'pending', attempts, lastError, runAfter: new Date(this.clock.now().getTime() + delay * 1000) });
+        this.logger.warn({ emailId: id, coId: claimed.co_id, attempts, permanent, error: lastError }, 'email delivery failed');
       }
     }
     return handled;

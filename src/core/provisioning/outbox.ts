@@ -1,7 +1,7 @@
 import type { Executor } from '../../db/database.ts';
 import type { Clock } from '../clock.ts';
 import type { ChangeEvent, ChangeListener } from '../context.ts';
-import { personIdsOfGroup } from './affected-people.repository.ts';
+import { personIdsAffectedByGroup } from '../groups/group.service.ts';
 import { findPendingJob, insertPendingJob, refreshPendingJob } from './provisioning-job.repository.ts';
 import { targetsOfCo, type StoredTarget } from './provisioning-target.repository.ts';
 import type { JobKind, ProvisioningMode } from './provisioning.table.ts';
@@ -38,7 +38,7 @@ async function peopleOf(db: Executor, ctx: ProvisioningContext, event: ChangeEve
     case 'person-deleted':
       return [event.personId];
     case 'group':
-      return personIdsOfGroup(db, event.coId, event.groupId);
+      return personIdsAffectedByGroup(db, event.coId, event.groupId);
     case 'service': {
       const provisioner = provisionerOf(ctx, target.provisionerType);
       return provisioner?.peopleAffectedByService ? provisioner.peopleAffectedByService(db, unsealTarget(ctx, target), event.serviceId) : [];

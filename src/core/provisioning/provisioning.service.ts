@@ -5,7 +5,7 @@ import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { recordHistory } from '../history/history.service.ts';
 import { findPerson } from '../people/person.repository.ts';
-import { personIdsOfCo } from './affected-people.repository.ts';
+import { listPersonIdsOfCo } from '../people/person.repository.ts';
 import { enqueueJob } from './outbox.ts';
 import { batchCounts, batchExists, failingJobs, openJobsOfPerson, requeueFailedJob, type ProvisioningJob } from './provisioning-job.repository.ts';
 import { statesOfPerson } from './provisioning-state.repository.ts';
@@ -121,7 +121,7 @@ export async function requestReprovision(ctx: ProvisioningContext, actor: Actor,
       if (!(await findPerson(trx, coId, opts.personId))) throw new AppError(CORE_ERRORS.PERSON_NOT_FOUND);
       people = [opts.personId];
     } else {
-      people = await personIdsOfCo(trx, coId);
+      people = await listPersonIdsOfCo(trx, coId);
     }
     for (const target of targets) for (const personId of people) await enqueueJob(trx, ctx.clock, target, personId, 'sync', 'reprovision', batchId);
     await recordHistory(trx, ctx.clock, actor, {
