@@ -162,7 +162,7 @@ export function createRecordingPlugin(): { plugin: TesseraPlugin; recorder: Reco
     id: RECORDING_PLUGIN_ID,
     description: 'Records provisioning calls in memory (tests only)',
     setup: () => ({
-      provisioners: [provisioner as unknown as Provisioner],
+      provisioners: [provisioner],
       onChange: async (db, event) => {
         await recorder.onChange?.(db, event);
       },

@@ -106,7 +106,7 @@ describe('Provisioner settings as a form', () => {
   });
 
   it('renders each kind of setting as its input, offering the CO’s own objects for references', () => {
-    const page: PageContext = { actor: undefined, displayName: undefined, csrfToken: 'csrf', identityMenu: [], flash: undefined, localAccounts: true } as unknown as PageContext;
+    const page: PageContext = { actor: undefined, displayName: undefined, csrfToken: 'csrf', identityMenu: [], flash: undefined, localAccounts: true, unreadNotices: 0 };
     const co = { id: 'co-1', name: 'Astro' } as Co;
     const values = { description: 'x', mode: 'automatic', ordinal: '1', retryIntervalSeconds: '60', maxRetries: '1', ...configFormValues(fields, undefined), 'config.attributes': ['sn'], 'config.ldapTargetId': 't2' };
     const html = render(

@@ -46,7 +46,8 @@ type Def = {
   getter?: () => z.ZodType;
 };
 
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+/** The schema's definition (zod's public `def`), read through the few fields this form uses. */
+const defOf = (schema: z.ZodType): Def => schema.def as Def;
 
 const ACRONYMS = new Set(['dn', 'url', 'uri', 'tls', 'id', 'uid', 'ldap', 'dns', 'ip', 'api']);
 
@@ -106,7 +107,8 @@ function referenceByName(name: string): ConfigReference | undefined {
 export function describeConfig(provisioner: Pick<Provisioner, 'configSchema' | 'secretFields'>): ConfigField[] {
   const root = unwrap(provisioner.configSchema).core;
   if (defOf(root).type !== 'object') return [];
-  const shape = (root as unknown as { shape: Record<string, z.ZodType> }).shape;
+  if (!(root instanceof z.ZodObject)) return [];
+  const shape: Record<string, z.ZodType> = root.shape;
   return Object.entries(shape).map(([name, schema]) => {
     const { core, optional, defaultValue, title, description, references: declared } = unwrap(schema);
     const def = defOf(core);

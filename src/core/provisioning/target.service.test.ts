@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, it } from 'node:test';
 import { addRecordingTarget, createRecordingPlugin, recordingConfig, RECORDING_TYPE, type Recorder } from '../../../test/support/recording-provisioner.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { actorFor, buildCo, buildPerson, createTestApp, everyRow, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
 import { newId } from '../../db/ids.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import { AppError } from '../errors/app-error.ts';
@@ -25,11 +25,9 @@ forEachDialect('Provisioning targets', (dialect) => {
 
   /** Every value of every row of every table, as text: where a leaked secret would show. */
   async function everyStoredValue(): Promise<string> {
-    const tables = await t.ctx.db.introspection.getTables();
-    const dumps: string[] = [];
-    for (const table of tables) dumps.push(JSON.stringify(await t.ctx.db.selectFrom(table.name as 'co').selectAll().execute()));
-    assert.ok(tables.some((x) => x.name === 'provisioning_target'));
-    return dumps.join('\n');
+    const tables = await everyRow(t.db);
+    assert.ok(tables.some((x) => x.table === 'provisioning_target'));
+    return tables.map(({ rows }) => JSON.stringify(rows)).join('\n');
   }
   const storedConfig = async (targetId: string) =>
     JSON.parse((await t.ctx.db.selectFrom('provisioning_target').select('config').where('id', '=', targetId).executeTakeFirstOrThrow()).config) as Record<string, unknown>;
