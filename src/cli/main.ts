@@ -221,7 +221,8 @@ export async function main(argv: string[]): Promise<number> {
   const { openRuntime } = await import('./runtime.ts');
   let runtime: Registry;
   try {
-    runtime = openRuntime();
+    // A server's logs are its output (stdout); a command's output is what it prints, so its logs go to stderr.
+    runtime = openRuntime(process.env, { logsTo: command === 'serve' || command === 'worker' ? 'stdout' : 'stderr' });
   } catch (e) {
     return fail((e as Error).message);
   }

@@ -67,12 +67,16 @@ export class BackgroundJob {
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
   }
 
-  /** Starts the loop (a first pass right away). Returns `stop`. Starting a started job does nothing more. */
+  /**
+   * Starts the loop, its first pass begun before this returns (so a `stop` right after waits for
+   * it: work due at start-up is done even by a process that stops at once). Returns `stop`.
+   * Starting a started job does nothing more.
+   */
   start(): () => Promise<void> {
     if (!this.started) {
       this.started = true;
       this.failures = 0;
-      this.schedule(0, false);
+      void this.tick();
     }
     return () => this.stop();
   }
