@@ -1,7 +1,11 @@
 // A provisioner for tests only: it holds no directory, it records every call in memory, and it
 // can be told to fail (per target, or through its `failWith` setting), to wait at a gate, or to
 // take a while. Its settings exercise every kind of field the target form renders generically.
+import { beforeEach } from 'node:test';
 import { z } from 'zod';
+import type { Config } from '../../src/config/config.ts';
+import type { DialectName } from '../../src/db/database.ts';
+import { useTestApp, type TestApp } from './test-app.ts';
 import { SYSTEM_ACTOR } from '../../src/core/auth/actor.ts';
 import type { ChangeEvent } from '../../src/core/context.ts';
 import type { TesseraPlugin } from '../../src/core/plugins/plugin.ts';
@@ -184,4 +188,15 @@ export async function addRecordingTarget(
 ): Promise<Target> {
   const { config, ...rest } = over;
   return createTarget(t.ctx, SYSTEM_ACTOR, coId, targetInput.parse({ provisionerType: RECORDING_TYPE, description: 'Directory', mode: 'automatic', ordinal: 10, retryIntervalSeconds: 60, maxRetries: 3, ...rest, config: recordingConfig(config) }));
+}
+
+/**
+ * The preamble of a suite that provisions to a recording target: a test app of the dialect with a
+ * fresh recording plugin (plus `opts.plugins`), whose recorder is reset before each test.
+ */
+export function useRecordingTestApp(dialect: DialectName, opts: { plugins?: TesseraPlugin[]; config?: Partial<Config> } = {}): { t: TestApp; recorder: Recorder } {
+  const { plugin, recorder } = createRecordingPlugin();
+  const t = useTestApp(dialect, { ...opts, plugins: [plugin, ...(opts.plugins ?? [])] });
+  beforeEach(() => recorder.reset());
+  return { t, recorder };
 }

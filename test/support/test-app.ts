@@ -176,11 +176,12 @@ class TestAppHandle implements TestApp {
 /**
  * The preamble every suite shares: a test app of the dialect, made before the suite's first test
  * and closed after its last. Call it first in the suite (its before hook then runs first);
- * `opts` are createTestApp's.
+ * `opts` are createTestApp's, or a function giving them when what they need exists only once
+ * other hooks have run (e.g. a provider's URL).
  */
-export function useTestApp(dialect: DialectName, opts: TestAppOptions = {}): TestApp {
+export function useTestApp(dialect: DialectName, opts: TestAppOptions | (() => TestAppOptions) = {}): TestApp {
   const handle = new TestAppHandle();
-  before(async () => handle.set(await createTestApp({ dialect, ...opts })));
+  before(async () => handle.set(await createTestApp({ dialect, ...(typeof opts === 'function' ? opts() : opts) })));
   after(async () => {
     await handle.close();
     // Lets the pool's sockets close before the shared cluster is stopped by forEachDialect.

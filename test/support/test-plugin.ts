@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { canReadCo } from '../../src/core/auth/actor.ts';
 import { AppError } from '../../src/core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../src/core/errors/error-codes.ts';
-import { apiRoute } from '../../src/core/http/openapi.ts';
+import { apiRoute } from '../../src/core/http/api-route.ts';
 import { definePlugin, type TesseraPlugin } from '../../src/core/plugins/plugin.ts';
 import { requireCoAccess } from '../../src/core/web/guards.ts';
 import { Layout } from '../../src/core/web/layout.views.tsx';
@@ -64,7 +64,7 @@ export const testPlugin: TesseraPlugin = definePlugin<TestNoteTables>({
           return sendPage(ctx, request, reply, (page) => h(Layout, { page, title: `Test notes of ${co.name}`, children: h('p', { class: 'note-count' }, `${notes.length} notes`) }) as VNode);
         });
 
-        apiRoute(app, ctx.openapi, {
+        apiRoute(app, ctx, {
           method: 'GET',
           url: '/api/v1/cos/:coId/test-notes',
           operationId: 'listTestNotes',

@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
-import { apiAs, closeTestApp } from '../../../test/support/api-client.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type TestApp } from '../../../test/support/test-app.ts';
+import { apiAs } from '../../../test/support/api-client.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect, signIn } from '../../../test/support/test-app.ts';
 import type { Co } from '../cos/co.service.ts';
 import { ensurePlatformCo } from '../cos/co.service.ts';
 import { createApiUser, setApiUserStatus } from './api-user.service.ts';
 
 forEachDialect('API authentication', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let co: Co;
   before(async () => {
-    t = await createTestApp({ dialect });
     co = await buildCo(t);
   });
-  after(() => closeTestApp(t));
 
   let n = 0;
   const apiUser = async (opts: { privileged?: boolean; validFrom?: string; validThrough?: string; allowedAddresses?: string; coId?: string } = {}) => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { before, it } from 'node:test';
 import type { Co } from '../cos/co.service.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect, signIn, type Browser } from '../../../test/support/test-app.ts';
 import { fieldMessage, fieldValue, followRedirect, get, post } from '../../../test/support/web-pages.ts';
 
 forEachDialect('API user pages', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let coA: Co;
   let coB: Co;
   let admin: Browser;
@@ -13,14 +13,12 @@ forEachDialect('API user pages', (dialect) => {
   let adminB: Browser;
 
   before(async () => {
-    t = await createTestApp({ dialect });
     coA = await buildCo(t, 'Astronomy');
     coB = await buildCo(t, 'Biology');
     admin = await signIn(t, (await buildPerson(t, coA.id, { admin: true })).username);
     member = await signIn(t, (await buildPerson(t, coA.id)).username);
     adminB = await signIn(t, (await buildPerson(t, coB.id, { admin: true })).username);
   });
-  after(() => t.close());
 
   const apiUsers = (coId: string) => `/cos/${coId}/api-users`;
   const rows = (coId: string) => t.ctx.db.selectFrom('api_user').selectAll().where('co_id', '=', coId).orderBy('username').execute();

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { SYSTEM_ACTOR, isCoAdmin, isPlatformAdmin } from '../auth/actor.ts';
 import { ensurePlatformCo } from '../cos/co.service.ts';
 import type { AppError } from '../errors/app-error.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { actorFor, buildCo, buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 import type { ApiUserInput } from './api-user.schema.ts';
 import { authenticateApiUser, createApiUser, listApiUsers, setApiUserStatus } from './api-user.service.ts';
 
@@ -24,11 +24,7 @@ function input(overrides: Partial<ApiUserInput> = {}): ApiUserInput {
 }
 
 forEachDialect('API users', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect);
 
   const auth = (username: string, key: string, address = '127.0.0.1') => authenticateApiUser(t.ctx.db, t.clock.now(), username, key, address);
 

@@ -5,7 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { randomPKCECodeVerifier } from 'openid-client';
 import { CSRF_COOKIE, CSRF_FIELD, csrfTokenFor } from '../http/csrf.ts';
 import { oidcConfig, op, providerAccount, PUBLIC_URL, REDIRECT_URI, useOidcProvider } from '../../../test/support/oidc-fixture.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, form, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, createTestApp, useTestApp, forEachDialect, form, type TestApp } from '../../../test/support/test-app.ts';
 import { createLocalAccount } from './local-account.service.ts';
 import { OIDC_TRANSACTION_COOKIE } from './oidc.routes.tsx';
 import { encodeTransaction, type OidcTransaction } from './oidc.service.ts';
@@ -60,11 +60,7 @@ function errorMessage(html: string): string {
 }
 
 forEachDialect('OpenID Connect sign-in', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect, config: { publicUrl: PUBLIC_URL, oidc: oidcConfig() } });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect, () => ({ config: { publicUrl: PUBLIC_URL, oidc: oidcConfig() } }));
 
   it('offers the provider on the home and sign-in pages, beside the local account form', async () => {
     const home = await get(t, '/', new Browser());
@@ -277,11 +273,7 @@ describe('OpenID Connect sign-in when the provider is down', () => {
 });
 
 describe('OpenID Connect sign-in without local accounts', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect: 'sqlite', config: { publicUrl: PUBLIC_URL, localAccounts: false, trustedHeader: 'X-Remote-User', trustedProxies: ['127.0.0.1'], oidc: oidcConfig() } });
-  });
-  after(() => t.close());
+  const t = useTestApp('sqlite', () => ({ config: { publicUrl: PUBLIC_URL, localAccounts: false, trustedHeader: 'X-Remote-User', trustedProxies: ['127.0.0.1'], oidc: oidcConfig() } }));
 
   it('offers only the provider, and the trusted header still works', async () => {
     const signInPage = await get(t, '/sign-in', new Browser());

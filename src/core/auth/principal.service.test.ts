@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { ADMINS_GROUP_NAME, ensurePlatformCo } from '../cos/co.service.ts';
 import { addIdentifier, createPerson, deletePerson, setPersonStatus } from '../people/person.service.ts';
 import { newId } from '../../db/ids.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { actorFor, buildCo, buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 import { SYSTEM_ACTOR, isCoAdmin, isPlatformAdmin } from './actor.ts';
 import { resolvePersonActor } from './principal.service.ts';
 
 const DAY = 24 * 3600 * 1000;
 
 forEachDialect('Principals and roles', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect);
 
   const resolve = (username: string) => resolvePersonActor(t.ctx.db, username, t.clock.now());
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, it } from 'node:test';
+import { after, it } from 'node:test';
 import { CSRF_COOKIE, CSRF_FIELD, csrfTokenFor } from '../http/csrf.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, form, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect, form } from '../../../test/support/test-app.ts';
 import type { AppError } from '../errors/app-error.ts';
 import { checkLocalPassword, createLocalAccount, setLocalPassword } from './local-account.service.ts';
 import { endSession, findSession, purgeExpiredSessions, SESSION_COOKIE, startSession } from './session.service.ts';
@@ -13,11 +13,7 @@ const HOUR = 60 * MINUTE;
 const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
 
 forEachDialect('Sessions and local accounts', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect);
 
   /** Every value of every row of the table, as text, to prove a secret is in none of them. */
   async function allValues(table: 'web_session' | 'local_account'): Promise<string[]> {

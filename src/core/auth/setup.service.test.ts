@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { before, it } from 'node:test';
 import { findPlatformCo } from '../cos/co.repository.ts';
 import { listCos } from '../cos/co.service.ts';
 import { newId } from '../../db/ids.ts';
 import { AppError } from '../errors/app-error.ts';
-import { buildCo, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 import { isCoAdmin } from './actor.ts';
 import { checkLocalPassword, createLocalAccount } from './local-account.service.ts';
 import { resolvePersonActor } from './principal.service.ts';
 import { hasPlatformAdmin, setupPlatformAdmin } from './setup.service.ts';
 
 forEachDialect('Setup', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect);
 
   const resolve = (username: string) => resolvePersonActor(t.ctx.db, username, t.clock.now());
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { Co } from '../cos/co.service.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect, signIn, type Browser } from '../../../test/support/test-app.ts';
 import { assertEscaped, fieldMessage, fieldValue, followRedirect, get, post, XSS } from '../../../test/support/web-pages.ts';
 
 forEachDialect('CO Service pages', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let coA: Co;
   let coB: Co;
   let admin: Browser;
@@ -30,7 +30,6 @@ forEachDialect('CO Service pages', (dialect) => {
   });
 
   before(async () => {
-    t = await createTestApp({ dialect });
     coA = await buildCo(t, 'Astronomy');
     coB = await buildCo(t, 'Biology');
     admin = await signIn(t, (await buildPerson(t, coA.id, { admin: true })).username);
@@ -40,7 +39,6 @@ forEachDialect('CO Service pages', (dialect) => {
     groupA = (await t.ctx.db.selectFrom('co_group').select('id').where('co_id', '=', coA.id).where('name', '=', 'Editors').executeTakeFirstOrThrow()).id;
     groupB = (await t.ctx.db.selectFrom('co_group').select('id').where('co_id', '=', coB.id).where('group_type', '=', 'admins').executeTakeFirstOrThrow()).id;
   });
-  after(() => t.close());
 
   const services = (coId: string) => `/cos/${coId}/services`;
   async function serviceRows(coId: string) {

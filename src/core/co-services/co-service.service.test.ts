@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import type { AppError } from '../errors/app-error.ts';
 import { addMembership, createGroup, listGroups } from '../groups/group.service.ts';
 import { addIdentifierType } from '../people/person.service.ts';
 import type { PersonStatus } from '../people/person.table.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { actorFor, buildCo, buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 import type { CoServiceInput } from './co-service.schema.ts';
 import {
   createService,
@@ -31,11 +31,7 @@ function input(overrides: Partial<CoServiceInput> = {}): CoServiceInput {
 }
 
 forEachDialect('CO Services', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect);
 
   it('stores every field and records the creation', async () => {
     const co = await buildCo(t);

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { buildApiWorld, closeTestApp, snapshotRegistry, type ApiWorld } from '../../../test/support/api-client.ts';
-import { createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { before, describe, it } from 'node:test';
+import { buildApiWorld, snapshotRegistry, type ApiWorld } from '../../../test/support/api-client.ts';
+import { useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 
 forEachDialect('COs API', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let w: ApiWorld;
   before(async () => {
-    t = await createTestApp({ dialect });
     w = await buildApiWorld(t);
   });
-  after(() => closeTestApp(t));
 
   describe('reading', () => {
     it('lists only the caller’s CO to a CO’s API user, and every CO to platform API users', async () => {

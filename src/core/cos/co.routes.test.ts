@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { before, after, it } from 'node:test';
+import { before, it } from 'node:test';
 import { setupPlatformAdmin } from '../auth/setup.service.ts';
 import type { TesseraPlugin } from '../plugins/plugin.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect, signIn, type Browser } from '../../../test/support/test-app.ts';
 import { assertEscaped, fieldMessage, fieldValue, followRedirect, get, post, XSS } from '../../../test/support/web-pages.ts';
 import { findPlatformCo, type Co } from './co.repository.ts';
 
@@ -18,7 +18,7 @@ const menuPlugin: TesseraPlugin = {
 };
 
 forEachDialect('CO pages', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect, { plugins: [menuPlugin] });
   let root: Browser;
   let coA: Co;
   let coB: Co;
@@ -28,7 +28,6 @@ forEachDialect('CO pages', (dialect) => {
   let adminB: Browser;
 
   before(async () => {
-    t = await createTestApp({ dialect, plugins: [menuPlugin] });
     await setupPlatformAdmin(t.ctx, { username: 'root', password: 'correct horse battery', givenName: 'Rita', familyName: 'Root' });
     root = await signIn(t, 'root');
     coA = await buildCo(t, 'Astronomy');
@@ -39,7 +38,6 @@ forEachDialect('CO pages', (dialect) => {
     memberA = await signIn(t, member.username);
     adminB = await signIn(t, (await buildPerson(t, coB.id, { admin: true })).username);
   });
-  after(() => t.close());
 
   async function coCount(): Promise<number> {
     return (await t.ctx.db.selectFrom('co').select('id').execute()).length;

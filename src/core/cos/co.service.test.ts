@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import { AppError } from '../errors/app-error.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { actorFor, buildCo, buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 import { createCo, listCos, updateCo } from './co.service.ts';
 
 forEachDialect('COs', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect);
 
   it('creates a CO with its admins and members groups and a history record', async () => {
     const co = await createCo(t.ctx, SYSTEM_ACTOR, { name: 'Physics', description: 'Particles' });

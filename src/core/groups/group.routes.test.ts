@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { Co } from '../cos/co.service.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type BuiltPerson, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect, signIn, type Browser, type BuiltPerson } from '../../../test/support/test-app.ts';
 import { assertEscaped, fieldMessage, fieldValue, followRedirect, get, post, XSS } from '../../../test/support/web-pages.ts';
 
 forEachDialect('Group pages', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let coA: Co;
   let coB: Co;
   let admin: Browser;
@@ -17,7 +17,6 @@ forEachDialect('Group pages', (dialect) => {
   let adminB: Browser;
 
   before(async () => {
-    t = await createTestApp({ dialect });
     coA = await buildCo(t, 'Astronomy');
     coB = await buildCo(t, 'Biology');
     adminPerson = await buildPerson(t, coA.id, { admin: true, given: 'Ada', family: 'Admin' });
@@ -28,7 +27,6 @@ forEachDialect('Group pages', (dialect) => {
     personB = await buildPerson(t, coB.id, { admin: true, given: 'Bea', family: 'Bio' });
     adminB = await signIn(t, personB.username);
   });
-  after(() => t.close());
 
   const groups = (coId: string) => `/cos/${coId}/groups`;
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { after, it } from 'node:test';
 import { SYSTEM_ACTOR, isCoAdmin } from '../auth/actor.ts';
 import { ADMINS_GROUP_NAME, MEMBERS_GROUP_NAME } from '../cos/co.service.ts';
 import type { AppError } from '../errors/app-error.ts';
 import { setPersonStatus } from '../people/person.service.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { actorFor, buildCo, buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 import {
   addMembership,
   createGroup,
@@ -29,11 +29,7 @@ const isError = (code: string, status: number, field?: string) => (e: AppError) 
 };
 
 forEachDialect('Groups', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect);
 
   async function systemGroups(coId: string): Promise<{ admins: Group; members: Group }> {
     const groups = await listGroups(t.ctx, SYSTEM_ACTOR, coId);

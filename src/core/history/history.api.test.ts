@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { buildApiWorld, closeTestApp, type ApiWorld } from '../../../test/support/api-client.ts';
-import { createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { before, it } from 'node:test';
+import { buildApiWorld, type ApiWorld } from '../../../test/support/api-client.ts';
+import { useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 
 forEachDialect('History API', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let w: ApiWorld;
   let personId: string;
   let serviceId: string;
   before(async () => {
-    t = await createTestApp({ dialect });
     w = await buildApiWorld(t);
     // History is ordered by time; the test clock stands still unless moved.
     t.clock.advance(1000);
@@ -20,7 +19,6 @@ forEachDialect('History API', (dialect) => {
     serviceId = (await w.adminA('POST', `/api/v1/cos/${w.coA.id}/services`, { name: 'Radio', shortLabel: 'radio' })).body.id;
     await w.adminB('POST', `/api/v1/cos/${w.coB.id}/people`, { name: { given: 'Elsewhere' } });
   });
-  after(() => closeTestApp(t));
 
   const history = (coId: string, query = '') => `/api/v1/cos/${coId}/history${query}`;
 

@@ -1,25 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { before, it } from 'node:test';
 import type { Co } from '../cos/co.service.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect, signIn, type Browser } from '../../../test/support/test-app.ts';
 import { get, post } from '../../../test/support/web-pages.ts';
 
 forEachDialect('History page', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let co: Co;
   let admin: Browser;
   let member: Browser;
   let other: Browser;
 
   before(async () => {
-    t = await createTestApp({ dialect });
     co = await buildCo(t, 'Astronomy');
     admin = await signIn(t, (await buildPerson(t, co.id, { admin: true, given: 'Ada' })).username);
     member = await signIn(t, (await buildPerson(t, co.id)).username);
     const otherCo = await buildCo(t, 'Biology');
     other = await signIn(t, (await buildPerson(t, otherCo.id, { admin: true })).username);
   });
-  after(() => t.close());
 
   it('lists the CO’s changes newest first, with who made them, and pages back', async () => {
     for (let i = 0; i < 55; i++) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { after, it } from 'node:test';
 import { createApiUser, setApiUserStatus, authenticateApiUser } from '../api-users/api-user.service.ts';
 import { SYSTEM_ACTOR, type Actor } from '../auth/actor.ts';
 import type { AppError } from '../errors/app-error.ts';
@@ -17,16 +17,12 @@ import {
   setPersonStatus,
 } from '../people/person.service.ts';
 import { createService, deleteService, updateService } from '../co-services/co-service.service.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { actorFor, buildCo, buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 import { listHistory } from './history.repository.ts';
 import { listCoHistory } from './history.service.ts';
 
 forEachDialect('History', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect);
 
   async function lastRecord(coId: string) {
     return t.ctx.db

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { apiAs, buildApiWorld, closeTestApp, type ApiCall, type ApiResponse, type ApiWorld } from '../../../test/support/api-client.ts';
-import { buildApiUser, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { before, it } from 'node:test';
+import { apiAs, buildApiWorld, type ApiCall, type ApiResponse, type ApiWorld } from '../../../test/support/api-client.ts';
+import { buildApiUser, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 
 type Json = Record<string, any>;
 interface Operation {
@@ -54,12 +54,11 @@ const RAW_BODIES: Array<[string, string]> = [
 ];
 
 forEachDialect('API robustness', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let w: ApiWorld;
   let operations: Operation[];
   let ids: Record<string, string>;
   before(async () => {
-    t = await createTestApp({ dialect });
     w = await buildApiWorld(t);
     const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as Json;
     operations = Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ method: method.toUpperCase(), path, op: op as Json })));
@@ -82,7 +81,6 @@ forEachDialect('API robustness', (dialect) => {
     };
     for (const [k, v] of Object.entries(ids)) assert.ok(v, k);
   });
-  after(() => closeTestApp(t));
 
   // Ids this test did not create (routes other modules add) are filled with an id that exists nowhere.
   const urlOf = (path: string, override: Record<string, string> = {}) =>

@@ -129,27 +129,15 @@ function fieldWithNul(input: unknown): string | undefined {
  * when `co` is set (404 CO_NOT_FOUND, 403 FORBIDDEN for `admin`), runs the handler, and checks
  * the response against its schema.
  *
- * `host` is the route context (`{ openapi, db }`). A bare OpenAPI registry is still accepted for
- * routes without `co`.
+ * `host` is the route context (`{ openapi, db }`).
  */
 export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType, C extends CoAccess | undefined = undefined>(
   app: FastifyInstance,
   host: ApiHost,
   spec: ApiRouteSpec<P, Q, B, R, C> & CoParamsOf<C>,
-): void;
-export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
-  app: FastifyInstance,
-  registry: ApiOperations,
-  spec: ApiRouteSpec<P, Q, B, R>,
-): void;
-export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType, C extends CoAccess | undefined>(
-  app: FastifyInstance,
-  host: ApiHost | ApiOperations,
-  spec: ApiRouteSpec<P, Q, B, R, C>,
 ): void {
-  const registry = 'openapi' in host ? host.openapi : host;
-  const db = 'openapi' in host ? host.db : undefined;
-  if (spec.co && !db) throw new Error(`${spec.method} ${spec.url}: a route with "co" is declared with the route context, not the registry alone`);
+  const registry = host.openapi;
+  const db = host.db;
   registry.add(spec);
   app.route({
     method: spec.method,

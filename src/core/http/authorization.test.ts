@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, testConfig, everyRow, type Browser, type TestApp } from '../../../test/support/test-app.ts';
+import { before, it } from 'node:test';
+import { buildCo, buildPerson, useTestApp, forEachDialect, signIn, testConfig, everyRow, type Browser, type TestApp } from '../../../test/support/test-app.ts';
 import { get, post } from '../../../test/support/web-pages.ts';
 import { bundledPlugins } from '../../plugins/catalogue.ts';
 import { buildService, enableTokens, tokenContext } from '../../plugins/service-tokens/service-token.test-support.ts';
@@ -38,7 +38,7 @@ function routesOf(t: TestApp): Array<[string, string]> {
  * another CO (with that CO's id in the URL and this CO's ids in the rest of it, and the other way).
  */
 forEachDialect('Authorization of every web route', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect, { plugins: bundledPlugins(testConfig()) });
   let coA: Co;
   let coB: Co;
   let member: Browser;
@@ -47,7 +47,6 @@ forEachDialect('Authorization of every web route', (dialect) => {
   let ids: Record<string, string>;
 
   before(async () => {
-    t = await createTestApp({ dialect, plugins: bundledPlugins(testConfig()) });
     coA = await buildCo(t, 'Astronomy');
     coB = await buildCo(t, 'Biology');
     const memberPerson = await buildPerson(t, coA.id, { given: 'Mo' });
@@ -84,7 +83,6 @@ forEachDialect('Authorization of every web route', (dialect) => {
       emailId: target.id,
     };
   });
-  after(() => t.close());
 
   /** Every table's rows: what a refused request must leave as it was. */
   async function everything(): Promise<string> {

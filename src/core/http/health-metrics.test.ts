@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
-import { buildApiWorld, closeTestApp, type ApiWorld } from '../../../test/support/api-client.ts';
-import { createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { buildApiWorld, type ApiWorld } from '../../../test/support/api-client.ts';
+import { useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 
 /** The value of one sample line of the Prometheus text, or 0 when absent. */
 function sample(text: string, name: string, labels: string): number {
@@ -11,13 +11,11 @@ function sample(text: string, name: string, labels: string): number {
 }
 
 forEachDialect('Health and metrics', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let w: ApiWorld;
   before(async () => {
-    t = await createTestApp({ dialect });
     w = await buildApiWorld(t);
   });
-  after(() => closeTestApp(t));
 
   const metrics = async () => {
     const res = await t.app.inject({ method: 'GET', url: '/metrics' });

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { createLocalAccount } from '../auth/local-account.service.ts';
 import { SESSION_COOKIE } from '../auth/session.service.ts';
-import { apiAs, closeTestApp } from '../../../test/support/api-client.ts';
-import { buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { apiAs } from '../../../test/support/api-client.ts';
+import { buildApiUser, buildCo, buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 import { CSRF_COOKIE, CSRF_FIELD, csrfTokenFor } from './csrf.ts';
 
 forEachDialect('Logging', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect });
-  });
-  after(() => closeTestApp(t));
+  const t = useTestApp(dialect);
 
   it('writes structured JSON lines with request ids and no credentials', async () => {
     const co = await buildCo(t);

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { closeTestApp } from '../../../test/support/api-client.ts';
-import { createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 import { OpenApiRegistry } from './openapi.ts';
 
 type Json = Record<string, any>;
@@ -62,16 +61,14 @@ const EXPECTED_ROUTES = [
 ];
 
 forEachDialect('OpenAPI document', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let doc: Json;
   before(async () => {
-    t = await createTestApp({ dialect });
     const res = await t.app.inject({ method: 'GET', url: '/api/openapi.json' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^application\/json/);
     doc = res.json();
   });
-  after(() => closeTestApp(t));
 
   const operations = () =>
     Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) =>

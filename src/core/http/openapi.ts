@@ -2,12 +2,6 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { ApiOperation, ApiOperations } from './api-route.ts';
 
-/**
- * Routes are declared with `apiRoute` (./api-route.ts); it is re-exported here, where plugins
- * declared to find it.
- */
-export { apiRoute, type ApiRouteSpec } from './api-route.ts';
-
 export const errorResponse = z.object({
   error: z.object({ code: z.string(), message: z.string(), field: z.string().optional(), requestId: z.string().optional() }),
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { Config } from '../../config/config.ts';
-import { buildApiUser, buildCo, buildPerson, createTestApp, form, forEachDialect, signIn, type TestApp } from '../../../test/support/test-app.ts';
+import { buildApiUser, buildCo, buildPerson, createTestApp, useTestApp, form, forEachDialect, signIn, type TestApp } from '../../../test/support/test-app.ts';
 import type { TesseraPlugin } from '../plugins/plugin.ts';
 import { ensurePlatformCo } from '../cos/co.service.ts';
 import { createLocalAccount } from '../auth/local-account.service.ts';
@@ -25,11 +25,7 @@ const failingPlugin: TesseraPlugin = {
 };
 
 forEachDialect('HTTP security', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect, plugins: [failingPlugin] });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect, { plugins: [failingPlugin] });
 
   /** A browser's sign-in form post, with a CSRF cookie of its own and any other cookies it holds. */
   function postSignIn(app: TestApp, values: Record<string, string>, opts: { csrfCookie?: string; cookies?: string } = {}) {
@@ -160,17 +156,13 @@ forEachDialect('HTTP security', (dialect) => {
 });
 
 describe('HTTP security: behind a reverse proxy, over https', () => {
-  let t: TestApp;
   const config: Partial<Config> = {
     publicUrl: 'https://tessera.example.org',
     secureCookies: true,
     trustedHeader: 'X-Remote-User',
     trustedProxies: ['192.0.2.7', '10.1.0.0/16', '2001:db8::/32'],
   };
-  before(async () => {
-    t = await createTestApp({ dialect: 'sqlite', config });
-  });
-  after(() => t.close());
+  const t = useTestApp('sqlite', { config });
 
   /** Whom the home page greets: a signed-in person is sent on to their COs. */
   async function signedIn(remoteAddress: string, headers: Record<string, string>): Promise<boolean> {

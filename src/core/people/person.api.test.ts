@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { apiAs, buildApiWorld, closeTestApp, snapshotRegistry, type ApiWorld } from '../../../test/support/api-client.ts';
-import { buildApiUser, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { apiAs, buildApiWorld, snapshotRegistry, type ApiWorld } from '../../../test/support/api-client.ts';
+import { buildApiUser, buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 
 forEachDialect('People API', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let w: ApiWorld;
   before(async () => {
-    t = await createTestApp({ dialect });
     w = await buildApiWorld(t);
   });
-  after(() => closeTestApp(t));
 
   const people = (coId: string) => `/api/v1/cos/${coId}/people`;
 

@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { newId } from '../../db/ids.ts';
 import { AppError } from '../errors/app-error.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 import { deletePersonPart, findPerson, findPersonStatus, insertIdentifier, insertIdentifierType } from './person.repository.ts';
 
 forEachDialect('Person repository', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect);
 
   const identifierRow = (coId: string, personId: string, identifier: string) => ({
     id: newId(),

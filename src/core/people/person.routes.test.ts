@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { Co } from '../cos/co.service.ts';
 import type { TesseraPlugin } from '../plugins/plugin.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type BuiltPerson, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect, signIn, type Browser, type BuiltPerson } from '../../../test/support/test-app.ts';
 import { assertEscaped, fieldMessage, fieldValue, followRedirect, get, post, XSS } from '../../../test/support/web-pages.ts';
 
 const personMenuPlugin: TesseraPlugin = {
@@ -12,7 +12,7 @@ const personMenuPlugin: TesseraPlugin = {
 };
 
 forEachDialect('CO Person pages', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect, { plugins: [personMenuPlugin] });
   let coA: Co;
   let coB: Co;
   let admin: Browser;
@@ -23,7 +23,6 @@ forEachDialect('CO Person pages', (dialect) => {
   let adminB: Browser;
 
   before(async () => {
-    t = await createTestApp({ dialect, plugins: [personMenuPlugin] });
     coA = await buildCo(t, 'Astronomy');
     coB = await buildCo(t, 'Biology');
     adminPerson = await buildPerson(t, coA.id, { admin: true, given: 'Alice', family: 'Admin' });
@@ -33,7 +32,6 @@ forEachDialect('CO Person pages', (dialect) => {
     personB = await buildPerson(t, coB.id, { admin: true, given: 'Bea', family: 'Other' });
     adminB = await signIn(t, personB.username);
   });
-  after(() => t.close());
 
   const people = (coId: string) => `/cos/${coId}/people`;
   const personUrl = (coId: string, personId: string) => `/cos/${coId}/people/${personId}`;
@@ -256,18 +254,16 @@ forEachDialect('CO Person pages', (dialect) => {
 });
 
 forEachDialect('Identifier type pages', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let co: Co;
   let admin: Browser;
   let member: Browser;
 
   before(async () => {
-    t = await createTestApp({ dialect });
     co = await buildCo(t, 'Types');
     admin = await signIn(t, (await buildPerson(t, co.id, { admin: true })).username);
     member = await signIn(t, (await buildPerson(t, co.id)).username);
   });
-  after(() => t.close());
 
   it('lists built-in types and adds the CO’s own, refusing duplicates and bad names', async () => {
     const url = `/cos/${co.id}/identifier-types`;

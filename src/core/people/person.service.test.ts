@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { before, it } from 'node:test';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import type { AppError } from '../errors/app-error.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { actorFor, buildCo, buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
 import {
   addEmail,
   addIdentifier,
@@ -27,11 +27,7 @@ const isError = (code: string, status: number, field?: string) => (e: AppError) 
 };
 
 forEachDialect('People', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect);
 
   it('creates a person with a name, identifiers and email addresses, and records it', async () => {
     const co = await buildCo(t);

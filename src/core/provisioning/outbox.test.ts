@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, it } from 'node:test';
-import { createRecordingPlugin, addRecordingTarget, type Recorder } from '../../../test/support/recording-provisioner.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { before, it } from 'node:test';
+import { addRecordingTarget, useRecordingTestApp } from '../../../test/support/recording-provisioner.ts';
+import { buildCo, buildPerson, forEachDialect } from '../../../test/support/test-app.ts';
 import type { Executor } from '../../db/database.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import { addMembership, createGroup, updateGroup } from '../groups/group.service.ts';
@@ -13,15 +13,7 @@ import { createService, updateService } from '../co-services/co-service.service.
 import { requestReprovision } from './provisioning.service.ts';
 
 forEachDialect('Provisioning outbox', (dialect) => {
-  let t: TestApp;
-  let recorder: Recorder;
-  before(async () => {
-    const recording = createRecordingPlugin();
-    recorder = recording.recorder;
-    t = await createTestApp({ dialect, plugins: [recording.plugin] });
-  });
-  after(() => t.close());
-  beforeEach(() => recorder.reset());
+  const { t, recorder } = useRecordingTestApp(dialect);
 
   const jobs = (db: Executor, targetId: string, personId?: string) => {
     let q = db.selectFrom('provisioning_job').selectAll().where('target_id', '=', targetId);

@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { buildApiWorld, closeTestApp, type ApiWorld } from '../../../test/support/api-client.ts';
-import { addRecordingTarget, createRecordingPlugin, recordingConfig, RECORDING_TYPE, type Recorder } from '../../../test/support/recording-provisioner.ts';
-import { buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { after, before, describe, it } from 'node:test';
+import { buildApiWorld, type ApiWorld } from '../../../test/support/api-client.ts';
+import { addRecordingTarget, recordingConfig, RECORDING_TYPE, useRecordingTestApp } from '../../../test/support/recording-provisioner.ts';
+import { buildPerson, forEachDialect } from '../../../test/support/test-app.ts';
 import { newId } from '../../db/ids.ts';
 
 forEachDialect('Provisioning API', (dialect) => {
-  let t: TestApp;
+  const { t, recorder } = useRecordingTestApp(dialect);
   let w: ApiWorld;
-  let recorder: Recorder;
   before(async () => {
-    const recording = createRecordingPlugin();
-    recorder = recording.recorder;
-    t = await createTestApp({ dialect, plugins: [recording.plugin] });
     w = await buildApiWorld(t);
   });
-  after(() => closeTestApp(t));
-  beforeEach(() => recorder.reset());
 
   const targets = (coId: string) => `/api/v1/cos/${coId}/provisioning-targets`;
   const body = (over: Record<string, unknown> = {}, config: Record<string, unknown> = {}) => ({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect, signIn, type Browser } from '../../../test/support/test-app.ts';
 import { fieldMessage, fieldValue, followRedirect, get, post } from '../../../test/support/web-pages.ts';
 import { ldapProvisionerPlugin } from '../../plugins/ldap-provisioner/ldap-provisioner.plugin.ts';
 import { ldapServiceTokenProvisionerPlugin } from '../../plugins/ldap-service-token-provisioner/ldap-service-token-provisioner.plugin.ts';
@@ -16,15 +16,13 @@ import { createService } from '../co-services/co-service.service.ts';
  * creating a target only stores it.
  */
 forEachDialect('Provisioning target forms of the bundled provisioners', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect, { plugins: [serviceTokensPlugin(), ldapProvisionerPlugin(), ldapServiceTokenProvisionerPlugin()] });
   let co: Co;
   let admin: Browser;
   before(async () => {
-    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin(), ldapProvisionerPlugin(), ldapServiceTokenProvisionerPlugin()] });
     co = await buildCo(t, 'Physics');
     admin = await signIn(t, (await buildPerson(t, co.id, { admin: true })).username);
   });
-  after(() => t.close());
 
   const targetsUrl = () => `/cos/${co.id}/provisioning-targets`;
   const common = { description: '', mode: 'manual', ordinal: '10', retryIntervalSeconds: '60', maxRetries: '3', provisionGroupId: '' };

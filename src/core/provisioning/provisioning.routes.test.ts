@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { addRecordingTarget, createRecordingPlugin, RECORDING_TYPE, type Recorder } from '../../../test/support/recording-provisioner.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type TestApp } from '../../../test/support/test-app.ts';
+import { after, before, describe, it } from 'node:test';
+import { addRecordingTarget, RECORDING_TYPE, useRecordingTestApp } from '../../../test/support/recording-provisioner.ts';
+import { buildCo, buildPerson, forEachDialect, signIn, type Browser } from '../../../test/support/test-app.ts';
 import { assertEscaped, fieldMessage, fieldValue, followRedirect, get, post, XSS } from '../../../test/support/web-pages.ts';
 import { newId } from '../../db/ids.ts';
 import type { Co } from '../cos/co.service.ts';
@@ -10,8 +10,7 @@ import { groupInput } from '../groups/group.schema.ts';
 import { createGroup } from '../groups/group.service.ts';
 
 forEachDialect('Provisioning pages', (dialect) => {
-  let t: TestApp;
-  let recorder: Recorder;
+  const { t, recorder } = useRecordingTestApp(dialect);
   let coA: Co;
   let coB: Co;
   let admin: Browser;
@@ -19,17 +18,12 @@ forEachDialect('Provisioning pages', (dialect) => {
   let adminB: Browser;
 
   before(async () => {
-    const recording = createRecordingPlugin();
-    recorder = recording.recorder;
-    t = await createTestApp({ dialect, plugins: [recording.plugin] });
     coA = await buildCo(t, 'Astronomy');
     coB = await buildCo(t, 'Biology');
     admin = await signIn(t, (await buildPerson(t, coA.id, { admin: true })).username);
     member = await signIn(t, (await buildPerson(t, coA.id)).username);
     adminB = await signIn(t, (await buildPerson(t, coB.id, { admin: true })).username);
   });
-  after(() => t.close());
-  beforeEach(() => recorder.reset());
 
   const targetsUrl = (co: Co) => `/cos/${co.id}/provisioning-targets`;
   const targetRows = (co: Co) => t.ctx.db.selectFrom('provisioning_target').selectAll().where('co_id', '=', co.id).orderBy('created_at').execute();

@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, it } from 'node:test';
-import { addRecordingTarget, createRecordingPlugin, type Recorder } from '../../../test/support/recording-provisioner.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { it } from 'node:test';
+import { addRecordingTarget, useRecordingTestApp } from '../../../test/support/recording-provisioner.ts';
+import { actorFor, buildCo, buildPerson, forEachDialect } from '../../../test/support/test-app.ts';
 import { newId } from '../../db/ids.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import type { AppError } from '../errors/app-error.ts';
-import type { TesseraPlugin } from '../plugins/plugin.ts';
 import { batchProgress, coTargetFailures, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
 import { ProvisioningWorker } from './worker.ts';
 
 forEachDialect('Reprovisioning and provisioning states', (dialect) => {
-  let t: TestApp;
-  let recorder: Recorder;
-  let plugins: TesseraPlugin[];
-  before(async () => {
-    const recording = createRecordingPlugin();
-    recorder = recording.recorder;
-    plugins = [recording.plugin];
-    t = await createTestApp({ dialect, plugins });
-  });
-  after(() => t.close());
-  beforeEach(() => recorder.reset());
+  const { t, recorder } = useRecordingTestApp(dialect);
 
   const code = (expected: string) => (e: AppError) => {
     assert.equal(e.code, expected);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, it } from 'node:test';
-import { addRecordingTarget, createRecordingPlugin, recordingConfig, RECORDING_TYPE, type Recorder } from '../../../test/support/recording-provisioner.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, everyRow, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { it } from 'node:test';
+import { addRecordingTarget, recordingConfig, RECORDING_TYPE, useRecordingTestApp } from '../../../test/support/recording-provisioner.ts';
+import { actorFor, buildCo, buildPerson, everyRow, forEachDialect } from '../../../test/support/test-app.ts';
 import { newId } from '../../db/ids.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import { AppError } from '../errors/app-error.ts';
@@ -13,15 +13,7 @@ import { targetInput } from './target.schema.ts';
 import { createTarget, deleteTarget, getTarget, listTargets, updateTarget } from './target.service.ts';
 
 forEachDialect('Provisioning targets', (dialect) => {
-  let t: TestApp;
-  let recorder: Recorder;
-  before(async () => {
-    const recording = createRecordingPlugin();
-    recorder = recording.recorder;
-    t = await createTestApp({ dialect, plugins: [recording.plugin] });
-  });
-  after(() => t.close());
-  beforeEach(() => recorder.reset());
+  const { t, recorder } = useRecordingTestApp(dialect);
 
   /** Every value of every row of every table, as text: where a leaked secret would show. */
   async function everyStoredValue(): Promise<string> {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
-import { addRecordingTarget, createRecordingPlugin, type Recorder } from '../../../test/support/recording-provisioner.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { addRecordingTarget, useRecordingTestApp } from '../../../test/support/recording-provisioner.ts';
+import { buildCo, buildPerson, forEachDialect } from '../../../test/support/test-app.ts';
 import { openDatabase, type Database } from '../../db/database.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
-import type { TesseraPlugin } from '../plugins/plugin.ts';
 import { batchProgress, requestReprovision } from './provisioning.service.ts';
 import { ProvisioningWorker } from './worker.ts';
 
@@ -20,21 +19,12 @@ forEachDialect('Several provisioning workers on one database', (dialect) => {
     return;
   }
 
-  let t: TestApp;
-  let recorder: Recorder;
-  let plugins: TesseraPlugin[];
+  const { t, recorder } = useRecordingTestApp(dialect);
   let secondPool: Database;
-  before(async () => {
-    const recording = createRecordingPlugin();
-    recorder = recording.recorder;
-    plugins = [recording.plugin];
-    t = await createTestApp({ dialect, plugins });
+  before(() => {
     secondPool = openDatabase(t.database.url);
   });
-  after(async () => {
-    await secondPool.destroy();
-    await t.close();
-  });
+  after(() => secondPool.destroy());
 
   it('never runs one job twice when two workers on separate pools claim at the same time', async () => {
     const co = await buildCo(t);

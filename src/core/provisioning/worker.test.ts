@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, it } from 'node:test';
-import { addRecordingTarget, createRecordingPlugin, recordingConfig, type Recorder } from '../../../test/support/recording-provisioner.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../test/support/test-app.ts';
+import { after, before, it } from 'node:test';
+import { addRecordingTarget, recordingConfig, useRecordingTestApp } from '../../../test/support/recording-provisioner.ts';
+import { buildCo, buildPerson, forEachDialect } from '../../../test/support/test-app.ts';
 import { newId } from '../../db/ids.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import { groupInput, membershipInput } from '../groups/group.schema.ts';
 import { addMembership, createGroup, removeMembership } from '../groups/group.service.ts';
-import type { TesseraPlugin } from '../plugins/plugin.ts';
 import { deletePerson, setPersonStatus } from '../people/person.service.ts';
 import { personProvisioningStates, retryJob, targetFailures } from './provisioning.service.ts';
 import { targetInput } from './target.schema.ts';
@@ -16,17 +15,7 @@ import { ProvisioningWorker } from './worker.ts';
 const SECOND = 1000;
 
 forEachDialect('Provisioning worker', (dialect) => {
-  let t: TestApp;
-  let recorder: Recorder;
-  let plugins: TesseraPlugin[];
-  before(async () => {
-    const recording = createRecordingPlugin();
-    recorder = recording.recorder;
-    plugins = [recording.plugin];
-    t = await createTestApp({ dialect, plugins });
-  });
-  after(() => t.close());
-  beforeEach(() => recorder.reset());
+  const { t, recorder } = useRecordingTestApp(dialect);
 
   const jobsOf = (targetId: string, personId: string) =>
     t.ctx.db.selectFrom('provisioning_job').selectAll().where('target_id', '=', targetId).where('person_id', '=', personId).orderBy('created_at').orderBy('id').execute();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { before, it } from 'node:test';
 import { setupPlatformAdmin } from '../auth/setup.service.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, signIn, type Browser, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect, signIn, type Browser } from '../../../test/support/test-app.ts';
 import { get, post } from '../../../test/support/web-pages.ts';
 
 // Every field name any registry form has, so each hostile value reaches every parser.
@@ -12,12 +12,11 @@ const FIELDS = [
 ];
 
 forEachDialect('Web UI robustness', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let root: Browser;
   let urls: { get: string[]; post: string[]; destroy: string[] };
 
   before(async () => {
-    t = await createTestApp({ dialect });
     await setupPlatformAdmin(t.ctx, { username: 'root', givenName: 'Root' });
     root = await signIn(t, 'root');
     const co = await buildCo(t, 'Fuzz');
@@ -57,7 +56,6 @@ forEachDialect('Web UI robustness', (dialect) => {
       ],
     };
   });
-  after(() => t.close());
 
   function raw(url: string, payload: string, contentType = 'application/x-www-form-urlencoded') {
     return t.app.inject({ method: 'POST', url, headers: { ...root.headers, 'content-type': contentType }, payload });

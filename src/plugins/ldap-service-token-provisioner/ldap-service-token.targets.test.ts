@@ -9,7 +9,7 @@ import { AppError } from '../../core/errors/app-error.ts';
 import { resolvePlugins } from '../../core/plugins/plugin.ts';
 import { createTarget, deleteTarget, updateTarget } from '../../core/provisioning/target.service.ts';
 import type { TargetInput } from '../../core/provisioning/target.schema.ts';
-import { buildCo, createTestApp, forEachDialect, testConfig, type TestApp } from '../../../test/support/test-app.ts';
+import { buildCo, useTestApp, forEachDialect, testConfig } from '../../../test/support/test-app.ts';
 import { bundledPlugins } from '../catalogue.ts';
 import { ldapProvisionerPlugin } from '../ldap-provisioner/ldap-provisioner.plugin.ts';
 import { buildService } from '../service-tokens/service-token.test-support.ts';
@@ -47,11 +47,7 @@ async function refusal(promise: Promise<unknown>): Promise<{ code: string; field
 }
 
 forEachDialect('LDAP target settings', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect, plugins: PLUGINS });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect, { plugins: PLUGINS });
 
   it('keeps the bind password encrypted at rest and never shows it back', async () => {
     const co = await buildCo(t);

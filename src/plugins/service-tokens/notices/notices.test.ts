@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SYSTEM_ACTOR } from '../../../core/auth/actor.ts';
-import { actorFor, buildCo, buildPerson, createTestApp, forEachDialect, signIn, type TestApp } from '../../../../test/support/test-app.ts';
+import { actorFor, buildCo, buildPerson, createTestApp, useTestApp, forEachDialect, signIn, type TestApp } from '../../../../test/support/test-app.ts';
 import { startSmtpServer, type SmtpInstance } from '../../../../test/support/smtp.ts';
 import { buildService, enableTokens, tokenContext } from '../service-token.test-support.ts';
 import { serviceTokensPlugin } from '../service-tokens.plugin.ts';
@@ -137,11 +137,7 @@ forEachDialect('service token notices by email', (dialect) => {
 });
 
 describe('notices without SMTP', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect: 'sqlite', plugins: [serviceTokensPlugin()] });
-  });
-  after(() => t.close());
+  const t = useTestApp('sqlite', { plugins: [serviceTokensPlugin()] });
 
   it('appear in the person’s notification list and nothing fails', async () => {
     assert.equal(t.registry.delivery, undefined);

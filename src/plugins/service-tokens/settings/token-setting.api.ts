@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { canReadCo } from '../../../core/auth/actor.ts';
 import { AppError } from '../../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../../core/errors/error-codes.ts';
-import { apiRoute } from '../../../core/http/openapi.ts';
+import { apiRoute } from '../../../core/http/api-route.ts';
 import type { TokenRouteContext } from '../token-context.ts';
 import { settingInput, settingResponse } from './token-setting.schema.ts';
 import { getSetting, updateSetting } from './token-setting.service.ts';
@@ -13,7 +13,7 @@ const TAG = 'Service tokens';
 
 /** The JSON API of a CO Service's token setting: read it (CO readers), update it (CO admins). */
 export function registerTokenSettingApi(app: FastifyInstance, ctx: TokenRouteContext): void {
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/cos/:coId/services/:serviceId/token-settings',
     summary: 'Read the service token settings of a CO Service',
@@ -23,7 +23,7 @@ export function registerTokenSettingApi(app: FastifyInstance, ctx: TokenRouteCon
     handler: async ({ params, actor }) => getSetting(ctx, actor, params.coId, params.serviceId),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'PUT',
     url: '/api/v1/cos/:coId/services/:serviceId/token-settings',
     summary: 'Update the service token settings of a CO Service',

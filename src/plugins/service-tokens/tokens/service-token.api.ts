@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { apiRoute } from '../../../core/http/openapi.ts';
+import { apiRoute } from '../../../core/http/api-route.ts';
 import type { TokenRouteContext } from '../token-context.ts';
 import { generatedResponse, generateInput, revokeInput, tokenResponse } from './service-token.schema.ts';
 import { generateServiceToken, listPersonTokens } from './service-token.service.ts';
@@ -12,7 +12,7 @@ const TAG = 'Service tokens';
 
 /** The JSON API of a person's tokens: list, generate (the secret in that response only), revoke. */
 export function registerServiceTokenApi(app: FastifyInstance, ctx: TokenRouteContext): void {
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/cos/:coId/people/:personId/service-tokens',
     summary: "List a person's service tokens (never their secrets)",
@@ -22,7 +22,7 @@ export function registerServiceTokenApi(app: FastifyInstance, ctx: TokenRouteCon
     handler: async ({ params, actor }) => ({ tokens: await listPersonTokens(ctx, actor, params.coId, params.personId) }),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: '/api/v1/cos/:coId/people/:personId/service-tokens',
     summary: 'Generate a service token; the secret is in this response only',
@@ -39,7 +39,7 @@ export function registerServiceTokenApi(app: FastifyInstance, ctx: TokenRouteCon
     },
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'DELETE',
     url: '/api/v1/cos/:coId/people/:personId/service-tokens/:tokenId',
     summary: 'Revoke a service token',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, form, signIn, type TestApp } from '../../../../test/support/test-app.ts';
+import { after, describe, it } from 'node:test';
+import { buildApiUser, buildCo, buildPerson, useTestApp, forEachDialect, form, signIn } from '../../../../test/support/test-app.ts';
 import { verifySecret } from '../hashing/password-schemes.ts';
 import { buildService, enableTokens } from '../service-token.test-support.ts';
 import { serviceTokensPlugin } from '../service-tokens.plugin.ts';
@@ -16,11 +16,7 @@ function nonceOf(html: string): string {
 }
 
 forEachDialect('service tokens over HTTP', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin()] });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect, { plugins: [serviceTokensPlugin()] });
 
   async function scenario() {
     const co = await buildCo(t, `Lab ${Math.random().toString(36).slice(2, 8)}`);
@@ -179,11 +175,7 @@ forEachDialect('service tokens over HTTP', (dialect) => {
 });
 
 describe('service tokens plugin switched off', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect: 'sqlite', plugins: [] });
-  });
-  after(() => t.close());
+  const t = useTestApp('sqlite', { plugins: [] });
 
   it('adds no menu entry, answers no route and creates no table', async () => {
     const co = await buildCo(t);

@@ -6,7 +6,7 @@ import { addMembership, createGroup } from '../../../core/groups/group.service.t
 import { setPersonStatus } from '../../../core/people/person.service.ts';
 import { buildProvisioningData } from '../../../core/provisioning/provisioning-data.ts';
 import { setServiceStatus } from '../../../core/co-services/co-service.service.ts';
-import { actorFor, buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../../test/support/test-app.ts';
+import { actorFor, buildApiUser, buildCo, buildPerson, useTestApp, forEachDialect } from '../../../../test/support/test-app.ts';
 import { verifySecret } from '../hashing/password-schemes.ts';
 import { usableTokensOf } from '../provisioning/token-provisioning-data.ts';
 import { buildService, enableTokens, tokenContext } from '../service-token.test-support.ts';
@@ -20,11 +20,7 @@ import { revokePersonTokens, revokeServiceToken, revokeServiceTokens } from './t
 const DAY = 86_400_000;
 
 forEachDialect('service tokens', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin()] });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect, { plugins: [serviceTokensPlugin()] });
 
   async function scenario() {
     const co = await buildCo(t);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../../core/errors/app-error.ts';
-import { apiRoute } from '../../../core/http/openapi.ts';
+import { apiRoute } from '../../../core/http/api-route.ts';
 import { PERSON_STATUSES } from '../../../core/people/person.table.ts';
 import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
 import type { TokenRouteContext } from '../token-context.ts';
@@ -29,7 +29,7 @@ const serviceParams = z.object({ coId: z.string(), serviceId: z.string() });
 export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteContext, verifier: TokenVerifier): void {
   const authenticator = new VerifierAuthenticator(ctx);
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: '/api/v1/service-tokens/verify',
     summary: 'Check a token for the calling service (authenticate with `Authorization: Bearer <verification key>`)',
@@ -49,7 +49,7 @@ export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteCon
     },
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/cos/:coId/services/:serviceId/verification-keys',
     summary: 'List the verification keys of a CO Service',
@@ -59,7 +59,7 @@ export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteCon
     handler: async ({ params, actor }) => ({ keys: await listVerifierKeys(ctx, actor, params.coId, params.serviceId) }),
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'POST',
     url: '/api/v1/cos/:coId/services/:serviceId/verification-keys',
     summary: 'Create a verification key for a CO Service; the key is in this response only',
@@ -75,7 +75,7 @@ export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteCon
     },
   });
 
-  apiRoute(app, ctx.openapi, {
+  apiRoute(app, ctx, {
     method: 'DELETE',
     url: '/api/v1/cos/:coId/services/:serviceId/verification-keys/:verifierId',
     summary: 'Revoke a verification key',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { after, it } from 'node:test';
 import { SYSTEM_ACTOR } from '../../../core/auth/actor.ts';
 import { setPersonStatus } from '../../../core/people/person.service.ts';
-import { buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../../../../test/support/test-app.ts';
+import { buildCo, buildPerson, createTestApp, useTestApp, forEachDialect } from '../../../../test/support/test-app.ts';
 import { buildService, enableTokens, tokenContext } from '../service-token.test-support.ts';
 import { serviceTokensPlugin } from '../service-tokens.plugin.ts';
 import { generateServiceToken } from '../tokens/service-token.service.ts';
@@ -12,11 +12,7 @@ import { createVerifierKey, revokeVerifierKey } from './verification-keys.servic
 const DAY = 86_400_000;
 
 forEachDialect('token verification API', (dialect) => {
-  let t: TestApp;
-  before(async () => {
-    t = await createTestApp({ dialect, plugins: [serviceTokensPlugin({ failuresPerIdentifier: 3, failuresPerAddress: 1000 })] });
-  });
-  after(() => t.close());
+  const t = useTestApp(dialect, { plugins: [serviceTokensPlugin({ failuresPerIdentifier: 3, failuresPerAddress: 1000 })] });
 
   async function scenario(opts: { scheme?: 'SSHA512' | 'ARGON2ID' } = {}) {
     const co = await buildCo(t);
