@@ -6,7 +6,6 @@ import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { listGroups } from '../groups/group.service.ts';
 import { findPeopleByIds } from '../people/person.repository.ts';
-import { getPerson } from '../people/person.service.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { listServices } from '../co-services/co-service.service.ts';
 import { emptyForm, type FormState } from '../web/components.views.tsx';
@@ -15,9 +14,8 @@ import { requireCoAdmin } from '../web/guards.ts';
 import { redirectWith, sendPage } from '../web/render.ts';
 import { configFieldOf, configFormValues, configFromForm, describeConfig, type ConfigField, type ConfigReference } from './config-form.ts';
 import type { Provisioner, Target } from './provisioner.ts';
-import { batchProgress, coTargetFailures, personProvisioningStates, requestReprovision, retryJob, targetFailures } from './provisioning.service.ts';
+import { coTargetFailures, retryJob, targetFailures } from './provisioning.service.ts';
 import type { Option } from './provisioning-common.views.tsx';
-import { BatchProgressPage, PersonProvisioningPage } from './reprovision.views.tsx';
 import { TargetFormPage, TargetTypePage } from './target-form.views.tsx';
 import { TargetDeletePage, TargetPage, type FailureRow } from './target.views.tsx';
 import { TargetsListPage } from './targets-list.views.tsx';
@@ -26,10 +24,6 @@ import { createTarget, deleteTarget, getTarget, listTargets, provisionerOf, upda
 
 type CoRoute = { Params: { coId: string } };
 type TargetRoute = { Params: { coId: string; targetId: string } };
-type PersonRoute = { Params: { coId: string; personId: string } };
-
-/** How long the progress page waits before it reloads itself (the `Refresh` header; no script). */
-const PROGRESS_REFRESH_SECONDS = 2;
 
 /** The flat form of a target: its own fields, then its settings as `config.<name>`. */
 function formValuesOf(target: Target, fields: ConfigField[]): Record<string, unknown> {
@@ -238,38 +232,5 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: RouteConte
     await retryJob(ctx, actor, co.id, request.params.jobId);
     ctx.nudgeWorker();
     return redirectWith(reply, targetHref(co.id, target.id), { kind: 'success', message: 'The job is queued again with fresh retries.' });
-  });
-
-  app.post<CoRoute>('/cos/:coId/reprovision', async (request, reply) => {
-    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
-    const values = postedValues(request);
-    const targetId = typeof values.targetId === 'string' && values.targetId !== '' ? values.targetId : undefined;
-    const batch = await requestReprovision(ctx, actor, co.id, targetId ? { targetId } : {});
-    if (batch.total === 0) return redirectWith(reply, targetsHref(co.id), { kind: 'info', message: 'Nothing to reprovision: the CO has no people or no enabled targets.' });
-    ctx.nudgeWorker();
-    return redirectWith(reply, `/cos/${co.id}/reprovision/${batch.batchId}`, { kind: 'success', message: `Reprovisioning requested: ${batch.total} job(s).` });
-  });
-
-  app.get<{ Params: { coId: string; batchId: string } }>('/cos/:coId/reprovision/:batchId', async (request, reply) => {
-    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
-    const batch = await batchProgress(ctx, actor, co.id, request.params.batchId);
-    if (batch.pending > 0) reply.header('Refresh', String(PROGRESS_REFRESH_SECONDS));
-    const scope = `${batch.total} job(s), one for each person and target.`;
-    return sendPage(ctx, request, reply, (page) => <BatchProgressPage page={page} co={co} batch={batch} scope={scope} />);
-  });
-
-  app.get<PersonRoute>('/cos/:coId/people/:personId/provisioning', async (request, reply) => {
-    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
-    const person = await getPerson(ctx, actor, co.id, request.params.personId);
-    const states = await personProvisioningStates(ctx, actor, co.id, person.id);
-    return sendPage(ctx, request, reply, (page) => <PersonProvisioningPage page={page} co={co} person={person} states={states} />);
-  });
-
-  app.post<PersonRoute>('/cos/:coId/people/:personId/provisioning/reprovision', async (request, reply) => {
-    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
-    const person = await getPerson(ctx, actor, co.id, request.params.personId);
-    const batch = await requestReprovision(ctx, actor, co.id, { personId: person.id });
-    ctx.nudgeWorker();
-    return redirectWith(reply, `/cos/${co.id}/people/${person.id}/provisioning`, { kind: 'success', message: `Reprovisioning of ${person.displayName} requested: ${batch.total} job(s).` });
   });
 }

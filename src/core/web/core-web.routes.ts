@@ -7,6 +7,7 @@ import { registerIdentifierTypeRoutes } from '../people/identifier-type.routes.t
 import { registerPersonRoutes } from '../people/person.routes.tsx';
 import type { RouteContext } from '../http/route-context.ts';
 import { registerProvisioningRoutes } from '../provisioning/provisioning.routes.tsx';
+import { registerReprovisionRoutes } from '../provisioning/reprovision.routes.tsx';
 import { registerServiceRoutes } from '../co-services/co-service.routes.tsx';
 import { registerNotificationRoutes } from '../notifications/notification.routes.tsx';
 
@@ -20,5 +21,6 @@ export function registerCoreWebRoutes(app: FastifyInstance, ctx: RouteContext): 
   registerApiUserRoutes(app, ctx);
   registerHistoryRoutes(app, ctx);
   registerProvisioningRoutes(app, ctx);
+  registerReprovisionRoutes(app, ctx);
   registerNotificationRoutes(app, ctx);
 }
