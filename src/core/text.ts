@@ -49,23 +49,25 @@ export function manyLinesText(opts: { min?: number; max: number }) {
   return s;
 }
 
-/** Where in a value (`a.b.0`) the first NUL character is, for any string in any JSON-like input. */
-export function nulCharacterPath(input: unknown, path: string[] = []): string | undefined {
-  if (typeof input === 'string') return input.includes('\0') ? path.join('.') || '(body)' : undefined;
-  if (Array.isArray(input)) {
-    for (const [i, v] of input.entries()) {
-      const found = nulCharacterPath(v, [...path, String(i)]);
-      if (found !== undefined) return found;
-    }
-  } else if (input && typeof input === 'object') {
-    for (const [k, v] of Object.entries(input)) {
-      if (k.includes('\0')) return [...path, k.replace(/\0/g, '\\0')].join('.');
-      const found = nulCharacterPath(v, [...path, k]);
-      if (found !== undefined) return found;
+/**
+ * Where in a JSON-like value (`a.b.0`, `(body)` for the value itself) a string holds a NUL
+ * character, or undefined. Iterative, because a body may nest deeper than the call stack.
+ */
+export function nulCharacterPath(input: unknown): string | undefined {
+  const stack: Array<[unknown, string]> = [[input, '']];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return path || '(body)';
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) stack.push([v, path ? `${path}.${k}` : k]);
     }
   }
   return undefined;
 }
+
+/** The field error for a NUL character, the same from every entry point. */
+export const NUL_MESSAGE = 'Contains a control character, U+0000 (NUL)';
 
 // ---------------------------------------------------------------------------------------------
 // Identifiers

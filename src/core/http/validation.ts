@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError, type FieldIssue } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
-import { manyLinesText, nulCharacterPath, oneLineText, optionalRfc3339DateTime } from '../text.ts';
+import { manyLinesText, NUL_MESSAGE, nulCharacterPath, oneLineText, optionalRfc3339DateTime } from '../text.ts';
 
 /**
  * A trimmed one-line text field under Tessera's text rule (`oneLineText` in core/text.ts: NFC, no
@@ -40,7 +40,7 @@ export function issuesOf(error: z.ZodError): FieldIssue[] {
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const nul = nulCharacterPath(input);
   if (nul !== undefined) {
-    throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: `${nul}: Contains a control character, U+0000 (NUL)`, issues: [{ field: nul, message: 'Contains a control character, U+0000 (NUL)' }] });
+    throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: `${nul}: ${NUL_MESSAGE}`, issues: [{ field: nul, message: NUL_MESSAGE }] });
   }
   const result = schema.safeParse(input ?? {});
   if (!result.success) {
