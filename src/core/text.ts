@@ -93,6 +93,11 @@ function lowerLikeTheDirectory(value: string): string {
   return value.replace(/\u0130/g, 'i').toLowerCase();
 }
 
+/** A value case-folded as caseIgnoreMatch folds it in OpenLDAP: NFKC, lowercase, NFKC again (no space handling). */
+export function foldLikeTheDirectory(value: string): string {
+  return lowerLikeTheDirectory(value.normalize('NFKC')).normalize('NFKC');
+}
+
 /**
  * The identity of an identifier: two identifiers of one type with the same key are the same
  * identifier. For case-ignoring types this follows LDAP's string preparation (RFC 4518) as
@@ -104,7 +109,7 @@ function lowerLikeTheDirectory(value: string): string {
 export function identifierKey(type: string, value: string): string {
   const nfc = value.normalize('NFC');
   if (!identifierIgnoresCase(type)) return nfc;
-  return lowerLikeTheDirectory(nfc.normalize('NFKC')).normalize('NFKC').replace(/\s+/gu, ' ').trim();
+  return foldLikeTheDirectory(nfc).replace(/\s+/gu, ' ').trim();
 }
 
 /**
