@@ -78,10 +78,10 @@ export class LdapConnection {
     return this.run('add', dn, (c) => c.add(dn, attributes));
   }
 
-  /** Reads one entry (a base search); undefined when it does not exist. */
-  async read(dn: string, attributes: string[]): Promise<Entry | undefined> {
+  /** Reads one entry (a base search); undefined when it does not exist. `binary` attributes come as Buffers. */
+  async read(dn: string, attributes: string[], binary: string[] = []): Promise<Entry | undefined> {
     try {
-      const { searchEntries } = await this.run('read', dn, (c) => c.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes }));
+      const { searchEntries } = await this.run('read', dn, (c) => c.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes, explicitBufferAttributes: binary }));
       return searchEntries[0];
     } catch (error) {
       if (ldapErrorOf(error) instanceof NoSuchObjectError) return undefined;

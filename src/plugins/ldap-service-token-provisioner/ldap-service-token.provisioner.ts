@@ -72,6 +72,48 @@ async function readAndReconcile(ldap: LdapConnection, dn: string, previous: Toke
   return true;
 }
 
+/** Is this Buffer a UTF-8 string (what Tessera writes), and which? */
+function utf8Of(value: Buffer): string | undefined {
+  const text = value.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(value) ? text : undefined;
+}
+
+/**
+ * An entry the LDAP target took over: its values in `attribute` are read as octets, and every value
+ * that is not a hash Tessera means to be there (this target's wanted values, or another token
+ * target's recorded ones) goes, a non-UTF-8 value too; wanted values missing are added. Returns
+ * what was removed, for the record; undefined when the entry does not exist.
+ */
+async function clearAdoptedEntry(ldap: LdapConnection, dn: string, attribute: string, desired: string[], others: ReadonlySet<string>): Promise<number | undefined> {
+  const current = await ldap.read(dn, [attribute], [attribute]);
+  if (!current) return undefined;
+  const held = Object.entries(current)
+    .filter(([k]) => k.toLowerCase() === attribute.toLowerCase())
+    .flatMap(([, v]) => (Array.isArray(v) ? v : [v]))
+    .map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8')));
+  const foreign = held.filter((v) => {
+    const text = utf8Of(v);
+    return text === undefined || !(desired.includes(text) || others.has(text));
+  });
+  const have = new Set(held.map(utf8Of).filter((v): v is string => v !== undefined));
+  const add = desired.filter((v) => !have.has(v));
+  const changes: Change[] = [];
+  if (foreign.length > 0) changes.push(new Change({ operation: 'delete', modification: new Attribute({ type: attribute, values: foreign }) }));
+  if (add.length > 0) changes.push(new Change({ operation: 'add', modification: new Attribute({ type: attribute, values: add }) }));
+  if (changes.length > 0) await ldap.modify(dn, changes);
+  return foreign.length;
+}
+
+/** The values other token targets writing into the same LDAP target recorded: Tessera's too. */
+async function othersValues(input: ProvisionInput<LdapServiceTokenConfig>, ldapTargetId: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const t of input.targets) {
+    if (t.id === input.target.id || t.provisionerType !== LDAP_SERVICE_TOKEN_PROVISIONER_TYPE || t.config.ldapTargetId !== ldapTargetId) continue;
+    for (const v of detailOf((await input.stateOf(t.id))?.detail).values) out.add(v);
+  }
+  return out;
+}
+
 /**
  * Writes the hashes of the person's usable tokens for one service into their entry of an LDAP
  * target, reconciling only the values this target wrote: another service's token provisioner may
@@ -92,7 +134,7 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
   }
   const wanted = wantedValues(config, input.intent === 'present' ? tokensOf(input.data) : []);
   const desired = wanted.values;
-  const { dn, generation: entry, contributed } = ldapEntryOf(await input.stateOf(ldapTarget.id));
+  const { dn, generation: entry, contributed, adopted } = ldapEntryOf(await input.stateOf(ldapTarget.id));
   let previous = detailOf(input.previous?.detail);
   // An entry the LDAP target made with our values in it (contributed): those are our record of it.
   const seeded = contributed[target.id];
@@ -112,10 +154,16 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
     throw new LdapProvisioningError(`the person has no entry in LDAP target "${ldapTarget.description}" yet, so their ${desired.length} token(s) cannot be written`);
   };
   if (!dn) return missingEntry();
+  const connection = () => ldapConnectionFor(input.session, ldapTarget.id, ldapTarget.config);
+  // An entry the LDAP target took over, new to this target: it holds exactly Tessera's values
+  // once this run is done, unless the administrator chose to keep the others.
+  if (adopted && entry !== undefined && previous.entry !== entry && attribute && !config.keepOtherValues) {
+    const cleared = await clearAdoptedEntry(await connection(), dn, attribute, desired, await othersValues(input, ldapTarget.id));
+    return cleared === undefined ? missingEntry() : done();
+  }
   // Nothing wanted and nothing of ours to withdraw (also: no attribute known yet).
   if (!attribute || (desired.length === 0 && previous.values.length === 0)) return done();
 
-  const connection = () => ldapConnectionFor(input.session, ldapTarget.id, ldapTarget.config);
   const previousAttribute = previous.attribute ?? attribute;
   const sameAttribute = previousAttribute.toLowerCase() === attribute.toLowerCase();
   const withdrawn = previous.values.filter((v) => !(sameAttribute && desired.includes(v)));
