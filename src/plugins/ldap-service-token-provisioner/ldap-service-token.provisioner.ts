@@ -1,13 +1,17 @@
+import type { Kysely, Transaction } from 'kysely';
 import { Attribute, Change, NoSuchAttributeError, NoSuchObjectError, TypeOrValueExistsError } from 'ldapts';
 import { findService } from '../../core/co-services/co-service.repository.ts';
 import { AppError } from '../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
-import type { ProvisionInput, ProvisionResult, Provisioner, Target } from '../../core/provisioning/provisioner.ts';
+import type { ProvisionInput, ProvisionResult, Provisioner, Target, TargetNotice } from '../../core/provisioning/provisioner.ts';
 import type { CoreDatabase } from '../../db/core-tables.ts';
 import type { Executor } from '../../db/database.ts';
 import { ldapConnectionFor, ldapErrorOf, valuesOf, type LdapConnection } from '../ldap-provisioner/ldap-connection.ts';
 import { asLdapTarget, ldapEntryOf, LdapProvisioningError, ldapTargetOf } from '../ldap-provisioner/ldap-extension.ts';
 import type { ServiceTokenTables } from '../service-tokens/service-token.table.ts';
+import { findSetting } from '../service-tokens/settings/token-setting.repository.ts';
+import { lastProbe, probeNotices, probeOf, schemeProblems } from './scheme-check.ts';
+import type { SchemeProbeTables } from './scheme-probe.table.ts';
 import { personIdsWithTokensFor } from '../service-tokens/tokens/service-token.repository.ts';
 import { LDAP_SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import { LDAP_SERVICE_TOKEN_PROVISIONER_TYPE, ldapServiceTokenConfigSchema, type LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
@@ -191,7 +195,7 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
   return (await readAndReconcile(await connection(), dn, previous, attribute, desired)) ? done() : missingEntry();
 }
 
-async function validateTarget(db: Executor, target: Target<LdapServiceTokenConfig>, targets: Target[]): Promise<void> {
+async function validateTarget(db: Executor, tables: TokenTables, now: Date, target: Target<LdapServiceTokenConfig>, targets: Target[]): Promise<void> {
   const config = target.config;
   const named = targets.find((t) => t.id === config.ldapTargetId && t.id !== target.id && t.coId === target.coId);
   if (!named) {
@@ -204,7 +208,8 @@ async function validateTarget(db: Executor, target: Target<LdapServiceTokenConfi
   if (!ldapTarget) {
     throw new AppError(LDAP_SERVICE_TOKEN_ERRORS.NOT_AN_LDAP_TARGET, { field: 'config.ldapTargetId', message: `Token target "${target.description}" must name an LDAP target; "${named.description}" is not one` });
   }
-  if (!(await findService(db, target.coId, config.serviceId))) {
+  const service = await findService(db, target.coId, config.serviceId);
+  if (!service) {
     throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND, { field: 'config.serviceId', message: `Token target "${target.description}" names a service that is not in this CO` });
   }
   if (target.ordinal <= ldapTarget.ordinal) {
@@ -219,10 +224,48 @@ async function validateTarget(db: Executor, target: Target<LdapServiceTokenConfi
       message: `Token target "${target.description}" writes voPersonApplicationPassword, which needs the voPerson object class: turn it on in LDAP target "${ldapTarget.description}", or write userPassword`,
     });
   }
+  // What the directory can check: probed now (or within the last minutes). A directory that cannot
+  // be reached is no reason to refuse; the target's page says the schemes are unknown.
+  const { storageScheme } = await findSetting(tables(db), target.coId, service.id);
+  const probe = await probeOf(tables(db), ldapTarget, now);
+  const [problem] = await schemeProblems(storageScheme, config.attribute, service.name, ldapTarget.config.url, probe);
+  if (problem) throw new AppError(LDAP_SERVICE_TOKEN_ERRORS[problem.code], { field: problem.field, message: `Token target "${target.description}": ${problem.message}` });
+}
+
+/** The target page's account of the directory: the last probe, and the problems it shows for the service's scheme. */
+async function noticesOf(db: Executor, tables: TokenTables, target: Target<LdapServiceTokenConfig>): Promise<TargetNotice[]> {
+  const service = await findService(db, target.coId, target.config.serviceId);
+  const ldap = await db.selectFrom('provisioning_target').select('config').where('co_id', '=', target.coId).where('id', '=', target.config.ldapTargetId).executeTakeFirst();
+  if (!service || !ldap) return [];
+  const probe = await lastProbe(tables(db), target.coId, target.config.ldapTargetId);
+  const { storageScheme } = await findSetting(tables(db), target.coId, service.id);
+  const url = String((JSON.parse(ldap.config) as { url?: unknown }).url ?? 'the LDAP target');
+  return probeNotices(probe, await schemeProblems(storageScheme, target.config.attribute, service.name, url, probe));
+}
+
+/**
+ * Probes the directory of every token target's LDAP target, each directory once per round, so a
+ * module unloaded or a scheme changed later shows on the target's page. `unsealed` gives a CO's
+ * targets with their bind passwords.
+ */
+export async function probeAllDirectories(db: Kysely<CoreDatabase & ServiceTokenTables & SchemeProbeTables>, unsealed: (coId: string) => Promise<Target[]>, now: Date): Promise<number> {
+  const rows = await db.selectFrom('provisioning_target').select('co_id').distinct().where('provisioner_type', '=', LDAP_SERVICE_TOKEN_PROVISIONER_TYPE).execute();
+  let probed = 0;
+  for (const { co_id } of rows) {
+    const targets = await unsealed(co_id);
+    const ldapIds = new Set(targets.filter((t) => t.provisionerType === LDAP_SERVICE_TOKEN_PROVISIONER_TYPE).map((t) => String(t.config.ldapTargetId)));
+    for (const id of ldapIds) {
+      const ldapTarget = ldapTargetOf(targets, id);
+      if (!ldapTarget) continue;
+      await probeOf(db, ldapTarget, now, 0);
+      probed++;
+    }
+  }
+  return probed;
 }
 
 /** The service tokens plugin's tables seen through an executor (the plugin host's `withTables`). */
-export type TokenTables = (db: Executor) => Executor<CoreDatabase & ServiceTokenTables>;
+export type TokenTables = (db: Executor) => Kysely<CoreDatabase & ServiceTokenTables & SchemeProbeTables> | Transaction<CoreDatabase & ServiceTokenTables & SchemeProbeTables>;
 
 /**
  * The `ldap-service-token` provisioner type: a CO Service's token hashes in the entries of an
@@ -234,7 +277,8 @@ export function ldapServiceTokenProvisioner(tables: TokenTables): Provisioner<ty
     label: 'LDAP service tokens',
     configSchema: ldapServiceTokenConfigSchema,
     secretFields: [],
-    validate: (db, _ctx, target, targets) => validateTarget(db, target, targets),
+    validate: (db, ctx, target, targets) => validateTarget(db, tables, ctx.clock.now(), target, targets),
+    notices: (db, target) => noticesOf(db, tables, target),
     async peopleAffectedByService(db, target, serviceId) {
       if (serviceId !== target.config.serviceId) return [];
       return personIdsWithTokensFor(tables(db), target.coId, serviceId);
