@@ -131,6 +131,10 @@ async function account(runtime: Registry, args: string[]): Promise<number> {
   if (sub !== 'set-password') return fail('usage: tessera account set-password --username NAME --password-env VAR');
   const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, 'password-env': { type: 'string' } } });
   if (!values.username || !values['password-env']) return fail('account set-password needs --username and --password-env');
+  const { forbiddenCharacterIn } = await import('../core/text.ts');
+  const bad = forbiddenCharacterIn(values.username);
+  if (bad) return fail(`the username contains a control character, ${bad}`);
+  values.username = values.username.normalize('NFC');
   const password = process.env[values['password-env']];
   if (!password || password.length < 10) return fail(`the environment variable ${values['password-env']} must hold a password of at least 10 characters`);
   await migrate(runtime);

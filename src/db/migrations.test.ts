@@ -21,7 +21,7 @@ const R = 'not null' as const;
 const CORE_SCHEMA: Schema<CoreDatabase> = {
   co: { id: R, name: R, description: R, status: R, is_platform: R, created_at: R, updated_at: R },
   co_person: { id: R, co_id: R, status: R, created_at: R, updated_at: R },
-  identifier: { id: R, co_id: R, person_id: R, identifier: R, type: R, login: R, status: R, created_at: R },
+  identifier: { id: R, co_id: R, person_id: R, identifier: R, type: R, match_key: R, login: R, status: R, created_at: R },
   co_identifier_type: { id: R, co_id: R, name: R },
   name: { id: R, co_id: R, person_id: R, given: R, middle: N, family: N, suffix: N, type: R, primary_name: R },
   email_address: { id: R, co_id: R, person_id: R, mail: R, type: R, verified: R },
@@ -109,9 +109,10 @@ forEachDialect('Migrations', (dialect) => {
     await db.insertInto('co_service').values({ ...service, id: 's-1', short_label: 'Wiki' }).execute();
     await assert.rejects(db.insertInto('co_service').values({ ...service, id: 's-2', short_label: 'wIKI' }).execute(), 'short labels are unique per CO ignoring case');
     await db.insertInto('co_person').values({ id: 'p-1', co_id: 'co-1', status: 'active', created_at: now, updated_at: now }).execute();
-    const ident = { co_id: 'co-1', person_id: 'p-1', identifier: 'ada', login: 1, status: 'active' as const, created_at: now };
+    const ident = { co_id: 'co-1', person_id: 'p-1', identifier: 'ada', match_key: 'ada', login: 1, status: 'active' as const, created_at: now };
     await db.insertInto('identifier').values({ ...ident, id: 'i-1', type: 'uid' }).execute();
     await assert.rejects(db.insertInto('identifier').values({ ...ident, id: 'i-2', type: 'uid' }).execute(), '(identifier, type) is unique within a CO');
+    await assert.rejects(db.insertInto('identifier').values({ ...ident, identifier: 'ADA', id: 'i-4', type: 'uid' }).execute(), '(match key, type) is unique within a CO');
     await db.insertInto('identifier').values({ ...ident, id: 'i-3', type: 'eppn' }).execute();
     // Deleting the CO takes everything of it along.
     await db.deleteFrom('co').where('id', '=', 'co-1').execute();

@@ -36,6 +36,8 @@ export interface SlapdOptions {
   suffix?: string;
   /** Modules (file names in /usr/lib/ldap, e.g. `memberof.la`) loaded in addition to the defaults. */
   modules?: string[];
+  /** Default modules left out, e.g. `['argon2.la', 'pw-pbkdf2.la']` for a directory that cannot check those schemes. */
+  withoutModules?: string[];
   /** slapd.conf lines appended after the mdb database section (overlays, indexes, more access rules). */
   extraConfig?: string;
 }
@@ -64,7 +66,7 @@ export interface SlapdInstance {
  */
 export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInstance> {
   const suffix = options.suffix ?? 'dc=example,dc=org';
-  const modules = [...DEFAULT_MODULES, ...(options.modules ?? [])];
+  const modules = [...DEFAULT_MODULES.filter((m) => !(options.withoutModules ?? []).includes(m)), ...(options.modules ?? [])];
   checkInstallation(modules);
   const dir = await mkdtemp(join(tmpdir(), 'tessera-slapd-'));
   const settings = {

@@ -3,6 +3,7 @@ import { before, it } from 'node:test';
 import type { Co } from '../cos/co.service.ts';
 import { buildCo, buildPerson, useTestApp, forEachDialect, signIn, type Browser } from '../../../test/support/test-app.ts';
 import { fieldMessage, fieldValue, followRedirect, get, post } from '../../../test/support/web-pages.ts';
+import { RFC3339_MESSAGE } from '../text.ts';
 
 forEachDialect('API user pages', (dialect) => {
   const t = useTestApp(dialect);
@@ -67,7 +68,7 @@ forEachDialect('API user pages', (dialect) => {
     const invalid = await post(t, apiUsers(coA.id), admin, { username: 'x', validFrom: 'soon', allowedAddresses: 'localhost' });
     assert.equal(invalid.statusCode, 400);
     assert.match(fieldMessage(invalid.body, 'f-username') ?? '', /3 to 64/);
-    assert.equal(fieldMessage(invalid.body, 'f-validFrom'), 'Not a valid date and time');
+    assert.equal(fieldMessage(invalid.body, 'f-validFrom'), RFC3339_MESSAGE);
     assert.match(fieldMessage(invalid.body, 'f-allowedAddresses') ?? '', /IP addresses/);
     assert.equal(fieldValue(invalid.body, 'f-validFrom'), 'soon');
 

@@ -98,7 +98,7 @@ forEachDialect('Setup', (dialect) => {
       const now = t.clock.now().toISOString();
       await trx.insertInto('co_person').values({ id: newId(), co_id: platform.id, status: 'active', created_at: now, updated_at: now }).execute();
       const holder = await trx.selectFrom('co_person').select('id').where('co_id', '=', platform.id).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
-      await trx.insertInto('identifier').values({ id: newId(), co_id: platform.id, person_id: holder.id, identifier: 'taken-uid', type: 'uid', login: 0, status: 'active', created_at: now }).execute();
+      await trx.insertInto('identifier').values({ id: newId(), co_id: platform.id, person_id: holder.id, identifier: 'taken-uid', match_key: 'taken-uid', type: 'uid', login: 0, status: 'active', created_at: now }).execute();
     });
     const before = await counts();
     await assert.rejects(

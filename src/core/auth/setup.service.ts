@@ -1,4 +1,8 @@
+import { z } from 'zod';
 import { newId } from '../../db/ids.ts';
+import { optionalText, parseInput, text } from '../http/validation.ts';
+import { emailInput } from '../people/person.schema.ts';
+import { identifierValue, identifierValueIssue } from '../text.ts';
 import type { CoreContext } from '../context.ts';
 import { ensurePlatformCo } from '../cos/co.service.ts';
 import { findSystemGroup, insertMembership, platformAdminsExist } from '../groups/group.repository.ts';
@@ -17,13 +21,31 @@ export interface SetupInput {
 }
 
 /**
+ * The text rule for what setup is given on the command line: the username is a uid identifier,
+ * the names one-line texts (VALIDATION_FAILED naming `username`, `givenName`, … otherwise).
+ */
+const setupInput = z
+  .object({
+    username: identifierValue,
+    password: z.string().optional(),
+    givenName: text({ min: 1, max: 128 }),
+    familyName: optionalText({ max: 128 }),
+    email: emailInput.shape.mail.optional(),
+  })
+  .superRefine((v, c) => {
+    const issue = identifierValueIssue('uid', v.username);
+    if (issue) c.addIssue({ code: 'custom', path: ['username'], message: issue });
+  });
+
+/**
  * Creates the platform CO (if needed) and a platform administrator: a person of the platform CO
  * with a login identifier, in its admins group, with a local account when a password is given
  * (without one the admin signs in through the trusted header or OpenID Connect).
  * Running it again for the same username only resets the password. A `uid` identifier of that
  * value held by another person of the platform CO is IDENTIFIER_TAKEN (409).
  */
-export async function setupPlatformAdmin(ctx: CoreContext, input: SetupInput): Promise<{ created: boolean }> {
+export async function setupPlatformAdmin(ctx: CoreContext, raw: SetupInput): Promise<{ created: boolean }> {
+  const input = parseInput(setupInput, raw);
   return ctx.db.transaction().execute(async (trx) => {
     const platform = await ensurePlatformCo(ctx, trx);
     const setPassword = async () => {

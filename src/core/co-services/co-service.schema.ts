@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { identifierTypeName } from '../people/person.schema.ts';
-import { optionalText, text } from '../http/validation.ts';
+import { optionalText, paragraphText, text } from '../http/validation.ts';
 import { SERVICE_VISIBILITIES } from './co-service.table.ts';
 
 const optionalUrl = z.preprocess(
@@ -10,7 +10,7 @@ const optionalUrl = z.preprocess(
 
 export const coServiceInput = z.object({
   name: text({ min: 1, max: 128 }),
-  description: text({ max: 2048 }).default(''),
+  description: paragraphText({ max: 2048 }).default(''),
   shortLabel: z.string().trim().regex(/^[A-Za-z0-9]{1,64}$/, 'Letters and digits only (1 to 64)'),
   coGroupId: optionalText({ max: 64 }),
   serviceUrl: optionalUrl,

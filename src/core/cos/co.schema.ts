@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { text } from '../http/validation.ts';
+import { paragraphText, text } from '../http/validation.ts';
 
 export const coInput = z.object({
   name: text({ min: 1, max: 128 }),
-  description: text({ max: 1024 }).default(''),
+  description: paragraphText({ max: 1024 }).default(''),
 });
 export const coUpdate = coInput.extend({ status: z.enum(['active', 'suspended']) }).partial();
 export type CoInput = z.infer<typeof coInput>;
@@ -23,7 +23,7 @@ export const coResponse = z.object({
  */
 export const coPatchInput = z.object({
   name: text({ min: 1, max: 128 }).optional(),
-  description: text({ max: 1024 }).optional(),
+  description: paragraphText({ max: 1024 }).optional(),
   status: z.enum(['active', 'suspended']).optional(),
 });
 

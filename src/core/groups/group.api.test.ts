@@ -152,7 +152,7 @@ forEachDialect('Groups API', (dialect) => {
         ['POST', `${groups(w.coA.id)}/${g.id}/members`, {}, 'personId'],
         ['POST', `${groups(w.coA.id)}/${g.id}/members`, { personId: 42 }, 'personId'],
         ['POST', `${groups(w.coA.id)}/${g.id}/members`, { personId: p.id, validFrom: 'yesterday' }, 'validFrom'],
-        ['POST', `${groups(w.coA.id)}/${g.id}/members`, { personId: p.id, validFrom: '2027-01-01', validThrough: '2026-01-01' }, 'validThrough'],
+        ['POST', `${groups(w.coA.id)}/${g.id}/members`, { personId: p.id, validFrom: '2027-01-01T00:00:00Z', validThrough: '2026-01-01T00:00:00Z' }, 'validThrough'],
       ];
       for (const [method, url, body, field] of cases) {
         const res = await w.adminA(method, url, body);

@@ -3,6 +3,7 @@ import { after, before, it } from 'node:test';
 import type { Co } from '../cos/co.service.ts';
 import { buildCo, buildPerson, useTestApp, forEachDialect, signIn, type Browser, type BuiltPerson } from '../../../test/support/test-app.ts';
 import { assertEscaped, fieldMessage, fieldValue, followRedirect, get, post, XSS } from '../../../test/support/web-pages.ts';
+import { RFC3339_MESSAGE } from '../text.ts';
 
 forEachDialect('Group pages', (dialect) => {
   const t = useTestApp(dialect);
@@ -161,7 +162,7 @@ forEachDialect('Group pages', (dialect) => {
     assert.equal(fieldValue(badDates.body, 'f-personId'), bob.id);
     const garbage = await post(t, `${url}/members`, admin, { personId: bob.id, validFrom: 'next tuesday' });
     assert.equal(garbage.statusCode, 400);
-    assert.equal(fieldMessage(garbage.body, 'f-validFrom'), 'Not a valid date and time');
+    assert.equal(fieldMessage(garbage.body, 'f-validFrom'), RFC3339_MESSAGE);
     const nobody = await post(t, `${url}/members`, admin, { personId: '' });
     assert.equal(nobody.statusCode, 400);
     assert.equal(fieldMessage(nobody.body, 'f-personId'), 'Required');

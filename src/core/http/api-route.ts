@@ -7,6 +7,7 @@ import type { Co } from '../cos/co.service.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { parseInput } from './validation.ts';
+import { NUL_MESSAGE, nulCharacterPath } from '../text.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -106,24 +107,6 @@ export async function resolveCo(db: Executor, actor: Actor, coId: string, access
 }
 
 /**
- * The first input string holding U+0000, as a field path. PostgreSQL text cannot store that
- * character, so it is refused at the edge and answers 400 on both dialects. Iterative, because a
- * body may nest deeper than the call stack.
- */
-function fieldWithNul(input: unknown): string | undefined {
-  const stack: Array<[unknown, string]> = [[input, '']];
-  while (stack.length > 0) {
-    const [value, path] = stack.pop()!;
-    if (typeof value === 'string') {
-      if (value.includes('\u0000')) return path || '(body)';
-    } else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) stack.push([v, path ? `${path}.${k}` : k]);
-    }
-  }
-  return undefined;
-}
-
-/**
  * Declares an API route: authenticates the API user (401 with a Basic challenge), refuses NUL
  * (400), parses params, query and body (400 VALIDATION_FAILED naming the field), resolves the CO
  * when `co` is set (404 CO_NOT_FOUND, 403 FORBIDDEN for `admin`), runs the handler, and checks
@@ -150,8 +133,9 @@ export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.Z
         throw new AppError(CORE_ERRORS.AUTHENTICATION_REQUIRED);
       }
       for (const input of [request.params, request.query, request.body]) {
-        const field = fieldWithNul(input);
-        if (field) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { field, message: `${field}: Must not contain the NUL character` });
+        // PostgreSQL cannot store NUL: refused at the edge (core/text.ts), even where no schema reads the value.
+        const field = nulCharacterPath(input);
+        if (field) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { field, message: `${field}: ${NUL_MESSAGE}` });
       }
       const params = spec.params ? parseInput(spec.params, request.params) : undefined;
       const query = spec.query ? parseInput(spec.query, request.query) : undefined;

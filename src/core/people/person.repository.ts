@@ -1,9 +1,11 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { CoreDatabase } from '../../db/core-tables.ts';
 import { mapUniqueViolation } from '../../db/constraint-errors.ts';
 import type { Executor } from '../../db/database.ts';
 import { isId } from '../../db/ids.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
+import { CASE_EXACT_IDENTIFIER_TYPES, identifierIgnoresCase, identifierKey } from '../text.ts';
 import type { CoIdentifierTypeTable, CoPersonTable, EmailAddressTable, IdentifierTable, NameTable, PersonStatus } from './person.table.ts';
 
 /** A name of a person (COmanage Name): given is required, one name is primary. */
@@ -187,11 +189,38 @@ export async function clearPrimaryName(db: Executor, coId: string, personId: str
 }
 
 /**
- * Inserts an identifier. A value that exists already for this type in the CO
- * (`identifier_co_type_value_uq`) is IDENTIFIER_TAKEN (409) on `field`.
+ * Inserts an identifier, in NFC, with its `match_key` (`identifierKey`). A value of this type the
+ * CO has already, as the directory compares them (`AdaQ` is `adaq` for a uid, NFD `zoë` is NFC
+ * `zoë`), is IDENTIFIER_TAKEN (409) on `field`, naming the spelling that holds it; two inserts at
+ * once meet the unique index `identifier_co_type_key_uq` instead, with the same error.
  */
-export async function insertIdentifier(db: Executor, row: IdentifierTable, field = 'identifier'): Promise<void> {
-  await mapUniqueViolation(db.insertInto('identifier').values(row).execute(), () => new AppError(CORE_ERRORS.IDENTIFIER_TAKEN, { field }));
+export async function insertIdentifier(db: Executor, row: Omit<IdentifierTable, 'match_key'>, field = 'identifier'): Promise<void> {
+  const identifier = row.identifier.normalize('NFC');
+  const matchKey = identifierKey(row.type, identifier);
+  const holder = await db.selectFrom('identifier').select('identifier').where('co_id', '=', row.co_id).where('type', '=', row.type).where('match_key', '=', matchKey).executeTakeFirst();
+  if (holder) {
+    const same = holder.identifier === identifier;
+    throw new AppError(CORE_ERRORS.IDENTIFIER_TAKEN, {
+      field,
+      ...(same
+        ? {}
+        : { message: `The ${row.type} identifier "${identifier}" exists already in this CO as "${holder.identifier}": the directory ${identifierIgnoresCase(row.type) ? 'ignores case and Unicode form' : 'compares Unicode NFC'}, so they would name one entry` }),
+    });
+  }
+  await mapUniqueViolation(db.insertInto('identifier').values({ ...row, identifier, match_key: matchKey }).execute(), () => new AppError(CORE_ERRORS.IDENTIFIER_TAKEN, { field }));
+}
+
+/**
+ * A where-clause matching identifiers (aliased `i`) that an authenticated username is, by key:
+ * case-folded for the types that ignore case, exact NFC for the others (`identifierKey`).
+ */
+function usernameMatches(username: string) {
+  const exact = [...CASE_EXACT_IDENTIFIER_TYPES];
+  return (eb: ExpressionBuilder<CoreDatabase & { i: IdentifierTable }, 'i'>) =>
+    eb.or([
+      eb.and([eb('i.type', 'in', exact), eb('i.match_key', '=', identifierKey(exact[0]!, username))]),
+      eb.and([eb('i.type', 'not in', exact), eb('i.match_key', '=', identifierKey('uid', username))]),
+    ]);
 }
 
 /** Inserts an email address. */
@@ -217,9 +246,9 @@ export async function verifiedEmailsOf(db: Executor, coId: string, personId: str
   return db.selectFrom('email_address').select(['mail', 'type']).where('co_id', '=', coId).where('person_id', '=', personId).where('verified', '=', 1).execute();
 }
 
-/** The person of the CO whose login identifier is this username, if any. */
+/** The person of the CO whose login identifier is this username (compared as sign-in compares it), if any. */
 export async function findLoginPersonId(db: Executor, coId: string, username: string): Promise<string | undefined> {
-  const row = await db.selectFrom('identifier').select('person_id').where('co_id', '=', coId).where('identifier', '=', username).where('login', '=', 1).executeTakeFirst();
+  const row = await db.selectFrom('identifier as i').select('person_id').where('co_id', '=', coId).where(usernameMatches(username)).where('login', '=', 1).executeTakeFirst();
   return row?.person_id;
 }
 
@@ -233,7 +262,8 @@ export interface LoginPerson {
 
 /**
  * Every undeleted person whose active login identifier is this username, across all COs, oldest
- * first. Deliberately not scoped by CO: this is how sign-in finds the COs a username belongs to.
+ * first. The username is compared by `identifierKey`, as the directory compares it: `ADA` signs in
+ * as the person with login identifier `ada` of type uid (but not of type oidcsub). Deliberately not scoped by CO: this is how sign-in finds the COs a username belongs to.
  */
 export async function findLoginPeople(db: Executor, username: string): Promise<LoginPerson[]> {
   const rows = await db
@@ -241,7 +271,7 @@ export async function findLoginPeople(db: Executor, username: string): Promise<L
     .innerJoin('co_person as p', 'p.id', 'i.person_id')
     .innerJoin('co', 'co.id', 'p.co_id')
     .select(['p.id as person_id', 'p.co_id', 'p.status', 'co.is_platform'])
-    .where('i.identifier', '=', username)
+    .where(usernameMatches(username))
     .where('i.login', '=', 1)
     .where('i.status', '=', 'active')
     .where('p.status', '!=', 'deleted')

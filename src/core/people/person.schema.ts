@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkbox, optionalText, text } from '../http/validation.ts';
+import { identifierValue, identifierValueIssue } from '../text.ts';
 import { PERSON_STATUSES } from './person.table.ts';
 
 export const BUILT_IN_IDENTIFIER_TYPES = ['uid', 'eppn', 'mail', 'oidcsub', 'epuid', 'orcid', 'network', 'enterprise'] as const;
@@ -18,14 +19,23 @@ export const nameInput = z.object({
   primary: checkbox.default(false),
 });
 
-export const identifierInput = z.object({
-  identifier: text({ min: 1, max: 256 }),
-  type: identifierTypeName,
-  login: checkbox.default(false),
-});
+/**
+ * An identifier: its value under the text rule (NFC, one line) and short enough to name a
+ * directory entry for its type (`identifierValueIssue`). Twins are found by `identifierKey`.
+ */
+export const identifierInput = z
+  .object({
+    identifier: identifierValue,
+    type: identifierTypeName,
+    login: checkbox.default(false),
+  })
+  .superRefine((v, ctx) => {
+    const issue = identifierValueIssue(v.type, v.identifier);
+    if (issue) ctx.addIssue({ code: 'custom', path: ['identifier'], message: issue });
+  });
 
 export const emailInput = z.object({
-  mail: z.string().trim().email('Not an email address').max(256),
+  mail: z.string().normalize('NFC').trim().email('Not an email address').max(256),
   type: z.enum(['official', 'preferred', 'personal', 'delivery']).default('official'),
   verified: checkbox.default(false),
 });

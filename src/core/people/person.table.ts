@@ -29,6 +29,11 @@ export interface IdentifierTable {
   person_id: string;
   identifier: string;
   type: string;
+  /**
+   * The identifier's identity as the directory compares it (`identifierKey` of core/text.ts),
+   * unique per CO and type (`identifier_co_type_key_uq`); sign-in and verification look it up.
+   */
+  match_key: string;
   /** 1 when this identifier maps an authenticated username to the person. */
   login: number;
   status: 'active' | 'suspended';

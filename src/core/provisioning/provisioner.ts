@@ -48,6 +48,12 @@ export interface ProvisionResult {
   detail?: Record<string, unknown>;
 }
 
+/** Something a provisioner wants the target's page to say (e.g. what the directory was found to support). */
+export interface TargetNotice {
+  level: 'ok' | 'warning';
+  text: string;
+}
+
 /** A place a provisioner keeps connections for the length of one worker pass. */
 export interface ProvisionerSession {
   get<T>(key: string, open: () => Promise<T>, close: (value: T) => Promise<void>): Promise<T>;
@@ -79,4 +85,6 @@ export interface Provisioner<S extends z.ZodType = z.ZodType> {
   /** People whose provisioning a change of this service affects, beyond the usual ones. */
   peopleAffectedByService?(db: Executor, target: Target<z.output<S>>, serviceId: string): Promise<string[]>;
   provision(input: ProvisionInput<z.output<S>>): Promise<ProvisionResult>;
+  /** What the target's page should say about it beyond its settings (read-only; no network). */
+  notices?(db: Executor, target: Target<z.output<S>>): Promise<TargetNotice[]>;
 }

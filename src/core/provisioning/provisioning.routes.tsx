@@ -173,8 +173,10 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: RouteConte
     const [jobs, groups, references] = await Promise.all([targetFailures(ctx, actor, co.id, target.id), groupOptions(actor, co.id), referenceOptions(actor, co.id, target.id)]);
     const people = await findPeopleByIds(ctx.db, co.id, [...new Set(jobs.map((j) => j.personId))]);
     const failures: FailureRow[] = jobs.map((j) => ({ ...j, personName: people.get(j.personId)?.displayName }));
+    const notices = provisioner?.notices ? await provisioner.notices(ctx.db, target) : [];
     return sendPage(ctx, request, reply, (page) => (
       <TargetPage
+        notices={notices}
         page={page}
         co={co}
         target={target}

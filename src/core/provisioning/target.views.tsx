@@ -6,6 +6,7 @@ import type { ConfigField, ConfigReference } from './config-form.ts';
 import type { Target } from './provisioner.ts';
 import type { JobView } from './provisioning.service.ts';
 import { MODE_LABELS, StateBadge, targetHref, targetsCrumb, type Option } from './provisioning-common.views.tsx';
+import type { TargetNotice } from './provisioner.ts';
 
 function SettingValue(props: { field: ConfigField | undefined; value: unknown; references: Record<ConfigReference, Option[]> }) {
   const { field, value } = props;
@@ -35,6 +36,7 @@ export function TargetPage(props: {
   groupName: string | undefined;
   failures: FailureRow[];
   references: Record<ConfigReference, Option[]>;
+  notices?: TargetNotice[];
 }) {
   const { page, co, target } = props;
   const base = targetHref(co, target);
@@ -81,6 +83,20 @@ export function TargetPage(props: {
           </>
         ))}
       </dl>
+
+      {props.notices && props.notices.length > 0 && (
+        <section aria-labelledby="checks">
+          <h2 id="checks">Checks</h2>
+          <ul class="notices">
+            {props.notices.map((n) => (
+              <li class={n.level === 'warning' ? 'flash flash-error' : 'flash flash-success'} role={n.level === 'warning' ? 'alert' : undefined}>
+                {n.level === 'warning' ? 'Warning: ' : ''}
+                {n.text}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
 
       <section aria-labelledby="failures">
         <h2 id="failures">Failures</h2>

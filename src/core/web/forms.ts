@@ -40,7 +40,8 @@ export function localTimesAsUtc(values: Record<string, unknown>, fields: readonl
   const out = { ...values };
   for (const f of fields) {
     const v = out[f];
-    if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(v.trim())) out[f] = `${v.trim()}Z`;
+    // RFC 3339 wants the seconds, which the browser leaves out when they are zero.
+    if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(v.trim())) out[f] = `${v.trim().length === 16 ? `${v.trim()}:00` : v.trim()}Z`;
   }
   return out;
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { Client, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, type Change, type Entry } from 'ldapts';
 import type { ProvisionerSession } from '../../core/provisioning/provisioner.ts';
 import type { LdapConfig } from './ldap-config.schema.ts';
+import { describeResultCode } from './ldap-result-codes.ts';
 
 export const CONNECT_TIMEOUT_MS = 5_000;
 export const OPERATION_TIMEOUT_MS = 10_000;
@@ -77,10 +78,10 @@ export class LdapConnection {
     return this.run('add', dn, (c) => c.add(dn, attributes));
   }
 
-  /** Reads one entry (a base search); undefined when it does not exist. */
-  async read(dn: string, attributes: string[]): Promise<Entry | undefined> {
+  /** Reads one entry (a base search); undefined when it does not exist. `binary` attributes come as Buffers. */
+  async read(dn: string, attributes: string[], binary: string[] = []): Promise<Entry | undefined> {
     try {
-      const { searchEntries } = await this.run('read', dn, (c) => c.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes }));
+      const { searchEntries } = await this.run('read', dn, (c) => c.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes, explicitBufferAttributes: binary }));
       return searchEntries[0];
     } catch (error) {
       if (ldapErrorOf(error) instanceof NoSuchObjectError) return undefined;
@@ -127,11 +128,10 @@ export function ldapErrorOf(error: unknown): unknown {
   return error instanceof LdapOperationError ? error.ldapError : error;
 }
 
-/** A one-line account of an LDAP or network failure, for the job's error. */
+/** A one-line account of an LDAP or network failure, for the job's error: a result code by name and meaning (ldap-result-codes.ts). */
 export function describeLdapError(error: unknown): string {
   if (error instanceof ResultCodeError) {
-    const detail = error.message.replace(/\s*Code: 0x[0-9a-f]+$/i, '').trim();
-    return `${error.name} (LDAP result ${error.code})${detail ? `: ${detail}` : ''}`;
+    return describeResultCode(error.code, error.message.replace(/\s*Code: 0x[0-9a-f]+$/i, ''));
   }
   const e = error as { code?: unknown; message?: unknown };
   return typeof e?.code === 'string' ? `${e.code}${e.message ? `: ${String(e.message)}` : ''}` : String(e?.message ?? error);

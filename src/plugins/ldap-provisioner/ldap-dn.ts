@@ -2,6 +2,8 @@
 // and comparing two DNs the way a directory would (attribute types and, for the naming attributes
 // Tessera writes, values without regard to case).
 
+import { foldLikeTheDirectory } from '../../core/text.ts';
+
 /** Characters escaped with a backslash wherever they appear (RFC 4514 section 2.4, plus `=`). */
 const SPECIAL = new Set([',', '+', '"', '\\', '<', '>', ';', '=']);
 
@@ -101,12 +103,15 @@ export function parseDn(dn: string): Rdn[] {
   return rdns;
 }
 
-/** A DN in one spelling: types and values lowercased, values re-escaped, no optional spaces. */
+/**
+ * A DN in one spelling: types lowercased, values case-folded as caseIgnoreMatch folds them
+ * (`foldLikeTheDirectory`: NFKC, lowercase) and re-escaped, no optional spaces.
+ */
 export function normalizeDn(dn: string): string {
   return parseDn(dn)
     .map((rdn) =>
       rdn
-        .map((ava) => `${ava.type.toLowerCase()}=${escapeDnValue(ava.value.toLowerCase())}`)
+        .map((ava) => `${ava.type.toLowerCase()}=${escapeDnValue(foldLikeTheDirectory(ava.value))}`)
         .sort()
         .join('+'),
     )

@@ -3,6 +3,7 @@
 import { Attribute, Change } from 'ldapts';
 import type { ProvisioningData } from '../../core/provisioning/provisioning-data.ts';
 import { formatName } from '../../core/people/person.repository.ts';
+import { dnValueOctets, MAX_IDENTIFIER_DN_OCTETS } from '../../core/text.ts';
 import { ATTRIBUTE_NEEDS_CLASS, type LdapConfig, type LdapPersonAttribute } from './ldap-config.schema.ts';
 import { buildDn } from './ldap-dn.ts';
 import { LdapProvisioningError, type ContributedValues, type LdapContribution } from './ldap-extension.ts';
@@ -84,6 +85,12 @@ export function desiredEntry(config: LdapConfig, data: ProvisioningData): Desire
   if (rdnValue === undefined) {
     throw new LdapProvisioningError(
       `${data.person.displayName} has no active identifier of type "${config.dnIdentifierType}", which names the LDAP entry (${config.dnAttribute}=…,${config.baseDn}); add one, or change the target's DN identifier type`,
+    );
+  }
+  // Identifiers are bounded when entered; one of a type that is not (oidcsub) may still be too long.
+  if (dnValueOctets(rdnValue) > MAX_IDENTIFIER_DN_OCTETS) {
+    throw new LdapProvisioningError(
+      `${data.person.displayName}'s identifier of type "${config.dnIdentifierType}" is too long to name an LDAP entry (${dnValueOctets(rdnValue)} octets once escaped, at most ${MAX_IDENTIFIER_DN_OCTETS}): give them a shorter one, or name entries by another type`,
     );
   }
   const objectClasses = [...STRUCTURAL_CLASSES];

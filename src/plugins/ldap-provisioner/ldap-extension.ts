@@ -62,7 +62,7 @@ export type ContributedValues = { attribute: string; values: string[] };
  * the entry's values may be stale. `seeded`: by source target id, the contributed values the add
  * that created the entry carried (the key keeps its stored name).
  */
-export type LdapEntryDetail = { entry?: string; seeded?: Record<string, ContributedValues> };
+export type LdapEntryDetail = { entry?: string; seeded?: Record<string, ContributedValues>; adopted?: true };
 
 /** What an `ldap` target recorded of the person's entry, as another target reads it. */
 export interface LdapEntryRecord {
@@ -72,6 +72,8 @@ export interface LdapEntryRecord {
   generation: string | undefined;
   /** By source target id, what the add that created this entry carried for that target. */
   contributed: Record<string, ContributedValues>;
+  /** Set when the target took this entry over (it existed, made by hand or by someone else) rather than adding it. */
+  adopted?: true;
 }
 
 function isContributedValues(value: unknown): value is ContributedValues {
@@ -94,13 +96,13 @@ export function ldapEntryDetailOf(state: PreviousState | undefined): LdapEntryDe
   if (typeof seeded === 'object' && seeded !== null) {
     for (const [id, values] of Object.entries(seeded)) if (isContributedValues(values)) contributed[id] = { attribute: values.attribute, values: values.values };
   }
-  return { ...(typeof entry === 'string' ? { entry } : {}), ...(Object.keys(contributed).length > 0 ? { seeded: contributed } : {}) };
+  return { ...(typeof entry === 'string' ? { entry } : {}), ...(Object.keys(contributed).length > 0 ? { seeded: contributed } : {}), ...(state?.detail.adopted === true ? { adopted: true as const } : {}) };
 }
 
 /** The person's entry as the `ldap` target's state (`input.stateOf(ldapTarget.id)`) records it. */
 export function ldapEntryOf(state: PreviousState | undefined): LdapEntryRecord {
   const detail = ldapEntryDetailOf(state);
-  return { dn: state && state.status !== 'removed' ? state.targetKey : null, generation: detail.entry, contributed: detail.seeded ?? {} };
+  return { dn: state && state.status !== 'removed' ? state.targetKey : null, generation: detail.entry, contributed: detail.seeded ?? {}, ...(detail.adopted ? { adopted: true as const } : {}) };
 }
 
 /**

@@ -1,4 +1,6 @@
-import type { PluginExports, TesseraPlugin } from '../../core/plugins/plugin.ts';
+import { definePlugin, type PluginExports, type TesseraPlugin } from '../../core/plugins/plugin.ts';
+import type { LdapProvisionerTables } from './ldap-entry-claim.table.ts';
+import * as entryClaims from './migrations/20261202010000-entry-claims.ts';
 import type { LdapAttributeContributor } from './ldap-extension.ts';
 import { ldapProvisioner } from './ldap.provisioner.ts';
 
@@ -11,14 +13,15 @@ export const LDAP_PROVISIONER_PLUGIN_ID = 'ldap-provisioner';
  * require it register attribute contributors, whose values go into the add creating an entry.
  */
 export function ldapProvisionerPlugin(): TesseraPlugin {
-  return {
+  return definePlugin<LdapProvisionerTables>({
     id: LDAP_PROVISIONER_PLUGIN_ID,
     description: 'LDAP provisioner: people as inetOrgPerson entries (optionally eduPerson, eduMember, voPerson)',
-    setup: () => {
+    migrations: { '20261202010000-entry-claims': entryClaims },
+    setup: (host) => {
       const contributors: LdapAttributeContributor[] = [];
       // Typed by the PluginExports entry under this plugin's id (declared in ldap-extension.ts).
       const exports: PluginExports[typeof LDAP_PROVISIONER_PLUGIN_ID] = { registerAttributeContributor: (contributor) => void contributors.push(contributor) };
-      return { provisioners: [ldapProvisioner(contributors)], exports };
+      return { provisioners: [ldapProvisioner(contributors, { db: host.db, now: () => host.clock.now() })], exports };
     },
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkbox } from '../../core/http/validation.ts';
 
 /** The provisioner type of a token target (provisioning_target.plugin). */
 export const LDAP_SERVICE_TOKEN_PROVISIONER_TYPE = 'ldap-service-token';
@@ -28,6 +29,11 @@ export const ldapServiceTokenConfigSchema = z.object({
       title: 'Attribute',
       description: 'userPassword (what LDAP binds check), or voPersonApplicationPassword;app-<service short label>, which needs the voPerson object class and `attributeoptions app-` in slapd.',
     }),
+  keepOtherValues: checkbox.default(false).meta({
+    title: 'Keep values Tessera did not write',
+    description:
+      'When the LDAP target takes over an entry that existed (made by hand), its values in this attribute that are not token hashes of Tessera (an old password, say) are removed, so only tokens bind. Tick to keep them.',
+  }),
 });
 
 export type LdapServiceTokenConfig = z.output<typeof ldapServiceTokenConfigSchema>;

@@ -3,7 +3,10 @@ import { LDAP_PROVISIONER_PLUGIN_ID } from '../ldap-provisioner/ldap-provisioner
 import type { ServiceTokenTables } from '../service-tokens/service-token.table.ts';
 import { SERVICE_TOKENS_PLUGIN_ID } from '../service-tokens/service-tokens.plugin.ts';
 import { LDAP_SERVICE_TOKEN_ERRORS } from './error-codes.ts';
-import { ldapServiceTokenProvisioner } from './ldap-service-token.provisioner.ts';
+import { unsealedTargetsOf } from '../../core/provisioning/target.service.ts';
+import { ldapServiceTokenProvisioner, probeAllDirectories } from './ldap-service-token.provisioner.ts';
+import * as schemeProbes from './migrations/20261202020000-scheme-probes.ts';
+import type { SchemeProbeTables } from './scheme-probe.table.ts';
 import { tokenAttributeContributor } from './ldap-token-contributor.ts';
 
 export const LDAP_SERVICE_TOKEN_PROVISIONER_PLUGIN_ID = 'ldap-service-token-provisioner';
@@ -15,14 +18,19 @@ export const LDAP_SERVICE_TOKEN_PROVISIONER_PLUGIN_ID = 'ldap-service-token-prov
  * so an entry the LDAP target creates carries the person's token hashes in the same add.
  */
 export function ldapServiceTokenProvisionerPlugin(): TesseraPlugin {
-  return definePlugin<ServiceTokenTables>({
+  return definePlugin<ServiceTokenTables & SchemeProbeTables>({
     id: LDAP_SERVICE_TOKEN_PROVISIONER_PLUGIN_ID,
     description: 'LDAP service token provisioner: a service’s token hashes in the entries of an LDAP target',
     requires: [LDAP_PROVISIONER_PLUGIN_ID, SERVICE_TOKENS_PLUGIN_ID],
     errorCodes: LDAP_SERVICE_TOKEN_ERRORS,
+    migrations: { '20261202020000-scheme-probes': schemeProbes },
     setup: (host) => {
       host.exportsOf(LDAP_PROVISIONER_PLUGIN_ID).registerAttributeContributor(tokenAttributeContributor);
-      return { provisioners: [ldapServiceTokenProvisioner((db) => host.withTables(db))] };
+      return {
+        provisioners: [ldapServiceTokenProvisioner((db) => host.withTables(db))],
+        // Which schemes each directory checks, again every six hours (and when a token target is saved).
+        periodic: [{ name: 'ldap-scheme-probe', everyMs: 6 * 3600_000, run: () => probeAllDirectories(host.db, (coId) => unsealedTargetsOf(host.core, host.db, coId), host.clock.now()).then(() => undefined) }],
+      };
     },
   });
 }

@@ -1,13 +1,17 @@
+import type { Kysely, Transaction } from 'kysely';
 import { Attribute, Change, NoSuchAttributeError, NoSuchObjectError, TypeOrValueExistsError } from 'ldapts';
 import { findService } from '../../core/co-services/co-service.repository.ts';
 import { AppError } from '../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
-import type { ProvisionInput, ProvisionResult, Provisioner, Target } from '../../core/provisioning/provisioner.ts';
+import type { ProvisionInput, ProvisionResult, Provisioner, Target, TargetNotice } from '../../core/provisioning/provisioner.ts';
 import type { CoreDatabase } from '../../db/core-tables.ts';
 import type { Executor } from '../../db/database.ts';
 import { ldapConnectionFor, ldapErrorOf, valuesOf, type LdapConnection } from '../ldap-provisioner/ldap-connection.ts';
 import { asLdapTarget, ldapEntryOf, LdapProvisioningError, ldapTargetOf } from '../ldap-provisioner/ldap-extension.ts';
 import type { ServiceTokenTables } from '../service-tokens/service-token.table.ts';
+import { findSetting } from '../service-tokens/settings/token-setting.repository.ts';
+import { lastProbe, probeNotices, probeOf, schemeProblems } from './scheme-check.ts';
+import type { SchemeProbeTables } from './scheme-probe.table.ts';
 import { personIdsWithTokensFor } from '../service-tokens/tokens/service-token.repository.ts';
 import { LDAP_SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import { LDAP_SERVICE_TOKEN_PROVISIONER_TYPE, ldapServiceTokenConfigSchema, type LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
@@ -72,6 +76,48 @@ async function readAndReconcile(ldap: LdapConnection, dn: string, previous: Toke
   return true;
 }
 
+/** Is this Buffer a UTF-8 string (what Tessera writes), and which? */
+function utf8Of(value: Buffer): string | undefined {
+  const text = value.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(value) ? text : undefined;
+}
+
+/**
+ * An entry the LDAP target took over: its values in `attribute` are read as octets, and every value
+ * that is not a hash Tessera means to be there (this target's wanted values, or another token
+ * target's recorded ones) goes, a non-UTF-8 value too; wanted values missing are added. Returns
+ * what was removed, for the record; undefined when the entry does not exist.
+ */
+async function clearAdoptedEntry(ldap: LdapConnection, dn: string, attribute: string, desired: string[], others: ReadonlySet<string>): Promise<number | undefined> {
+  const current = await ldap.read(dn, [attribute], [attribute]);
+  if (!current) return undefined;
+  const held = Object.entries(current)
+    .filter(([k]) => k.toLowerCase() === attribute.toLowerCase())
+    .flatMap(([, v]) => (Array.isArray(v) ? v : [v]))
+    .map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8')));
+  const foreign = held.filter((v) => {
+    const text = utf8Of(v);
+    return text === undefined || !(desired.includes(text) || others.has(text));
+  });
+  const have = new Set(held.map(utf8Of).filter((v): v is string => v !== undefined));
+  const add = desired.filter((v) => !have.has(v));
+  const changes: Change[] = [];
+  if (foreign.length > 0) changes.push(new Change({ operation: 'delete', modification: new Attribute({ type: attribute, values: foreign }) }));
+  if (add.length > 0) changes.push(new Change({ operation: 'add', modification: new Attribute({ type: attribute, values: add }) }));
+  if (changes.length > 0) await ldap.modify(dn, changes);
+  return foreign.length;
+}
+
+/** The values other token targets writing into the same LDAP target recorded: Tessera's too. */
+async function othersValues(input: ProvisionInput<LdapServiceTokenConfig>, ldapTargetId: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const t of input.targets) {
+    if (t.id === input.target.id || t.provisionerType !== LDAP_SERVICE_TOKEN_PROVISIONER_TYPE || t.config.ldapTargetId !== ldapTargetId) continue;
+    for (const v of detailOf((await input.stateOf(t.id))?.detail).values) out.add(v);
+  }
+  return out;
+}
+
 /**
  * Writes the hashes of the person's usable tokens for one service into their entry of an LDAP
  * target, reconciling only the values this target wrote: another service's token provisioner may
@@ -92,7 +138,7 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
   }
   const wanted = wantedValues(config, input.intent === 'present' ? tokensOf(input.data) : []);
   const desired = wanted.values;
-  const { dn, generation: entry, contributed } = ldapEntryOf(await input.stateOf(ldapTarget.id));
+  const { dn, generation: entry, contributed, adopted } = ldapEntryOf(await input.stateOf(ldapTarget.id));
   let previous = detailOf(input.previous?.detail);
   // An entry the LDAP target made with our values in it (contributed): those are our record of it.
   const seeded = contributed[target.id];
@@ -112,10 +158,16 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
     throw new LdapProvisioningError(`the person has no entry in LDAP target "${ldapTarget.description}" yet, so their ${desired.length} token(s) cannot be written`);
   };
   if (!dn) return missingEntry();
+  const connection = () => ldapConnectionFor(input.session, ldapTarget.id, ldapTarget.config);
+  // An entry the LDAP target took over, new to this target: it holds exactly Tessera's values
+  // once this run is done, unless the administrator chose to keep the others.
+  if (adopted && entry !== undefined && previous.entry !== entry && attribute && !config.keepOtherValues) {
+    const cleared = await clearAdoptedEntry(await connection(), dn, attribute, desired, await othersValues(input, ldapTarget.id));
+    return cleared === undefined ? missingEntry() : done();
+  }
   // Nothing wanted and nothing of ours to withdraw (also: no attribute known yet).
   if (!attribute || (desired.length === 0 && previous.values.length === 0)) return done();
 
-  const connection = () => ldapConnectionFor(input.session, ldapTarget.id, ldapTarget.config);
   const previousAttribute = previous.attribute ?? attribute;
   const sameAttribute = previousAttribute.toLowerCase() === attribute.toLowerCase();
   const withdrawn = previous.values.filter((v) => !(sameAttribute && desired.includes(v)));
@@ -143,7 +195,7 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
   return (await readAndReconcile(await connection(), dn, previous, attribute, desired)) ? done() : missingEntry();
 }
 
-async function validateTarget(db: Executor, target: Target<LdapServiceTokenConfig>, targets: Target[]): Promise<void> {
+async function validateTarget(db: Executor, tables: TokenTables, now: Date, target: Target<LdapServiceTokenConfig>, targets: Target[]): Promise<void> {
   const config = target.config;
   const named = targets.find((t) => t.id === config.ldapTargetId && t.id !== target.id && t.coId === target.coId);
   if (!named) {
@@ -156,7 +208,8 @@ async function validateTarget(db: Executor, target: Target<LdapServiceTokenConfi
   if (!ldapTarget) {
     throw new AppError(LDAP_SERVICE_TOKEN_ERRORS.NOT_AN_LDAP_TARGET, { field: 'config.ldapTargetId', message: `Token target "${target.description}" must name an LDAP target; "${named.description}" is not one` });
   }
-  if (!(await findService(db, target.coId, config.serviceId))) {
+  const service = await findService(db, target.coId, config.serviceId);
+  if (!service) {
     throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND, { field: 'config.serviceId', message: `Token target "${target.description}" names a service that is not in this CO` });
   }
   if (target.ordinal <= ldapTarget.ordinal) {
@@ -171,10 +224,48 @@ async function validateTarget(db: Executor, target: Target<LdapServiceTokenConfi
       message: `Token target "${target.description}" writes voPersonApplicationPassword, which needs the voPerson object class: turn it on in LDAP target "${ldapTarget.description}", or write userPassword`,
     });
   }
+  // What the directory can check: probed now (or within the last minutes). A directory that cannot
+  // be reached is no reason to refuse; the target's page says the schemes are unknown.
+  const { storageScheme } = await findSetting(tables(db), target.coId, service.id);
+  const probe = await probeOf(tables(db), ldapTarget, now);
+  const [problem] = await schemeProblems(storageScheme, config.attribute, service.name, ldapTarget.config.url, probe);
+  if (problem) throw new AppError(LDAP_SERVICE_TOKEN_ERRORS[problem.code], { field: problem.field, message: `Token target "${target.description}": ${problem.message}` });
+}
+
+/** The target page's account of the directory: the last probe, and the problems it shows for the service's scheme. */
+async function noticesOf(db: Executor, tables: TokenTables, target: Target<LdapServiceTokenConfig>): Promise<TargetNotice[]> {
+  const service = await findService(db, target.coId, target.config.serviceId);
+  const ldap = await db.selectFrom('provisioning_target').select('config').where('co_id', '=', target.coId).where('id', '=', target.config.ldapTargetId).executeTakeFirst();
+  if (!service || !ldap) return [];
+  const probe = await lastProbe(tables(db), target.coId, target.config.ldapTargetId);
+  const { storageScheme } = await findSetting(tables(db), target.coId, service.id);
+  const url = String((JSON.parse(ldap.config) as { url?: unknown }).url ?? 'the LDAP target');
+  return probeNotices(probe, await schemeProblems(storageScheme, target.config.attribute, service.name, url, probe));
+}
+
+/**
+ * Probes the directory of every token target's LDAP target, each directory once per round, so a
+ * module unloaded or a scheme changed later shows on the target's page. `unsealed` gives a CO's
+ * targets with their bind passwords.
+ */
+export async function probeAllDirectories(db: Kysely<CoreDatabase & ServiceTokenTables & SchemeProbeTables>, unsealed: (coId: string) => Promise<Target[]>, now: Date): Promise<number> {
+  const rows = await db.selectFrom('provisioning_target').select('co_id').distinct().where('provisioner_type', '=', LDAP_SERVICE_TOKEN_PROVISIONER_TYPE).execute();
+  let probed = 0;
+  for (const { co_id } of rows) {
+    const targets = await unsealed(co_id);
+    const ldapIds = new Set(targets.filter((t) => t.provisionerType === LDAP_SERVICE_TOKEN_PROVISIONER_TYPE).map((t) => String(t.config.ldapTargetId)));
+    for (const id of ldapIds) {
+      const ldapTarget = ldapTargetOf(targets, id);
+      if (!ldapTarget) continue;
+      await probeOf(db, ldapTarget, now, 0);
+      probed++;
+    }
+  }
+  return probed;
 }
 
 /** The service tokens plugin's tables seen through an executor (the plugin host's `withTables`). */
-export type TokenTables = (db: Executor) => Executor<CoreDatabase & ServiceTokenTables>;
+export type TokenTables = (db: Executor) => Kysely<CoreDatabase & ServiceTokenTables & SchemeProbeTables> | Transaction<CoreDatabase & ServiceTokenTables & SchemeProbeTables>;
 
 /**
  * The `ldap-service-token` provisioner type: a CO Service's token hashes in the entries of an
@@ -186,7 +277,8 @@ export function ldapServiceTokenProvisioner(tables: TokenTables): Provisioner<ty
     label: 'LDAP service tokens',
     configSchema: ldapServiceTokenConfigSchema,
     secretFields: [],
-    validate: (db, _ctx, target, targets) => validateTarget(db, target, targets),
+    validate: (db, ctx, target, targets) => validateTarget(db, tables, ctx.clock.now(), target, targets),
+    notices: (db, target) => noticesOf(db, tables, target),
     async peopleAffectedByService(db, target, serviceId) {
       if (serviceId !== target.config.serviceId) return [];
       return personIdsWithTokensFor(tables(db), target.coId, serviceId);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkbox } from '../../../core/http/validation.ts';
+import { checkbox, text } from '../../../core/http/validation.ts';
 import { makeTokenType, TOKEN_TYPE_LIMITS, type TokenType } from './token-types.ts';
 
 const L = TOKEN_TYPE_LIMITS;
@@ -8,7 +8,7 @@ const emptyAsNull = (v: unknown) => (v === '' || v === undefined ? null : v);
 
 /** A custom token type as an administrator defines it (form fields or JSON). */
 export const customTokenTypeInput = z.object({
-  label: z.preprocess(emptyAsNull, z.string().trim().max(64, 'At most 64 characters').nullable()).default(null),
+  label: z.preprocess(emptyAsNull, text({ max: 64 }).nullable()).default(null),
   alphabet: z
     .string()
     .refine((a) => /^[\x21-\x2c\x2e-\x7e]*$/.test(a), 'Only printable ASCII characters other than space and "-"')

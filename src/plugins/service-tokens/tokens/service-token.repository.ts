@@ -6,6 +6,7 @@ import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
 import type { ServiceTokenTable } from '../service-token.table.ts';
 import type { TokenDb } from '../token-context.ts';
 import { liveToken } from './usable-token.ts';
+import { identifierKey } from '../../../core/text.ts';
 
 /** A token as stored: everything but the secret, which is never stored (only its hash). */
 export interface StoredToken {
@@ -163,7 +164,8 @@ export interface VerificationCandidate {
 
 /**
  * In one query, the person an active identifier of the service's type names and their live tokens
- * for the service: an unknown person, a person without tokens and a person with tokens all run it
+ * for the service. The identifier is matched by its key (`identifierKey`), as an LDAP bind matches
+ * the DN: `ADAQ` and NFD `zoë` find `adaq` and NFC `zoë` for a uid. An unknown person, a person without tokens and a person with tokens all run it
  * alike, so every verification path costs the same.
  */
 export async function liveTokensByIdentifier(
@@ -189,7 +191,7 @@ export async function liveTokensByIdentifier(
     ])
     .where('i.co_id', '=', lookup.coId)
     .where('i.type', '=', lookup.identifierType)
-    .where('i.identifier', '=', lookup.identifier)
+    .where('i.match_key', '=', identifierKey(lookup.identifierType, lookup.identifier))
     .where('i.status', '=', 'active')
     .where((eb) => liveToken(eb, now))
     .execute();

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { optionalDateTime } from '../../../core/http/validation.ts';
+import { optionalDateTime, text } from '../../../core/http/validation.ts';
 
 export const generateInput = z.object({
   serviceId: z.string().trim().min(1, 'Required'),
-  label: z.string().trim().min(1, 'Give the token a name, e.g. the device it is for').max(64, 'At most 64 characters'),
+  label: text({ max: 64 }).pipe(z.string().min(1, 'Give the token a name, e.g. the device it is for')),
   /** Lifetime in days from now; omitted means the service's maximum (or no expiry if it has none). */
   lifetimeDays: z.preprocess((v) => (v === '' || v === undefined ? undefined : v), z.coerce.number().int('Whole days').min(1, 'At least 1 day').max(3650).optional()),
   expiresAt: optionalDateTime,
@@ -14,7 +14,7 @@ export const generateInput = z.object({
 });
 export type GenerateInput = z.infer<typeof generateInput>;
 
-export const revokeInput = z.object({ reason: z.string().trim().max(256).default('') });
+export const revokeInput = z.object({ reason: text({ max: 256 }).default('') });
 
 export const tokenResponse = z.object({
   id: z.string(),

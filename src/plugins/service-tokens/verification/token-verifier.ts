@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { findService } from '../../../core/co-services/co-service.repository.ts';
 import { AppError } from '../../../core/errors/app-error.ts';
 import { RateLimiter } from '../../../core/http/rate-limiter.ts';
+import { identifierKey as identifierMatchKey } from '../../../core/text.ts';
 import type { Logger } from '../../../core/logging/logger.ts';
 import type { PersonStatus } from '../../../core/people/person.table.ts';
 import { displayHint, normalizeToken, tokenTypeFromDefinition, type TokenType } from '../formats/token-types.ts';
@@ -145,7 +146,7 @@ export class TokenVerifier {
   }
 
   async verify(caller: AuthenticatedVerifier, input: { identifier: string; token: string }, address: string): Promise<VerifyResult> {
-    const identifierKey = `${caller.serviceId}\u0000${input.identifier.toLowerCase()}`;
+    const identifierKey = `${caller.serviceId}\u0000${identifierMatchKey('uid', input.identifier)}`;
     const keys = [`address\u0000${address}`, `identifier\u0000${identifierKey}`];
     for (;;) {
       const wait = Math.max(this.byAddress.check(address), this.byIdentifier.check(identifierKey));

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { parseInput } from '../../../core/http/validation.ts';
+import { parseInput, text } from '../../../core/http/validation.ts';
 import { requireCoAdmin } from '../../../core/web/guards.ts';
 import { redirectWith, sendPage } from '../../../core/web/render.ts';
 import { noStore } from '../no-store.ts';
@@ -8,7 +8,7 @@ import type { TokenRouteContext } from '../token-context.ts';
 import { createVerifierKey, revokeVerifierKey } from './verification-keys.service.ts';
 import { VerifierKeyShownOncePage } from './verification-key.views.tsx';
 
-const keyInput = z.object({ label: z.string().trim().min(1, 'Give the key a label').max(64) });
+const keyInput = z.object({ label: text({ max: 64 }).pipe(z.string().min(1, 'Give the key a label')) });
 
 /** The CO admins' forms for a service's verification keys (on its settings page): create (shown once), revoke. */
 export function registerVerificationKeyRoutes(app: FastifyInstance, ctx: TokenRouteContext): void {

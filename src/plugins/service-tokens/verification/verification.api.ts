@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../../core/errors/app-error.ts';
 import { apiRoute } from '../../../core/http/api-route.ts';
+import { text } from '../../../core/http/validation.ts';
 import { PERSON_STATUSES } from '../../../core/people/person.table.ts';
 import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
 import type { TokenRouteContext } from '../token-context.ts';
@@ -65,7 +66,7 @@ export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteCon
     summary: 'Create a verification key for a CO Service; the key is in this response only',
     tag: 'Verification',
     params: serviceParams,
-    body: z.object({ label: z.string().trim().min(1, 'Required').max(64) }),
+    body: z.object({ label: text({ min: 1, max: 64 }) }),
     response: z.object({ verifier: verifierResponse, key: z.string() }),
     status: 201,
     handler: async ({ params, body, actor, reply }) => {

@@ -1,0 +1,65 @@
+// Claims on directory entries (ldap_entry_claim): before an LDAP target adds, takes over or renames
+// a person's entry, it claims the DN for the person. The claim is deliberately looked up across
+// COs: two COs writing to one directory share its DNs. A claim held by another person is a
+// conflict the job names; nothing of the other CO is revealed but that it is another CO.
+import type { Kysely } from 'kysely';
+import { isUniqueViolation } from '../../db/constraint-errors.ts';
+import type { CoreDatabase } from '../../db/core-tables.ts';
+import { normalizeDn } from './ldap-dn.ts';
+import { LdapProvisioningError } from './ldap-extension.ts';
+import type { LdapProvisionerTables } from './ldap-entry-claim.table.ts';
+
+export type ClaimDb = Kysely<CoreDatabase & LdapProvisionerTables>;
+
+/** A directory by its URL: scheme, host and port in lowercase (`ldap://127.0.0.1:389`). */
+export function directoryKey(url: string): string {
+  const u = new URL(url);
+  const port = u.port || (u.protocol === 'ldaps:' ? '636' : '389');
+  return `${u.protocol}//${u.hostname.toLowerCase()}:${port}`;
+}
+
+/** A DN as the directory compares it: NFC, then `normalizeDn` (types and values lowercased). */
+export function dnKey(dn: string): string {
+  return normalizeDn(dn.normalize('NFC'));
+}
+
+/** Who is claiming: the CO, the LDAP target and the person. */
+export interface Claimant {
+  coId: string;
+  targetId: string;
+  personId: string;
+}
+
+/**
+ * Claims `dn` in the directory at `url` for the person. Idempotent for the same person (from any
+ * target). Throws LdapProvisioningError "DN conflict" when another person holds it. One query when
+ * the person holds it already, two when the claim is new.
+ */
+export async function claimEntry(db: ClaimDb, url: string, dn: string, who: Claimant, now: Date): Promise<void> {
+  const directory = directoryKey(url);
+  const key = dnKey(dn);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const holder = await db.selectFrom('ldap_entry_claim').select(['co_id', 'person_id', 'dn']).where('directory', '=', directory).where('dn_key', '=', key).executeTakeFirst();
+    if (holder) {
+      if (holder.person_id === who.personId) return;
+      const whose = holder.co_id === who.coId ? 'another person of this CO' : 'a person of another CO writing to the same directory';
+      throw new LdapProvisioningError(
+        `DN conflict: the entry ${dn} is the entry of ${whose} (as ${holder.dn}); the directory compares names without regard to case and Unicode form, so two people cannot be named alike. Nothing was written: give one of them another naming identifier`,
+      );
+    }
+    try {
+      await db.insertInto('ldap_entry_claim').values({ directory, dn_key: key, dn, co_id: who.coId, target_id: who.targetId, person_id: who.personId, claimed_at: now.toISOString() }).execute();
+      return;
+    } catch (error) {
+      // Another worker claimed it at the same moment: read who, once.
+      if (!isUniqueViolation(error)) throw error;
+    }
+  }
+}
+
+/** Releases the person's claims made through this target, except the one on `keepDn` if given. */
+export async function releaseClaims(db: ClaimDb, targetId: string, personId: string, keepDn?: string): Promise<void> {
+  let q = db.deleteFrom('ldap_entry_claim').where('target_id', '=', targetId).where('person_id', '=', personId);
+  if (keepDn !== undefined) q = q.where('dn_key', '!=', dnKey(keepDn));
+  await q.execute();
+}
