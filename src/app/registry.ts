@@ -111,7 +111,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   core.changeListeners.push(provisioningOutbox(core, () => worker.nudge()));
   for (const { parts } of installed) if (parts.onChange) core.changeListeners.push(parts.onChange);
 
-  const delivery = config.smtpUrl ? new EmailDelivery(database.db, clock, options.mailer ?? smtpMailer(config.smtpUrl, config.mailFrom), logger) : undefined;
+  const delivery = config.smtpUrl ? new EmailDelivery(database.db, clock, options.mailer ?? smtpMailer(config.smtpUrl, config.mailFrom, { ca: config.smtpCa }), logger) : undefined;
   const ctx: RouteContext = {
     ...core,
     config,
