@@ -43,7 +43,11 @@ export class LdapConnection {
   private failure: Error | undefined;
   private closed = false;
 
-  constructor(private readonly settings: LdapConnectionSettings) {}
+  /** `onOpen` hears whether each attempt to connect and bind worked (directory reachability). */
+  constructor(
+    private readonly settings: LdapConnectionSettings,
+    private readonly onOpen: (reachable: boolean) => void = () => undefined,
+  ) {}
 
   private async bound(): Promise<Client> {
     if (this.closed) throw new Error('LDAP connection used after the worker pass ended');
@@ -69,12 +73,14 @@ export class LdapConnection {
       await client.bind(bindDn, bindPassword);
     } catch (error) {
       await client.unbind().catch(() => undefined);
+      this.onOpen(false);
       this.failure =
         error instanceof InvalidCredentialsError
           ? new Error(`LDAP bind to ${url} as ${bindDn} failed: invalid credentials`)
           : new Error(`cannot connect to LDAP server ${url}${startTls ? ' with StartTLS' : ''}: ${describeLdapError(error)}`);
       throw this.failure;
     }
+    this.onOpen(true);
     if (this.closed) {
       await client.unbind().catch(() => undefined);
       throw new Error('LDAP connection used after the worker pass ended');
@@ -197,6 +203,13 @@ export function valuesOf(entry: Record<string, unknown>): Map<string, string[]> 
 }
 
 /**
+ * What this process last saw of each LDAP target's server, by target id: whether connecting and
+ * binding worked, and when (ms since the epoch). Written by every connection `ldapConnectionFor`
+ * opens (the LDAP and the token provisioners alike); read by the plugin's /metrics gauges.
+ */
+export const directoryReachability = new Map<string, { up: boolean; at: number }>();
+
+/**
  * The connection of the pass for these settings. Keyed by target and by the settings themselves,
  * so a target edited during a pass gets a connection with its new settings.
  */
@@ -204,7 +217,7 @@ export function ldapConnectionFor(session: ProvisionerSession, targetId: string,
   const fingerprint = createHash('sha256').update(JSON.stringify([settings.url, settings.startTls, settings.bindDn, settings.bindPassword, settings.tlsCaCertificates ?? [], settings.tlsVerifyHostname ?? true])).digest('base64url').slice(0, 16);
   return session.get(
     `ldap:${targetId}:${fingerprint}`,
-    async () => new LdapConnection(settings),
+    async () => new LdapConnection(settings, (up) => directoryReachability.set(targetId, { up, at: Date.now() })),
     (connection) => connection.close(),
   );
 }

@@ -1,6 +1,7 @@
 import type { PluginExports, TesseraPlugin } from '../../core/plugins/plugin.ts';
 import type { LdapAttributeContributor } from './ldap-extension.ts';
 import { ldapProvisioner } from './ldap.provisioner.ts';
+import { reachabilityGauges } from './ldap-reachability.ts';
 
 export const LDAP_PROVISIONER_PLUGIN_ID = 'ldap-provisioner';
 
@@ -14,7 +15,8 @@ export function ldapProvisionerPlugin(): TesseraPlugin {
   return {
     id: LDAP_PROVISIONER_PLUGIN_ID,
     description: 'LDAP provisioner: people as inetOrgPerson entries (optionally eduPerson, eduMember, voPerson)',
-    setup: () => {
+    setup: (host) => {
+      host.metrics.collect(() => reachabilityGauges(host.core.db));
       const contributors: LdapAttributeContributor[] = [];
       // Typed by the PluginExports entry under this plugin's id (declared in ldap-extension.ts).
       const exports: PluginExports[typeof LDAP_PROVISIONER_PLUGIN_ID] = { registerAttributeContributor: (contributor) => void contributors.push(contributor) };
