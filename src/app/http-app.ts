@@ -18,6 +18,7 @@ import { registerOidcRoutes } from '../core/auth/oidc.routes.tsx';
 import { registerCoreWebRoutes } from '../core/web/core-web.routes.ts';
 import { registerCoreApiRoutes } from '../core/http/core-api.routes.ts';
 import { registerReadiness } from './readiness.ts';
+import { closeConnectionsWhenClosing } from './graceful-close.ts';
 import '../core/http/fastify-types.ts';
 
 
@@ -88,6 +89,7 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
   app.decorateRequest('actor', undefined);
   app.decorateRequest('csrfToken', '');
   registerErrorHandling(app, ctx);
+  closeConnectionsWhenClosing(app);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);

@@ -79,6 +79,9 @@ async function migrate(runtime: Registry): Promise<string[]> {
   return migrateRegistry(runtime);
 }
 
+/** How long `tessera serve` may drain at SIGTERM; below systemd's TimeoutStopSec in deploy/tessera.service (30 s). */
+const SHUTDOWN_TIMEOUT_MS = 25_000;
+
 async function serve(runtime: Registry): Promise<number> {
   const { buildApp } = await import('../app/http-app.ts');
   const { hasPlatformAdmin } = await import('../core/auth/setup.service.ts');
@@ -97,14 +100,29 @@ Create the first platform administrator in another terminal:
 then sign in at ${runtime.config.publicUrl}/sign-in as "admin".
 `);
   }
-  const stop = async () => {
-    for (const w of workers) await w();
-    await app.close();
+  // SIGTERM (systemd's stop) and SIGINT drain: the listener closes, requests under way finish
+  // (new ones on kept-alive connections get 503), the worker finishes its pass; then the database
+  // closes. A second signal, or a drain longer than SHUTDOWN_TIMEOUT_MS, exits at once.
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      app.log.warn({ signal }, 'second signal during shutdown: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: draining requests and background work');
+    const timer = setTimeout(() => {
+      app.log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown did not finish in time: exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    await Promise.all([app.close(), ...workers.map((w) => w())]);
     await runtime.database.destroy();
+    clearTimeout(timer);
+    app.log.info('stopped');
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', (signal) => void stop(signal));
+  process.on('SIGTERM', (signal) => void stop(signal));
   return new Promise<number>(() => {});
 }
 
