@@ -67,12 +67,17 @@ for (const kind of ['apache', 'nginx'] satisfies ProxyKind[]) {
       });
     }
 
-    /** The address Tessera believed a request came from (request.ip), from its request log line. */
-    function believedAddress(marker: string): string | undefined {
-      for (const line of server.output().split('\n')) {
-        if (!line.startsWith('{') || !line.includes(marker)) continue;
-        const entry = JSON.parse(line) as { msg?: string; req?: { url?: string; remoteAddress?: string } };
-        if (entry.msg === 'incoming request' && entry.req?.url?.includes(marker)) return entry.req.remoteAddress;
+    /**
+     * The address Tessera believed a request came from (request.ip), from its request log line;
+     * the line may reach us a moment after the answer (it goes through a pipe), so wait up to 5 s.
+     */
+    async function believedAddress(marker: string): Promise<string | undefined> {
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+        for (const line of server.output().split('\n')) {
+          if (!line.startsWith('{') || !line.includes(marker)) continue;
+          const entry = JSON.parse(line) as { msg?: string; req?: { url?: string; remoteAddress?: string } };
+          if (entry.msg === 'incoming request' && entry.req?.url?.includes(marker)) return entry.req.remoteAddress;
+        }
       }
       return undefined;
     }
@@ -106,9 +111,9 @@ for (const kind of ['apache', 'nginx'] satisfies ProxyKind[]) {
     it('believes X-Forwarded-For only from the proxy, and only what the proxy saw', async () => {
       const spoofed = { 'X-Forwarded-For': '198.51.100.7' };
       await send('proxy', `/healthz?via-${kind}`, { headers: spoofed });
-      assert.equal(believedAddress(`via-${kind}`), CLIENT, 'the client’s own address, not the one it claimed');
+      assert.equal(await believedAddress(`via-${kind}`), CLIENT, 'the client’s own address, not the one it claimed');
       await send('direct', `/healthz?around-${kind}`, { headers: spoofed });
-      assert.equal(believedAddress(`around-${kind}`), STRANGER, 'a direct client’s X-Forwarded-For is ignored');
+      assert.equal(await believedAddress(`around-${kind}`), STRANGER, 'a direct client’s X-Forwarded-For is ignored');
     });
 
     it('with an https public URL, sets secure cookies and HSTS', async () => {
