@@ -18,6 +18,8 @@ PACKAGES=(
   postgresql-15  # /usr/lib/postgresql/15/bin (what the `postgresql` metapackage means on Debian 12)
   chromium       # browser tests
   fonts-liberation  # a font for chromium (a Recommends we would otherwise skip); without one, text renders as boxes
+  # Operations (docs/operations.md): the reverse-proxy recipes' servers, systemd-analyze for deploy/tessera.service
+  apache2 apache2-utils nginx systemd openssl
 )
 POLICY_RC_D=/usr/sbin/policy-rc.d
 
@@ -78,6 +80,7 @@ stop_services() {
     case "$package" in
       slapd) service=slapd ;;
       postgresql-15) service=postgresql ;;
+      apache2 | nginx) service=$package ;;
       *) continue ;;
     esac
     if [[ -d /run/systemd/system ]]; then

@@ -17,6 +17,8 @@ import { registerAuthRoutes } from '../core/auth/auth.routes.tsx';
 import { registerOidcRoutes } from '../core/auth/oidc.routes.tsx';
 import { registerCoreWebRoutes } from '../core/web/core-web.routes.ts';
 import { registerCoreApiRoutes } from '../core/http/core-api.routes.ts';
+import { registerReadiness } from './readiness.ts';
+import { closeConnectionsWhenClosing } from './graceful-close.ts';
 import '../core/http/fastify-types.ts';
 
 
@@ -87,6 +89,7 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
   app.decorateRequest('actor', undefined);
   app.decorateRequest('csrfToken', '');
   registerErrorHandling(app, ctx);
+  closeConnectionsWhenClosing(app);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
@@ -169,7 +172,8 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
       return reply.code(503).send({ status: 'unavailable', database: database.dialect });
     }
   });
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(await metrics.render()));
+  registerReadiness(app, registry);
   app.get('/api/openapi.json', async () => openapi.document());
 
   registerAuthRoutes(app, ctx);

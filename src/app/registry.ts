@@ -9,6 +9,8 @@ import { smtpMailer, type Mailer } from '../core/notifications/mailer.ts';
 import { Notifier } from '../core/notifications/notification.service.ts';
 import type { PluginExports, PluginHost, PluginParts, TesseraPlugin } from '../core/plugins/plugin.ts';
 import { provisioningOutbox } from '../core/provisioning/outbox.ts';
+import { outboxGauges } from '../core/provisioning/outbox-gauges.ts';
+import { emailQueueGauges } from '../core/notifications/email-queue-gauges.ts';
 import type { ProvisioningDataContributor } from '../core/provisioning/provisioning-data.ts';
 import type { Provisioner } from '../core/provisioning/provisioner.ts';
 import { SecretBox } from '../core/provisioning/secret-box.ts';
@@ -71,6 +73,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   const { config, database, clock } = options;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const provisioners: Provisioner[] = [];
+  const metrics = new Metrics();
   const core: ProvisioningContext = {
     db: database.db,
     dialect: database.dialect,
@@ -91,6 +94,7 @@ export function createRegistry(options: RegistryOptions): Registry {
       core,
       clock,
       logger: logger.child({ plugin: plugin.id }),
+      metrics,
       exportsOf: <K extends keyof PluginExports>(id: K): PluginExports[K] => {
         if (!exported.has(id)) throw new Error(`Plugin "${plugin.id}" asked for the exports of "${String(id)}", which is not set up before it`);
         // The one boundary where a plugin's exports meet their declared type (see PluginExports).
@@ -108,10 +112,12 @@ export function createRegistry(options: RegistryOptions): Registry {
   });
 
   const worker = new ProvisioningWorker(core, contributors, options.worker);
+  metrics.collect(() => outboxGauges(database.db, clock));
+  metrics.collect(() => emailQueueGauges(database.db, clock));
   core.changeListeners.push(provisioningOutbox(core, () => worker.nudge()));
   for (const { parts } of installed) if (parts.onChange) core.changeListeners.push(parts.onChange);
 
-  const delivery = config.smtpUrl ? new EmailDelivery(database.db, clock, options.mailer ?? smtpMailer(config.smtpUrl, config.mailFrom), logger) : undefined;
+  const delivery = config.smtpUrl ? new EmailDelivery(database.db, clock, options.mailer ?? smtpMailer(config.smtpUrl, config.mailFrom, { ca: config.smtpCa }), logger) : undefined;
   const ctx: RouteContext = {
     ...core,
     config,
@@ -130,7 +136,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     ctx,
     plugins: installed,
     contributors,
-    metrics: new Metrics(),
+    metrics,
     worker,
     delivery,
     startBackground: () => {

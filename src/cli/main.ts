@@ -16,6 +16,8 @@ Commands:
   api-user create    Create an API user and print its key once
   worker             Run background workers only (provisioning, on PostgreSQL)
   reprovision        Reprovision a CO (or one person) with a progress bar
+  backup             Copy the database to a file while Tessera runs
+  restore            Restore a backup into an empty database
 
 Run "tessera <command> --help" for the options of a command.
 Configuration comes from environment variables; see README.md.`,
@@ -49,6 +51,17 @@ Several workers may run against one PostgreSQL database: a job is claimed by one
 
 Reprovisions every person of the CO (or one person) to every target (or one target), running the
 jobs in this process and showing the progress. Failed jobs stay visible on the target's page.`,
+  backup: `Usage: tessera backup --to FILE
+
+Writes a consistent copy of the database to FILE while Tessera keeps running: SQLite through its
+online backup API, PostgreSQL through pg_dump (custom format; needs PostgreSQL's client programs).
+FILE must not exist. Keep the secret key (TESSERA_SECRET_KEY_FILE) with the backup: without it the
+LDAP bind passwords in it cannot be decrypted.`,
+  restore: `Usage: tessera restore --from FILE
+
+Restores a backup made by "tessera backup" into the configured database, which must be empty: a
+SQLite file that does not exist yet, or a PostgreSQL database without tables. Start Tessera
+afterwards with the secret key of the installation the backup comes from.`,
 };
 
 function print(text: string): void {
@@ -65,6 +78,9 @@ async function migrate(runtime: Registry): Promise<string[]> {
   const { migrate: migrateRegistry } = await import('./runtime.ts');
   return migrateRegistry(runtime);
 }
+
+/** How long `tessera serve` may drain at SIGTERM; below systemd's TimeoutStopSec in deploy/tessera.service (30 s). */
+const SHUTDOWN_TIMEOUT_MS = 25_000;
 
 async function serve(runtime: Registry): Promise<number> {
   const { buildApp } = await import('../app/http-app.ts');
@@ -84,14 +100,29 @@ Create the first platform administrator in another terminal:
 then sign in at ${runtime.config.publicUrl}/sign-in as "admin".
 `);
   }
-  const stop = async () => {
-    for (const w of workers) await w();
-    await app.close();
+  // SIGTERM (systemd's stop) and SIGINT drain: the listener closes, requests under way finish
+  // (new ones on kept-alive connections get 503), the worker finishes its pass; then the database
+  // closes. A second signal, or a drain longer than SHUTDOWN_TIMEOUT_MS, exits at once.
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      app.log.warn({ signal }, 'second signal during shutdown: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: draining requests and background work');
+    const timer = setTimeout(() => {
+      app.log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown did not finish in time: exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    await Promise.all([app.close(), ...workers.map((w) => w())]);
     await runtime.database.destroy();
+    clearTimeout(timer);
+    app.log.info('stopped');
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', (signal) => void stop(signal));
+  process.on('SIGTERM', (signal) => void stop(signal));
   return new Promise<number>(() => {});
 }
 
@@ -211,6 +242,25 @@ async function reprovision(runtime: Registry, args: string[]): Promise<number> {
   return progress.failed ? 1 : 0;
 }
 
+/** `backup` and `restore` read the configuration only: they must not open (and so create) the database. */
+async function backupOrRestore(command: 'backup' | 'restore', args: string[]): Promise<number> {
+  const { loadConfig } = await import('../config/config.ts');
+  const { backupDatabase, restoreDatabase } = await import('./backup.ts');
+  const flag = command === 'backup' ? 'to' : 'from';
+  try {
+    const { values } = parseArgs({ args, options: { [flag]: { type: 'string' } } });
+    const file = values[flag];
+    if (typeof file !== 'string' || file === '') return fail(`${command} needs --${flag} FILE (see tessera ${command} --help)`);
+    const config = loadConfig(process.env);
+    const outcome = command === 'backup' ? await backupDatabase(config, process.env, file) : await restoreDatabase(config, file);
+    if (outcome.code !== 0) return fail(outcome.lines.join('\n'));
+    for (const line of outcome.lines) print(line);
+    return 0;
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -222,6 +272,7 @@ export async function main(argv: string[]): Promise<number> {
     print(HELP[command]!);
     return 0;
   }
+  if (command === 'backup' || command === 'restore') return backupOrRestore(command, args);
   const { openRuntime } = await import('./runtime.ts');
   let runtime: Registry;
   try {

@@ -41,6 +41,7 @@ const schema = z.object({
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TESSERA_WORKER: z.enum(['on', 'off']).default('on'),
   TESSERA_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'TESSERA_SMTP_URL must start with smtp:// or smtps://').optional(),
+  TESSERA_SMTP_CA_FILE: z.string().min(1).optional(),
   TESSERA_MAIL_FROM: z.string().min(3).default('Tessera <tessera@localhost>'),
   TESSERA_VERIFY_FAILURES_PER_IDENTIFIER: z.coerce.number().int().min(1).default(10),
   TESSERA_VERIFY_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
@@ -93,6 +94,8 @@ export interface Config {
   verifyFailuresPerAddress: number;
   /** Notices are emailed when set; without it they appear in the web UI only. */
   smtpUrl: string | undefined;
+  /** PEM CA certificates for the SMTP relay's certificate (read from TESSERA_SMTP_CA_FILE); unset: the system's CAs. */
+  smtpCa: string | undefined;
   mailFrom: string;
   oidc: OidcConfig | undefined;
 }
@@ -105,7 +108,7 @@ function list(value: string): string[] {
  * Without TESSERA_SECRET_KEY, a key is made once and kept in a file beside the database, so the
  * embedded default works out of the box and survives restarts.
  */
-function loadOrCreateSecretKey(path: string): string {
+function loadOrCreateSecretKey(path: string, problems: string[]): string {
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
     const key = randomBytes(32).toString('base64url');
@@ -117,40 +120,71 @@ function loadOrCreateSecretKey(path: string): string {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
-  const key = readFileSync(path, 'utf8').trim();
+  let key = '';
+  try {
+    key = readFileSync(path, 'utf8').trim();
+  } catch (e) {
+    problems.push(`TESSERA_SECRET_KEY_FILE: cannot read ${path}: ${(e as Error).message}`);
+    return key;
+  }
   if (key.length < 32) {
-    throw new Error(`Invalid configuration:\n  TESSERA_SECRET_KEY_FILE: ${path} holds no key of at least 32 characters; remove the file to have a new key made, or set TESSERA_SECRET_KEY`);
+    problems.push(`TESSERA_SECRET_KEY_FILE: ${path} holds no key of at least 32 characters; remove the file to have a new key made, or set TESSERA_SECRET_KEY`);
   }
   return key;
 }
 
+/** The PEM text of the SMTP relay's CA file; a problem when it cannot be read or holds no certificate. */
+function readCaFile(path: string | undefined, problems: string[]): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    const pem = readFileSync(path, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) problems.push(`TESSERA_SMTP_CA_FILE: ${path} holds no PEM certificate`);
+    return pem;
+  } catch (e) {
+    problems.push(`TESSERA_SMTP_CA_FILE: cannot read ${path}: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Thrown by loadConfig: every problem of the configuration, one line each, so one start shows them all. */
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * Reads and checks the configuration. Throws a ConfigurationError listing every problem at once
+ * (each variable's, the files' it names, and the rules between variables), so an operator fixes
+ * them in one round instead of one per start.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let fileValues: Record<string, string> = {};
   if (env.TESSERA_CONFIG) {
     try {
       fileValues = JSON.parse(readFileSync(env.TESSERA_CONFIG, 'utf8')) as Record<string, string>;
     } catch (e) {
-      throw new Error(`Invalid configuration:\n  TESSERA_CONFIG: cannot read ${env.TESSERA_CONFIG} as JSON: ${(e as Error).message}`);
+      throw new ConfigurationError([`TESSERA_CONFIG: cannot read ${env.TESSERA_CONFIG} as JSON: ${(e as Error).message}`]);
     }
   }
   const merged: Record<string, string | undefined> = { ...fileValues };
   for (const [k, v] of Object.entries(env)) if (k.startsWith('TESSERA_') && v !== undefined && v !== '') merged[k] = v;
   const parsed = schema.safeParse(merged);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (merged.TESSERA_OIDC_ISSUER && !merged.TESSERA_OIDC_CLIENT_ID) problems.push('TESSERA_OIDC_CLIENT_ID: required when TESSERA_OIDC_ISSUER is set');
+  const smtpCa = readCaFile(merged.TESSERA_SMTP_CA_FILE, problems);
+  if (!parsed.success) throw new ConfigurationError(problems);
   const c = parsed.data;
+  const secretKey = c.TESSERA_SECRET_KEY ?? loadOrCreateSecretKey(c.TESSERA_SECRET_KEY_FILE, problems);
+  if (problems.length > 0) throw new ConfigurationError(problems);
   const publicUrl = c.TESSERA_PUBLIC_URL ?? `http://localhost:${c.TESSERA_PORT}`;
-  if (c.TESSERA_OIDC_ISSUER && !c.TESSERA_OIDC_CLIENT_ID) {
-    throw new Error('Invalid configuration:\n  TESSERA_OIDC_CLIENT_ID: required when TESSERA_OIDC_ISSUER is set');
-  }
   return {
     databaseUrl: c.TESSERA_DATABASE_URL,
     host: c.TESSERA_HOST,
     port: c.TESSERA_PORT,
     publicUrl,
-    secretKey: c.TESSERA_SECRET_KEY ?? loadOrCreateSecretKey(c.TESSERA_SECRET_KEY_FILE),
+    secretKey,
     plugins: list(c.TESSERA_PLUGINS),
     trustedHeader: c.TESSERA_TRUSTED_HEADER,
     trustedProxies: list(c.TESSERA_TRUSTED_PROXIES),
@@ -162,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     verifyFailuresPerIdentifier: c.TESSERA_VERIFY_FAILURES_PER_IDENTIFIER,
     verifyFailuresPerAddress: c.TESSERA_VERIFY_FAILURES_PER_ADDRESS,
     smtpUrl: c.TESSERA_SMTP_URL,
+    smtpCa,
     mailFrom: c.TESSERA_MAIL_FROM,
     oidc: c.TESSERA_OIDC_ISSUER
       ? {

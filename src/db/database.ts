@@ -23,6 +23,11 @@ export function dialectOf(url: string): DialectName {
   return /^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite';
 }
 
+/** The file of a SQLite URL: `sqlite:PATH`, `sqlite://PATH` or a bare path. */
+export function sqlitePathOf(url: string): string {
+  return url.replace(/^sqlite:(\/\/)?/, '');
+}
+
 export function openDatabase(url: string): Database {
   const dialect = dialectOf(url);
   if (dialect === 'postgres') {
@@ -36,7 +41,7 @@ export function openDatabase(url: string): Database {
     const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect, url, destroy: () => db.destroy() };
   }
-  const path = url.replace(/^sqlite:(\/\/)?/, '');
+  const path = sqlitePathOf(url);
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');

@@ -64,3 +64,12 @@ export async function migrateAllDown(db: Db, sets: MigrationSet[]): Promise<void
   const { NO_MIGRATIONS } = await import('kysely');
   for (const set of [...sets].reverse()) check(set.owner, await migratorFor(db, set).migrateTo(NO_MIGRATIONS));
 }
+
+/** The migrations not applied yet, as `owner/name`, core first; reads only (creates no table). */
+export async function pendingMigrations(db: Db, sets: MigrationSet[]): Promise<string[]> {
+  const pending: string[] = [];
+  for (const set of sets) {
+    for (const m of await migratorFor(db, set).getMigrations()) if (m.executedAt === undefined) pending.push(`${set.owner}/${m.name}`);
+  }
+  return pending;
+}

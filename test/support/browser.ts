@@ -97,6 +97,9 @@ export async function assertNoHorizontalScroll(page: Page, where: string): Promi
 export interface TesseraServer {
   /** http://127.0.0.1:PORT */
   readonly url: string;
+  readonly port: number;
+  /** The `tessera serve` process (its pid, its exit). */
+  readonly daemon: Daemon;
   /** Runs `tessera <args>` against the same database and key, as an operator would; returns stdout. */
   cli(args: string[], env?: Record<string, string>): Promise<string>;
   /** The server's stdout and stderr so far (for failure messages). */
@@ -121,14 +124,14 @@ function serverEnv(dir: string, port: number): NodeJS.ProcessEnv {
 
 /**
  * Starts `node bin/tessera.js serve` on a fresh SQLite file in a temp dir and a free port, and
- * waits until /healthz answers. The server dies with the test process.
+ * waits until /healthz answers; `extraEnv` adds or replaces variables. The server dies with the test process.
  */
-export async function startTesseraServer(): Promise<TesseraServer> {
+export async function startTesseraServer(extraEnv: (port: number) => Record<string, string> = () => ({})): Promise<TesseraServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
   const unregisterDir = onProcessExit(() => removeDirSync(dir));
   try {
     return await retryOnPortClash(async (port) => {
-      const env = serverEnv(dir, port);
+      const env = { ...serverEnv(dir, port), ...extraEnv(port) };
       const daemon = spawnDaemon({ command: process.execPath, args: [TESSERA, 'serve'], cwd: REPO_ROOT, env, stopSignal: 'SIGTERM', orphanSignal: 'SIGKILL' });
       const unregisterDaemon = onProcessExit(() => daemon.terminateSync());
       const url = `http://127.0.0.1:${port}`;
@@ -142,6 +145,8 @@ export async function startTesseraServer(): Promise<TesseraServer> {
       }
       return {
         url,
+        port,
+        daemon,
         output: daemon.output,
         cli: async (args, extra = {}) => {
           try {

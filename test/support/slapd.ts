@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'ldapts';
 import {
   PortClashError,
+  findFreePort,
   onProcessExit,
   removeDirSync,
   requireCommand,
@@ -40,12 +41,19 @@ export interface SlapdOptions {
   withoutModules?: string[];
   /** slapd.conf lines appended after the mdb database section (overlays, indexes, more access rules). */
   extraConfig?: string;
+  /**
+   * Serve TLS with this certificate and key (PEM files, e.g. from test/support/tls-ca.ts): StartTLS
+   * on the ldap:// port, and ldaps:// on a second port (`ldapsUrl`).
+   */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface SlapdInstance {
   /** `ldap://127.0.0.1:<port>/` */
   url: string;
   port: number;
+  /** `ldaps://127.0.0.1:<port>/`, with the `tls` option only. */
+  ldapsUrl: string | undefined;
   suffix: string;
   /** `cn=admin,<suffix>`, the rootdn: bypasses every access rule. */
   rootDn: string;
@@ -74,6 +82,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
     rootDn: `cn=admin,${suffix}`,
     rootPassword: randomBytes(18).toString('base64url'),
     configPath: join(dir, 'slapd.conf'),
+    tls: options.tls,
   };
   let daemon: Daemon | undefined;
   const unregister = onProcessExit(() => {
@@ -84,12 +93,13 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
     await mkdir(join(dir, 'data'));
     const config = renderConfig({ ...settings, dataDir: join(dir, 'data'), modules, extraConfig: options.extraConfig });
     await writeFile(settings.configPath, config, { mode: 0o600 });
-    const port = await retryOnPortClash(async (candidate) => {
-      daemon = await startServer(settings, candidate, dir);
-      return candidate;
+    const ports = await retryOnPortClash(async (candidate) => {
+      const chosen = { port: candidate, ldapsPort: options.tls ? await findFreePort() : undefined };
+      daemon = await startServer(settings, chosen, dir);
+      return chosen;
     });
-    await seedDirectory(`ldap://127.0.0.1:${port}/`, settings);
-    return buildInstance(settings, port, dir, {
+    await seedDirectory(`ldap://127.0.0.1:${ports.port}/`, settings);
+    return buildInstance(settings, ports, dir, {
       current: () => daemon,
       replace: (next) => (daemon = next),
       unregister,
@@ -107,6 +117,12 @@ interface Settings {
   rootDn: string;
   rootPassword: string;
   configPath: string;
+  tls: SlapdOptions['tls'];
+}
+
+interface Ports {
+  port: number;
+  ldapsPort: number | undefined;
 }
 
 interface DaemonSlot {
@@ -115,13 +131,15 @@ interface DaemonSlot {
   unregister(): void;
 }
 
-function buildInstance(settings: Settings, port: number, dir: string, slot: DaemonSlot): SlapdInstance {
+function buildInstance(settings: Settings, ports: Ports, dir: string, slot: DaemonSlot): SlapdInstance {
+  const { port, ldapsPort } = ports;
   let stopping: Promise<void> | undefined;
   let restarting: Promise<void> = Promise.resolve();
   return {
     ...settings,
     url: `ldap://127.0.0.1:${port}/`,
     port,
+    ldapsUrl: ldapsPort === undefined ? undefined : `ldaps://127.0.0.1:${ldapsPort}/`,
     stop() {
       stopping ??= (async () => {
         await restarting.catch(() => undefined); // else a restart could outlive the stop
@@ -141,7 +159,7 @@ function buildInstance(settings: Settings, port: number, dir: string, slot: Daem
           // A stop() meanwhile wins: the instance stays down. slapd sets SO_REUSEADDR, so its own
           // old socket never blocks the port; a clash here means another process took the port
           // meanwhile, and the contract (same port) cannot be kept.
-          if (stopping === undefined) slot.replace(await startServer(settings, port, dir));
+          if (stopping === undefined) slot.replace(await startServer(settings, ports, dir));
         }
       })();
       return restarting;
@@ -156,7 +174,7 @@ function checkInstallation(modules: string[]): void {
 }
 
 function renderConfig(input: Settings & { dataDir: string; modules: string[]; extraConfig: string | undefined }): string {
-  for (const value of [input.suffix, input.dataDir]) {
+  for (const value of [input.suffix, input.dataDir, input.tls?.certFile ?? '', input.tls?.keyFile ?? '']) {
     if (/["\\\n]/.test(value)) throw new Error(`cannot write ${JSON.stringify(value)} into slapd.conf`);
   }
   const lines = [
@@ -168,6 +186,7 @@ function renderConfig(input: Settings & { dataDir: string; modules: string[]; ex
     `modulepath ${MODULE_DIR}`,
     ...input.modules.map((module) => `moduleload ${module}`),
     'password-hash {SSHA512}',
+    ...(input.tls ? [`TLSCertificateFile "${input.tls.certFile}"`, `TLSCertificateKeyFile "${input.tls.keyFile}"`] : []),
     '',
     'database mdb',
     `suffix "${input.suffix}"`,
@@ -191,13 +210,14 @@ function renderConfig(input: Settings & { dataDir: string; modules: string[]; ex
   return lines.join('\n');
 }
 
-async function startServer(settings: Settings, port: number, dir: string): Promise<Daemon> {
-  const url = `ldap://127.0.0.1:${port}/`;
+async function startServer(settings: Settings, ports: Ports, dir: string): Promise<Daemon> {
+  const url = `ldap://127.0.0.1:${ports.port}/`;
+  const listen = ports.ldapsPort === undefined ? url : `${url} ldaps://127.0.0.1:${ports.ldapsPort}/`;
   const daemon = spawnDaemon({
     command: SLAPD,
     // -d keeps slapd in the foreground. Level `none` still prints the messages logged at any level
     // (config errors, "Address already in use"); `-d 0` would silence those too.
-    args: ['-d', 'none', '-h', url, '-f', settings.configPath],
+    args: ['-d', 'none', '-h', listen, '-f', settings.configPath],
     cwd: dir,
     stopSignal: 'SIGTERM',
     orphanSignal: 'SIGTERM',

@@ -40,15 +40,24 @@ function decodeSubject(raw: string): string {
     .replace(/\?=\s+=\?/g, '');
 }
 
+export interface SmtpServerOptions {
+  /**
+   * Serve TLS with this certificate and key (PEM): from the first byte (`smtps`, the URL is
+   * smtps://) or after STARTTLS, which the URL then requires.
+   */
+  tls?: { certPem: string; keyPem: string; mode: 'smtps' | 'starttls' };
+}
+
 /** A real SMTP server (the smtp-server package) on a loopback port that keeps what it receives. */
-export async function startSmtpServer(): Promise<SmtpInstance> {
+export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<SmtpInstance> {
+  const { tls } = options;
   const port = await freePort();
   const messages: ReceivedMessage[] = [];
   let server: SMTPServer | undefined;
   const start = async () => {
     server = new SMTPServer({
       authOptional: true,
-      disabledCommands: ['STARTTLS'],
+      ...(tls ? { key: tls.keyPem, cert: tls.certPem, secure: tls.mode === 'smtps' } : { disabledCommands: ['STARTTLS'] }),
       logger: false,
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
@@ -67,7 +76,7 @@ export async function startSmtpServer(): Promise<SmtpInstance> {
   };
   await start();
   return {
-    url: `smtp://127.0.0.1:${port}?starttls=never`,
+    url: tls?.mode === 'smtps' ? `smtps://127.0.0.1:${port}` : tls ? `smtp://127.0.0.1:${port}?starttls=required` : `smtp://127.0.0.1:${port}?starttls=never`,
     port,
     messages,
     start,

@@ -97,6 +97,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     verifyFailuresPerIdentifier: 10,
     verifyFailuresPerAddress: 100,
     smtpUrl: undefined,
+    smtpCa: undefined,
     mailFrom: 'Tessera <tessera@example.org>',
     oidc: undefined,
     ...overrides,

@@ -1,43 +1,110 @@
-/** A small Prometheus text-format registry: request counts and latency by route and status. */
+/** Label names and values of one sample, e.g. `{ target_id: '…', state: 'pending' }`. */
+export type Labels = Record<string, string>;
+
+/** One gauge value read at scrape time. */
+export interface GaugeSample {
+  name: string;
+  help: string;
+  labels: Labels;
+  value: number;
+}
+
+/** Reads gauges when /metrics is scraped (queue depths from the database, reachability). */
+export type GaugeCollector = () => Promise<GaugeSample[]> | GaugeSample[];
+
+interface Histogram {
+  sum: number;
+  count: number;
+  buckets: number[];
+}
+
+/** `{a="x",b="y"}`, values escaped as the Prometheus text format wants (backslash, quote, newline). */
+function labelText(labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  return parts.length > 0 ? `{${parts.join(',')}}` : '';
+}
+
+/**
+ * A small Prometheus text-format registry: request counts and latency by route and status, named
+ * counters and histograms with labels, and gauges collected at scrape time. Counters and
+ * histograms are this process's; collected gauges are whatever their collector reads.
+ */
 export class Metrics {
-  private readonly requests = new Map<string, number>();
-  private readonly durations = new Map<string, { sum: number; count: number; buckets: number[] }>();
   private static readonly BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-  private readonly counters = new Map<string, { help: string; value: number }>();
+  private readonly counters = new Map<string, { help: string; values: Map<string, number> }>();
+  private readonly histograms = new Map<string, { help: string; values: Map<string, Histogram> }>();
+  private readonly collectors: GaugeCollector[] = [];
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const key = `method="${method}",route="${route.replace(/"/g, '')}",status="${status}"`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    const dkey = `method="${method}",route="${route.replace(/"/g, '')}"`;
-    const d = this.durations.get(dkey) ?? { sum: 0, count: 0, buckets: Metrics.BOUNDS.map(() => 0) };
-    d.sum += seconds;
-    d.count += 1;
-    Metrics.BOUNDS.forEach((b, i) => {
-      if (seconds <= b) d.buckets[i]! += 1;
-    });
-    this.durations.set(dkey, d);
+    this.count('tessera_http_requests_total', 'HTTP requests by route and status', { method, route, status: String(status) });
+    this.observe('tessera_http_request_duration_seconds', 'HTTP request duration', { method, route }, seconds);
   }
 
   /** Increments a named counter (plugins use it, e.g. tessera_service_tokens_generated_total). */
   inc(name: string, help: string, by = 1): void {
-    const c = this.counters.get(name) ?? { help, value: 0 };
-    c.value += by;
-    this.counters.set(name, c);
+    this.count(name, help, {}, by);
   }
 
-  render(gauges: Record<string, { help: string; value: number }> = {}): string {
+  /** Increments the counter `name` for these labels (created at 0 on first use). */
+  count(name: string, help: string, labels: Labels, by = 1): void {
+    const family = this.counters.get(name) ?? { help, values: new Map<string, number>() };
+    const key = labelText(labels);
+    family.values.set(key, (family.values.get(key) ?? 0) + by);
+    this.counters.set(name, family);
+  }
+
+  /** Records one observation, in seconds, in the histogram `name` for these labels. */
+  observe(name: string, help: string, labels: Labels, seconds: number): void {
+    const family = this.histograms.get(name) ?? { help, values: new Map<string, Histogram>() };
+    const key = labelText(labels);
+    const h = family.values.get(key) ?? { sum: 0, count: 0, buckets: Metrics.BOUNDS.map(() => 0) };
+    h.sum += seconds;
+    h.count += 1;
+    Metrics.BOUNDS.forEach((b, i) => {
+      if (seconds <= b) h.buckets[i]! += 1;
+    });
+    family.values.set(key, h);
+    this.histograms.set(name, family);
+  }
+
+  /** Adds gauges read at every scrape. A collector that fails is reported as tessera_metrics_collector_errors. */
+  collect(collector: GaugeCollector): void {
+    this.collectors.push(collector);
+  }
+
+  /** The text exposition: counters, histograms, collected gauges, `gauges` given here, process figures. */
+  async render(gauges: Record<string, { help: string; value: number }> = {}): Promise<string> {
     const out: string[] = [];
-    out.push('# HELP tessera_http_requests_total HTTP requests by route and status', '# TYPE tessera_http_requests_total counter');
-    for (const [k, v] of this.requests) out.push(`tessera_http_requests_total{${k}} ${v}`);
-    out.push('# HELP tessera_http_request_duration_seconds HTTP request duration', '# TYPE tessera_http_request_duration_seconds histogram');
-    for (const [k, d] of this.durations) {
-      Metrics.BOUNDS.forEach((b, i) => out.push(`tessera_http_request_duration_seconds_bucket{${k},le="${b}"} ${d.buckets[i]}`));
-      out.push(`tessera_http_request_duration_seconds_bucket{${k},le="+Inf"} ${d.count}`);
-      out.push(`tessera_http_request_duration_seconds_sum{${k}} ${d.sum}`);
-      out.push(`tessera_http_request_duration_seconds_count{${k}} ${d.count}`);
+    for (const [name, family] of this.counters) {
+      out.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} counter`);
+      for (const [labels, value] of family.values) out.push(`${name}${labels} ${value}`);
     }
-    for (const [name, c] of this.counters) out.push(`# HELP ${name} ${c.help}`, `# TYPE ${name} counter`, `${name} ${c.value}`);
-    for (const [name, g] of Object.entries(gauges)) out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.value}`);
+    for (const [name, family] of this.histograms) {
+      out.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} histogram`);
+      for (const [labels, h] of family.values) {
+        const inner = labels.slice(1, -1);
+        const withLe = (le: string) => `{${inner ? `${inner},` : ''}le="${le}"}`;
+        Metrics.BOUNDS.forEach((b, i) => out.push(`${name}_bucket${withLe(String(b))} ${h.buckets[i]}`));
+        out.push(`${name}_bucket${withLe('+Inf')} ${h.count}`, `${name}_sum${labels} ${h.sum}`, `${name}_count${labels} ${h.count}`);
+      }
+    }
+    let failed = 0;
+    const samples: GaugeSample[] = [];
+    for (const collector of this.collectors) {
+      try {
+        samples.push(...(await collector()));
+      } catch {
+        failed++;
+      }
+    }
+    for (const [name, g] of Object.entries(gauges)) samples.push({ name, help: g.help, labels: {}, value: g.value });
+    const byName = new Map<string, GaugeSample[]>();
+    for (const s of samples) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
+    for (const [name, list] of byName) {
+      out.push(`# HELP ${name} ${list[0]!.help}`, `# TYPE ${name} gauge`);
+      for (const s of list) out.push(`${name}${labelText(s.labels)} ${s.value}`);
+    }
+    out.push('# HELP tessera_metrics_collector_errors Gauge collectors that failed during this scrape', '# TYPE tessera_metrics_collector_errors gauge', `tessera_metrics_collector_errors ${failed}`);
     const mem = process.memoryUsage();
     out.push('# HELP process_resident_memory_bytes Resident memory', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
     out.push('# HELP process_uptime_seconds Uptime', '# TYPE process_uptime_seconds gauge', `process_uptime_seconds ${Math.round(process.uptime())}`);

@@ -5,6 +5,7 @@ import type { Executor } from '../../db/database.ts';
 import type { Clock } from '../clock.ts';
 import type { ChangeListener } from '../context.ts';
 import type { ErrorCode } from '../errors/app-error.ts';
+import type { Metrics } from '../http/metrics.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Provisioner } from '../provisioning/provisioner.ts';
@@ -40,6 +41,8 @@ export interface PluginHost<Tables extends TableMap = Record<never, never>> {
   core: ProvisioningContext;
   clock: Clock;
   logger: Logger;
+  /** The process's Prometheus metrics (/metrics): counters, histograms, gauges read at scrape time. */
+  metrics: Metrics;
   /**
    * What a plugin listed in `requires` exported from its setup. Throws when that plugin is not
    * enabled before this one (start-up already refuses such a configuration).

@@ -84,6 +84,11 @@ export interface Provisioner<S extends z.ZodType = z.ZodType> {
   validate?(db: Executor, ctx: CoreContext, target: Target<z.output<S>>, targets: Target[]): Promise<void>;
   /** People whose provisioning a change of this service affects, beyond the usual ones. */
   peopleAffectedByService?(db: Executor, target: Target<z.output<S>>, serviceId: string): Promise<string[]>;
+  /**
+   * What an administrator should know about a target's settings, one sentence each, shown on the
+   * target's page (e.g. a password sent without TLS). Pure: no I/O.
+   */
+  warnings?(target: Target<z.output<S>>): string[];
   provision(input: ProvisionInput<z.output<S>>): Promise<ProvisionResult>;
   /** What the target's page should say about it beyond its settings (read-only; no network). */
   notices?(db: Executor, target: Target<z.output<S>>): Promise<TargetNotice[]>;

@@ -185,6 +185,7 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: RouteConte
         groupName={groups.find((g) => g.value === target.provisionGroupId)?.label}
         failures={failures}
         references={references}
+        warnings={provisioner?.warnings?.(target) ?? []}
       />
     ));
   });

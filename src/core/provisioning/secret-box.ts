@@ -19,12 +19,18 @@ export class SecretBox {
     return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), data.toString('base64url')].join(':');
   }
 
+  /** The plaintext; throws an Error naming the secret key when another key sealed it. */
   open(sealed: string): string {
     const [version, iv, tag, data] = sealed.split(':');
     if (version !== 'v1' || !iv || !tag || data === undefined) throw new Error('not a sealed secret');
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    try {
+      return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    } catch {
+      // GCM's tag check failed: another key sealed it (a restore without the installation's key).
+      throw new Error('cannot decrypt a stored secret (e.g. an LDAP bind password): the secret key (TESSERA_SECRET_KEY or its file) is not the one it was saved with; use that key, or enter the secret again');
+    }
   }
 
   static isSealed(value: unknown): value is string {

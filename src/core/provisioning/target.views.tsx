@@ -37,6 +37,8 @@ export function TargetPage(props: {
   failures: FailureRow[];
   references: Record<ConfigReference, Option[]>;
   notices?: TargetNotice[];
+  /** The provisioner's warnings about these settings (Provisioner.warnings). */
+  warnings: string[];
 }) {
   const { page, co, target } = props;
   const base = targetHref(co, target);
@@ -53,6 +55,11 @@ export function TargetPage(props: {
           Delete
         </a>
       </div>
+      {props.warnings.map((warning) => (
+        <p class="flash flash-error target-warning" role="note">
+          <strong>Warning:</strong> {warning}
+        </p>
+      ))}
       <dl class="facts">
         <dt>Type</dt>
         <dd>{props.typeLabel}</dd>

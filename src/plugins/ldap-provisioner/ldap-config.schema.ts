@@ -1,4 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
+import { certificatesOfBundle } from '../../core/tls/tls-error.ts';
 import { checkbox } from '../../core/http/validation.ts';
 import { DnSyntaxError, parseDn } from './ldap-dn.ts';
 
@@ -38,6 +40,29 @@ const attributeList = z.preprocess(
     .default([...LDAP_PERSON_ATTRIBUTES]),
 );
 
+/** A CA bundle; a PEM text is kept as its lines (a pasted bundle and the form's text area alike). */
+const caBundle = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(/\r?\n/).map((l) => l.trim()).filter(Boolean) : v),
+  z
+    .array(z.string().max(128))
+    .max(2000, 'At most 2000 lines')
+    .default([])
+    .superRefine((lines, ctx) => {
+      if (lines.length === 0) return;
+      try {
+        for (const block of certificatesOfBundle(lines.join('\n'))) new X509Certificate(block);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `Not a PEM certificate bundle: ${(error as Error).message}` });
+      }
+    }),
+);
+
+/** The CA bundle of a target as PEM text, or undefined for the system's trusted CAs. */
+export function caBundleOf(config: Pick<LdapConfig, 'tlsCaCertificates'>): string | undefined {
+  const lines = config.tlsCaCertificates ?? [];
+  return lines.length > 0 ? `${lines.join('\n')}\n` : undefined;
+}
+
 /**
  * Settings of an `ldap` target, shared by the web form and the API. `bindPassword` is a secret
  * field: encrypted at rest, never shown back, kept when an update leaves it empty.
@@ -50,12 +75,20 @@ export const ldapConfigSchema = z
       .regex(/^ldaps?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/i, 'An ldap:// or ldaps:// URL with a host and an optional port')
       .meta({ title: 'Server URL', description: 'ldap://host:389 or ldaps://host:636. Connecting times out after 5 s, an operation after 10 s.' }),
     startTls: checkbox.default(false).meta({ title: 'StartTLS', description: 'Upgrade an ldap:// connection to TLS before binding.' }),
+    tlsCaCertificates: caBundle.meta({
+      title: 'CA certificates (PEM)',
+      description: 'The CA certificates the directory’s certificate must chain to, pasted as PEM (one or more -----BEGIN CERTIFICATE----- blocks). Empty: the system’s trusted CAs.',
+    }),
+    tlsVerifyHostname: checkbox.default(true).meta({
+      title: 'Verify the host name',
+      description: 'The certificate must be issued for the host in the URL. Turn off only for a directory reached by an address its certificate does not name.',
+    }),
     bindDn: dn('bind DN').meta({ title: 'Bind DN', description: 'The entry Tessera binds as; it needs write access under the base DN.' }),
     bindPassword: z
       .string()
       .min(1, 'Required')
       .max(1024, 'At most 1024 characters')
-      .meta({ title: 'Bind password', description: 'Encrypted at rest and never shown again; leave empty to keep the current one (a changed server URL or StartTLS needs it again).' }),
+      .meta({ title: 'Bind password', description: 'Encrypted at rest and never shown again; leave empty to keep the current one (a changed server URL, StartTLS or TLS setting needs it again).' }),
     baseDn: dn('base DN').meta({ title: 'Base DN', description: 'Where people’s entries go: <DN attribute>=<identifier>,<base DN>.' }),
     dnAttribute: z
       .string()

@@ -1,15 +1,35 @@
 // One bound LDAP connection per target for the length of a worker pass, shared by the people the
 // pass handles (and by token provisioners writing into the same directory).
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, type Change, type Entry } from 'ldapts';
 import type { ProvisionerSession } from '../../core/provisioning/provisioner.ts';
-import type { LdapConfig } from './ldap-config.schema.ts';
+import { describeTlsError } from '../../core/tls/tls-error.ts';
+import { caBundleOf, type LdapConfig } from './ldap-config.schema.ts';
 import { describeResultCode } from './ldap-result-codes.ts';
 
 export const CONNECT_TIMEOUT_MS = 5_000;
 export const OPERATION_TIMEOUT_MS = 10_000;
 
-export type LdapConnectionSettings = Pick<LdapConfig, 'url' | 'startTls' | 'bindDn' | 'bindPassword'>;
+/** The CA bundle and hostname check are optional: targets saved before they existed lack them (system CAs, checked). */
+export type LdapConnectionSettings = Pick<LdapConfig, 'url' | 'startTls' | 'bindDn' | 'bindPassword'> & Partial<Pick<LdapConfig, 'tlsCaCertificates' | 'tlsVerifyHostname'>>;
+
+/**
+ * Node's TLS options for a target: its CA bundle (else the system's CAs), certificate checks always
+ * on, the host name checked unless `tlsVerifyHostname` is false, and SNI with a DNS name (RFC 6066
+ * §3 forbids an IP address there).
+ */
+export function tlsOptionsFor(settings: LdapConnectionSettings): ConnectionOptions {
+  const host = new URL(settings.url).hostname.replace(/^\[|\]$/g, '');
+  const ca = caBundleOf({ tlsCaCertificates: settings.tlsCaCertificates ?? [] });
+  return {
+    rejectUnauthorized: true,
+    ...(isIP(host) ? {} : { servername: host }),
+    ...(ca ? { ca } : {}),
+    ...(settings.tlsVerifyHostname === false ? { checkServerIdentity: () => undefined } : {}),
+  };
+}
 
 /**
  * A lazily opened, bound client for one worker pass. Opening is shared by concurrent callers, and
@@ -24,7 +44,11 @@ export class LdapConnection {
   private failure: Error | undefined;
   private closed = false;
 
-  constructor(private readonly settings: LdapConnectionSettings) {}
+  /** `onOpen` hears whether each attempt to connect and bind worked (directory reachability). */
+  constructor(
+    private readonly settings: LdapConnectionSettings,
+    private readonly onOpen: (reachable: boolean) => void = () => undefined,
+  ) {}
 
   private async bound(): Promise<Client> {
     if (this.closed) throw new Error('LDAP connection used after the worker pass ended');
@@ -41,21 +65,23 @@ export class LdapConnection {
     this.client = undefined;
     if (stale) await stale.unbind().catch(() => undefined);
     const { url, startTls, bindDn, bindPassword } = this.settings;
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    const tlsOptions = tlsOptionsFor(this.settings);
     // autoRebind: a connection the server dropped between our check and an operation comes back bound
     // (ldapts cannot replay a bind over StartTLS; there the next check reopens instead).
-    const client = new Client({ url, connectTimeout: CONNECT_TIMEOUT_MS, timeout: OPERATION_TIMEOUT_MS, autoRebind: !startTls, ...(/^ldaps:/i.test(url) ? { tlsOptions: { servername: host } } : {}) });
+    const client = new Client({ url, connectTimeout: CONNECT_TIMEOUT_MS, timeout: OPERATION_TIMEOUT_MS, autoRebind: !startTls, ...(/^ldaps:/i.test(url) ? { tlsOptions } : {}) });
     try {
-      if (startTls) await client.startTLS({ servername: host });
+      if (startTls) await client.startTLS(tlsOptions);
       await client.bind(bindDn, bindPassword);
     } catch (error) {
       await client.unbind().catch(() => undefined);
+      this.onOpen(false);
       this.failure =
         error instanceof InvalidCredentialsError
           ? new Error(`LDAP bind to ${url} as ${bindDn} failed: invalid credentials`)
           : new Error(`cannot connect to LDAP server ${url}${startTls ? ' with StartTLS' : ''}: ${describeLdapError(error)}`);
       throw this.failure;
     }
+    this.onOpen(true);
     if (this.closed) {
       await client.unbind().catch(() => undefined);
       throw new Error('LDAP connection used after the worker pass ended');
@@ -111,6 +137,30 @@ export class LdapConnection {
   }
 }
 
+/** Loopback hosts: a password sent in clear to one never leaves the machine. */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Warnings about a target's connection: a simple bind (DN and password) sent without TLS to another
+ * machine (RFC 4513 §5.1.2: simple binds need confidentiality protection), and a host name that is
+ * not checked. Empty when the settings are safe.
+ */
+export function connectionWarnings(settings: LdapConnectionSettings): string[] {
+  const url = new URL(settings.url);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const tls = url.protocol === 'ldaps:' || settings.startTls;
+  const warnings: string[] = [];
+  if (!tls && !isLoopbackHost(host)) {
+    warnings.push(`The bind password goes to ${host} without TLS: anyone on the network path can read it. Use an ldaps:// URL or StartTLS.`);
+  }
+  if (tls && settings.tlsVerifyHostname === false) {
+    warnings.push('The host name in the certificate is not checked: any certificate from a trusted CA is accepted for this server.');
+  }
+  return warnings;
+}
+
 /** An LDAP operation that failed; the message names it and the entry, `ldapError` is ldapts' error. */
 export class LdapOperationError extends Error {
   override name = 'LdapOperationError';
@@ -130,6 +180,8 @@ export function ldapErrorOf(error: unknown): unknown {
 
 /** A one-line account of an LDAP or network failure, for the job's error: a result code by name and meaning (ldap-result-codes.ts). */
 export function describeLdapError(error: unknown): string {
+  const tls = describeTlsError(error);
+  if (tls) return tls;
   if (error instanceof ResultCodeError) {
     return describeResultCode(error.code, error.message.replace(/\s*Code: 0x[0-9a-f]+$/i, ''));
   }
@@ -151,14 +203,21 @@ export function valuesOf(entry: Record<string, unknown>): Map<string, string[]> 
 }
 
 /**
+ * What this process last saw of each LDAP target's server, by target id: whether connecting and
+ * binding worked, and when (ms since the epoch). Written by every connection `ldapConnectionFor`
+ * opens (the LDAP and the token provisioners alike); read by the plugin's /metrics gauges.
+ */
+export const directoryReachability = new Map<string, { up: boolean; at: number }>();
+
+/**
  * The connection of the pass for these settings. Keyed by target and by the settings themselves,
  * so a target edited during a pass gets a connection with its new settings.
  */
 export function ldapConnectionFor(session: ProvisionerSession, targetId: string, settings: LdapConnectionSettings): Promise<LdapConnection> {
-  const fingerprint = createHash('sha256').update(JSON.stringify([settings.url, settings.startTls, settings.bindDn, settings.bindPassword])).digest('base64url').slice(0, 16);
+  const fingerprint = createHash('sha256').update(JSON.stringify([settings.url, settings.startTls, settings.bindDn, settings.bindPassword, settings.tlsCaCertificates ?? [], settings.tlsVerifyHostname ?? true])).digest('base64url').slice(0, 16);
   return session.get(
     `ldap:${targetId}:${fingerprint}`,
-    async () => new LdapConnection(settings),
+    async () => new LdapConnection(settings, (up) => directoryReachability.set(targetId, { up, at: Date.now() })),
     (connection) => connection.close(),
   );
 }

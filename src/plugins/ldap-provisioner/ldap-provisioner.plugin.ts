@@ -3,6 +3,7 @@ import type { LdapProvisionerTables } from './ldap-entry-claim.table.ts';
 import * as entryClaims from './migrations/20261202010000-entry-claims.ts';
 import type { LdapAttributeContributor } from './ldap-extension.ts';
 import { ldapProvisioner } from './ldap.provisioner.ts';
+import { reachabilityGauges } from './ldap-reachability.ts';
 
 export const LDAP_PROVISIONER_PLUGIN_ID = 'ldap-provisioner';
 
@@ -18,6 +19,7 @@ export function ldapProvisionerPlugin(): TesseraPlugin {
     description: 'LDAP provisioner: people as inetOrgPerson entries (optionally eduPerson, eduMember, voPerson)',
     migrations: { '20261202010000-entry-claims': entryClaims },
     setup: (host) => {
+      host.metrics.collect(() => reachabilityGauges(host.core.db));
       const contributors: LdapAttributeContributor[] = [];
       // Typed by the PluginExports entry under this plugin's id (declared in ldap-extension.ts).
       const exports: PluginExports[typeof LDAP_PROVISIONER_PLUGIN_ID] = { registerAttributeContributor: (contributor) => void contributors.push(contributor) };

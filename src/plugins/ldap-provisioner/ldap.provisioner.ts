@@ -5,7 +5,7 @@ import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
 import { allIdentifierTypes } from '../../core/people/person.service.ts';
 import type { PreviousState, ProvisionInput, ProvisionResult, Provisioner } from '../../core/provisioning/provisioner.ts';
 import { LDAP_SECRET_FIELDS, ldapConfigSchema, type LdapConfig } from './ldap-config.schema.ts';
-import { ldapConnectionFor, ldapErrorOf, valuesOf, type LdapConnection } from './ldap-connection.ts';
+import { connectionWarnings, ldapConnectionFor, ldapErrorOf, valuesOf, type LdapConnection } from './ldap-connection.ts';
 import { modifyDnTarget, sameDn } from './ldap-dn.ts';
 import { addAttributes, attributesToRead, changesFor, desiredEntry, dnOf, rdnValueOf, type DesiredEntry } from './ldap-entry.ts';
 import { claimEntry, releaseClaims, type ClaimDb } from './ldap-entry-claims.ts';
@@ -132,7 +132,8 @@ export function ldapProvisioner(contributors: readonly LdapAttributeContributor[
     configSchema: ldapConfigSchema,
     secretFields: LDAP_SECRET_FIELDS,
     // The bind DN may change on the same server; another server, or no StartTLS, needs the password again.
-    secretsBoundTo: ['url', 'startTls'],
+    secretsBoundTo: ['url', 'startTls', 'tlsCaCertificates', 'tlsVerifyHostname'],
+    warnings: (target) => connectionWarnings(target.config),
     async validate(db, _ctx, target) {
       const types = await allIdentifierTypes(db, target.coId);
       if (!types.includes(target.config.dnIdentifierType)) {

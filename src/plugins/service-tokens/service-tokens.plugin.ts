@@ -59,7 +59,7 @@ export function serviceTokensPlugin(options: ServiceTokensOptions = {}): Tessera
           registerVerificationKeyRoutes(app, tokenRouteCtx);
           registerServiceTokenApi(app, tokenRouteCtx);
           registerTokenSettingApi(app, tokenRouteCtx);
-          registerVerificationApi(app, tokenRouteCtx, verifier);
+          registerVerificationApi(app, tokenRouteCtx, verifier, host.metrics);
         },
         menus: {
           identity: ({ co, personId }) => [{ label: 'Service Tokens', href: `/cos/${co.id}/people/${personId}/service-tokens` }],

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../../core/errors/app-error.ts';
 import { apiRoute } from '../../../core/http/api-route.ts';
 import { text } from '../../../core/http/validation.ts';
+import type { Metrics } from '../../../core/http/metrics.ts';
 import { PERSON_STATUSES } from '../../../core/people/person.table.ts';
 import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
 import type { TokenRouteContext } from '../token-context.ts';
@@ -23,11 +24,21 @@ const verifyResponse = z.object({
 const verifierResponse = z.object({ id: z.string(), serviceId: z.string(), label: z.string(), createdBy: z.string(), createdAt: z.string(), revokedAt: z.string().nullable() });
 const serviceParams = z.object({ coId: z.string(), serviceId: z.string() });
 
+/** How a verification ended, the `result` label of its metrics. */
+type VerificationResult = 'valid' | 'invalid' | 'rate_limited' | 'unauthenticated' | 'error';
+
+function resultOf(error: unknown): VerificationResult {
+  if (error instanceof AppError) return error.status === 429 ? 'rate_limited' : error.status === 401 ? 'unauthenticated' : 'error';
+  return 'error';
+}
+
 /**
  * The verification API: `POST /api/v1/service-tokens/verify` for services (authenticated with a
  * verification key, rate limited by the verifier), and the keys' own JSON API for CO admins.
+ * Each verification counts in `tessera_token_verifications_total{result}` and its time in
+ * `tessera_token_verification_duration_seconds{result}` (valid, invalid, rate_limited, unauthenticated, error).
  */
-export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteContext, verifier: TokenVerifier): void {
+export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteContext, verifier: TokenVerifier, metrics: Metrics): void {
   const authenticator = new VerifierAuthenticator(ctx);
 
   apiRoute(app, ctx, {
@@ -40,13 +51,26 @@ export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteCon
     response: verifyResponse,
     errors: [401, 429],
     handler: async ({ body, request, reply }) => {
-      const caller = await authenticator.authenticate(request.headers.authorization);
-      if (!caller) {
-        reply.header('WWW-Authenticate', 'Bearer realm="Tessera token verification"');
-        throw new AppError(SERVICE_TOKEN_ERRORS.VERIFIER_AUTHENTICATION_REQUIRED);
+      const started = process.hrtime.bigint();
+      const record = (result: VerificationResult) => {
+        const labels = { result };
+        metrics.count('tessera_token_verifications_total', 'Token verifications by result', labels);
+        metrics.observe('tessera_token_verification_duration_seconds', 'Token verification time by result', labels, Number(process.hrtime.bigint() - started) / 1e9);
+      };
+      try {
+        const caller = await authenticator.authenticate(request.headers.authorization);
+        if (!caller) {
+          reply.header('WWW-Authenticate', 'Bearer realm="Tessera token verification"');
+          throw new AppError(SERVICE_TOKEN_ERRORS.VERIFIER_AUTHENTICATION_REQUIRED);
+        }
+        reply.header('Cache-Control', 'no-store');
+        const answer = await verifier.verify(caller, body, request.ip);
+        record(answer.valid ? 'valid' : 'invalid');
+        return answer;
+      } catch (error) {
+        record(resultOf(error));
+        throw error;
       }
-      reply.header('Cache-Control', 'no-store');
-      return verifier.verify(caller, body, request.ip);
     },
   });
 
