@@ -70,7 +70,8 @@ forEachDialect('forward authentication endpoint', (dialect) => {
   it('answers 403 without a valid verification key, and once the key is revoked (after its few seconds of cache)', async () => {
     const s = await scenario();
     const credentials = `${s.person.username}:${s.secret}`;
-    for (const key of [undefined, '', 'tsv_nonsense', `${s.key.slice(0, -1)}A`]) {
+    const altered = `${s.key.slice(0, -1)}${s.key.endsWith('A') ? 'B' : 'A'}`;
+    for (const key of [undefined, '', 'tsv_nonsense', altered]) {
       const res = await ask(key, credentials);
       assert.equal(res.statusCode, 403, String(key));
       assert.equal((res.json() as { error: { code: string } }).error.code, 'FORWARD_AUTH_KEY_INVALID');
