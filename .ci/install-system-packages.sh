@@ -6,7 +6,8 @@
 #   is missing. A second run changes nothing.
 # - Leaves no system slapd or PostgreSQL running: the tests start their own on random loopback
 #   ports (test/support/slapd.ts, test/support/postgres.ts), and a system slapd on port 389 or a
-#   cluster on 5432 would only confuse someone debugging them.
+#   cluster on 5432 would only confuse someone debugging them. The same holds for the servers of
+#   docs/integrations/ (dovecot, apache2, freeradius, nginx): stopped and disabled after install.
 #
 # Usage: .ci/install-system-packages.sh [--dry-run]   (--dry-run: say what is missing, change nothing)
 set -euo pipefail
@@ -18,8 +19,17 @@ PACKAGES=(
   postgresql-15  # /usr/lib/postgresql/15/bin (what the `postgresql` metapackage means on Debian 12)
   chromium       # browser tests
   fonts-liberation  # a font for chromium (a Recommends we would otherwise skip); without one, text renders as boxes
-  # Operations (docs/operations.md): the reverse-proxy recipes' servers, systemd-analyze for deploy/tessera.service
-  apache2 apache2-utils nginx systemd openssl
+  # Operations (docs/operations.md): systemd-analyze for deploy/tessera.service, apache2-utils for the
+  # reverse-proxy recipe's password file, openssl for the throwaway CAs of the TLS tests
+  apache2-utils systemd openssl
+  # docs/integrations/: each recipe's test runs the real server in the foreground on a loopback port
+  dovecot-imapd dovecot-ldap         # IMAP: passdb ldap (auth_bind, and a per-service attribute)
+  apache2                            # HTTP Basic: mod_authnz_ldap + mod_dav
+  freeradius freeradius-utils        # RADIUS: radiusd and radtest
+  freeradius-rest freeradius-ldap    # rlm_rest (the verification API) and rlm_ldap
+  nginx                              # forward authentication (auth_request)
+  git                                # a real git client over smart HTTP
+  curl                               # speaks IMAP and WebDAV in the tests
 )
 POLICY_RC_D=/usr/sbin/policy-rc.d
 
@@ -80,7 +90,10 @@ stop_services() {
     case "$package" in
       slapd) service=slapd ;;
       postgresql-15) service=postgresql ;;
-      apache2 | nginx) service=$package ;;
+      dovecot-imapd) service=dovecot ;;
+      apache2) service=apache2 ;;
+      freeradius) service=freeradius ;;
+      nginx) service=nginx ;;
       *) continue ;;
     esac
     if [[ -d /run/systemd/system ]]; then

@@ -103,7 +103,7 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
 
     const now = clock.now();
     if (request.url.startsWith('/api/')) {
-      const basic = parseBasic(request.headers.authorization);
+      const basic = request.routeOptions.config.ownCredentials ? undefined : parseBasic(request.headers.authorization);
       if (basic) {
         const actor = await authenticateApiUser(database.db, now, basic.username, basic.password, request.ip);
         if (!actor) {

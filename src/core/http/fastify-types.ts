@@ -12,5 +12,7 @@ declare module 'fastify' {
     api?: boolean;
     /** Anonymous access allowed on a web route. */
     public?: boolean;
+    /** An API route that reads `Authorization` itself (forward authentication): no API-user Basic sign-in. */
+    ownCredentials?: boolean;
   }
 }

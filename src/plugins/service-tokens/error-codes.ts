@@ -18,5 +18,7 @@ export const SERVICE_TOKEN_ERRORS = defineErrorCodes({
   PLAINTEXT_NOT_ACKNOWLEDGED: { kind: 'BAD_REQUEST', message: 'Storing tokens as plaintext needs the warning to be accepted' },
   VERIFIER_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such verification key' },
   VERIFIER_AUTHENTICATION_REQUIRED: { kind: 'UNAUTHORIZED', message: 'A valid verification key is required (Authorization: Bearer <key>)' },
+  FORWARD_AUTH_KEY_INVALID: { kind: 'FORBIDDEN', message: 'The proxy sent no valid verification key (X-Tessera-Verification-Key)' },
+  FORWARD_AUTH_CREDENTIALS_REQUIRED: { kind: 'UNAUTHORIZED', message: 'A username and service token are required (HTTP Basic)' },
   VERIFY_RATE_LIMITED: { kind: 'TOO_MANY_REQUESTS', message: 'Too many failed verifications; wait and try again' },
 });

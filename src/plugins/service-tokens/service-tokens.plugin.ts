@@ -10,6 +10,7 @@ import type { TokenContext } from './token-context.ts';
 import { registerServiceTokenApi } from './tokens/service-token.api.ts';
 import { registerServiceTokenRoutes } from './tokens/service-token.routes.tsx';
 import { sweepExpiredTokens } from './tokens/token-expiry.service.ts';
+import { registerForwardAuthApi } from './verification/forward-auth.api.ts';
 import { TokenVerifier } from './verification/token-verifier.ts';
 import { registerVerificationKeyRoutes } from './verification/verification-key.routes.tsx';
 import { registerVerificationApi } from './verification/verification.api.ts';
@@ -60,6 +61,7 @@ export function serviceTokensPlugin(options: ServiceTokensOptions = {}): Tessera
           registerServiceTokenApi(app, tokenRouteCtx);
           registerTokenSettingApi(app, tokenRouteCtx);
           registerVerificationApi(app, tokenRouteCtx, verifier, host.metrics);
+          registerForwardAuthApi(app, tokenRouteCtx, verifier);
         },
         menus: {
           identity: ({ co, personId }) => [{ label: 'Service Tokens', href: `/cos/${co.id}/people/${personId}/service-tokens` }],

@@ -96,7 +96,11 @@ export class VerifierAuthenticator {
   constructor(private readonly ctx: TokenContext) {}
 
   async authenticate(header: string | undefined): Promise<AuthenticatedVerifier | undefined> {
-    const key = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    return this.authenticateKey(header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
+  }
+
+  /** Checks a bare `tsv_…` key (as forward authentication receives it in its own header). */
+  async authenticateKey(key: string | undefined): Promise<AuthenticatedVerifier | undefined> {
     const m = key ? KEY_PATTERN.exec(key) : null;
     if (!key || !m) return undefined;
     const id = idFromHex(m[1]!);
