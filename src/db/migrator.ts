@@ -4,12 +4,14 @@ import * as core from './migrations/20261128000000-core.ts';
 import * as provisioning from './migrations/20261128020000-provisioning.ts';
 import * as notifications from './migrations/20261128030000-notifications.ts';
 import * as provisionerType from './migrations/20261201000000-provisioner-type.ts';
+import * as pendingJobKey from './migrations/20261210000000-pending-job-key.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
   '20261128020000-provisioning': provisioning,
   '20261128030000-notifications': notifications,
   '20261201000000-provisioner-type': provisionerType,
+  '20261210000000-pending-job-key': pendingJobKey,
 };
 
 class StaticMigrations implements MigrationProvider {

@@ -6,6 +6,7 @@ import { recordHistory } from '../history/history.service.ts';
 import { findLoginPersonId, insertEmail, insertIdentifier, insertName, insertPerson } from '../people/person.repository.ts';
 import { SYSTEM_ACTOR } from './actor.ts';
 import { createLocalAccount, setLocalPassword } from './local-account.service.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 /** What `tessera setup` asks for the first platform administrator. */
 export interface SetupInput {
@@ -24,7 +25,7 @@ export interface SetupInput {
  * value held by another person of the platform CO is IDENTIFIER_TAKEN (409).
  */
 export async function setupPlatformAdmin(ctx: CoreContext, input: SetupInput): Promise<{ created: boolean }> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const platform = await ensurePlatformCo(ctx, trx);
     const setPassword = async () => {
       // The username may have a local account already (`tessera account set-password`): set its password.

@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import { isId, newId } from '../../db/ids.ts';
+import { takesRowLocks } from '../../db/transaction.ts';
 import type { JobKind, JobState, ProvisioningJobTable } from './provisioning.table.ts';
 
 /** A row of the provisioning outbox (provisioning_job). Timestamps are ISO strings. */
@@ -45,22 +47,17 @@ function toJob(r: ProvisioningJobTable): ProvisioningJob {
 
 /* ---- The outbox side: writing jobs ---- */
 
-/** The pending job of (target, person), if one waits. */
-export async function findPendingJob(db: Executor, targetId: string, personId: string): Promise<Pick<ProvisioningJob, 'id' | 'kind'> | undefined> {
-  return db.selectFrom('provisioning_job').select(['id', 'kind']).where('target_id', '=', targetId).where('person_id', '=', personId).where('state', '=', 'pending').executeTakeFirst();
-}
+/** The predicate of `provisioning_job_pending_uq`: a job that waits and was never tried. */
+const FRESH_PENDING = sql<boolean>`state = 'pending' and attempts = 0 and last_error is null`;
 
-/** Folds a new request into a pending job: its kind, when it runs, why, and (when given) its batch. */
-export async function refreshPendingJob(db: Executor, jobId: string, values: { kind: JobKind; runAfter: string; reason: string; batchId: string | null }, now: string): Promise<void> {
-  await db
-    .updateTable('provisioning_job')
-    .set({ kind: values.kind, run_after: values.runAfter, reason: values.reason, updated_at: now, ...(values.batchId ? { batch_id: values.batchId } : {}) })
-    .where('id', '=', jobId)
-    .execute();
-}
-
-/** Adds a pending job, due at `now`. */
-export async function insertPendingJob(db: Executor, job: { coId: string; targetId: string; personId: string; kind: JobKind; reason: string; batchId: string | null }, now: string): Promise<void> {
+/**
+ * Adds a pending job due at `now`, or folds it into the fresh one of (target, person) already
+ * waiting (the unique index `provisioning_job_pending_uq`): in one `INSERT … ON CONFLICT DO
+ * UPDATE`, so it never races the worker, which claims with its own single UPDATE. The folded job
+ * becomes a deletion if either was one, runs at `now`, takes the new reason and, when given, the
+ * new batch. A job the worker claimed meanwhile is no longer waiting: then a new one is added.
+ */
+export async function upsertPendingJob(db: Executor, job: { coId: string; targetId: string; personId: string; kind: JobKind; reason: string; batchId: string | null }, now: string): Promise<void> {
   await db
     .insertInto('provisioning_job')
     .values({
@@ -80,14 +77,49 @@ export async function insertPendingJob(db: Executor, job: { coId: string; target
       created_at: now,
       updated_at: now,
     })
+    .onConflict((oc) =>
+      oc
+        .columns(['target_id', 'person_id'])
+        .where(FRESH_PENDING)
+        .doUpdateSet((eb) => ({
+          kind: eb.case().when(eb.or([eb('provisioning_job.kind', '=', 'delete'), eb('excluded.kind', '=', 'delete')])).then(sql.lit<JobKind>('delete')).else(sql.lit<JobKind>('sync')).end(),
+          run_after: eb.ref('excluded.run_after'),
+          reason: eb.ref('excluded.reason'),
+          updated_at: eb.ref('excluded.updated_at'),
+          batch_id: eb.fn.coalesce('excluded.batch_id', 'provisioning_job.batch_id'),
+        })),
+    )
     .execute();
 }
 
 /* ---- The worker side: claiming and settling ---- */
 
-/** Puts running jobs whose lease ran out before `now` back in the queue (their worker died). */
-export async function releaseLapsedLeases(db: Executor, now: string): Promise<void> {
-  await db.updateTable('provisioning_job').set({ state: 'pending', locked_by: null, locked_until: null }).where('state', '=', 'running').where('locked_until', '<', now).execute();
+/** `last_error` of a job taken back from a worker that stopped (it also keeps the job out of the fresh-job index). */
+export const TAKEN_BACK = 'taken back from a worker that stopped';
+
+/**
+ * Puts running jobs back in the queue: those whose lease ran out before `now` and, when given,
+ * those held by the workers named in `workerIds` (known to be dead). Returns how many.
+ */
+export async function releaseLeases(db: Executor, now: string, workerIds: readonly string[] = []): Promise<number> {
+  const result = await db
+    .updateTable('provisioning_job')
+    .set((eb) => ({ state: 'pending', locked_by: null, locked_until: null, last_error: eb.fn.coalesce('last_error', sql.lit(TAKEN_BACK)), updated_at: now }))
+    .where('state', '=', 'running')
+    .where((eb) => (workerIds.length > 0 ? eb.or([eb('locked_until', '<', now), eb('locked_by', 'in', [...workerIds])]) : eb('locked_until', '<', now)))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** The workers holding running jobs. */
+export async function workersHoldingJobs(db: Executor): Promise<string[]> {
+  const rows = await db.selectFrom('provisioning_job').select('locked_by').distinct().where('state', '=', 'running').where('locked_by', 'is not', null).execute();
+  return rows.flatMap((r) => (r.locked_by ? [r.locked_by] : []));
+}
+
+/** Extends the lease of the worker's running jobs to `lockedUntil` (its heartbeat). */
+export async function renewLeases(db: Executor, workerId: string, lockedUntil: string): Promise<void> {
+  await db.updateTable('provisioning_job').set({ locked_until: lockedUntil }).where('state', '=', 'running').where('locked_by', '=', workerId).execute();
 }
 
 /** Up to `limit` (CO, person) pairs with pending jobs due at `now`, the longest waiting first. */
@@ -107,16 +139,24 @@ export async function duePeople(db: Executor, now: string, limit: number): Promi
 
 /**
  * Claims the person's due pending jobs for a worker until `lockedUntil`, in one UPDATE … WHERE
- * state = 'pending', so two workers never claim the same job. Returns the jobs claimed.
+ * state = 'pending', so two workers never claim the same job. On PostgreSQL the jobs a change's
+ * transaction is writing right now are skipped (`FOR UPDATE SKIP LOCKED`), so the worker never
+ * waits for a change, nor a change for the worker; the change nudges it once committed. Returns
+ * the jobs claimed.
  */
 export async function claimJobsOfPerson(db: Executor, coId: string, personId: string, workerId: string, lockedUntil: string, now: string): Promise<ProvisioningJob[]> {
-  const rows = await db
-    .updateTable('provisioning_job')
-    .set({ state: 'running', locked_by: workerId, locked_until: lockedUntil, updated_at: now })
+  const due = db
+    .selectFrom('provisioning_job')
+    .select('id')
     .where('co_id', '=', coId)
     .where('person_id', '=', personId)
     .where('state', '=', 'pending')
-    .where('run_after', '<=', now)
+    .where('run_after', '<=', now);
+  const rows = await db
+    .updateTable('provisioning_job')
+    .set({ state: 'running', locked_by: workerId, locked_until: lockedUntil, updated_at: now })
+    .where('id', 'in', takesRowLocks(db) ? due.forUpdate().skipLocked() : due)
+    .where('state', '=', 'pending')
     .returningAll()
     .execute();
   return rows.map(toJob);
