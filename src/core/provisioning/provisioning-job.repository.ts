@@ -139,24 +139,45 @@ export async function duePeople(db: Executor, now: string, limit: number): Promi
 
 /**
  * Claims the person's due pending jobs for a worker until `lockedUntil`, in one UPDATE … WHERE
- * state = 'pending', so two workers never claim the same job. On PostgreSQL the jobs a change's
- * transaction is writing right now are skipped (`FOR UPDATE SKIP LOCKED`), so the worker never
- * waits for a change, nor a change for the worker; the change nudges it once committed. Returns
- * the jobs claimed.
+ * state = 'pending', so two workers never claim the same job; and only while no other worker runs
+ * jobs of the person under a live lease, so two workers never provision one person at once (the
+ * one that read older data could finish last and leave it in the directory). Runs inside the
+ * caller's transaction. On PostgreSQL claims of one person are serialised by a transaction-level
+ * advisory lock (a worker that cannot take it at once leaves the person to the one that holds it),
+ * and the jobs a change's transaction is writing right now are skipped (`FOR UPDATE SKIP LOCKED`),
+ * so the worker never waits for a change, nor a change for the worker; the change nudges it once
+ * committed. SQLite runs one writer at a time anyway. Returns the jobs claimed.
  */
-export async function claimJobsOfPerson(db: Executor, coId: string, personId: string, workerId: string, lockedUntil: string, now: string): Promise<ProvisioningJob[]> {
-  const due = db
+export async function claimJobsOfPerson(trx: Executor, coId: string, personId: string, workerId: string, lockedUntil: string, now: string): Promise<ProvisioningJob[]> {
+  const locks = takesRowLocks(trx);
+  if (locks) {
+    const { rows } = await sql<{ free: boolean }>`select pg_try_advisory_xact_lock(hashtextextended(${`provisioning:${personId}`}, 0)) as free`.execute(trx);
+    if (!rows[0]?.free) return [];
+  }
+  const due = trx
     .selectFrom('provisioning_job')
     .select('id')
     .where('co_id', '=', coId)
     .where('person_id', '=', personId)
     .where('state', '=', 'pending')
     .where('run_after', '<=', now);
-  const rows = await db
+  const rows = await trx
     .updateTable('provisioning_job')
     .set({ state: 'running', locked_by: workerId, locked_until: lockedUntil, updated_at: now })
-    .where('id', 'in', takesRowLocks(db) ? due.forUpdate().skipLocked() : due)
+    .where('id', 'in', locks ? due.forUpdate().skipLocked() : due)
     .where('state', '=', 'pending')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('provisioning_job as r')
+            .select('r.id')
+            .where('r.co_id', '=', coId)
+            .where('r.person_id', '=', personId)
+            .where('r.state', '=', 'running')
+            .where('r.locked_until', '>=', now),
+        ),
+      ),
+    )
     .returningAll()
     .execute();
   return rows.map(toJob);

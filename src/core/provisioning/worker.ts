@@ -126,7 +126,7 @@ export class ProvisioningWorker {
 
   private async runPerson(coId: string, personId: string, session: PassSession): Promise<number> {
     const now = this.ctx.clock.now();
-    const claimed = await claimJobsOfPerson(this.ctx.db, coId, personId, this.id, new Date(now.getTime() + this.leaseMs).toISOString(), now.toISOString());
+    const claimed = await inTransaction(this.ctx.db, (trx) => claimJobsOfPerson(trx, coId, personId, this.id, new Date(now.getTime() + this.leaseMs).toISOString(), now.toISOString()));
     if (claimed.length === 0) return 0;
     const targets = await unsealedTargetsOf(this.ctx, this.ctx.db, coId);
     // Coalesce: one run per target; the others are superseded by it.
