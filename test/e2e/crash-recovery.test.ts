@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import type { Database } from '../../src/db/database.ts';
-import { BindWatcher, buildTokenWorld, generateTokens, startServe, type ServeProcess, type TokenWorld } from '../support/reliability.ts';
+import { BindWatcher, buildTokenWorld, generateTokens, startServe, waitForIdleWorker, type ServeProcess, type TokenWorld } from '../support/reliability.ts';
 import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { forEachDialect, openTestDatabase } from '../support/test-app.ts';
 
@@ -35,6 +35,7 @@ forEachDialect('Crash recovery', (dialect) => {
   it('binds every token that answered 201 within 10 s of a restart after a SIGKILL during a burst', async () => {
     const first = await startServe(world.env);
     servers.push(first);
+    await waitForIdleWorker(database, world);
     let killed = false;
     let answered = 0;
     // 16 lanes generate as fast as they can; the process is killed once BEFORE_KILL tokens

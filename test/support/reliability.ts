@@ -161,6 +161,20 @@ export async function buildTokenWorld(database: Database, slapd: SlapdInstance, 
   return { coId: co.id, serviceId: service.id, people, authorization: `Basic ${Buffer.from(`${apiUser.username}:${key}`).toString('base64')}`, env };
 }
 
+/**
+ * Waits until no provisioning job of the world's CO is pending or running (the server provisioned
+ * the people made by `buildTokenWorld`), so what is measured next starts from an idle worker.
+ */
+export async function waitForIdleWorker(database: Database, world: TokenWorld, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await database.db.selectFrom('provisioning_job').select('id').where('co_id', '=', world.coId).where('state', 'in', ['pending', 'running']).limit(1).execute();
+    if (open.length === 0) return;
+    if (Date.now() > deadline) throw new Error('the worker did not provision the people in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** A token that answered 201: whose it is, its secret, and when the answer came (performance.now(), ms). */
 export interface Issued {
   dn: string;

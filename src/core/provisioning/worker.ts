@@ -26,9 +26,12 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** People processed at once. Default 8. */
   concurrency?: number;
-  /** People claimed per pass. Default 200. */
+  /** People taken up per pass at most (those due at its start, then those that come due while it runs). Default 200. */
   batchSize?: number;
 }
+
+/** How long a pass keeps taking up people whose jobs came due after it started, in ms. */
+const PASS_REFILL_MS = 5_000;
 
 /** The longest wait between two attempts of a failing job, in seconds. */
 const MAX_BACKOFF_SECONDS = 3600;
@@ -104,12 +107,37 @@ export class ProvisioningWorker {
     }, Math.max(100, Math.floor(this.leaseMs / 3)));
     heartbeat.unref();
     try {
+      // Lanes take the next due person as soon as they are free; when the list runs out, it is
+      // read again (up to `batchSize` people and PASS_REFILL_MS per pass), so people whose jobs
+      // arrived during the pass wait for a free lane, not for the slowest person of the batch.
       const queue = [...due];
+      let taken = queue.length;
+      const inFlight = new Set<string>();
+      const passStarted = Date.now();
+      let refilling: Promise<void> | undefined;
+      const refill = () =>
+        (refilling ??= (async () => {
+          if (taken < this.batchSize && Date.now() - passStarted < PASS_REFILL_MS) {
+            const more = await duePeople(this.ctx.db, this.ctx.clock.now().toISOString(), this.batchSize);
+            const fresh = more.filter((p) => !inFlight.has(p.personId)).slice(0, this.batchSize - taken);
+            queue.push(...fresh);
+            taken += fresh.length;
+          }
+          refilling = undefined;
+        })());
       const lanes = Array.from({ length: Math.min(this.concurrency, queue.length) }, async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) {
-          // Not `count += await …`: that reads `count` before the await, and lanes would overwrite each other.
-          const ran = await this.runPerson(next.coId, next.personId, session);
-          count += ran;
+        for (;;) {
+          if (queue.length === 0) await refill();
+          const next = queue.shift();
+          if (!next) return;
+          inFlight.add(next.personId);
+          try {
+            // Not `count += await …`: that reads `count` before the await, and lanes would overwrite each other.
+            const ran = await this.runPerson(next.coId, next.personId, session);
+            count += ran;
+          } finally {
+            inFlight.delete(next.personId);
+          }
         }
       });
       await Promise.all(lanes);
