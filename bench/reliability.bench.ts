@@ -194,7 +194,7 @@ ${[...loads]
 
 At the highest rate this machine allows, the load generator, the bind watcher, the server, slapd and PostgreSQL share its
 two cores (see the load average above), and the requests and the worker share the server's one event loop and, on PostgreSQL,
-its pool of 10 connections. The waits grow over the 10 s: the worker provisions fewer tokens per second than the lanes
+its pool of 10 connections. Waits of several seconds within a 10 s run point to a backlog: the worker provisions fewer tokens per second than the lanes
 generate at full speed, so a backlog builds; this run does not tell how much of that is the shared CPU and how much the
 worker's own cost per person. Every token bound: none was lost or starved.
 `;
