@@ -219,14 +219,19 @@ export async function settleJobs(db: Executor, jobIds: readonly string[], worker
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** Settles the failed jobs of (target, person) as superseded (a later run succeeded). */
+/**
+ * Settles as superseded (a later run succeeded) the jobs of (target, person) that an earlier
+ * change left behind: those failed for good, and those waiting to be tried again (after a failed
+ * attempt, behind a failed target, or taken back from a stopped worker). A fresh waiting job (no
+ * attempt, no error) stays: it may come from a change made after the run read the person.
+ */
 export async function supersedeFailedJobs(db: Executor, targetId: string, personId: string, now: string): Promise<void> {
   await db
     .updateTable('provisioning_job')
     .set({ state: 'superseded', finished_at: now, updated_at: now })
     .where('target_id', '=', targetId)
     .where('person_id', '=', personId)
-    .where('state', '=', 'failed')
+    .where((eb) => eb.or([eb('state', '=', 'failed'), eb.and([eb('state', '=', 'pending'), eb.or([eb('attempts', '>', 0), eb('last_error', 'is not', null)])])]))
     .execute();
 }
 

@@ -218,8 +218,8 @@ export class ProvisioningWorker {
         if (!(await keepTarget(trx, target.id))) return;
         const personExists = await lockPerson(trx, target.coId, personId, 'keep');
         if (!(await this.settle(trx, [job.id], { state: 'succeeded', attempts: job.attempts + 1, finishedAt: now, updatedAt: now, lastError: null }))) return;
-        // The target holds what the registry says now, so earlier failures of this (target, person)
-        // that nobody retried are settled too: they would otherwise show as failed forever.
+        // The target holds what the registry says now, so earlier failures of this (target, person),
+        // and retries still waiting, are settled too: they would show as failed or pending forever.
         await supersedeFailedJobs(trx, target.id, personId, now);
         await saveState(trx, { coId: target.coId, targetId: target.id, personId }, { status: result.status, targetKey: result.targetKey, detail: result.detail ?? {}, error: null, success: now }, this.ctx.clock.now().toISOString());
         const changed = !previous || previous.status !== result.status || previous.targetKey !== result.targetKey;
