@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { randomUUID } from 'node:crypto';
@@ -12,7 +12,7 @@ import { addressMatcher } from '../core/http/address-list.ts';
 import { csrfCookieName, CSRF_FIELD, csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from '../core/http/csrf.ts';
 import type { Registry } from './registry.ts';
 import type { RouteContext } from '../core/http/route-context.ts';
-import { registerErrorHandling } from '../core/http/error-handler.tsx';
+import { registerErrorHandling, routerErrorHandler } from '../core/http/error-handler.tsx';
 import { registerAuthRoutes } from '../core/auth/auth.routes.tsx';
 import { registerOidcRoutes } from '../core/auth/oidc.routes.tsx';
 import { registerCoreWebRoutes } from '../core/web/core-web.routes.ts';
@@ -69,12 +69,25 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
 
   // Fastify logs requests through the same pino logger the services use.
   const loggerInstance: FastifyBaseLogger = ctx.logger;
+  // Every answer carries these, router errors included (see `routerErrorHandler`).
+  const setSecurityHeaders = (reply: FastifyReply, request: FastifyRequest): void => {
+    reply.header('X-Request-Id', request.id);
+    reply.header('Content-Security-Policy', CSP);
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('Referrer-Policy', 'same-origin');
+    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
+    reply.header('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
+    if (config.secureCookies) reply.header('Strict-Transport-Security', 'max-age=31536000');
+  };
   const app = Fastify({
     loggerInstance,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: 256 * 1024,
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    // Bad percent-encoding and over-long path parameters go through the product's error path.
+    frameworkErrors: routerErrorHandler(ctx, setSecurityHeaders),
   });
 
   await app.register(cookie, { secret: config.secretKey });
@@ -92,14 +105,7 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
   closeConnectionsWhenClosing(app);
 
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('X-Request-Id', request.id);
-    reply.header('Content-Security-Policy', CSP);
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('X-Frame-Options', 'DENY');
-    reply.header('Referrer-Policy', 'same-origin');
-    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
-    reply.header('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
-    if (config.secureCookies) reply.header('Strict-Transport-Security', 'max-age=31536000');
+    setSecurityHeaders(reply, request);
 
     const now = clock.now();
     if (request.url.startsWith('/api/')) {

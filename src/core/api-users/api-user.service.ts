@@ -10,6 +10,7 @@ import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { recordHistory } from '../history/history.service.ts';
 import type { ApiUserInput } from './api-user.schema.ts';
 import { findApiUser, findApiUserCredentials, insertApiUser, listApiUsersOfCo, updateApiUserStatus, type ApiUser } from './api-user.repository.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export type { ApiUser } from './api-user.repository.ts';
 
@@ -26,7 +27,7 @@ function hashKey(key: string): string {
  */
 export async function createApiUser(ctx: CoreContext, actor: Actor, coId: string, input: ApiUserInput): Promise<{ apiUser: ApiUser; key: string }> {
   assertThat(isCoAdmin(actor, coId) && actor.kind !== 'api', CORE_ERRORS.FORBIDDEN);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     await getCo(trx, coId);
     const key = `tsk_${randomBytes(32).toString('base64url')}`;
     const apiUser = await insertApiUser(trx, {
@@ -55,7 +56,7 @@ export async function listApiUsers(ctx: CoreContext, actor: Actor, coId: string)
 /** Suspends or reactivates an API user (CO admins who are people); API_USER_NOT_FOUND when the CO has none with this id. */
 export async function setApiUserStatus(ctx: CoreContext, actor: Actor, coId: string, apiUserId: string, status: 'active' | 'suspended'): Promise<void> {
   assertThat(isCoAdmin(actor, coId) && actor.kind !== 'api', CORE_ERRORS.FORBIDDEN);
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
     const apiUser = await findApiUser(trx, coId, apiUserId);
     if (!apiUser) throw new AppError(CORE_ERRORS.API_USER_NOT_FOUND);
     await updateApiUserStatus(trx, coId, apiUserId, status);

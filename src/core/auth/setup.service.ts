@@ -10,6 +10,7 @@ import { recordHistory } from '../history/history.service.ts';
 import { findLoginPersonId, insertEmail, insertIdentifier, insertName, insertPerson } from '../people/person.repository.ts';
 import { SYSTEM_ACTOR } from './actor.ts';
 import { createLocalAccount, setLocalPassword } from './local-account.service.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 /** What `tessera setup` asks for the first platform administrator. */
 export interface SetupInput {
@@ -46,7 +47,7 @@ const setupInput = z
  */
 export async function setupPlatformAdmin(ctx: CoreContext, raw: SetupInput): Promise<{ created: boolean }> {
   const input = parseInput(setupInput, raw);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const platform = await ensurePlatformCo(ctx, trx);
     const setPassword = async () => {
       // The username may have a local account already (`tessera account set-password`): set its password.

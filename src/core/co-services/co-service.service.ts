@@ -2,6 +2,7 @@ import type { Executor } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { canReadCo, isCoAdmin, personIdOf, type Actor } from '../auth/actor.ts';
 import { publishChange, type CoreContext } from '../context.ts';
+import { lockCo } from '../cos/co.repository.ts';
 import { getCo } from '../cos/co.service.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
@@ -13,6 +14,7 @@ import { allIdentifierTypes, isMemberStatus } from '../people/person.service.ts'
 import type { PersonStatus } from '../people/person.table.ts';
 import type { CoServiceInput } from './co-service.schema.ts';
 import { deleteServiceRow, findService, insertService, listServicesOfCo, updateServiceRow, type CoService } from './co-service.repository.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export type { CoService } from './co-service.repository.ts';
 
@@ -106,7 +108,9 @@ async function checkInput(db: Executor, coId: string, input: CoServiceInput): Pr
  */
 export async function createService(ctx: CoreContext, actor: Actor, coId: string, input: CoServiceInput): Promise<CoService> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    // A service reaches the people who may use it: alone in the CO (lock order in src/db/transaction.ts).
+    await lockCo(trx, coId, 'exclusive');
     await getCo(trx, coId);
     await checkInput(trx, coId, input);
     const id = newId();
@@ -120,7 +124,8 @@ export async function createService(ctx: CoreContext, actor: Actor, coId: string
 /** Replaces a service's fields (CO admins); errors as `createService`, and SERVICE_NOT_FOUND. */
 export async function updateService(ctx: CoreContext, actor: Actor, coId: string, serviceId: string, input: CoServiceInput): Promise<CoService> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'exclusive');
     const before = await findService(trx, coId, serviceId);
     if (!before) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND);
     await checkInput(trx, coId, input);
@@ -142,7 +147,8 @@ export async function setServiceStatus(ctx: CoreContext, actor: Actor, coId: str
 /** Deletes a service (CO admins); SERVICE_NOT_FOUND when the CO has no such service. */
 export async function deleteService(ctx: CoreContext, actor: Actor, coId: string, serviceId: string): Promise<void> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'exclusive');
     const service = await findService(trx, coId, serviceId);
     if (!service) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND);
     // Listeners see the service before it goes, so tokens for it can be withdrawn from directories.

@@ -1,6 +1,7 @@
 import { mapUniqueViolation } from '../../db/constraint-errors.ts';
 import type { Executor } from '../../db/database.ts';
 import { isId } from '../../db/ids.ts';
+import { takesRowLocks } from '../../db/transaction.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import type { CoTable } from './co.table.ts';
@@ -33,6 +34,20 @@ export async function findCo(db: Executor, coId: string): Promise<Co | undefined
   if (!isId(coId)) return undefined;
   const row = await db.selectFrom('co').selectAll().where('id', '=', coId).executeTakeFirst();
   return row && toCo(row);
+}
+
+/**
+ * Locks the CO's row for the rest of the transaction, first of all locks (see the lock order in
+ * src/db/transaction.ts): `shared` for a change that reaches at most one person (many run side by
+ * side), `exclusive` for one that reaches many people or the CO's configuration (it runs alone in
+ * the CO). Neither blocks foreign-key checks. Returns whether the CO exists; a CO deleted meanwhile
+ * is then seen as gone. SQLite has no row locks and serialises writers anyway: there it only reads.
+ */
+export async function lockCo(db: Executor, coId: string, mode: 'shared' | 'exclusive'): Promise<boolean> {
+  if (!isId(coId)) return false;
+  const query = db.selectFrom('co').select('id').where('id', '=', coId);
+  if (!takesRowLocks(db)) return (await query.executeTakeFirst()) !== undefined;
+  return (await (mode === 'shared' ? query.forShare() : query.forNoKeyUpdate()).executeTakeFirst()) !== undefined;
 }
 
 /** The platform CO, once setup has created it. */

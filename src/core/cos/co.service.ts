@@ -6,8 +6,9 @@ import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { insertGroups } from '../groups/group.repository.ts';
 import { recordHistory } from '../history/history.service.ts';
-import { findCo, findPlatformCo, insertCo, listCoRows, updateCoRow, type Co } from './co.repository.ts';
+import { findCo, findPlatformCo, insertCo, listCoRows, lockCo, updateCoRow, type Co } from './co.repository.ts';
 import type { CoInput } from './co.schema.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export type { Co } from './co.repository.ts';
 
@@ -46,7 +47,7 @@ async function insertCoWithGroups(db: Executor, ctx: CoreContext, input: CoInput
 /** Creates a CO (platform admins only) with its two system groups; CO_NAME_TAKEN (409, field `name`) on a clash. */
 export async function createCo(ctx: CoreContext, actor: Actor, input: CoInput): Promise<Co> {
   assertThat(isPlatformAdmin(actor), CORE_ERRORS.FORBIDDEN);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const co = await insertCoWithGroups(trx, ctx, input, false);
     await recordHistory(trx, ctx.clock, actor, { coId: co.id, action: 'CO_CREATED', comment: `CO ${co.name} created` });
     return co;
@@ -71,7 +72,8 @@ export async function updateCo(
   input: Partial<CoInput & { status: 'active' | 'suspended' }>,
 ): Promise<Co> {
   assertThat(isPlatformAdmin(actor), CORE_ERRORS.FORBIDDEN);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'exclusive');
     const co = await getCo(trx, coId);
     if (co.isPlatform && input.status === 'suspended') throw new AppError(CORE_ERRORS.PLATFORM_CO_PROTECTED, { field: 'status' });
     await updateCoRow(trx, coId, {

@@ -7,7 +7,8 @@ import { getCo } from '../cos/co.service.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { recordHistory } from '../history/history.service.ts';
-import { findPerson, findPersonStatus, listPersonIdsOfCo, personIdsWithStatus } from '../people/person.repository.ts';
+import { lockCo } from '../cos/co.repository.ts';
+import { findPerson, findPersonStatus, listPersonIdsOfCo, lockPerson, personIdsWithStatus } from '../people/person.repository.ts';
 import { isMemberStatus, MEMBER_STATUSES } from '../people/person.service.ts';
 import type { GroupInput, MembershipInput } from './group.schema.ts';
 import {
@@ -26,6 +27,7 @@ import {
   type Group,
   type Membership,
 } from './group.repository.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export type { Group, Membership } from './group.repository.ts';
 
@@ -50,7 +52,8 @@ export async function getGroup(ctx: CoreContext, actor: Actor, coId: string, gro
 /** Creates a standard group (CO admins). Errors: CO_NOT_FOUND, GROUP_NAME_TAKEN (field `name`). */
 export async function createGroup(ctx: CoreContext, actor: Actor, coId: string, input: GroupInput): Promise<Group> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'shared');
     await getCo(trx, coId);
     const id = newId();
     const now = ctx.clock.now().toISOString();
@@ -63,7 +66,9 @@ export async function createGroup(ctx: CoreContext, actor: Actor, coId: string, 
 /** Changes a group (CO admins); system groups keep their names (GROUP_SYSTEM_PROTECTED). GROUP_NAME_TAKEN on a clash. */
 export async function updateGroup(ctx: CoreContext, actor: Actor, coId: string, groupId: string, input: GroupInput): Promise<Group> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    // Reaches every member: alone in the CO (see the lock order in src/db/transaction.ts).
+    await lockCo(trx, coId, 'exclusive');
     const group = await getGroupIn(trx, coId, groupId);
     if (group.type !== 'standard' && input.name !== group.name) throw new AppError(CORE_ERRORS.GROUP_SYSTEM_PROTECTED, { field: 'name' });
     await updateGroupRow(trx, coId, groupId, { name: input.name, description: input.description, status: input.status });
@@ -79,7 +84,8 @@ export async function updateGroup(ctx: CoreContext, actor: Actor, coId: string, 
  */
 export async function deleteGroup(ctx: CoreContext, actor: Actor, coId: string, groupId: string): Promise<void> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'exclusive');
     const group = await getGroupIn(trx, coId, groupId);
     if (group.type !== 'standard') throw new AppError(CORE_ERRORS.GROUP_SYSTEM_PROTECTED);
     const services = await serviceNamesRestrictedTo(trx, coId, groupId);
@@ -126,10 +132,11 @@ export async function currentGroupsOf(db: Executor, coId: string, personId: stri
  */
 export async function addMembership(ctx: CoreContext, actor: Actor, coId: string, groupId: string, input: MembershipInput): Promise<Membership> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'shared');
     const group = await getGroupIn(trx, coId, groupId);
     if (group.type === 'members') throw new AppError(CORE_ERRORS.GROUP_MEMBERSHIP_AUTOMATIC);
-    const person = await findPerson(trx, coId, input.personId);
+    const person = (await lockPerson(trx, coId, input.personId, 'write')) ? await findPerson(trx, coId, input.personId) : undefined;
     if (!person) throw new AppError(CORE_ERRORS.PERSON_NOT_FOUND, { field: 'personId' });
     const membership = await insertMembership(trx, {
       id: newId(),
@@ -154,9 +161,12 @@ export async function addMembership(ctx: CoreContext, actor: Actor, coId: string
  */
 export async function removeMembership(ctx: CoreContext, actor: Actor, coId: string, groupId: string, membershipId: string): Promise<void> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'shared');
     const group = await getGroupIn(trx, coId, groupId);
-    const row = await findMembership(trx, coId, groupId, membershipId);
+    const found = await findMembership(trx, coId, groupId, membershipId);
+    // Lock the person, then read the row again: it may have gone with them meanwhile.
+    const row = found && (await lockPerson(trx, coId, found.personId, 'write')) ? await findMembership(trx, coId, groupId, membershipId) : undefined;
     if (!row) throw new AppError(CORE_ERRORS.MEMBERSHIP_NOT_FOUND);
     if (group.type === 'admins' && personIdOf(actor, coId) === row.personId && actor.kind === 'person' && !actor.platformAdmin) {
       throw new AppError(CORE_ERRORS.FORBIDDEN, { message: 'You cannot remove yourself from the admins group' });

@@ -80,6 +80,30 @@ function plainErrorPage(title: string, message: string, requestId: string): stri
   )}`;
 }
 
+/**
+ * What the router refuses before any route or hook runs: a path that is not valid percent-encoded
+ * UTF-8 (`/api/v1/cos/%ZZ`, `%FF`, the overlong `%C0%80`) is VALIDATION_FAILED (400, field
+ * `(path)`); a path parameter longer than any id (Fastify's `maxParamLength`) names nothing, so
+ * NOT_FOUND (404). Anything else is a logged 500.
+ */
+function routerError(error: FastifyError, request: FastifyRequest): AppError | undefined {
+  if (error.code === 'FST_ERR_BAD_URL') return new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: 'The address is not valid: it has a malformed percent-encoding', field: '(path)' });
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return new AppError(CORE_ERRORS.NOT_FOUND);
+  return toAppError(error, request);
+}
+
+/**
+ * Fastify's `frameworkErrors` option: answers the router's own refusals through the one error
+ * path (the JSON error under /api/, a page elsewhere) with the headers every answer carries,
+ * which `setHeaders` sets (the onRequest hooks that normally do never run for these).
+ */
+export function routerErrorHandler(ctx: RouteContext, setHeaders: (reply: FastifyReply, request: FastifyRequest) => void) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    setHeaders(reply, request);
+    void sendError(ctx, request, reply, routerError(error, request));
+  };
+}
+
 export function registerErrorHandling(app: FastifyInstance, ctx: RouteContext): void {
   app.setErrorHandler(async (error, request, reply) => sendError(ctx, request, reply, toAppError(error, request)));
   app.setNotFoundHandler(async (request, reply) => sendError(ctx, request, reply, new AppError(CORE_ERRORS.NOT_FOUND)));

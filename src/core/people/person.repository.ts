@@ -3,6 +3,7 @@ import type { CoreDatabase } from '../../db/core-tables.ts';
 import { mapUniqueViolation } from '../../db/constraint-errors.ts';
 import type { Executor } from '../../db/database.ts';
 import { isId } from '../../db/ids.ts';
+import { takesRowLocks } from '../../db/transaction.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { CASE_EXACT_IDENTIFIER_TYPES, identifierIgnoresCase, identifierKey } from '../text.ts';
@@ -156,6 +157,21 @@ export async function findPersonStatus(db: Executor, coId: string, personId: str
   return row?.status;
 }
 
+/**
+ * Locks the person's row for the rest of the transaction, after the CO (see the lock order in
+ * src/db/transaction.ts): `write` for a change to the person or what hangs off them, `delete` to
+ * remove them, `keep` to only keep them from being deleted (e.g. while history about them is
+ * written). Returns whether the person exists in the CO; a person deleted by a transaction that
+ * committed meanwhile is gone. On SQLite (no row locks) it only reads.
+ */
+export async function lockPerson(db: Executor, coId: string, personId: string, mode: 'write' | 'delete' | 'keep'): Promise<boolean> {
+  if (!isId(personId)) return false;
+  const query = db.selectFrom('co_person').select('id').where('co_id', '=', coId).where('id', '=', personId);
+  if (!takesRowLocks(db)) return (await query.executeTakeFirst()) !== undefined;
+  const locked = mode === 'write' ? query.forNoKeyUpdate() : mode === 'delete' ? query.forUpdate() : query.forKeyShare();
+  return (await locked.executeTakeFirst()) !== undefined;
+}
+
 /** Ids of the CO's people whose status is one of these. */
 export async function personIdsWithStatus(db: Executor, coId: string, statuses: readonly PersonStatus[]): Promise<string[]> {
   if (statuses.length === 0) return [];
@@ -282,6 +298,6 @@ export async function findLoginPeople(db: Executor, username: string): Promise<L
 
 /** Ids of every person of the CO, whatever their status (for reconciling a whole CO). */
 export async function listPersonIdsOfCo(db: Executor, coId: string): Promise<string[]> {
-  const rows = await db.selectFrom('co_person').select('id').where('co_id', '=', coId).execute();
+  const rows = await db.selectFrom('co_person').select('id').where('co_id', '=', coId).orderBy('id').execute();
   return rows.map((r) => r.id);
 }

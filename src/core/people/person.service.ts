@@ -3,6 +3,7 @@ import type { Executor } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { isCoAdmin, personIdOf, type Actor } from '../auth/actor.ts';
 import { publishChange, type CoreContext } from '../context.ts';
+import { lockCo } from '../cos/co.repository.ts';
 import { getCo } from '../cos/co.service.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
@@ -20,11 +21,13 @@ import {
   insertIdentifierType,
   insertName,
   insertPerson,
+  lockPerson,
   searchPeople,
   updatePerson,
   type Person,
 } from './person.repository.ts';
 import type { PersonStatus } from './person.table.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export type { Person } from './person.repository.ts';
 
@@ -106,7 +109,8 @@ const nameParts = (n: z.infer<typeof nameInput> | PersonCreateInput['name']) => 
  */
 export async function createPerson(ctx: CoreContext, actor: Actor, coId: string, input: PersonCreateInput): Promise<Person> {
   assertAdmin(actor, coId);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'shared');
     await getCo(trx, coId);
     const now = ctx.clock.now().toISOString();
     const personId = newId();
@@ -133,8 +137,10 @@ async function changePerson<T>(
   change: (trx: Executor, person: Person) => Promise<{ action: string; comment: string; result: T }>,
 ): Promise<T> {
   assertAdmin(actor, coId);
-  return ctx.db.transaction().execute(async (trx) => {
-    const person = await findPerson(trx, coId, personId);
+  return inTransaction(ctx.db, async (trx) => {
+    // Lock order (src/db/transaction.ts): the CO shared, then the person; one deleted meanwhile is not found.
+    await lockCo(trx, coId, 'shared');
+    const person = (await lockPerson(trx, coId, personId, 'write')) ? await findPerson(trx, coId, personId) : undefined;
     if (!person) throw new AppError(CORE_ERRORS.PERSON_NOT_FOUND);
     const { action, comment, result } = await change(trx, person);
     await updatePerson(trx, coId, personId, { updated_at: ctx.clock.now().toISOString() });
@@ -214,8 +220,9 @@ export function removeEmail(ctx: CoreContext, actor: Actor, coId: string, person
 /** Removes the person and what hangs off them; history stays, with the person detached. */
 export async function deletePerson(ctx: CoreContext, actor: Actor, coId: string, personId: string): Promise<void> {
   assertAdmin(actor, coId);
-  await ctx.db.transaction().execute(async (trx) => {
-    const person = await findPerson(trx, coId, personId);
+  await inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'shared');
+    const person = (await lockPerson(trx, coId, personId, 'delete')) ? await findPerson(trx, coId, personId) : undefined;
     if (!person) throw new AppError(CORE_ERRORS.PERSON_NOT_FOUND);
     // Listeners see the person before the rows go, so they can schedule removal from directories.
     await publishChange(ctx, trx, { kind: 'person-deleted', coId, personId, reason: 'deleted' });
@@ -227,7 +234,8 @@ export async function deletePerson(ctx: CoreContext, actor: Actor, coId: string,
 /** Adds an identifier type to the CO (CO admins); IDENTIFIER_TYPE_TAKEN (409, field `name`) when it exists, built-in or not. */
 export async function addIdentifierType(ctx: CoreContext, actor: Actor, coId: string, name: string): Promise<void> {
   assertAdmin(actor, coId);
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'shared');
     if ((await allIdentifierTypes(trx, coId)).includes(name)) throw new AppError(CORE_ERRORS.IDENTIFIER_TYPE_TAKEN, { field: 'name' });
     await insertIdentifierType(trx, { id: newId(), co_id: coId, name });
     await recordHistory(trx, ctx.clock, actor, { coId, action: 'IDENTIFIER_TYPE_ADDED', comment: `Identifier type ${name} added` });

@@ -2,7 +2,7 @@ import type { Executor } from '../../db/database.ts';
 import type { Clock } from '../clock.ts';
 import type { ChangeEvent, ChangeListener } from '../context.ts';
 import { personIdsAffectedByGroup } from '../groups/group.service.ts';
-import { findPendingJob, insertPendingJob, refreshPendingJob } from './provisioning-job.repository.ts';
+import { upsertPendingJob } from './provisioning-job.repository.ts';
 import { targetsOfCo, type StoredTarget } from './provisioning-target.repository.ts';
 import type { JobKind, ProvisioningMode } from './provisioning.table.ts';
 import { provisionerOf, unsealTarget, type ProvisioningContext } from './target.service.ts';
@@ -12,7 +12,8 @@ const LISTENING_MODES: readonly ProvisioningMode[] = ['automatic', 'queue', 'que
 
 /**
  * Adds a job for (target, person), or folds it into the one already waiting: jobs for the same
- * (target, person) coalesce, and a deletion outranks a sync.
+ * (target, person) coalesce, and a deletion outranks a sync. One conflict-free statement
+ * (`upsertPendingJob`), run in the transaction of the change.
  */
 export async function enqueueJob(
   db: Executor,
@@ -23,13 +24,7 @@ export async function enqueueJob(
   reason: string,
   batchId: string | null = null,
 ): Promise<void> {
-  const now = clock.now().toISOString();
-  const waiting = await findPendingJob(db, target.id, personId);
-  if (waiting) {
-    await refreshPendingJob(db, waiting.id, { kind: waiting.kind === 'delete' || kind === 'delete' ? 'delete' : 'sync', runAfter: now, reason, batchId }, now);
-    return;
-  }
-  await insertPendingJob(db, { coId: target.coId, targetId: target.id, personId, kind, reason, batchId }, now);
+  await upsertPendingJob(db, { coId: target.coId, targetId: target.id, personId, kind, reason, batchId }, clock.now().toISOString());
 }
 
 async function peopleOf(db: Executor, ctx: ProvisioningContext, event: ChangeEvent, target: StoredTarget): Promise<string[]> {
@@ -56,7 +51,8 @@ export function provisioningOutbox(ctx: ProvisioningContext, nudge: () => void):
     if (targets.length === 0) return;
     let wrote = false;
     for (const target of targets) {
-      for (const personId of new Set(await peopleOf(db, ctx, event, target))) {
+      // In id order, as every writer of jobs, so two changes never wait for each other's jobs in a cycle.
+      for (const personId of [...new Set(await peopleOf(db, ctx, event, target))].sort()) {
         await enqueueJob(db, ctx.clock, target, personId, event.kind === 'person-deleted' ? 'delete' : 'sync', event.reason);
         wrote = true;
       }

@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import { isId, newId } from '../../db/ids.ts';
+import { takesRowLocks } from '../../db/transaction.ts';
 import type { JobKind, JobState, ProvisioningJobTable } from './provisioning.table.ts';
 
 /** A row of the provisioning outbox (provisioning_job). Timestamps are ISO strings. */
@@ -45,22 +47,17 @@ function toJob(r: ProvisioningJobTable): ProvisioningJob {
 
 /* ---- The outbox side: writing jobs ---- */
 
-/** The pending job of (target, person), if one waits. */
-export async function findPendingJob(db: Executor, targetId: string, personId: string): Promise<Pick<ProvisioningJob, 'id' | 'kind'> | undefined> {
-  return db.selectFrom('provisioning_job').select(['id', 'kind']).where('target_id', '=', targetId).where('person_id', '=', personId).where('state', '=', 'pending').executeTakeFirst();
-}
+/** The predicate of `provisioning_job_pending_uq`: a job that waits and was never tried. */
+const FRESH_PENDING = sql<boolean>`state = 'pending' and attempts = 0 and last_error is null`;
 
-/** Folds a new request into a pending job: its kind, when it runs, why, and (when given) its batch. */
-export async function refreshPendingJob(db: Executor, jobId: string, values: { kind: JobKind; runAfter: string; reason: string; batchId: string | null }, now: string): Promise<void> {
-  await db
-    .updateTable('provisioning_job')
-    .set({ kind: values.kind, run_after: values.runAfter, reason: values.reason, updated_at: now, ...(values.batchId ? { batch_id: values.batchId } : {}) })
-    .where('id', '=', jobId)
-    .execute();
-}
-
-/** Adds a pending job, due at `now`. */
-export async function insertPendingJob(db: Executor, job: { coId: string; targetId: string; personId: string; kind: JobKind; reason: string; batchId: string | null }, now: string): Promise<void> {
+/**
+ * Adds a pending job due at `now`, or folds it into the fresh one of (target, person) already
+ * waiting (the unique index `provisioning_job_pending_uq`): in one `INSERT … ON CONFLICT DO
+ * UPDATE`, so it never races the worker, which claims with its own single UPDATE. The folded job
+ * becomes a deletion if either was one, runs at `now`, takes the new reason and, when given, the
+ * new batch. A job the worker claimed meanwhile is no longer waiting: then a new one is added.
+ */
+export async function upsertPendingJob(db: Executor, job: { coId: string; targetId: string; personId: string; kind: JobKind; reason: string; batchId: string | null }, now: string): Promise<void> {
   await db
     .insertInto('provisioning_job')
     .values({
@@ -80,14 +77,49 @@ export async function insertPendingJob(db: Executor, job: { coId: string; target
       created_at: now,
       updated_at: now,
     })
+    .onConflict((oc) =>
+      oc
+        .columns(['target_id', 'person_id'])
+        .where(FRESH_PENDING)
+        .doUpdateSet((eb) => ({
+          kind: eb.case().when(eb.or([eb('provisioning_job.kind', '=', 'delete'), eb('excluded.kind', '=', 'delete')])).then(sql.lit<JobKind>('delete')).else(sql.lit<JobKind>('sync')).end(),
+          run_after: eb.ref('excluded.run_after'),
+          reason: eb.ref('excluded.reason'),
+          updated_at: eb.ref('excluded.updated_at'),
+          batch_id: eb.fn.coalesce('excluded.batch_id', 'provisioning_job.batch_id'),
+        })),
+    )
     .execute();
 }
 
 /* ---- The worker side: claiming and settling ---- */
 
-/** Puts running jobs whose lease ran out before `now` back in the queue (their worker died). */
-export async function releaseLapsedLeases(db: Executor, now: string): Promise<void> {
-  await db.updateTable('provisioning_job').set({ state: 'pending', locked_by: null, locked_until: null }).where('state', '=', 'running').where('locked_until', '<', now).execute();
+/** `last_error` of a job taken back from a worker that stopped (it also keeps the job out of the fresh-job index). */
+export const TAKEN_BACK = 'taken back from a worker that stopped';
+
+/**
+ * Puts running jobs back in the queue: those whose lease ran out before `now` and, when given,
+ * those held by the workers named in `workerIds` (known to be dead). Returns how many.
+ */
+export async function releaseLeases(db: Executor, now: string, workerIds: readonly string[] = []): Promise<number> {
+  const result = await db
+    .updateTable('provisioning_job')
+    .set((eb) => ({ state: 'pending', locked_by: null, locked_until: null, last_error: eb.fn.coalesce('last_error', sql.lit(TAKEN_BACK)), updated_at: now }))
+    .where('state', '=', 'running')
+    .where((eb) => (workerIds.length > 0 ? eb.or([eb('locked_until', '<', now), eb('locked_by', 'in', [...workerIds])]) : eb('locked_until', '<', now)))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** The workers holding running jobs. */
+export async function workersHoldingJobs(db: Executor): Promise<string[]> {
+  const rows = await db.selectFrom('provisioning_job').select('locked_by').distinct().where('state', '=', 'running').where('locked_by', 'is not', null).execute();
+  return rows.flatMap((r) => (r.locked_by ? [r.locked_by] : []));
+}
+
+/** Extends the lease of the worker's running jobs to `lockedUntil` (its heartbeat). */
+export async function renewLeases(db: Executor, workerId: string, lockedUntil: string): Promise<void> {
+  await db.updateTable('provisioning_job').set({ locked_until: lockedUntil }).where('state', '=', 'running').where('locked_by', '=', workerId).execute();
 }
 
 /** Up to `limit` (CO, person) pairs with pending jobs due at `now`, the longest waiting first. */
@@ -107,16 +139,45 @@ export async function duePeople(db: Executor, now: string, limit: number): Promi
 
 /**
  * Claims the person's due pending jobs for a worker until `lockedUntil`, in one UPDATE … WHERE
- * state = 'pending', so two workers never claim the same job. Returns the jobs claimed.
+ * state = 'pending', so two workers never claim the same job; and only while no other worker runs
+ * jobs of the person under a live lease, so two workers never provision one person at once (the
+ * one that read older data could finish last and leave it in the directory). Runs inside the
+ * caller's transaction. On PostgreSQL claims of one person are serialised by a transaction-level
+ * advisory lock (a worker that cannot take it at once leaves the person to the one that holds it),
+ * and the jobs a change's transaction is writing right now are skipped (`FOR UPDATE SKIP LOCKED`),
+ * so the worker never waits for a change, nor a change for the worker; the change nudges it once
+ * committed. SQLite runs one writer at a time anyway. Returns the jobs claimed.
  */
-export async function claimJobsOfPerson(db: Executor, coId: string, personId: string, workerId: string, lockedUntil: string, now: string): Promise<ProvisioningJob[]> {
-  const rows = await db
-    .updateTable('provisioning_job')
-    .set({ state: 'running', locked_by: workerId, locked_until: lockedUntil, updated_at: now })
+export async function claimJobsOfPerson(trx: Executor, coId: string, personId: string, workerId: string, lockedUntil: string, now: string): Promise<ProvisioningJob[]> {
+  const locks = takesRowLocks(trx);
+  if (locks) {
+    const { rows } = await sql<{ free: boolean }>`select pg_try_advisory_xact_lock(hashtextextended(${`provisioning:${personId}`}, 0)) as free`.execute(trx);
+    if (!rows[0]?.free) return [];
+  }
+  const due = trx
+    .selectFrom('provisioning_job')
+    .select('id')
     .where('co_id', '=', coId)
     .where('person_id', '=', personId)
     .where('state', '=', 'pending')
-    .where('run_after', '<=', now)
+    .where('run_after', '<=', now);
+  const rows = await trx
+    .updateTable('provisioning_job')
+    .set({ state: 'running', locked_by: workerId, locked_until: lockedUntil, updated_at: now })
+    .where('id', 'in', locks ? due.forUpdate().skipLocked() : due)
+    .where('state', '=', 'pending')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('provisioning_job as r')
+            .select('r.id')
+            .where('r.co_id', '=', coId)
+            .where('r.person_id', '=', personId)
+            .where('r.state', '=', 'running')
+            .where('r.locked_until', '>=', now),
+        ),
+      ),
+    )
     .returningAll()
     .execute();
   return rows.map(toJob);
@@ -158,14 +219,19 @@ export async function settleJobs(db: Executor, jobIds: readonly string[], worker
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** Settles the failed jobs of (target, person) as superseded (a later run succeeded). */
+/**
+ * Settles as superseded (a later run succeeded) the jobs of (target, person) that an earlier
+ * change left behind: those failed for good, and those waiting to be tried again (after a failed
+ * attempt, behind a failed target, or taken back from a stopped worker). A fresh waiting job (no
+ * attempt, no error) stays: it may come from a change made after the run read the person.
+ */
 export async function supersedeFailedJobs(db: Executor, targetId: string, personId: string, now: string): Promise<void> {
   await db
     .updateTable('provisioning_job')
     .set({ state: 'superseded', finished_at: now, updated_at: now })
     .where('target_id', '=', targetId)
     .where('person_id', '=', personId)
-    .where('state', '=', 'failed')
+    .where((eb) => eb.or([eb('state', '=', 'failed'), eb.and([eb('state', '=', 'pending'), eb.or([eb('attempts', '>', 0), eb('last_error', 'is not', null)])])]))
     .execute();
 }
 

@@ -50,37 +50,35 @@ export interface StateUpdate {
   success?: string;
 }
 
-/** Records an attempt for (target, person), creating the state on the first one. `now` is an ISO timestamp. */
+/**
+ * Records an attempt for (target, person), creating the state on the first one, in one
+ * `INSERT … ON CONFLICT (target_id, person_id) DO UPDATE`, so two workers recording at once never
+ * collide on the unique key. `now` is an ISO timestamp.
+ */
 export async function saveState(db: Executor, key: { coId: string; targetId: string; personId: string }, s: StateUpdate, now: string): Promise<void> {
-  const existing = await db.selectFrom('provisioning_state').select('id').where('target_id', '=', key.targetId).where('person_id', '=', key.personId).executeTakeFirst();
-  if (existing) {
-    await db
-      .updateTable('provisioning_state')
-      .set({
-        status: s.status,
-        ...(s.targetKey !== undefined ? { target_key: s.targetKey } : {}),
-        ...(s.detail !== undefined ? { detail: JSON.stringify(s.detail) } : {}),
-        last_error: s.error,
-        last_attempt_at: now,
-        ...(s.success ? { last_success_at: s.success } : {}),
-      })
-      .where('id', '=', existing.id)
-      .execute();
-  } else {
-    await db
-      .insertInto('provisioning_state')
-      .values({
-        id: newId(),
-        co_id: key.coId,
-        target_id: key.targetId,
-        person_id: key.personId,
-        status: s.status,
-        target_key: s.targetKey ?? null,
-        detail: JSON.stringify(s.detail ?? {}),
-        last_error: s.error,
-        last_attempt_at: now,
-        last_success_at: s.success ?? null,
-      })
-      .execute();
-  }
+  await db
+    .insertInto('provisioning_state')
+    .values({
+      id: newId(),
+      co_id: key.coId,
+      target_id: key.targetId,
+      person_id: key.personId,
+      status: s.status,
+      target_key: s.targetKey ?? null,
+      detail: JSON.stringify(s.detail ?? {}),
+      last_error: s.error,
+      last_attempt_at: now,
+      last_success_at: s.success ?? null,
+    })
+    .onConflict((oc) =>
+      oc.columns(['target_id', 'person_id']).doUpdateSet((eb) => ({
+        status: eb.ref('excluded.status'),
+        ...(s.targetKey !== undefined ? { target_key: eb.ref('excluded.target_key') } : {}),
+        ...(s.detail !== undefined ? { detail: eb.ref('excluded.detail') } : {}),
+        last_error: eb.ref('excluded.last_error'),
+        last_attempt_at: eb.ref('excluded.last_attempt_at'),
+        ...(s.success ? { last_success_at: eb.ref('excluded.last_success_at') } : {}),
+      })),
+    )
+    .execute();
 }

@@ -1,5 +1,6 @@
 import type { Executor } from '../../db/database.ts';
 import { isId } from '../../db/ids.ts';
+import { takesRowLocks } from '../../db/transaction.ts';
 import type { Target } from './provisioner.ts';
 import type { ProvisioningMode, ProvisioningTargetTable } from './provisioning.table.ts';
 
@@ -37,6 +38,15 @@ export async function findStoredTarget(db: Executor, coId: string, targetId: str
   if (!isId(targetId)) return undefined;
   const row = await db.selectFrom('provisioning_target').selectAll().where('co_id', '=', coId).where('id', '=', targetId).executeTakeFirst();
   return row ? toStoredTarget(row) : undefined;
+}
+
+/**
+ * Keeps the target from being deleted for the rest of the transaction (`FOR KEY SHARE`), so rows
+ * that refer to it can be written; returns whether it still exists. On SQLite it only reads.
+ */
+export async function keepTarget(db: Executor, targetId: string): Promise<boolean> {
+  const query = db.selectFrom('provisioning_target').select('id').where('id', '=', targetId);
+  return (await (takesRowLocks(db) ? query.forKeyShare() : query).executeTakeFirst()) !== undefined;
 }
 
 function columnsOf(t: StoredTarget, updatedAt: string) {

@@ -1,5 +1,6 @@
 import { isId, newId } from '../../db/ids.ts';
 import { isCoAdmin, personIdOf, type Actor } from '../auth/actor.ts';
+import { lockCo } from '../cos/co.repository.ts';
 import { getCo } from '../cos/co.service.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
@@ -12,6 +13,7 @@ import { statesOfPerson } from './provisioning-state.repository.ts';
 import { findStoredTarget, targetsOfCo } from './provisioning-target.repository.ts';
 import type { JobKind, JobState } from './provisioning.table.ts';
 import type { ProvisioningContext } from './target.service.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export interface PersonTargetState {
   targetId: string;
@@ -109,7 +111,10 @@ export interface Batch {
 export async function requestReprovision(ctx: ProvisioningContext, actor: Actor, coId: string, opts: { personId?: string; targetId?: string } = {}): Promise<Batch> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
   const batchId = newId();
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
+    // Reaches every person: alone in the CO (lock order in src/db/transaction.ts), so two
+    // reprovisions, or a reprovision and a change, never wait for each other's jobs in a cycle.
+    await lockCo(trx, coId, 'exclusive');
     const co = await getCo(trx, coId);
     let targets = (await targetsOfCo(trx, coId)).filter((t) => t.mode !== 'disabled');
     if (opts.targetId) {

@@ -2,6 +2,7 @@ import type { Executor } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { isCoAdmin, type Actor } from '../auth/actor.ts';
 import type { CoreContext } from '../context.ts';
+import { lockCo } from '../cos/co.repository.ts';
 import { getCo } from '../cos/co.service.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
@@ -12,6 +13,7 @@ import type { Provisioner, Target } from './provisioner.ts';
 import { deleteStoredTarget, findStoredTarget, insertStoredTarget, targetsOfCo, updateStoredTarget, type StoredTarget } from './provisioning-target.repository.ts';
 import { SecretBox } from './secret-box.ts';
 import type { TargetInput } from './target.schema.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 /** What the provisioning services need: the core, the enabled provisioners and the secret box. */
 export interface ProvisioningContext extends CoreContext {
@@ -110,7 +112,10 @@ async function saveTarget(ctx: ProvisioningContext, actor: Actor, coId: string, 
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
   const provisioner = provisionerOf(ctx, input.provisionerType);
   if (!provisioner) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { field: 'provisionerType', message: `No provisioner of type "${input.provisionerType}" is enabled` });
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    // A target reaches every person of the CO: alone in it (lock order in src/db/transaction.ts),
+    // so a target deleted meanwhile is not found rather than half-written.
+    await lockCo(trx, coId, 'exclusive');
     await getCo(trx, coId);
     const existing = targetId ? await findStoredTarget(trx, coId, targetId) : undefined;
     if (targetId && !existing) throw new AppError(CORE_ERRORS.PROVISIONING_TARGET_NOT_FOUND);
@@ -142,7 +147,9 @@ async function saveTarget(ctx: ProvisioningContext, actor: Actor, coId: string, 
     if (existing) await updateStoredTarget(trx, { ...target, config: stored }, now);
     else await insertStoredTarget(trx, { ...target, config: stored }, now);
     await recordHistory(trx, ctx.clock, actor, { coId, action: existing ? 'PROVISIONING_TARGET_UPDATED' : 'PROVISIONING_TARGET_CREATED', comment: `Provisioning target "${input.description}" (${provisioner.label}) ${existing ? 'updated' : 'created'}` });
-    return publicTarget(ctx, (await findStoredTarget(trx, coId, id))!);
+    const saved = await findStoredTarget(trx, coId, id);
+    if (!saved) throw new AppError(CORE_ERRORS.PROVISIONING_TARGET_NOT_FOUND);
+    return publicTarget(ctx, saved);
   });
 }
 
@@ -156,7 +163,8 @@ export function updateTarget(ctx: ProvisioningContext, actor: Actor, coId: strin
 
 export async function deleteTarget(ctx: ProvisioningContext, actor: Actor, coId: string, targetId: string): Promise<void> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'exclusive');
     const existing = await findStoredTarget(trx, coId, targetId);
     if (!existing) throw new AppError(CORE_ERRORS.PROVISIONING_TARGET_NOT_FOUND);
     // A target another target depends on (e.g. the LDAP target of a token provisioner) stays.

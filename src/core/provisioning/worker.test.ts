@@ -184,14 +184,16 @@ forEachDialect('Provisioning worker', (dialect) => {
     const person = await buildPerson(t, co.id);
     await t.worker.drain();
     recorder.calls.length = 0;
-    // Two transactions that enqueued at the same moment could each have inserted a row.
+    // Only one fresh job waits per (target, person) (the outbox folds into it); a job retrying after
+    // a failed attempt waits beside it.
     const now = t.clock.now().toISOString();
-    for (const reason of ['one', 'two']) {
-      await t.ctx.db
-        .insertInto('provisioning_job')
-        .values({ id: newId(), co_id: co.id, target_id: target.id, person_id: person.id, kind: 'sync', state: 'pending', attempts: 0, run_after: now, locked_by: null, locked_until: null, last_error: null, batch_id: null, reason, created_at: now, updated_at: now })
-        .execute();
-    }
+    const job = (reason: string, attempts: number, lastError: string | null) => ({
+      id: newId(), co_id: co.id, target_id: target.id, person_id: person.id, kind: 'sync' as const, state: 'pending' as const, attempts, run_after: now,
+      locked_by: null, locked_until: null, last_error: lastError, batch_id: null, reason, created_at: now, updated_at: now,
+    });
+    await t.ctx.db.insertInto('provisioning_job').values(job('fresh', 0, null)).execute();
+    await assert.rejects(t.ctx.db.insertInto('provisioning_job').values(job('fresh again', 0, null)).execute(), /unique|UNIQUE/, 'the schema keeps one fresh job');
+    await t.ctx.db.insertInto('provisioning_job').values(job('retrying', 1, 'directory down')).execute();
     assert.equal(await t.worker.drain(), 2);
     assert.equal(recorder.calls.length, 1);
     assert.deepEqual((await jobsOf(target.id, person.id)).map((j) => j.state).sort(), ['succeeded', 'succeeded', 'superseded']);

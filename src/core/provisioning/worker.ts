@@ -6,7 +6,10 @@ import { recordHistory } from '../history/history.service.ts';
 import { BackgroundJob } from '../jobs/background-job.ts';
 import { keepsEntry } from '../people/person.service.ts';
 import { buildProvisioningData, type ProvisioningData, type ProvisioningDataContributor } from './provisioning-data.ts';
-import { claimJobsOfPerson, duePeople, releaseLapsedLeases, settleJobs, supersedeFailedJobs, type JobSettlement, type ProvisioningJob } from './provisioning-job.repository.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { lockPerson } from '../people/person.repository.ts';
+import { claimJobsOfPerson, duePeople, releaseLeases, renewLeases, settleJobs, supersedeFailedJobs, workersHoldingJobs, type JobSettlement, type ProvisioningJob } from './provisioning-job.repository.ts';
+import { keepTarget } from './provisioning-target.repository.ts';
 import { findState, saveState } from './provisioning-state.repository.ts';
 import type { Target } from './provisioner.ts';
 import { PassSession } from './provisioner-session.ts';
@@ -15,13 +18,20 @@ import { provisionerOf, unsealedTargetsOf, type ProvisioningContext } from './ta
 export interface WorkerOptions {
   /** How often to look for due jobs when not nudged, in ms. Default 1000. */
   pollMs?: number;
-  /** How long a claimed job is ours, in ms; a worker that dies releases its jobs when this runs out. Default 5 minutes. */
+  /**
+   * How long a claimed job is ours without a heartbeat, in ms. While a pass runs, the worker renews
+   * its leases every third of this; a worker that dies on another host loses its jobs to the
+   * others when it runs out (on the same host, at once: see `deadWorkersOnThisHost`). Default 15 000.
+   */
   leaseMs?: number;
   /** People processed at once. Default 8. */
   concurrency?: number;
-  /** People claimed per pass. Default 200. */
+  /** People taken up per pass at most (those due at its start, then those that come due while it runs). Default 200. */
   batchSize?: number;
 }
+
+/** How long a pass keeps taking up people whose jobs came due after it started, in ms. */
+const PASS_REFILL_MS = 5_000;
 
 /** The longest wait between two attempts of a failing job, in seconds. */
 const MAX_BACKOFF_SECONDS = 3600;
@@ -52,7 +62,7 @@ export class ProvisioningWorker {
     private readonly contributors: readonly ProvisioningDataContributor[],
     options: WorkerOptions = {},
   ) {
-    this.leaseMs = options.leaseMs ?? 5 * 60_000;
+    this.leaseMs = options.leaseMs ?? 15_000;
     this.concurrency = options.concurrency ?? 8;
     this.batchSize = options.batchSize ?? 200;
     this.job = new BackgroundJob({ name: 'provisioning', logger: ctx.logger, pollMs: options.pollMs ?? 1000, pass: () => this.runOnce() });
@@ -84,22 +94,55 @@ export class ProvisioningWorker {
    */
   async runOnce(): Promise<number> {
     const now = this.ctx.clock.now().toISOString();
-    await releaseLapsedLeases(this.ctx.db, now);
+    const taken = await releaseLeases(this.ctx.db, now, deadWorkersOnThisHost(await workersHoldingJobs(this.ctx.db)));
+    if (taken > 0) this.ctx.logger.info({ jobs: taken }, 'provisioning jobs taken back from stopped workers');
     const due = await duePeople(this.ctx.db, now, this.batchSize);
     if (due.length === 0) return 0;
     const session = new PassSession();
     let count = 0;
+    // The heartbeat: while this pass runs, its jobs stay ours; it stops with the pass (or the process).
+    const heartbeat = setInterval(() => {
+      const until = new Date(this.ctx.clock.now().getTime() + this.leaseMs).toISOString();
+      renewLeases(this.ctx.db, this.id, until).catch((err: unknown) => this.ctx.logger.warn({ err }, 'provisioning lease renewal failed'));
+    }, Math.max(100, Math.floor(this.leaseMs / 3)));
+    heartbeat.unref();
     try {
+      // Lanes take the next due person as soon as they are free; when the list runs out, it is
+      // read again (up to `batchSize` people and PASS_REFILL_MS per pass), so people whose jobs
+      // arrived during the pass wait for a free lane, not for the slowest person of the batch.
       const queue = [...due];
+      let taken = queue.length;
+      const inFlight = new Set<string>();
+      const passStarted = Date.now();
+      let refilling: Promise<void> | undefined;
+      const refill = () =>
+        (refilling ??= (async () => {
+          if (taken < this.batchSize && Date.now() - passStarted < PASS_REFILL_MS) {
+            const more = await duePeople(this.ctx.db, this.ctx.clock.now().toISOString(), this.batchSize);
+            const fresh = more.filter((p) => !inFlight.has(p.personId)).slice(0, this.batchSize - taken);
+            queue.push(...fresh);
+            taken += fresh.length;
+          }
+          refilling = undefined;
+        })());
       const lanes = Array.from({ length: Math.min(this.concurrency, queue.length) }, async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) {
-          // Not `count += await …`: that reads `count` before the await, and lanes would overwrite each other.
-          const ran = await this.runPerson(next.coId, next.personId, session);
-          count += ran;
+        for (;;) {
+          if (queue.length === 0) await refill();
+          const next = queue.shift();
+          if (!next) return;
+          inFlight.add(next.personId);
+          try {
+            // Not `count += await …`: that reads `count` before the await, and lanes would overwrite each other.
+            const ran = await this.runPerson(next.coId, next.personId, session);
+            count += ran;
+          } finally {
+            inFlight.delete(next.personId);
+          }
         }
       });
       await Promise.all(lanes);
     } finally {
+      clearInterval(heartbeat);
       await session.closeAll();
     }
     return count;
@@ -111,7 +154,7 @@ export class ProvisioningWorker {
 
   private async runPerson(coId: string, personId: string, session: PassSession): Promise<number> {
     const now = this.ctx.clock.now();
-    const claimed = await claimJobsOfPerson(this.ctx.db, coId, personId, this.id, new Date(now.getTime() + this.leaseMs).toISOString(), now.toISOString());
+    const claimed = await inTransaction(this.ctx.db, (trx) => claimJobsOfPerson(trx, coId, personId, this.id, new Date(now.getTime() + this.leaseMs).toISOString(), now.toISOString()));
     if (claimed.length === 0) return 0;
     const targets = await unsealedTargetsOf(this.ctx, this.ctx.db, coId);
     // Coalesce: one run per target; the others are superseded by it.
@@ -169,17 +212,21 @@ export class ProvisioningWorker {
         session,
       });
       const now = this.ctx.clock.now().toISOString();
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(db, async (trx) => {
+        // Lock order (src/db/transaction.ts): target, then person, then job. A target deleted
+        // meanwhile took its jobs with it; a person deleted meanwhile is recorded without the link.
+        if (!(await keepTarget(trx, target.id))) return;
+        const personExists = await lockPerson(trx, target.coId, personId, 'keep');
         if (!(await this.settle(trx, [job.id], { state: 'succeeded', attempts: job.attempts + 1, finishedAt: now, updatedAt: now, lastError: null }))) return;
-        // The target holds what the registry says now, so earlier failures of this (target, person)
-        // that nobody retried are settled too: they would otherwise show as failed forever.
+        // The target holds what the registry says now, so earlier failures of this (target, person),
+        // and retries still waiting, are settled too: they would show as failed or pending forever.
         await supersedeFailedJobs(trx, target.id, personId, now);
         await saveState(trx, { coId: target.coId, targetId: target.id, personId }, { status: result.status, targetKey: result.targetKey, detail: result.detail ?? {}, error: null, success: now }, this.ctx.clock.now().toISOString());
         const changed = !previous || previous.status !== result.status || previous.targetKey !== result.targetKey;
         if (changed || job.batchId || job.attempts > 0) {
           await recordHistory(trx, this.ctx.clock, SYSTEM_ACTOR, {
             coId: target.coId,
-            personId: data ? personId : null,
+            personId: personExists ? personId : null,
             action: 'PROVISIONED',
             comment: `${result.status === 'removed' ? 'Removed from' : 'Provisioned to'} target "${target.description}"${result.targetKey ? ` (${result.targetKey})` : ''}`,
           });
@@ -188,18 +235,20 @@ export class ProvisioningWorker {
       this.ctx.logger.debug({ coId: target.coId, targetId: target.id, jobId: job.id, personId, status: result.status }, 'provisioning job succeeded');
       return { ok: true };
     } catch (error) {
-      return { ok: false, retryAt: await this.fail(target, job, personId, data !== undefined, errorText(error)) };
+      return { ok: false, retryAt: await this.fail(target, job, personId, errorText(error)) };
     }
   }
 
   /** A failed attempt: retried with exponential back-off until the target's maximum, then kept as failed. */
-  private async fail(target: Target, job: ProvisioningJob, personId: string, personExists: boolean, message: string): Promise<string> {
+  private async fail(target: Target, job: ProvisioningJob, personId: string, message: string): Promise<string> {
     const now = this.ctx.clock.now();
     const attempts = job.attempts + 1;
     const givingUp = attempts > target.maxRetries;
     const delay = Math.min(MAX_BACKOFF_SECONDS, target.retryIntervalSeconds * 2 ** (attempts - 1));
     const retryAt = new Date(now.getTime() + delay * 1000).toISOString();
-    await this.ctx.db.transaction().execute(async (trx) => {
+    await inTransaction(this.ctx.db, async (trx) => {
+      if (!(await keepTarget(trx, target.id))) return;
+      const personExists = await lockPerson(trx, target.coId, personId, 'keep');
       const ours = await this.settle(trx, [job.id], {
         state: givingUp ? 'failed' : 'pending',
         attempts,
@@ -229,4 +278,26 @@ export class ProvisioningWorker {
     const now = this.ctx.clock.now();
     await this.settle(this.ctx.db, [job.id], { state: 'pending', lastError: why, runAfter, updatedAt: now.toISOString() });
   }
+}
+
+/**
+ * The workers among `workerIds` that ran on this host in a process that is gone (worker ids are
+ * `host:pid:random`). Their jobs can be taken back at once instead of when their lease runs out:
+ * after a crash and restart, or when a `tessera worker` next to this one was killed. A pid the
+ * system gave again to another process hides a dead worker until its lease runs out; no live one
+ * is ever taken for dead.
+ */
+export function deadWorkersOnThisHost(workerIds: readonly string[]): string[] {
+  const host = hostname();
+  return workerIds.filter((id) => {
+    const [idHost, pidText] = id.split(':');
+    const pid = Number(pidText);
+    if (idHost !== host || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (error) {
+      return (error as { code?: string }).code === 'ESRCH';
+    }
+  });
 }

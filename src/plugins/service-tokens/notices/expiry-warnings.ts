@@ -1,13 +1,14 @@
 import { type CoService } from '../../../core/co-services/co-service.service.ts';
 import { listServicesOfCo } from '../../../core/co-services/co-service.repository.ts';
-import { findCo } from '../../../core/cos/co.repository.ts';
-import { findPerson } from '../../../core/people/person.repository.ts';
+import { findCo, lockCo } from '../../../core/cos/co.repository.ts';
+import { findPerson, lockPerson } from '../../../core/people/person.repository.ts';
 import { defaultSetting, enabledWarningSchedules, settingsOfServices } from '../settings/token-setting.repository.ts';
 import type { TokenContext } from '../token-context.ts';
-import { liveTokensExpiringBy } from '../tokens/service-token.repository.ts';
+import { findTokenOfPerson, liveTokensExpiringBy } from '../tokens/service-token.repository.ts';
 import { refusalFor } from '../tokens/usable-token.ts';
 import { recordedAlready, recordWarnings, warningsRecordedFor } from './expiry-warning.repository.ts';
 import { tokenExpiringNotice, tokenFacts } from './token-notices.tsx';
+import { inTransaction } from '../../../db/transaction.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -40,7 +41,11 @@ export async function sweepExpiryWarnings(ctx: TokenContext): Promise<number> {
     const urgent = Math.min(...crossed);
     if (!servicesOfCo.has(t.coId)) servicesOfCo.set(t.coId, new Map((await listServicesOfCo(ctx.db, t.coId)).map((s) => [s.id, s])));
     const service = servicesOfCo.get(t.coId)!.get(t.serviceId);
-    await ctx.db.transaction().execute(async (trx) => {
+    await inTransaction(ctx.db, async (trx) => {
+      // Lock order (src/db/transaction.ts): keep the CO and the person; a token deleted with its
+      // person or service meanwhile needs no warning.
+      await lockCo(trx, t.coId, 'shared');
+      if (!(await lockPerson(trx, t.coId, t.personId, 'keep')) || !(await findTokenOfPerson(trx, t.coId, t.personId, t.id))) return;
       await recordWarnings(trx, t.id, fresh, now.toISOString());
       if (!fresh.includes(urgent) || setting.noticesOff.includes('expiring') || !service) return;
       const person = await findPerson(trx, t.coId, t.personId);

@@ -2,6 +2,7 @@ import { canReadCo, isCoAdmin, type Actor } from '../../../core/auth/actor.ts';
 import { type CoService } from '../../../core/co-services/co-service.service.ts';
 import { findService, listServicesOfCo } from '../../../core/co-services/co-service.repository.ts';
 import { publishChange } from '../../../core/context.ts';
+import { lockCo } from '../../../core/cos/co.repository.ts';
 import { AppError, assertThat } from '../../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../../core/errors/error-codes.ts';
 import { recordHistory } from '../../../core/history/history.service.ts';
@@ -13,6 +14,7 @@ import type { TokenContext, TokenDb } from '../token-context.ts';
 import { countUnrevokedOfService } from '../tokens/service-token.repository.ts';
 import type { SettingInput } from './token-setting.schema.ts';
 import { defaultSetting, findSetting, NOTICE_KINDS, saveSetting, settingsOfCo, type TokenSetting } from './token-setting.repository.ts';
+import { inTransaction } from '../../../db/transaction.ts';
 
 /** The token type a setting names: a built-in one, or the service's custom definition. */
 export function tokenTypeOf(setting: Pick<TokenSetting, 'tokenType' | 'customType'>): TokenType | undefined {
@@ -75,7 +77,9 @@ export async function getTokenSettingPage(ctx: TokenContext, actor: Actor, coId:
  */
 export async function updateSetting(ctx: TokenContext, actor: Actor, coId: string, serviceId: string, input: SettingInput): Promise<{ service: CoService; setting: TokenSetting }> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    // Changes which tokens are usable for everyone of the service: alone in the CO (src/db/transaction.ts).
+    await lockCo(trx, coId, 'exclusive');
     const service = await getServiceForSettings(trx, coId, serviceId);
     const before = await findSetting(trx, coId, serviceId);
     const acknowledged = input.storageScheme === 'PLAINTEXT' && (input.acknowledgePlaintext || before.plaintextAcknowledged);

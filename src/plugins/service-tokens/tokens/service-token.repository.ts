@@ -123,10 +123,24 @@ export async function markRevoked(db: TokenDb, ids: readonly string[], revocatio
     .execute();
 }
 
-/** Tokens whose expiry passed by `now` and that the expiry sweep has not handled yet, oldest expiry first. */
-export async function expiredUnhandled(db: TokenDb, now: string, limit: number): Promise<StoredToken[]> {
-  const rows = await db.selectFrom('service_token').selectAll().where('expiry_handled_at', 'is', null).where('expires_at', '<=', now).orderBy('expires_at').limit(limit).execute();
+/** Tokens whose expiry passed by `now` and that the expiry sweep has not handled yet (of one CO, when given), oldest expiry first. */
+export async function expiredUnhandled(db: TokenDb, now: string, limit: number, coId?: string): Promise<StoredToken[]> {
+  const rows = await db
+    .selectFrom('service_token')
+    .selectAll()
+    .where('expiry_handled_at', 'is', null)
+    .where('expires_at', '<=', now)
+    .$if(coId !== undefined, (q) => q.where('co_id', '=', coId!))
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
   return rows.map(toStoredToken);
+}
+
+/** The COs with tokens that expired by `now` and whose expiry is not handled yet, by id. */
+export async function cosWithExpiredUnhandled(db: TokenDb, now: string): Promise<string[]> {
+  const rows = await db.selectFrom('service_token').select('co_id').distinct().where('expiry_handled_at', 'is', null).where('expires_at', '<=', now).orderBy('co_id').execute();
+  return rows.map((r) => r.co_id);
 }
 
 /** Marks the tokens' expiry handled at `at` (ISO time), so the sweep does not handle them again. */

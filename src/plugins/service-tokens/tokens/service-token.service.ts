@@ -4,11 +4,11 @@ import { isCoAdmin, personIdOf, type Actor } from '../../../core/auth/actor.ts';
 import { type CoService } from '../../../core/co-services/co-service.service.ts';
 import { findService } from '../../../core/co-services/co-service.repository.ts';
 import { publishChange } from '../../../core/context.ts';
-import { findCo } from '../../../core/cos/co.repository.ts';
+import { findCo, lockCo } from '../../../core/cos/co.repository.ts';
 import { AppError } from '../../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../../core/errors/error-codes.ts';
 import { recordHistory } from '../../../core/history/history.service.ts';
-import type { Person } from '../../../core/people/person.repository.ts';
+import { lockPerson, type Person } from '../../../core/people/person.repository.ts';
 import { definitionOf, displayHint, generateToken } from '../formats/token-types.ts';
 import { hashSecret } from '../hashing/password-schemes.ts';
 import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
@@ -20,6 +20,7 @@ import { assertMayAct, assertMayRead, getPersonIn } from './token-access.ts';
 import type { GenerateInput } from './service-token.schema.ts';
 import { insertToken, liveTokensOfPerson, markRevoked, tokensOfPerson, type StoredToken } from './service-token.repository.ts';
 import { acceptanceOf, refusalError, refusalFor, refusalOf, tokenState, type TokenState } from './usable-token.ts';
+import { inTransaction } from '../../../db/transaction.ts';
 
 export type { TokenState } from './usable-token.ts';
 
@@ -114,7 +115,7 @@ export async function generateServiceToken(ctx: TokenContext, actor: Actor, coId
   assertMayRead(actor, coId, personId);
   if (!isId(input.serviceId)) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND, { field: 'serviceId' });
   // Hashing is slow by design for some schemes; do it before the transaction holds locks.
-  const pre = await ctx.db.transaction().execute(async (trx) => {
+  const pre = await inTransaction(ctx.db, async (trx) => {
     const service = await findService(trx, coId, input.serviceId);
     if (!service) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND, { field: 'serviceId' });
     const setting = await findSetting(trx, coId, service.id);
@@ -129,8 +130,12 @@ export async function generateServiceToken(ctx: TokenContext, actor: Actor, coId
   const secret = generateToken(type);
   const hash = await hashSecret(secret, pre.setting.storageScheme);
 
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     const now = ctx.clock.now();
+    // Lock order (src/db/transaction.ts): the CO shared, then the person. A person deleted meanwhile
+    // is then not found (404) rather than a token written for nobody.
+    await lockCo(trx, coId, 'shared');
+    await lockPerson(trx, coId, personId, 'write');
     // Re-read inside the transaction: the setting or the person may have changed meanwhile.
     const service = await findService(trx, coId, input.serviceId);
     if (!service) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND, { field: 'serviceId' });

@@ -2,7 +2,8 @@ import { isId } from '../../../db/ids.ts';
 import { isCoAdmin, type Actor } from '../../../core/auth/actor.ts';
 import { findService, listServicesOfCo } from '../../../core/co-services/co-service.repository.ts';
 import { publishChange } from '../../../core/context.ts';
-import { findCo } from '../../../core/cos/co.repository.ts';
+import { findCo, lockCo } from '../../../core/cos/co.repository.ts';
+import { lockPerson } from '../../../core/people/person.repository.ts';
 import { AppError } from '../../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../../core/errors/error-codes.ts';
 import { recordHistory } from '../../../core/history/history.service.ts';
@@ -12,6 +13,7 @@ import { settingsOfCo } from '../settings/token-setting.repository.ts';
 import type { TokenContext, TokenDb } from '../token-context.ts';
 import { findTokenOfPerson, markRevoked, unrevokedTokens } from './service-token.repository.ts';
 import { assertMayAct, assertMayRead, getPersonIn } from './token-access.ts';
+import { inTransaction } from '../../../db/transaction.ts';
 
 /**
  * Revokes the unrevoked tokens of the CO matching the filter, inside the caller's transaction:
@@ -56,7 +58,10 @@ async function revokeWhere(
  */
 export async function revokeServiceToken(ctx: TokenContext, actor: Actor, coId: string, personId: string, tokenId: string, reason = ''): Promise<void> {
   assertMayRead(actor, coId, personId);
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
+    // Lock order (src/db/transaction.ts): the CO shared, then the person.
+    await lockCo(trx, coId, 'shared');
+    await lockPerson(trx, coId, personId, 'write');
     const token = isId(tokenId) ? await findTokenOfPerson(trx, coId, personId, tokenId) : undefined;
     if (!token) throw new AppError(SERVICE_TOKEN_ERRORS.TOKEN_NOT_FOUND);
     assertMayAct(actor, coId, personId);
@@ -69,7 +74,9 @@ export async function revokeServiceToken(ctx: TokenContext, actor: Actor, coId: 
 export async function revokePersonTokens(ctx: TokenContext, actor: Actor, coId: string, personId: string, opts: { serviceId?: string; reason?: string } = {}): Promise<number> {
   assertMayRead(actor, coId, personId);
   assertMayAct(actor, coId, personId);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'shared');
+    await lockPerson(trx, coId, personId, 'write');
     await getPersonIn(trx, coId, personId);
     return revokeWhere(ctx, trx, actor, coId, { personId, ...(opts.serviceId ? { serviceId: opts.serviceId } : {}) }, opts.reason ?? '');
   });
@@ -78,7 +85,9 @@ export async function revokePersonTokens(ctx: TokenContext, actor: Actor, coId: 
 /** Revokes every token of a service, for everyone (CO admins); returns how many. */
 export async function revokeServiceTokens(ctx: TokenContext, actor: Actor, coId: string, serviceId: string, reason = ''): Promise<number> {
   if (!isCoAdmin(actor, coId)) throw new AppError(CORE_ERRORS.FORBIDDEN);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    // Reaches everyone with a token for the service: alone in the CO.
+    await lockCo(trx, coId, 'exclusive');
     if (!(await findService(trx, coId, serviceId))) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND);
     return revokeWhere(ctx, trx, actor, coId, { serviceId }, reason);
   });

@@ -1,6 +1,7 @@
 import type { Logger } from '../../../core/logging/logger.ts';
 import type { TokenContext, TokenDb } from '../token-context.ts';
 import { recordLastUse } from '../tokens/service-token.repository.ts';
+import { inTransaction } from '../../../db/transaction.ts';
 
 const LAST_USED_WRITE_MS = 60_000;
 
@@ -48,7 +49,7 @@ export class LastUsedRecorder {
         for (const [id, v] of due) await recordLastUse(db, id, v.at, v.address);
       };
       if (due.length === 1) await write(this.ctx.db);
-      else await this.ctx.db.transaction().execute(write);
+      else await inTransaction(this.ctx.db, write);
     }).catch((err: unknown) => this.logger.error({ err }, 'recording last use failed'));
     return this.writing;
   }

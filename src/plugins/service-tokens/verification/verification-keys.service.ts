@@ -3,6 +3,7 @@ import { isId, newId } from '../../../db/ids.ts';
 import { isCoAdmin, type Actor } from '../../../core/auth/actor.ts';
 import { type CoService } from '../../../core/co-services/co-service.service.ts';
 import { findService } from '../../../core/co-services/co-service.repository.ts';
+import { lockCo } from '../../../core/cos/co.repository.ts';
 import { AppError, assertThat } from '../../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../../core/errors/error-codes.ts';
 import { recordHistory } from '../../../core/history/history.service.ts';
@@ -18,6 +19,7 @@ import {
   type VerifierKey,
   type VerifierKeyRecord,
 } from './verification-key.repository.ts';
+import { inTransaction } from '../../../db/transaction.ts';
 
 export type { VerifierKey } from './verification-key.repository.ts';
 
@@ -39,7 +41,8 @@ function idFromHex(hex: string): string {
  */
 export async function createVerifierKey(ctx: TokenContext, actor: Actor, coId: string, serviceId: string, label: string): Promise<{ verifier: VerifierKey; key: string; service: CoService }> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  return ctx.db.transaction().execute(async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'shared');
     const service = await findService(trx, coId, serviceId);
     if (!service) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND);
     const id = newId();
@@ -59,16 +62,21 @@ export async function createVerifierKey(ctx: TokenContext, actor: Actor, coId: s
   });
 }
 
-/** The service's verification keys, revoked ones included, newest first (CO admins). */
+/**
+ * The service's verification keys, revoked ones included, newest first (CO admins).
+ * SERVICE_NOT_FOUND (404) for a service not of the CO, like every other operation on its keys.
+ */
 export async function listVerifierKeys(ctx: TokenContext, actor: Actor, coId: string, serviceId: string): Promise<VerifierKey[]> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
+  if (!(await findService(ctx.db, coId, serviceId))) throw new AppError(CORE_ERRORS.SERVICE_NOT_FOUND);
   return (await verifierKeysOfService(ctx.db, coId, serviceId)).map(toVerifierKey);
 }
 
 /** Revokes a key of the service (CO admins); VERIFIER_NOT_FOUND (404) for an unknown or revoked key. */
 export async function revokeVerifierKey(ctx: TokenContext, actor: Actor, coId: string, serviceId: string, verifierId: string): Promise<void> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'shared');
     const key = isId(verifierId) ? await findVerifierKeyOfService(trx, coId, serviceId, verifierId) : undefined;
     if (!key || key.revokedAt) throw new AppError(SERVICE_TOKEN_ERRORS.VERIFIER_NOT_FOUND);
     await markVerifierKeyRevoked(trx, verifierId, ctx.clock.now().toISOString());

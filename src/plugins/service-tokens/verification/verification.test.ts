@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { SYSTEM_ACTOR } from '../../../core/auth/actor.ts';
 import { setPersonStatus } from '../../../core/people/person.service.ts';
-import { buildCo, buildPerson, createTestApp, useTestApp, forEachDialect } from '../../../../test/support/test-app.ts';
+import { buildApiUser, buildCo, buildPerson, createTestApp, useTestApp, forEachDialect } from '../../../../test/support/test-app.ts';
 import { buildService, enableTokens, tokenContext } from '../service-token.test-support.ts';
 import { serviceTokensPlugin } from '../service-tokens.plugin.ts';
 import { generateServiceToken } from '../tokens/service-token.service.ts';
@@ -77,6 +77,23 @@ forEachDialect('token verification API', (dialect) => {
     await revokeVerifierKey(tokenContext(t), SYSTEM_ACTOR, s.co.id, s.service.id, id);
     t.clock.advance(10_000);
     assert.equal((await verify(s.key, s.person.username, s.secret)).status, 401);
+  });
+
+  it('answers 404 to every operation on the verification keys of another CO’s service, listing included', async () => {
+    const s = await scenario();
+    const other = await buildCo(t);
+    const { authorization } = await buildApiUser(t, other.id, true);
+    const base = `/api/v1/cos/${other.id}/services/${s.service.id}/verification-keys`;
+    const answers = [
+      await t.app.inject({ method: 'GET', url: base, headers: { authorization } }),
+      await t.app.inject({ method: 'POST', url: base, headers: { authorization }, payload: { label: 'stolen' } }),
+      await t.app.inject({ method: 'DELETE', url: `${base}/${s.token.id}`, headers: { authorization } }),
+    ];
+    assert.deepEqual(answers.map((a) => a.statusCode), [404, 404, 404]);
+    assert.equal((answers[0]!.json() as { error: { code: string } }).error.code, 'SERVICE_NOT_FOUND');
+    const own = await t.app.inject({ method: 'GET', url: `/api/v1/cos/${s.co.id}/services/${s.service.id}/verification-keys`, headers: { authorization: (await buildApiUser(t, s.co.id, true)).authorization } });
+    assert.equal(own.statusCode, 200);
+    assert.equal((own.json() as { keys: unknown[] }).keys.length, 1, 'the CO’s own admins still list the key');
   });
 
   it('rate limits failures per (service, identifier) with Retry-After, and recovers', async () => {
