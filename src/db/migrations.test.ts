@@ -36,8 +36,8 @@ const CORE_SCHEMA: Schema<CoreDatabase> = {
     action: R, comment: R, created_at: R,
   },
   api_user: { id: R, co_id: R, username: R, key_hash: R, privileged: R, status: R, valid_from: N, valid_through: N, allowed_addresses: R, created_at: R },
-  local_account: { id: R, username: R, password_hash: R, created_at: R },
-  web_session: { id: R, username: R, auth_method: R, created_at: R, expires_at: R, last_seen_at: R },
+  local_account: { id: R, username: R, match_key: R, password_hash: R, created_at: R },
+  web_session: { id: R, username: R, auth_method: R, identifier_type: R, match_key: R, person_ids: R, created_at: R, expires_at: R, last_seen_at: R },
   provisioning_target: {
     id: R, co_id: R, provisioner_type: R, description: R, mode: R, ordinal: R, retry_interval_seconds: R, max_retries: R,
     provision_group_id: N, config: R, created_at: R, updated_at: R,

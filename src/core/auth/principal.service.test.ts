@@ -12,7 +12,7 @@ const DAY = 24 * 3600 * 1000;
 forEachDialect('Principals and roles', (dialect) => {
   const t = useTestApp(dialect);
 
-  const resolve = (username: string) => resolvePersonActor(t.ctx.db, username, t.clock.now());
+  const resolve = (username: string) => resolvePersonActor(t.ctx.db, { type: 'uid', value: username }, t.clock.now());
 
   async function adminsGroupId(coId: string): Promise<string> {
     const row = await t.ctx.db.selectFrom('co_group').select('id').where('co_id', '=', coId).where('name', '=', ADMINS_GROUP_NAME).executeTakeFirstOrThrow();
