@@ -73,7 +73,7 @@ forEachDialect('OpenID Connect sign-in', (dialect) => {
 
   it('signs a person in through the provider: code flow with PKCE, state and nonce, and a session', async () => {
     const co = await buildCo(t);
-    const person = await buildPerson(t, co.id, { given: 'Olivia', family: 'Connect', username: `olivia-${dialect}@example.org` });
+    const person = await buildPerson(t, co.id, { given: 'Olivia', family: 'Connect', username: `olivia-${dialect}@example.org`, loginType: 'eppn' });
     const sub = providerAccount({ preferred_username: person.username, name: 'Olivia Connect' });
 
     const { start, callback, done, browser } = await signInThroughProvider(t, sub, '/cos');
@@ -215,7 +215,7 @@ forEachDialect('OpenID Connect sign-in', (dialect) => {
 
   it('goes to `next` only when it is a path of this site', async () => {
     const co = await buildCo(t);
-    const person = await buildPerson(t, co.id, { username: `next-${dialect}` });
+    const person = await buildPerson(t, co.id, { username: `next-${dialect}`, loginType: 'eppn' });
     const sub = providerAccount({ preferred_username: person.username });
     const inside = await signInThroughProvider(t, sub, `/cos/${co.id}`);
     assert.equal(inside.done.headers.location, `/cos/${co.id}`);
