@@ -13,6 +13,20 @@ import { identifierKey } from '../../core/text.ts';
  * the identifier-key migration does for identifiers.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // Twins are looked for before anything changes: SQLite's DDL is not rolled back with a failed
+  // migration (Kysely runs it outside a transaction there), so a refusal must leave the schema as it was.
+  const accounts = await sql<{ id: string; username: string }>`select id, username from local_account`.execute(db);
+  const owners = new Map<string, Array<{ id: string; username: string }>>();
+  for (const row of accounts.rows) {
+    const key = identifierKey('uid', row.username);
+    owners.set(key, [...(owners.get(key) ?? []), row]);
+  }
+  const twins = [...owners.values()].filter((rows) => rows.length > 1);
+  if (twins.length > 0) {
+    const list = twins.map((rows) => rows.map((r) => `"${r.username}"`).join(', ')).join('; ');
+    throw new Error(`local accounts whose usernames are one uid exist; remove all but one of each, then migrate again: ${list}`);
+  }
+
   await sql`delete from web_session`.execute(db);
   await db.schema.alterTable('web_session').addColumn('identifier_type', 'text', (c) => c.notNull().defaultTo('')).execute();
   await db.schema.alterTable('web_session').addColumn('match_key', 'text', (c) => c.notNull().defaultTo('')).execute();
@@ -20,17 +34,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('web_session_name_idx').on('web_session').columns(['identifier_type', 'match_key']).execute();
 
   await db.schema.alterTable('local_account').addColumn('match_key', 'text', (c) => c.notNull().defaultTo('')).execute();
-  const accounts = await sql<{ id: string; username: string }>`select id, username from local_account`.execute(db);
-  const owners = new Map<string, string[]>();
-  for (const row of accounts.rows) {
-    const key = identifierKey('uid', row.username);
-    await sql`update local_account set match_key = ${key} where id = ${row.id}`.execute(db);
-    owners.set(key, [...(owners.get(key) ?? []), `"${row.username}"`]);
-  }
-  const twins = [...owners.values()].filter((names) => names.length > 1);
-  if (twins.length > 0) {
-    throw new Error(`local accounts whose usernames are one uid exist; remove all but one of each, then migrate again: ${twins.map((n) => n.join(', ')).join('; ')}`);
-  }
+  for (const [key, rows] of owners) await sql`update local_account set match_key = ${key} where id = ${rows[0]!.id}`.execute(db);
   await db.schema.createIndex('local_account_key_uq').on('local_account').column('match_key').unique().execute();
 }
 
