@@ -9,6 +9,7 @@ import { findSession, sessionCookieName } from '../core/auth/session.service.ts'
 import { AppError } from '../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../core/errors/error-codes.ts';
 import { addressMatcher } from '../core/http/address-list.ts';
+import { isApiRequest, isCrossSite } from '../core/http/request-origin.ts';
 import { csrfCookieName, CSRF_FIELD, csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from '../core/http/csrf.ts';
 import type { Registry } from './registry.ts';
 import type { RouteContext } from '../core/http/route-context.ts';
@@ -66,6 +67,7 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
   const isTrustedProxy = addressMatcher(config.trustedProxies);
   const CSRF_COOKIE = csrfCookieName(config.secureCookies);
   const SESSION_COOKIE = sessionCookieName(config.secureCookies);
+  const publicOrigin = new URL(config.publicUrl).origin;
 
   // Fastify logs requests through the same pino logger the services use.
   const loggerInstance: FastifyBaseLogger = ctx.logger;
@@ -99,6 +101,7 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
     body === '' ? done(null, undefined) : parseJson(request, body.toString(), done),
   );
+  app.decorate('secureCookies', config.secureCookies);
   app.decorateRequest('actor', undefined);
   app.decorateRequest('csrfToken', '');
   registerErrorHandling(app, ctx);
@@ -108,7 +111,7 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
     setSecurityHeaders(reply, request);
 
     const now = clock.now();
-    if (request.url.startsWith('/api/')) {
+    if (isApiRequest(request)) {
       const basic = request.routeOptions.config.ownCredentials ? undefined : parseBasic(request.headers.authorization);
       if (basic) {
         const actor = await authenticateApiUser(database.db, now, basic.username, basic.password, request.ip);
@@ -129,23 +132,24 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
     }
     request.csrfToken = csrfTokenFor(config.secretKey, csrfCookie);
 
-    let username: string | undefined;
+    // Each sign-in method names people in its own identifier type; a session stays with its people.
     const headerName = config.trustedHeader?.toLowerCase();
     const headerValue = headerName ? request.headers[headerName] : undefined;
-    if (typeof headerValue === 'string' && headerValue !== '' && isTrustedProxy(request.socket.remoteAddress)) {
-      username = headerValue;
+    if (typeof headerValue === 'string' && headerValue !== '' && config.trustedHeaderIdentifierType && isTrustedProxy(request.socket.remoteAddress)) {
+      request.actor = await resolvePersonActor(database.db, { type: config.trustedHeaderIdentifierType, value: headerValue }, now);
     } else {
       const sessionCookie = request.cookies[SESSION_COOKIE];
       const session = sessionCookie ? await findSession(database.db, clock, sessionCookie) : undefined;
-      username = session?.username;
+      if (session) request.actor = await resolvePersonActor(database.db, session.login, now, session.personIds);
     }
-    if (username) request.actor = await resolvePersonActor(database.db, username, now);
   });
 
   // Every state-changing web request carries the CSRF token; API requests use Basic auth, not cookies.
   app.addHook('preHandler', async (request) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
-    if (request.url.startsWith('/api/')) {
+    if (isApiRequest(request)) {
+      // Bodiless calls (a POST that starts a reprovision) included: a page of another site never changes anything.
+      if (isCrossSite(request.headers, publicOrigin)) throw new AppError(CORE_ERRORS.CROSS_SITE_REQUEST);
       // JSON only. A browser sends HTTP Basic credentials it was given again with a form another
       // site posts, and such a form can only be urlencoded, multipart or plain text; JSON would
       // need a CORS preflight, which Tessera never grants.

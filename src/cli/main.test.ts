@@ -152,7 +152,7 @@ describe('tessera command line', () => {
 
       const account = await database.db.selectFrom('local_account').select('password_hash').where('username', '=', 'root').executeTakeFirstOrThrow();
       assert.match(account.password_hash, /^\$argon2id\$/);
-      const actor = await resolvePersonActor(database.db, 'root', new Date());
+      const actor = await resolvePersonActor(database.db, { type: 'uid', value: 'root' }, new Date());
       assert.equal(actor.platformAdmin, true);
       // The enabled plugin's migrations ran too, tracked in its own table.
       const tables = (await database.db.introspection.getTables()).map((t) => t.name);

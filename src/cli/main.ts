@@ -28,12 +28,15 @@ An empty database is migrated first; pending migrations are applied on every sta
   migrate: `Usage: tessera migrate
 
 Applies pending migrations of the core and of every enabled plugin, then exits.`,
-  setup: `Usage: tessera setup --username NAME [--password PASS | --password-env VAR] [--given-name G] [--family-name F] [--email E]
+  setup: `Usage: tessera setup --username NAME [--identifier-type TYPE] [--password PASS | --password-env VAR] [--given-name G] [--family-name F] [--email E]
 
-Creates the platform CO if needed and a platform administrator who signs in with NAME.
-With a password, a local account is created (argon2id); without one the admin signs in through
-the trusted header. Prefer --password-env so the password stays out of the shell history.
-Running it again for an existing administrator resets the password.`,
+Creates the platform CO if needed and a platform administrator who signs in with NAME, a login
+identifier of TYPE (default uid). With a password, a local account is created (argon2id; uid
+only); without one the admin signs in through the trusted header or OpenID Connect, whose
+identifier type (TESSERA_TRUSTED_HEADER_IDENTIFIER_TYPE, TESSERA_OIDC_IDENTIFIER_TYPE) must be
+TYPE, e.g. --identifier-type oidcsub with the provider's sub. Prefer --password-env so the
+password stays out of the shell history. Running it again for an existing administrator resets
+the password.`,
   account: `Usage: tessera account set-password --username NAME --password-env VAR
 
 Creates a local sign-in account (argon2id), or sets its password. The username signs in as every CO
@@ -132,6 +135,7 @@ async function setup(runtime: Registry, args: string[]): Promise<number> {
     args,
     options: {
       username: { type: 'string' },
+      'identifier-type': { type: 'string' },
       password: { type: 'string' },
       'password-env': { type: 'string' },
       'given-name': { type: 'string' },
@@ -146,6 +150,7 @@ async function setup(runtime: Registry, args: string[]): Promise<number> {
   await migrate(runtime);
   const result = await setupPlatformAdmin(runtime.ctx, {
     username: values.username,
+    ...(values['identifier-type'] ? { identifierType: values['identifier-type'] } : {}),
     ...(password ? { password } : {}),
     givenName: values['given-name'] ?? values.username,
     ...(values['family-name'] ? { familyName: values['family-name'] } : {}),

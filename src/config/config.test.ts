@@ -39,6 +39,7 @@ describe('Configuration', () => {
       TESSERA_PUBLIC_URL: 'https://tessera.example.org',
       TESSERA_PLUGINS: ' one, two ,,three ',
       TESSERA_TRUSTED_HEADER: 'X-Remote-User',
+      TESSERA_TRUSTED_HEADER_IDENTIFIER_TYPE: 'eppn',
       TESSERA_TRUSTED_PROXIES: '10.0.0.1, 10.0.0.2',
       TESSERA_LOCAL_ACCOUNTS: 'off',
       TESSERA_SESSION_HOURS: '0.5',
@@ -52,6 +53,7 @@ describe('Configuration', () => {
     assert.equal(c.secureCookies, true, 'an https public URL makes cookies secure');
     assert.deepEqual(c.plugins, ['one', 'two', 'three']);
     assert.equal(c.trustedHeader, 'X-Remote-User');
+    assert.equal(c.trustedHeaderIdentifierType, 'eppn');
     assert.deepEqual(c.trustedProxies, ['10.0.0.1', '10.0.0.2']);
     assert.equal(c.localAccounts, false);
     assert.equal(c.sessionHours, 0.5);

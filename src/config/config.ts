@@ -18,6 +18,9 @@ function httpsOrLoopback(value: string): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
 }
 
+/** The shape of an identifier type's name (uid, eppn, oidcsub, a CO's own type). */
+const IDENTIFIER_TYPE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
+
 const schema = z.object({
   TESSERA_DATABASE_URL: z.string().min(1).default('data/tessera.sqlite'),
   TESSERA_HOST: z.string().default('127.0.0.1'),
@@ -27,6 +30,7 @@ const schema = z.object({
   TESSERA_SECRET_KEY_FILE: z.string().default('data/secret.key'),
   TESSERA_PLUGINS: z.string().default(DEFAULT_PLUGINS),
   TESSERA_TRUSTED_HEADER: z.string().optional(),
+  TESSERA_TRUSTED_HEADER_IDENTIFIER_TYPE: z.string().regex(IDENTIFIER_TYPE_NAME, 'an identifier type name, e.g. eppn').optional(),
   TESSERA_TRUSTED_PROXIES: z
     .string()
     .default('')
@@ -53,6 +57,7 @@ const schema = z.object({
   TESSERA_OIDC_CLIENT_ID: z.string().min(1).optional(),
   TESSERA_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   TESSERA_OIDC_USERNAME_CLAIM: z.string().min(1).default('sub'),
+  TESSERA_OIDC_IDENTIFIER_TYPE: z.string().regex(IDENTIFIER_TYPE_NAME, 'an identifier type name, e.g. oidcsub').optional(),
   TESSERA_OIDC_NAME: z.string().min(1).max(80).default('OpenID Connect'),
   TESSERA_OIDC_SCOPES: z
     .string()
@@ -69,6 +74,8 @@ export interface OidcConfig {
   clientSecret: string | undefined;
   /** The ID token (or UserInfo) claim whose value is the username, matched to login identifiers. */
   usernameClaim: string;
+  /** The identifier type the claim's values are: only login identifiers of this type match (`oidcsub` for `sub`). */
+  identifierType: string;
   /** What the sign-in button calls the provider: "Sign in with <name>". */
   name: string;
   scopes: string[];
@@ -83,6 +90,8 @@ export interface Config {
   secretKey: string;
   plugins: string[];
   trustedHeader: string | undefined;
+  /** The identifier type the trusted header's values are (e.g. `eppn`); set whenever `trustedHeader` is. */
+  trustedHeaderIdentifierType: string | undefined;
   trustedProxies: string[];
   localAccounts: boolean;
   sessionHours: number;
@@ -173,6 +182,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(merged);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   if (merged.TESSERA_OIDC_ISSUER && !merged.TESSERA_OIDC_CLIENT_ID) problems.push('TESSERA_OIDC_CLIENT_ID: required when TESSERA_OIDC_ISSUER is set');
+  // Each sign-in method names people in one identifier type only, so a value someone may choose at
+  // one source (a preferred_username, a header) can never be taken for another type's (a local uid).
+  if (merged.TESSERA_TRUSTED_HEADER && !merged.TESSERA_TRUSTED_HEADER_IDENTIFIER_TYPE) {
+    problems.push('TESSERA_TRUSTED_HEADER_IDENTIFIER_TYPE: required when TESSERA_TRUSTED_HEADER is set: the identifier type its values are (e.g. eppn; uid keeps matching the uid identifiers setup makes)');
+  }
+  if (merged.TESSERA_OIDC_ISSUER && merged.TESSERA_OIDC_USERNAME_CLAIM && merged.TESSERA_OIDC_USERNAME_CLAIM !== 'sub' && !merged.TESSERA_OIDC_IDENTIFIER_TYPE) {
+    problems.push(`TESSERA_OIDC_IDENTIFIER_TYPE: required when TESSERA_OIDC_USERNAME_CLAIM is not sub: the identifier type the claim ${merged.TESSERA_OIDC_USERNAME_CLAIM}'s values are (e.g. eppn)`);
+  }
   const smtpCa = readCaFile(merged.TESSERA_SMTP_CA_FILE, problems);
   if (!parsed.success) throw new ConfigurationError(problems);
   const c = parsed.data;
@@ -187,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey,
     plugins: list(c.TESSERA_PLUGINS),
     trustedHeader: c.TESSERA_TRUSTED_HEADER,
+    trustedHeaderIdentifierType: c.TESSERA_TRUSTED_HEADER ? c.TESSERA_TRUSTED_HEADER_IDENTIFIER_TYPE : undefined,
     trustedProxies: list(c.TESSERA_TRUSTED_PROXIES),
     localAccounts: c.TESSERA_LOCAL_ACCOUNTS === 'on',
     sessionHours: c.TESSERA_SESSION_HOURS,
@@ -204,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           clientId: c.TESSERA_OIDC_CLIENT_ID!,
           clientSecret: c.TESSERA_OIDC_CLIENT_SECRET,
           usernameClaim: c.TESSERA_OIDC_USERNAME_CLAIM,
+          identifierType: c.TESSERA_OIDC_IDENTIFIER_TYPE ?? 'oidcsub',
           name: c.TESSERA_OIDC_NAME,
           scopes: c.TESSERA_OIDC_SCOPES.split(/\s+/).filter(Boolean),
         }

@@ -36,8 +36,8 @@ const CORE_SCHEMA: Schema<CoreDatabase> = {
     action: R, comment: R, created_at: R,
   },
   api_user: { id: R, co_id: R, username: R, key_hash: R, privileged: R, status: R, valid_from: N, valid_through: N, allowed_addresses: R, created_at: R },
-  local_account: { id: R, username: R, password_hash: R, created_at: R },
-  web_session: { id: R, username: R, auth_method: R, created_at: R, expires_at: R, last_seen_at: R },
+  local_account: { id: R, username: R, match_key: R, password_hash: R, created_at: R },
+  web_session: { id: R, username: R, auth_method: R, identifier_type: R, match_key: R, person_ids: R, created_at: R, expires_at: R, last_seen_at: R },
   provisioning_target: {
     id: R, co_id: R, provisioner_type: R, description: R, mode: R, ordinal: R, retry_interval_seconds: R, max_retries: R,
     provision_group_id: N, config: R, created_at: R, updated_at: R,
@@ -156,5 +156,36 @@ forEachDialect('Migrations', (dialect) => {
     await migrateToLatest(database.db, sets);
     assert.deepEqual(await schemaOf(), EXPECTED);
     await database.db.deleteFrom('co').where('id', '=', 'co-1').execute();
+  });
+
+  it('ends old sessions, keys local accounts as uids (refusing twins) and scopes API usernames per CO', async () => {
+    const [core] = sets;
+    const coreMigrator = new Migrator({ db: database.db, provider: { getMigrations: async () => core!.migrations }, migrationTableName: 'tessera_migration_core', migrationLockTableName: 'tessera_migration_lock_core' });
+    await migrateAllDown(database.db, sets);
+    assert.equal((await coreMigrator.migrateTo('20261202000000-identifier-key')).error, undefined);
+    const now = new Date().toISOString();
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    await sql`insert into co (id, name, description, status, is_platform, created_at, updated_at) values ('co-1', 'One', '', 'active', 0, ${now}, ${now}), ('co-2', 'Two', '', 'active', 0, ${now}, ${now})`.execute(database.db);
+    await sql`insert into web_session (id, username, auth_method, created_at, expires_at, last_seen_at) values ('s-1', 'admin', 'oidc', ${now}, ${later}, ${now})`.execute(database.db);
+    await sql`insert into local_account (id, username, password_hash, created_at) values ('a-1', 'Ada', 'h1', ${now}), ('a-2', 'ADA', 'h2', ${now})`.execute(database.db);
+    await sql`insert into api_user (id, co_id, username, key_hash, privileged, status, allowed_addresses, created_at) values ('u-1', 'co-1', 'ci', 'sha256:1', 0, 'active', '', ${now})`.execute(database.db);
+
+    const twins = await coreMigrator.migrateTo('20261210000000-sign-in-namespaces');
+    assert.match(String((twins.error as Error | undefined)?.message), /local accounts whose usernames are one uid exist.*"Ada", "ADA"/);
+    await sql`delete from local_account where id = 'a-2'`.execute(database.db);
+    assert.equal((await coreMigrator.migrateTo('20261210010000-api-user-per-co')).error, undefined);
+    assert.deepEqual((await sql`select id from web_session`.execute(database.db)).rows, [], 'sessions holding a bare username end');
+    assert.deepEqual((await sql`select match_key from local_account`.execute(database.db)).rows, [{ match_key: 'ada' }]);
+    await assert.rejects(sql`insert into local_account (id, username, match_key, password_hash, created_at) values ('a-3', 'aDa', 'ada', 'h3', ${now})`.execute(database.db));
+    await sql`insert into api_user (id, co_id, username, key_hash, privileged, status, allowed_addresses, created_at) values ('u-2', 'co-2', 'ci', 'sha256:2', 0, 'active', '', ${now})`.execute(database.db);
+    await assert.rejects(sql`insert into api_user (id, co_id, username, key_hash, privileged, status, allowed_addresses, created_at) values ('u-3', 'co-2', 'ci', 'sha256:3', 0, 'active', '', ${now})`.execute(database.db), 'unique per CO');
+    await assert.rejects(sql`insert into api_user (id, co_id, username, key_hash, privileged, status, allowed_addresses, created_at) values ('u-4', 'co-2', 'cd', 'sha256:1', 0, 'active', '', ${now})`.execute(database.db), 'keys are unique');
+
+    await sql`delete from api_user where id = 'u-2'`.execute(database.db);
+    assert.equal((await coreMigrator.migrateTo('20261202000000-identifier-key')).error, undefined, 'and down again');
+    await migrateToLatest(database.db, sets);
+    assert.deepEqual(await schemaOf(), EXPECTED);
+    await database.db.deleteFrom('co').execute();
+    await sql`delete from local_account`.execute(database.db);
   });
 });

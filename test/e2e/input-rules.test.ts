@@ -91,12 +91,13 @@ forEachDialect('Input rules', (dialect) => {
 
     it('signs in a username as the login identifier the directory takes it for', async () => {
       const ada = await buildPerson(t, coId, { username: `ada${newId().slice(0, 6)}` });
-      const actor = await resolvePersonActor(t.ctx.db, ada.username.toUpperCase(), t.clock.now());
+      const actor = await resolvePersonActor(t.ctx.db, { type: 'uid', value: ada.username.toUpperCase() }, t.clock.now());
       assert.equal(actor.personIds[coId], ada.id);
       const sub = `Sub${newId().slice(0, 6)}`;
       const oidc = await createPerson(t.ctx, SYSTEM_ACTOR, coId, { status: 'active', name: { given: 'Oi' }, identifiers: [{ identifier: sub, type: 'oidcsub', login: true }], emails: [] });
-      assert.equal((await resolvePersonActor(t.ctx.db, sub, t.clock.now())).personIds[coId], oidc.id);
-      assert.equal((await resolvePersonActor(t.ctx.db, sub.toLowerCase(), t.clock.now())).personIds[coId], undefined, 'an OpenID sub is case-sensitive');
+      assert.equal((await resolvePersonActor(t.ctx.db, { type: 'oidcsub', value: sub }, t.clock.now())).personIds[coId], oidc.id);
+      assert.equal((await resolvePersonActor(t.ctx.db, { type: 'uid', value: sub }, t.clock.now())).personIds[coId], undefined, 'a uid sign-in never reaches an oidcsub identifier');
+      assert.equal((await resolvePersonActor(t.ctx.db, { type: 'oidcsub', value: sub.toLowerCase() }, t.clock.now())).personIds[coId], undefined, 'an OpenID sub is case-sensitive');
     });
 
     it('verifies a token presented with the identifier in another case or Unicode form, as a bind would', async () => {

@@ -35,6 +35,7 @@ for (const kind of ['apache', 'nginx'] satisfies ProxyKind[]) {
       server = await startTesseraServer(() => ({
         TESSERA_PUBLIC_URL: 'https://127.0.0.1',
         TESSERA_TRUSTED_HEADER: 'X-Remote-User',
+        TESSERA_TRUSTED_HEADER_IDENTIFIER_TYPE: 'uid',
         TESSERA_TRUSTED_PROXIES: '127.0.0.1',
         TESSERA_LOG_LEVEL: 'info',
       }));

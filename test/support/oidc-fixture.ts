@@ -29,13 +29,14 @@ export function op(): TestOidcProvider {
   return provider;
 }
 
-/** Tessera's OIDC settings for the provider: a confidential client, usernames from preferred_username. */
+/** Tessera's OIDC settings for the provider: a confidential client, usernames from preferred_username as eppn identifiers. */
 export function oidcConfig(overrides: Partial<OidcConfig> = {}): OidcConfig {
   return {
     issuer: op().issuer,
     clientId: 'tessera',
     clientSecret: CLIENT_SECRET,
     usernameClaim: 'preferred_username',
+    identifierType: 'eppn',
     name: 'Example University',
     scopes: ['openid', 'profile', 'email'],
     ...overrides,

@@ -88,6 +88,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     secretKey: 'test-secret-key-test-secret-key-0123456789',
     plugins: [],
     trustedHeader: undefined,
+    // Test people get uid login identifiers (buildPerson); a test that sets trustedHeader names them by uid.
+    trustedHeaderIdentifierType: 'uid',
     trustedProxies: [],
     localAccounts: true,
     sessionHours: 12,
@@ -199,17 +201,17 @@ export interface BuiltPerson extends Person {
   username: string;
 }
 
-/** A person with a login identifier (type uid); `admin` puts them in the CO's admins group. */
+/** A person with a login identifier (type uid, or `loginType`); `admin` puts them in the CO's admins group. */
 export async function buildPerson(
   t: { ctx: TesseraApp['ctx'] },
   coId: string,
-  opts: { given?: string; family?: string; username?: string; status?: PersonStatus; admin?: boolean; email?: string } = {},
+  opts: { given?: string; family?: string; username?: string; loginType?: string; status?: PersonStatus; admin?: boolean; email?: string } = {},
 ): Promise<BuiltPerson> {
   const username = opts.username ?? `user-${newId().slice(0, 8)}`;
   const person = await createPerson(t.ctx, SYSTEM_ACTOR, coId, {
     status: opts.status ?? 'active',
     name: { given: opts.given ?? 'Pat', family: opts.family ?? 'Example' },
-    identifiers: [{ identifier: username, type: 'uid', login: true }],
+    identifiers: [{ identifier: username, type: opts.loginType ?? 'uid', login: true }],
     emails: opts.email ? [{ mail: opts.email, type: 'official', verified: true }] : [],
   });
   if (opts.admin) {
@@ -229,8 +231,9 @@ export interface Browser {
   csrf: string;
 }
 
+/** A browser signed in with a local account: `username` is a uid. */
 export async function signIn(t: TestApp, username: string): Promise<Browser> {
-  const session = await startSession(t.ctx.db, t.clock, username, 'local', 12);
+  const session = await startSession(t.ctx.db, t.clock, { type: 'uid', value: username }, 'local', 12);
   const csrfCookie = `csrf-${newId()}`;
   return {
     username,
@@ -239,8 +242,9 @@ export async function signIn(t: TestApp, username: string): Promise<Browser> {
   };
 }
 
+/** The actor of someone signed in as the uid `username`. */
 export async function actorFor(t: { ctx: TesseraApp['ctx'] }, username: string): Promise<Actor> {
-  return resolvePersonActor(t.ctx.db, username, t.ctx.clock.now());
+  return resolvePersonActor(t.ctx.db, { type: 'uid', value: username }, t.ctx.clock.now());
 }
 
 /** An API user of the CO and the Authorization header that authenticates it. */

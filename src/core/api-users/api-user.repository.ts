@@ -30,7 +30,11 @@ const toApiUser = (r: ApiUserTable): ApiUser => ({
   createdAt: r.created_at,
 });
 
-/** Inserts an API user and returns it. A username in use anywhere (`api_user.username` is unique) is API_USERNAME_TAKEN (409, field `username`). */
+/**
+ * Inserts an API user and returns it. A username the CO uses already (`api_user_co_username_uq`;
+ * usernames are unique per CO, so the answer says nothing about other COs) is API_USERNAME_TAKEN
+ * (409, field `username`).
+ */
 export async function insertApiUser(db: Executor, row: ApiUserTable): Promise<ApiUser> {
   await mapUniqueViolation(db.insertInto('api_user').values(row).execute(), () => new AppError(CORE_ERRORS.API_USERNAME_TAKEN, { field: 'username' }));
   return toApiUser(row);
@@ -54,24 +58,25 @@ export async function updateApiUserStatus(db: Executor, coId: string, apiUserId:
   await db.updateTable('api_user').set({ status }).where('co_id', '=', coId).where('id', '=', apiUserId).execute();
 }
 
-/** What authenticating an API user needs: the row with its key hash, and whether its CO is the platform CO. */
+/** What authenticating an API user needs: the row, whether its CO is the platform CO, and whether it is suspended. */
 export interface ApiUserCredentials {
   apiUser: ApiUser;
-  keyHash: string;
   coIsPlatform: boolean;
+  coSuspended: boolean;
 }
 
 /**
- * The API user with this username, whatever its CO: HTTP Basic carries no CO, and usernames are
- * unique across COs. Undefined when there is none.
+ * The API user whose key has this hash, whatever its CO: HTTP Basic carries no CO and usernames are
+ * unique only per CO, but keys (256 random bits) are unique (`api_user_key_hash_uq`). Undefined
+ * when there is none.
  */
-export async function findApiUserCredentials(db: Executor, username: string): Promise<ApiUserCredentials | undefined> {
+export async function findApiUserByKeyHash(db: Executor, keyHash: string): Promise<ApiUserCredentials | undefined> {
   const row = await db
     .selectFrom('api_user as u')
     .innerJoin('co', 'co.id', 'u.co_id')
     .selectAll('u')
-    .select('co.is_platform')
-    .where('u.username', '=', username)
+    .select(['co.is_platform', 'co.status as co_status'])
+    .where('u.key_hash', '=', keyHash)
     .executeTakeFirst();
-  return row && { apiUser: toApiUser(row), keyHash: row.key_hash, coIsPlatform: row.is_platform === 1 };
+  return row && { apiUser: toApiUser(row), coIsPlatform: row.is_platform === 1, coSuspended: row.co_status === 'suspended' };
 }

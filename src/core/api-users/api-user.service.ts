@@ -9,7 +9,7 @@ import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { recordHistory } from '../history/history.service.ts';
 import type { ApiUserInput } from './api-user.schema.ts';
-import { findApiUser, findApiUserCredentials, insertApiUser, listApiUsersOfCo, updateApiUserStatus, type ApiUser } from './api-user.repository.ts';
+import { findApiUser, findApiUserByKeyHash, insertApiUser, listApiUsersOfCo, updateApiUserStatus, type ApiUser } from './api-user.repository.ts';
 import { inTransaction } from '../../db/transaction.ts';
 
 export type { ApiUser } from './api-user.repository.ts';
@@ -87,15 +87,17 @@ function addressAllowed(allowed: string, address: string): boolean {
 }
 
 /**
- * Checks HTTP Basic credentials of an API user: active, within its validity window, calling from
- * an allowed address, key matching in constant time. Returns undefined on any failure.
+ * Checks HTTP Basic credentials of an API user: the key found by its hash (keys are unique; usernames
+ * only per CO), the username its own (compared in constant time), the user active, within its
+ * validity window, calling from an allowed address, and its CO not suspended. Returns undefined on
+ * any failure.
  */
 export async function authenticateApiUser(db: Executor, now: Date, username: string, key: string, address: string): Promise<(Actor & { kind: 'api' }) | undefined> {
-  const found = await findApiUserCredentials(db, username);
-  const expected = Buffer.from(found?.keyHash ?? hashKey('no such user'));
-  const given = Buffer.from(hashKey(key));
-  const match = expected.length === given.length && timingSafeEqual(expected, given);
-  if (!found || !match || found.apiUser.status !== 'active') return undefined;
+  const found = await findApiUserByKeyHash(db, hashKey(key));
+  const expected = createHash('sha256').update(found?.apiUser.username ?? '\u0000no such user').digest();
+  const given = createHash('sha256').update(username).digest();
+  const match = timingSafeEqual(expected, given);
+  if (!found || !match || found.apiUser.status !== 'active' || found.coSuspended) return undefined;
   const { apiUser } = found;
   const t = now.toISOString();
   if ((apiUser.validFrom && apiUser.validFrom > t) || (apiUser.validThrough && apiUser.validThrough <= t)) return undefined;

@@ -4,7 +4,7 @@ import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import type { LocalAccountTable, WebSessionTable } from './auth.table.ts';
 
-// Local accounts and web sessions belong to a username, not to a CO: a username may be a person in
+// Local accounts and web sessions belong to a name, not to a CO: a username may be a person in
 // several COs, and sign-in comes before any CO is known. So these queries are scoped by username or
 // by session key.
 
@@ -13,15 +13,15 @@ export async function insertLocalAccount(db: Executor, row: LocalAccountTable): 
   await mapUniqueViolation(db.insertInto('local_account').values(row).execute(), () => new AppError(CORE_ERRORS.ACCOUNT_USERNAME_TAKEN, { field: 'username' }));
 }
 
-/** Replaces the password hash of the username's account; false when it has none. */
-export async function updateLocalPasswordHash(db: Executor, username: string, passwordHash: string): Promise<boolean> {
-  const result = await db.updateTable('local_account').set({ password_hash: passwordHash }).where('username', '=', username).executeTakeFirst();
+/** Replaces the password hash of the account with this key (`match_key`); false when there is none. */
+export async function updateLocalPasswordHash(db: Executor, matchKey: string, passwordHash: string): Promise<boolean> {
+  const result = await db.updateTable('local_account').set({ password_hash: passwordHash }).where('match_key', '=', matchKey).executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** The stored password hash (argon2id, PHC string) of the username's account, if it has one. */
-export async function findLocalPasswordHash(db: Executor, username: string): Promise<string | undefined> {
-  const row = await db.selectFrom('local_account').select('password_hash').where('username', '=', username).executeTakeFirst();
+/** The stored password hash (argon2id, PHC string) of the account with this key (`match_key`), if any. */
+export async function findLocalPasswordHash(db: Executor, matchKey: string): Promise<string | undefined> {
+  const row = await db.selectFrom('local_account').select('password_hash').where('match_key', '=', matchKey).executeTakeFirst();
   return row?.password_hash;
 }
 
@@ -45,9 +45,9 @@ export async function deleteSession(db: Executor, sessionKey: string): Promise<v
   await db.deleteFrom('web_session').where('id', '=', sessionKey).execute();
 }
 
-/** Deletes the username's sessions that signed in with this method (e.g. `local`). */
-export async function deleteSessionsOf(db: Executor, username: string, authMethod: string): Promise<void> {
-  await db.deleteFrom('web_session').where('username', '=', username).where('auth_method', '=', authMethod).execute();
+/** Deletes the sessions of a name (identifier type and key) that signed in with this method (e.g. `local`). */
+export async function deleteSessionsOf(db: Executor, identifierType: string, matchKey: string, authMethod: string): Promise<void> {
+  await db.deleteFrom('web_session').where('identifier_type', '=', identifierType).where('match_key', '=', matchKey).where('auth_method', '=', authMethod).execute();
 }
 
 /** Deletes the sessions whose absolute expiry is at or before `now`. */

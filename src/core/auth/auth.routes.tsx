@@ -1,13 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
+import { availableParallelism } from 'node:os';
+import { clientBucket } from '../http/client-bucket.ts';
+import { ConcurrencyLimit } from '../http/concurrency-limit.ts';
 import { RateLimiter } from '../http/rate-limiter.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { emptyForm, FormErrors, PostForm, TextField, type FormState } from '../web/components.views.tsx';
 import { Layout } from '../web/layout.views.tsx';
 import { redirectWith, sendPage } from '../web/render.ts';
-import { checkLocalPassword } from './local-account.service.ts';
+import { checkLocalPassword, LOCAL_IDENTIFIER_TYPE, localAccountKey } from './local-account.service.ts';
 import { endSession, sessionCookieName, startSession } from './session.service.ts';
+
+/**
+ * The local sign-in limits, per process. Failures count per (username, client): 10 a minute for one
+ * username from one client bucket (an IPv4 address, an IPv6 /64: `clientBucket`), so nobody can lock
+ * a username out for everyone, and the right password from another client always gets through.
+ * Attempts count per client bucket: 30 a minute whatever the usernames, so one client cannot spray.
+ * Password checks (argon2id) run at most `availableParallelism()` at once with 32 waiting; more
+ * are refused with 503, so no number of clients buys more argon2 work than the machine has cores.
+ */
+export const SIGN_IN_LIMITS = { failuresPerUsernameAndClient: 10, attemptsPerClient: 30, queuedChecks: 32 } as const;
 
 /**
  * Only same-site relative paths, so `next` cannot send someone to another site. Only printable
@@ -31,8 +44,10 @@ const signInInput = z.object({ username: z.string().trim().min(1).max(256), pass
 
 export function registerAuthRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const SESSION_COOKIE = sessionCookieName(ctx.config.secureCookies);
-  const perAddress = new RateLimiter(20, 60_000);
-  const perUsername = new RateLimiter(10, 60_000);
+  const perClient = new RateLimiter(SIGN_IN_LIMITS.attemptsPerClient, 60_000);
+  const perUsernameAndClient = new RateLimiter(SIGN_IN_LIMITS.failuresPerUsernameAndClient, 60_000);
+  const passwordChecks = new ConcurrencyLimit(Math.max(1, availableParallelism()), SIGN_IN_LIMITS.queuedChecks);
+  let warnedAboutProxy = false;
 
   const signInPage = (form: FormState, status = 200) => async (request: Parameters<typeof sendPage>[1], reply: Parameters<typeof sendPage>[2]) =>
     sendPage(
@@ -88,20 +103,34 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: RouteContext): voi
         return signInPage({ values, issues: [], error: 'Enter your username and password.' }, 400)(request, reply);
       }
       const { username, password, next } = parsed.data;
-      const wait = Math.max(perAddress.take(request.ip), perUsername.take(username.toLowerCase()));
+      // Behind a reverse proxy that is not in TESSERA_TRUSTED_PROXIES every request comes from the
+      // proxy's address, so all clients share one bucket: say so, once, in the log.
+      if (!warnedAboutProxy && ctx.config.trustedProxies.length === 0 && request.headers['x-forwarded-for'] !== undefined) {
+        warnedAboutProxy = true;
+        request.log.warn({ event: 'sign_in_limits_shared' }, 'X-Forwarded-For arrives but TESSERA_TRUSTED_PROXIES is empty: sign-in limits count every client behind the proxy as one');
+      }
+      const client = clientBucket(request.ip);
+      const pair = `${localAccountKey(username)}\u0000${client}`;
+      const wait = Math.max(perUsernameAndClient.check(pair), perClient.take(client));
       if (wait > 0) {
         reply.header('Retry-After', String(wait));
         return signInPage({ values, issues: [], error: `Too many attempts. Wait ${wait} seconds and try again.` }, 429)(request, reply);
       }
-      if (!(await checkLocalPassword(ctx.db, username, password))) {
+      const correct = await passwordChecks.run(() => checkLocalPassword(ctx.db, username, password));
+      if (correct === undefined) {
+        reply.header('Retry-After', '1');
+        return signInPage({ values, issues: [], error: 'Sign-in is busy. Try again in a moment.' }, 503)(request, reply);
+      }
+      if (!correct) {
+        perUsernameAndClient.hit(pair);
         request.log.info({ event: 'sign_in_failed' }, 'sign-in failed');
         return signInPage({ values, issues: [], error: 'The username or password is wrong.' }, 401)(request, reply);
       }
-      perUsername.reset(username.toLowerCase());
+      perUsernameAndClient.reset(pair);
       // A new session id at every sign-in; the one the browser held (planted, or the previous user's) ends.
       const previous = request.cookies[SESSION_COOKIE];
       if (previous) await endSession(ctx.db, previous);
-      const cookieValue = await startSession(ctx.db, ctx.clock, username, 'local', ctx.config.sessionHours);
+      const cookieValue = await startSession(ctx.db, ctx.clock, { type: LOCAL_IDENTIFIER_TYPE, value: username }, 'local', ctx.config.sessionHours);
       reply.setCookie(SESSION_COOKIE, cookieValue, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.secureCookies, maxAge: ctx.config.sessionHours * 3600 });
       request.log.info({ event: 'sign_in', username }, 'signed in');
       return reply.redirect(safeNext(next), 303);

@@ -17,7 +17,15 @@ import { endSession, sessionCookieName, startSession } from './session.service.t
 
 /** Carries state, nonce, PKCE verifier and `next` from /auth/oidc/start to the callback; signed. */
 export const OIDC_TRANSACTION_COOKIE = 'tessera_oidc';
-const COOKIE_PATH = '/auth/oidc';
+
+/**
+ * The transaction cookie's name and path. Over https it is `__Host-tessera_oidc`, Secure, on path
+ * `/` (the prefix demands it), so no sibling host or plain-http page can plant or shadow a
+ * transaction; over http (development) it stays on /auth/oidc.
+ */
+export function oidcTransactionCookie(secure: boolean): { name: string; path: string } {
+  return secure ? { name: `__Host-${OIDC_TRANSACTION_COOKIE}`, path: '/' } : { name: OIDC_TRANSACTION_COOKIE, path: '/auth/oidc' };
+}
 
 export function oidcRedirectUri(config: Config): string {
   return `${config.publicUrl.replace(/\/+$/, '')}/auth/oidc/callback`;
@@ -60,7 +68,8 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: RouteContext, serv
   const oidcConfig = ctx.config.oidc;
   if (!oidcConfig) return;
   const oidc = service ?? createOidcService({ config: oidcConfig, redirectUri: oidcRedirectUri(ctx.config) });
-  const cookieOptions = { path: COOKIE_PATH, httpOnly: true, sameSite: 'lax' as const, secure: ctx.config.secureCookies };
+  const transactionCookie = oidcTransactionCookie(ctx.config.secureCookies);
+  const cookieOptions = { path: transactionCookie.path, httpOnly: true, sameSite: 'lax' as const, secure: ctx.config.secureCookies };
   const SESSION_COOKIE = sessionCookieName(ctx.config.secureCookies);
 
   async function sendFailure(request: FastifyRequest, reply: FastifyReply, err: unknown, next: string): Promise<FastifyReply> {
@@ -94,7 +103,7 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: RouteContext, serv
     const next = safeNext((request.query as { next?: unknown }).next);
     try {
       const { url, transaction } = await oidc.beginSignIn(next, ctx.clock.now());
-      reply.setCookie(OIDC_TRANSACTION_COOKIE, encodeTransaction(transaction), { ...cookieOptions, signed: true, maxAge: TRANSACTION_MINUTES * 60 });
+      reply.setCookie(transactionCookie.name, encodeTransaction(transaction), { ...cookieOptions, signed: true, maxAge: TRANSACTION_MINUTES * 60 });
       reply.header('Cache-Control', 'no-store');
       return reply.redirect(url.href, 302);
     } catch (err) {
@@ -103,11 +112,11 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: RouteContext, serv
   });
 
   app.get('/auth/oidc/callback', { logSerializers }, async (request, reply) => {
-    const raw = request.cookies[OIDC_TRANSACTION_COOKIE];
+    const raw = request.cookies[transactionCookie.name];
     const unsigned = raw ? request.unsignCookie(raw) : undefined;
     const transaction = unsigned?.valid && unsigned.value ? decodeTransaction(unsigned.value, ctx.clock.now()) : undefined;
     // One attempt per transaction: whatever happens next, the browser no longer holds it.
-    if (raw) reply.clearCookie(OIDC_TRANSACTION_COOKIE, cookieOptions);
+    if (raw) reply.clearCookie(transactionCookie.name, cookieOptions);
     const next = transaction?.next ?? '/';
 
     const query = request.url.indexOf('?');
@@ -115,9 +124,10 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: RouteContext, serv
     callbackUrl.search = query >= 0 ? request.url.slice(query) : '';
     try {
       const { username } = await oidc.completeSignIn(callbackUrl, transaction);
+      const login = { type: oidcConfig.identifierType, value: username };
       const previous = request.cookies[SESSION_COOKIE];
       if (previous) await endSession(ctx.db, previous);
-      const session = await startSession(ctx.db, ctx.clock, username, 'oidc', ctx.config.sessionHours);
+      const session = await startSession(ctx.db, ctx.clock, login, 'oidc', ctx.config.sessionHours);
       reply.setCookie(SESSION_COOKIE, session, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.secureCookies, maxAge: ctx.config.sessionHours * 3600 });
       request.log.info({ event: 'sign_in', username, method: 'oidc' }, 'signed in');
       return reply.redirect(safeNext(next), 303);

@@ -167,6 +167,7 @@ describe('OpenID Connect configuration', () => {
       clientId: 'tessera',
       clientSecret: undefined,
       usernameClaim: 'sub',
+      identifierType: 'oidcsub',
       name: 'OpenID Connect',
       scopes: ['openid', 'profile', 'email'],
     });
@@ -176,10 +177,12 @@ describe('OpenID Connect configuration', () => {
       TESSERA_OIDC_CLIENT_ID: 'tessera',
       TESSERA_OIDC_CLIENT_SECRET: 'secret',
       TESSERA_OIDC_USERNAME_CLAIM: 'eduPersonPrincipalName',
+      TESSERA_OIDC_IDENTIFIER_TYPE: 'eppn',
       TESSERA_OIDC_NAME: 'Example University',
       TESSERA_OIDC_SCOPES: 'openid  eduperson',
     }).oidc;
     assert.equal(full?.usernameClaim, 'eduPersonPrincipalName');
+    assert.equal(full?.identifierType, 'eppn');
     assert.deepEqual(full?.scopes, ['openid', 'eduperson']);
   });
 
@@ -188,5 +191,13 @@ describe('OpenID Connect configuration', () => {
     assert.throws(() => loadConfig({ ...base, TESSERA_OIDC_ISSUER: 'http://login.example.org', TESSERA_OIDC_CLIENT_ID: 'c' }), /must use https/);
     assert.ok(loadConfig({ ...base, TESSERA_OIDC_ISSUER: 'http://127.0.0.1:8081', TESSERA_OIDC_CLIENT_ID: 'c' }).oidc);
     assert.throws(() => loadConfig({ ...base, TESSERA_OIDC_ISSUER: 'https://login.example.org', TESSERA_OIDC_CLIENT_ID: 'c', TESSERA_OIDC_SCOPES: 'profile email' }), /must include openid/);
+  });
+
+  it('needs the identifier type of a username claim other than sub, and of the trusted header', () => {
+    const oidc = { ...base, TESSERA_OIDC_ISSUER: 'https://login.example.org', TESSERA_OIDC_CLIENT_ID: 'c' };
+    assert.throws(() => loadConfig({ ...oidc, TESSERA_OIDC_USERNAME_CLAIM: 'preferred_username' }), /TESSERA_OIDC_IDENTIFIER_TYPE: required when TESSERA_OIDC_USERNAME_CLAIM is not sub/);
+    assert.equal(loadConfig({ ...oidc, TESSERA_OIDC_USERNAME_CLAIM: 'preferred_username', TESSERA_OIDC_IDENTIFIER_TYPE: 'eppn' }).oidc?.identifierType, 'eppn');
+    assert.throws(() => loadConfig({ ...base, TESSERA_TRUSTED_HEADER: 'X-Remote-User' }), /TESSERA_TRUSTED_HEADER_IDENTIFIER_TYPE: required/);
+    assert.throws(() => loadConfig({ ...base, TESSERA_TRUSTED_HEADER: 'X-Remote-User', TESSERA_TRUSTED_HEADER_IDENTIFIER_TYPE: 'not a type!' }), /TESSERA_TRUSTED_HEADER_IDENTIFIER_TYPE/);
   });
 });

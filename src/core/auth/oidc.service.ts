@@ -17,6 +17,7 @@ export const OIDC_ERRORS = defineErrorCodes({
   OIDC_PROVIDER_ERROR: { kind: 'UNAUTHORIZED', message: 'The sign-in service did not sign you in' },
   OIDC_RESPONSE_REJECTED: { kind: 'UNAUTHORIZED', message: 'The answer of the sign-in service could not be verified' },
   OIDC_USERNAME_MISSING: { kind: 'UNAUTHORIZED', message: 'The sign-in service did not send a username' },
+  OIDC_EMAIL_NOT_VERIFIED: { kind: 'UNAUTHORIZED', message: 'The sign-in service did not vouch for the email address' },
 });
 
 /** A failed sign-in: the message is for the person, `reason` for the log (never a token or a code). */
@@ -235,12 +236,13 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
         throw rejected(err);
       }
 
+      let source: Record<string, unknown> = claims;
       let username = claims[config.usernameClaim];
       // With the code flow, providers may send profile claims only from the UserInfo endpoint.
       if (username === undefined && configured.serverMetadata().userinfo_endpoint) {
         try {
-          const userinfo = await client.fetchUserInfo(configured, accessToken, String(claims.sub));
-          username = userinfo[config.usernameClaim];
+          source = await client.fetchUserInfo(configured, accessToken, String(claims.sub));
+          username = source[config.usernameClaim];
         } catch (err) {
           throw rejected(err);
         }
@@ -250,6 +252,15 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
           OIDC_ERRORS.OIDC_USERNAME_MISSING,
           `${name} did not send a usable username (the claim “${config.usernameClaim}”), so Tessera cannot tell who you are. Ask the administrators of Tessera to check the sign-in configuration.`,
           `username claim ${config.usernameClaim} is ${username === undefined ? 'absent' : typeof username === 'string' ? 'empty or too long' : `a ${typeof username}`}`,
+        );
+      }
+      // OpenID Connect Core 1.0 §5.1: `email` is only as good as `email_verified`; an address anyone
+      // may type in at the provider names nobody. (Some providers send the boolean as a string.)
+      if (config.usernameClaim === 'email' && source.email_verified !== true && source.email_verified !== 'true') {
+        throw new OidcSignInError(
+          OIDC_ERRORS.OIDC_EMAIL_NOT_VERIFIED,
+          `${name} has not verified your email address, so Tessera cannot sign you in with it. Verify it at ${name}, then sign in again.`,
+          'email claim without email_verified true',
         );
       }
       return { username };

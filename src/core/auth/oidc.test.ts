@@ -73,7 +73,7 @@ forEachDialect('OpenID Connect sign-in', (dialect) => {
 
   it('signs a person in through the provider: code flow with PKCE, state and nonce, and a session', async () => {
     const co = await buildCo(t);
-    const person = await buildPerson(t, co.id, { given: 'Olivia', family: 'Connect', username: `olivia-${dialect}@example.org` });
+    const person = await buildPerson(t, co.id, { given: 'Olivia', family: 'Connect', username: `olivia-${dialect}@example.org`, loginType: 'eppn' });
     const sub = providerAccount({ preferred_username: person.username, name: 'Olivia Connect' });
 
     const { start, callback, done, browser } = await signInThroughProvider(t, sub, '/cos');
@@ -215,7 +215,7 @@ forEachDialect('OpenID Connect sign-in', (dialect) => {
 
   it('goes to `next` only when it is a path of this site', async () => {
     const co = await buildCo(t);
-    const person = await buildPerson(t, co.id, { username: `next-${dialect}` });
+    const person = await buildPerson(t, co.id, { username: `next-${dialect}`, loginType: 'eppn' });
     const sub = providerAccount({ preferred_username: person.username });
     const inside = await signInThroughProvider(t, sub, `/cos/${co.id}`);
     assert.equal(inside.done.headers.location, `/cos/${co.id}`);
@@ -295,3 +295,42 @@ describe('OpenID Connect sign-in without local accounts', () => {
   });
 });
 
+
+forEachDialect('OpenID Connect sign-in namespaces', (dialect) => {
+  const t = useTestApp(dialect, () => ({ config: { publicUrl: PUBLIC_URL, oidc: oidcConfig({ usernameClaim: 'email', identifierType: 'mail' }) } }));
+
+  it('takes an email claim only with email_verified, and only as the configured identifier type', async () => {
+    const co = await buildCo(t);
+    const mail = `mia-${dialect}-${Date.now()}@example.org`;
+    const person = await buildPerson(t, co.id, { given: 'Mia', family: 'Mail', username: mail, loginType: 'mail' });
+    const unverified = await signInThroughProvider(t, providerAccount({ email: mail, email_verified: false }));
+    assert.equal(unverified.done.statusCode, 401);
+    assert.match(errorMessage(unverified.done.body), /has not verified your email address/);
+    assert.equal(sessionCookie(unverified.done), undefined, 'no session');
+
+    const verified = await signInThroughProvider(t, providerAccount({ email: mail, email_verified: true }));
+    assert.equal(verified.done.statusCode, 303);
+    const page = await get(t, `/cos/${co.id}/people/${person.id}`, verified.browser);
+    assert.equal(page.statusCode, 200, 'signed in as the person with the mail login identifier');
+
+    // A uid of the same value is another namespace: the provider's email never reaches it.
+    const uidHolder = await buildPerson(t, co.id, { username: `uid-${dialect}-${Date.now()}` });
+    const other = await signInThroughProvider(t, providerAccount({ email: uidHolder.username, email_verified: true }));
+    assert.equal(other.done.statusCode, 303);
+    assert.equal((await get(t, `/cos/${co.id}/people/${uidHolder.id}`, other.browser)).statusCode, 404);
+  });
+});
+
+describe('OpenID Connect over https', () => {
+  const t = useTestApp('sqlite', () => ({ config: { publicUrl: 'https://tessera.test', secureCookies: true, oidc: oidcConfig() } }));
+
+  it('keeps the transaction in a __Host- cookie: Secure, path /, no domain', async () => {
+    const start = await t.app.inject({ method: 'GET', url: '/auth/oidc/start?next=/cos' });
+    assert.equal(start.statusCode, 302);
+    const cookie = [start.headers['set-cookie']].flat().find((c) => c?.startsWith(`__Host-${OIDC_TRANSACTION_COOKIE}=`));
+    assert.ok(cookie, 'the transaction cookie carries the __Host- prefix');
+    assert.match(cookie, /; Path=\/(;|$)/);
+    assert.match(cookie, /; Secure/);
+    assert.doesNotMatch(cookie, /Domain=/i);
+  });
+});

@@ -12,7 +12,7 @@ const DAY = 24 * 3600 * 1000;
 forEachDialect('Principals and roles', (dialect) => {
   const t = useTestApp(dialect);
 
-  const resolve = (username: string) => resolvePersonActor(t.ctx.db, username, t.clock.now());
+  const resolve = (username: string) => resolvePersonActor(t.ctx.db, { type: 'uid', value: username }, t.clock.now());
 
   async function adminsGroupId(coId: string): Promise<string> {
     const row = await t.ctx.db.selectFrom('co_group').select('id').where('co_id', '=', coId).where('name', '=', ADMINS_GROUP_NAME).executeTakeFirstOrThrow();
@@ -59,12 +59,14 @@ forEachDialect('Principals and roles', (dialect) => {
     assert.equal(nobody.platformAdmin, false);
   });
 
-  it('maps through a login identifier of any type, and ignores suspended identifiers and deleted people', async () => {
+  it('maps through login identifiers of the sign-in method\'s type only, and ignores suspended identifiers and deleted people', async () => {
     const co = await buildCo(t);
     const eppnPerson = await buildPerson(t, co.id);
     const eppn = `${newId().slice(0, 6)}@idp.example.org`;
     await addIdentifier(t.ctx, SYSTEM_ACTOR, co.id, eppnPerson.id, { identifier: eppn, type: 'eppn', login: true });
-    assert.deepEqual((await resolve(eppn)).personIds, { [co.id]: eppnPerson.id });
+    assert.deepEqual((await resolvePersonActor(t.ctx.db, { type: 'eppn', value: eppn }, t.clock.now())).personIds, { [co.id]: eppnPerson.id });
+    assert.deepEqual((await resolve(eppn)).personIds, {}, 'a uid sign-in does not reach an eppn identifier');
+    assert.deepEqual((await resolvePersonActor(t.ctx.db, { type: 'eppn', value: eppnPerson.username }, t.clock.now())).personIds, {}, 'nor an eppn sign-in a uid');
 
     const suspended = await buildPerson(t, co.id, { admin: true });
     await t.ctx.db.updateTable('identifier').set({ status: 'suspended' }).where('person_id', '=', suspended.id).execute();

@@ -54,9 +54,9 @@ forEachDialect('Sessions and local accounts', (dialect) => {
   it('ends the sessions signed in with the old password when the password changes', async () => {
     await createLocalAccount(t.ctx.db, t.clock, 'hedy', 'leaked password!');
     // Whoever learnt the old password signed in with it; resetting it must throw them out.
-    const intruder = await startSession(t.ctx.db, t.clock, 'hedy', 'local', 12);
-    const viaProvider = await startSession(t.ctx.db, t.clock, 'hedy', 'oidc', 12);
-    const someoneElse = await startSession(t.ctx.db, t.clock, 'grace', 'local', 12);
+    const intruder = await startSession(t.ctx.db, t.clock, { type: 'uid', value: 'hedy' }, 'local', 12);
+    const viaProvider = await startSession(t.ctx.db, t.clock, { type: 'uid', value: 'hedy' }, 'oidc', 12);
+    const someoneElse = await startSession(t.ctx.db, t.clock, { type: 'uid', value: 'grace' }, 'local', 12);
     assert.equal(await setLocalPassword(t.ctx.db, 'hedy', 'a fresh password!'), true);
     assert.equal(await findSession(t.ctx.db, t.clock, intruder), undefined, 'the password session ends');
     assert.ok(await findSession(t.ctx.db, t.clock, viaProvider), 'a session of another sign-in method stays');
@@ -64,7 +64,7 @@ forEachDialect('Sessions and local accounts', (dialect) => {
   });
 
   it('stores only the SHA-256 of the session cookie value', async () => {
-    const value = await startSession(t.ctx.db, t.clock, 'alan', 'local', 12);
+    const value = await startSession(t.ctx.db, t.clock, { type: 'uid', value: 'alan' }, 'local', 12);
     assert.match(value, /^[A-Za-z0-9_-]{43}$/);
     const row = await t.ctx.db.selectFrom('web_session').selectAll().where('username', '=', 'alan').executeTakeFirstOrThrow();
     assert.equal(row.id, sha256(value));
@@ -72,7 +72,7 @@ forEachDialect('Sessions and local accounts', (dialect) => {
     assert.equal(row.expires_at, new Date(t.clock.now().getTime() + 12 * HOUR).toISOString());
     assert.ok((await allValues('web_session')).every((v) => !v.includes(value)));
 
-    assert.deepEqual(await findSession(t.ctx.db, t.clock, value), { username: 'alan', authMethod: 'local', expiresAt: row.expires_at });
+    assert.deepEqual(await findSession(t.ctx.db, t.clock, value), { login: { type: 'uid', value: 'alan' }, authMethod: 'local', personIds: [], expiresAt: row.expires_at });
     // The stored hash is no cookie: presenting it finds nothing.
     assert.equal(await findSession(t.ctx.db, t.clock, row.id), undefined);
     assert.equal(await findSession(t.ctx.db, t.clock, 'not a cookie'), undefined);
@@ -82,7 +82,7 @@ forEachDialect('Sessions and local accounts', (dialect) => {
   });
 
   it('ends a session at its expiry even when it is in use', async () => {
-    const value = await startSession(t.ctx.db, t.clock, 'expiring', 'local', 1);
+    const value = await startSession(t.ctx.db, t.clock, { type: 'uid', value: 'expiring' }, 'local', 1);
     for (let i = 0; i < 3; i++) {
       t.clock.advance(19 * MINUTE);
       assert.ok(await findSession(t.ctx.db, t.clock, value));
@@ -93,8 +93,8 @@ forEachDialect('Sessions and local accounts', (dialect) => {
   });
 
   it('ends a session after two idle hours; activity keeps it alive', async () => {
-    const active = await startSession(t.ctx.db, t.clock, 'busy', 'local', 12);
-    const idle = await startSession(t.ctx.db, t.clock, 'idle', 'local', 12);
+    const active = await startSession(t.ctx.db, t.clock, { type: 'uid', value: 'busy' }, 'local', 12);
+    const idle = await startSession(t.ctx.db, t.clock, { type: 'uid', value: 'idle' }, 'local', 12);
     t.clock.advance(90 * MINUTE);
     assert.ok(await findSession(t.ctx.db, t.clock, active));
     const touched = await t.ctx.db.selectFrom('web_session').select('last_seen_at').where('id', '=', sha256(active)).executeTakeFirstOrThrow();
@@ -106,13 +106,13 @@ forEachDialect('Sessions and local accounts', (dialect) => {
   });
 
   it('ends a session on sign-out, and purges expired ones', async () => {
-    const value = await startSession(t.ctx.db, t.clock, 'leaving', 'local', 12);
+    const value = await startSession(t.ctx.db, t.clock, { type: 'uid', value: 'leaving' }, 'local', 12);
     await endSession(t.ctx.db, value);
     assert.equal(await findSession(t.ctx.db, t.clock, value), undefined);
     assert.equal(await t.ctx.db.selectFrom('web_session').select('id').where('username', '=', 'leaving').executeTakeFirst(), undefined);
 
-    const short = await startSession(t.ctx.db, t.clock, 'short', 'local', 1);
-    const long = await startSession(t.ctx.db, t.clock, 'long', 'local', 24);
+    const short = await startSession(t.ctx.db, t.clock, { type: 'uid', value: 'short' }, 'local', 1);
+    const long = await startSession(t.ctx.db, t.clock, { type: 'uid', value: 'long' }, 'local', 24);
     t.clock.advance(HOUR);
     await purgeExpiredSessions(t.ctx.db, t.clock);
     const left = await t.ctx.db.selectFrom('web_session').select('id').where('id', 'in', [sha256(short), sha256(long)]).execute();

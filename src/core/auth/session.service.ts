@@ -1,12 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Executor } from '../../db/database.ts';
 import type { Clock } from '../clock.ts';
+import { identifierKey } from '../text.ts';
 import { deleteExpiredSessions, deleteSession, findSessionRow, insertSession, touchSession } from './auth.repository.ts';
+import { loginPersonIds, type LoginName } from './principal.service.ts';
 
-/** A live web session: who signed in, how, and until when (ISO). */
+/**
+ * A live web session: the name it signed in with (the method's identifier type and the value), the
+ * people that name was at sign-in, and until when (ISO). The actor is worked out from these at
+ * every request (`resolvePersonActor` with `personIds`): never from a bare username someone else
+ * may hold later.
+ */
 export interface WebSession {
-  username: string;
+  login: LoginName;
   authMethod: string;
+  personIds: string[];
   expiresAt: string;
 }
 
@@ -29,14 +37,30 @@ function sessionKey(cookieValue: string): string {
   return createHash('sha256').update(cookieValue).digest('hex');
 }
 
-/** Starts a session and returns the cookie value; only its SHA-256 is stored. */
-export async function startSession(db: Executor, clock: Clock, username: string, authMethod: string, hours: number): Promise<string> {
+function parsePersonIds(json: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Starts a session for a name a sign-in method vouched for (`method`: `local`, `oidc`) and returns
+ * the cookie value; only its SHA-256 is stored. The session is bound to the people the name is
+ * now: becoming a person of another CO shows at the next sign-in.
+ */
+export async function startSession(db: Executor, clock: Clock, login: LoginName, authMethod: string, hours: number): Promise<string> {
   const value = randomBytes(32).toString('base64url');
   const now = clock.now();
   await insertSession(db, {
     id: sessionKey(value),
-    username,
+    username: login.value,
     auth_method: authMethod,
+    identifier_type: login.type,
+    match_key: identifierKey(login.type, login.value),
+    person_ids: JSON.stringify(await loginPersonIds(db, login)),
     created_at: now.toISOString(),
     expires_at: new Date(now.getTime() + hours * 3600_000).toISOString(),
     last_seen_at: now.toISOString(),
@@ -59,7 +83,7 @@ export async function findSession(db: Executor, clock: Clock, cookieValue: strin
   if (Date.parse(row.last_seen_at) + TOUCH_MS <= now.getTime()) {
     await touchSession(db, id, now.toISOString());
   }
-  return { username: row.username, authMethod: row.auth_method, expiresAt: row.expires_at };
+  return { login: { type: row.identifier_type, value: row.username }, authMethod: row.auth_method, personIds: parsePersonIds(row.person_ids), expiresAt: row.expires_at };
 }
 
 /** Ends the session of this cookie value (signing out); nothing happens for an unknown one. */

@@ -13,7 +13,7 @@ import { hasPlatformAdmin, setupPlatformAdmin } from './setup.service.ts';
 forEachDialect('Setup', (dialect) => {
   const t = useTestApp(dialect);
 
-  const resolve = (username: string) => resolvePersonActor(t.ctx.db, username, t.clock.now());
+  const resolve = (username: string) => resolvePersonActor(t.ctx.db, { type: 'uid', value: username }, t.clock.now());
 
   it('creates the platform CO and an administrator who resolves as platform admin', async () => {
     assert.equal(await hasPlatformAdmin(t.ctx), false);

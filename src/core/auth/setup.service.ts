@@ -9,12 +9,17 @@ import { findSystemGroup, insertMembership, platformAdminsExist } from '../group
 import { recordHistory } from '../history/history.service.ts';
 import { findLoginPersonId, insertEmail, insertIdentifier, insertName, insertPerson } from '../people/person.repository.ts';
 import { SYSTEM_ACTOR } from './actor.ts';
-import { createLocalAccount, setLocalPassword } from './local-account.service.ts';
+import { createLocalAccount, LOCAL_IDENTIFIER_TYPE, setLocalPassword } from './local-account.service.ts';
 import { inTransaction } from '../../db/transaction.ts';
 
 /** What `tessera setup` asks for the first platform administrator. */
 export interface SetupInput {
   username: string;
+  /**
+   * The identifier type `username` is a value of: `uid` (the default; local accounts and a trusted
+   * header configured for uid), or the type a sign-in method names people by (`oidcsub`, `eppn`).
+   */
+  identifierType?: string;
   password?: string;
   givenName: string;
   familyName?: string;
@@ -28,20 +33,26 @@ export interface SetupInput {
 const setupInput = z
   .object({
     username: identifierValue,
+    identifierType: z.string().regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, 'An identifier type name, e.g. uid or oidcsub').default(LOCAL_IDENTIFIER_TYPE),
     password: z.string().optional(),
     givenName: text({ min: 1, max: 128 }),
     familyName: optionalText({ max: 128 }),
     email: emailInput.shape.mail.optional(),
   })
   .superRefine((v, c) => {
-    const issue = identifierValueIssue('uid', v.username);
+    const issue = identifierValueIssue(v.identifierType, v.username);
     if (issue) c.addIssue({ code: 'custom', path: ['username'], message: issue });
+    // Local accounts name people by uid: a password for another type's value could never sign in.
+    if (v.password !== undefined && v.identifierType !== LOCAL_IDENTIFIER_TYPE) {
+      c.addIssue({ code: 'custom', path: ['password'], message: `A password makes a local account, whose usernames are uid values; leave it out for a ${v.identifierType} identifier` });
+    }
   });
 
 /**
  * Creates the platform CO (if needed) and a platform administrator: a person of the platform CO
- * with a login identifier, in its admins group, with a local account when a password is given
- * (without one the admin signs in through the trusted header or OpenID Connect).
+ * with a login identifier of `identifierType` (uid unless given), in its admins group, with a local
+ * account when a password is given (without one the admin signs in through the trusted header or
+ * OpenID Connect, whose configured identifier type must then be the one given here).
  * Running it again for the same username only resets the password. A `uid` identifier of that
  * value held by another person of the platform CO is IDENTIFIER_TAKEN (409).
  */
@@ -55,7 +66,7 @@ export async function setupPlatformAdmin(ctx: CoreContext, raw: SetupInput): Pro
         await createLocalAccount(trx, ctx.clock, input.username, input.password);
       }
     };
-    if (await findLoginPersonId(trx, platform.id, input.username)) {
+    if (await findLoginPersonId(trx, platform.id, { type: input.identifierType, value: input.username })) {
       await setPassword();
       return { created: false };
     }
@@ -64,7 +75,7 @@ export async function setupPlatformAdmin(ctx: CoreContext, raw: SetupInput): Pro
     const personId = newId();
     await insertPerson(trx, { id: personId, co_id: coId, status: 'active', created_at: now, updated_at: now });
     await insertName(trx, { id: newId(), co_id: coId, person_id: personId, given: input.givenName, middle: null, family: input.familyName ?? null, suffix: null, type: 'official', primary_name: 1 });
-    await insertIdentifier(trx, { id: newId(), co_id: coId, person_id: personId, identifier: input.username, type: 'uid', login: 1, status: 'active', created_at: now }, 'username');
+    await insertIdentifier(trx, { id: newId(), co_id: coId, person_id: personId, identifier: input.username, type: input.identifierType, login: 1, status: 'active', created_at: now }, 'username');
     if (input.email) {
       await insertEmail(trx, { id: newId(), co_id: coId, person_id: personId, mail: input.email, type: 'official', verified: 1 });
     }

@@ -1,7 +1,8 @@
 import type { Executor } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { isPlatformAdmin, type Actor } from '../auth/actor.ts';
-import type { CoreContext } from '../context.ts';
+import { publishChange, type CoreContext } from '../context.ts';
+import { listPersonIdsOfCo } from '../people/person.repository.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { insertGroups } from '../groups/group.repository.ts';
@@ -64,6 +65,11 @@ export async function ensurePlatformCo(ctx: CoreContext, db: Executor = ctx.db):
 /**
  * Changes a CO (platform admins only). The platform CO cannot be suspended (PLATFORM_CO_PROTECTED);
  * CO_NOT_FOUND, CO_NAME_TAKEN (409, field `name`).
+ *
+ * While a CO is suspended nothing of it works: its tokens are not usable (the usable-token rule),
+ * its API users are refused, its CO admins administer nothing (platform admins still do). A change
+ * of status is a change for every person of the CO, so provisioning withdraws (or, on
+ * reactivation, writes back) their token values; tokens revoked or expired meanwhile stay gone.
  */
 export async function updateCo(
   ctx: CoreContext,
@@ -82,7 +88,12 @@ export async function updateCo(
       ...(input.status !== undefined && { status: input.status }),
       updated_at: ctx.clock.now().toISOString(),
     });
-    await recordHistory(trx, ctx.clock, actor, { coId, action: 'CO_UPDATED', comment: `CO ${input.name ?? co.name} updated` });
+    const statusChanged = input.status !== undefined && input.status !== co.status;
+    await recordHistory(trx, ctx.clock, actor, { coId, action: 'CO_UPDATED', comment: `CO ${input.name ?? co.name} updated${statusChanged ? ` (status ${co.status} → ${input.status})` : ''}` });
+    if (statusChanged) {
+      const reason = input.status === 'suspended' ? 'CO suspended' : 'CO reactivated';
+      for (const personId of await listPersonIdsOfCo(trx, coId)) await publishChange(ctx, trx, { kind: 'person', coId, personId, reason });
+    }
     return getCo(trx, coId);
   });
 }

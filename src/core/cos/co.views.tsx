@@ -15,7 +15,7 @@ function CoFields(props: { form: FormState; withStatus: boolean }) {
     <>
       <TextField form={props.form} name="name" label="Name" required hint="Unique across Tessera." />
       <TextArea form={props.form} name="description" label="Description" />
-      {props.withStatus && <SelectField form={props.form} name="status" label="Status" options={CO_STATUSES} hint="People of a suspended CO keep their data." />}
+      {props.withStatus && <SelectField form={props.form} name="status" label="Status" options={CO_STATUSES} hint="While suspended, its tokens, API users and CO admins stop working; people keep their data, and reactivation restores tokens not revoked or expired meanwhile." />}
     </>
   );
 }

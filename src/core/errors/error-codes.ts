@@ -6,6 +6,7 @@ export const CORE_ERRORS = defineErrorCodes({
   AUTHENTICATION_REQUIRED: { kind: 'UNAUTHORIZED', message: 'Authentication is required' },
   INVALID_CREDENTIALS: { kind: 'UNAUTHORIZED', message: 'The username or password is wrong' },
   CSRF_TOKEN_INVALID: { kind: 'FORBIDDEN', message: 'The form has expired or was not sent by Tessera; reload the page and try again' },
+  CROSS_SITE_REQUEST: { kind: 'FORBIDDEN', message: 'This request was sent by a page of another site; the API does not take state changes from other sites' },
   FORBIDDEN: { kind: 'FORBIDDEN', message: 'You are not allowed to do this' },
   NOT_FOUND: { kind: 'NOT_FOUND', message: 'Not found' },
   CO_NOT_FOUND: { kind: 'NOT_FOUND', message: 'No such CO' },

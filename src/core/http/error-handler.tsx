@@ -2,12 +2,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { render } from 'preact-render-to-string';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
+import { isApiRequest } from './request-origin.ts';
 import type { RouteContext } from './route-context.ts';
 import { Layout } from '../web/layout.views.tsx';
 import { sendPage } from '../web/render.ts';
 
+/** API or web: decided on the matched route or the decoded path, as the request was (`isApiRequest`). */
 function isApi(request: FastifyRequest): boolean {
-  return request.url.startsWith('/api/');
+  return isApiRequest(request);
 }
 
 /** Maps any error to an answer: AppErrors keep their status and code; anything else is a logged 500. */

@@ -7,6 +7,10 @@ declare module 'fastify' {
     /** The CSRF token forms of this response must carry. */
     csrfToken: string;
   }
+  interface FastifyInstance {
+    /** Cookies are Secure and `__Host-` prefixed (the public URL is https). */
+    secureCookies: boolean;
+  }
   interface FastifyContextConfig {
     /** JSON API route: HTTP Basic, no CSRF, JSON errors. */
     api?: boolean;

@@ -92,7 +92,7 @@ forEachDialect('HTTP security', (dialect) => {
     }
     assert.equal(await sessionRows(person.username), 0);
 
-    const session = await startSession(t.ctx.db, t.clock, person.username, 'local', 12);
+    const session = await startSession(t.ctx.db, t.clock, { type: 'uid', value: person.username }, 'local', 12);
     const out = form({});
     const res = await t.app.inject({ method: 'POST', url: '/sign-out', headers: { cookie: `${SESSION_COOKIE}=${session}; ${CSRF_COOKIE}=c`, ...out.headers }, payload: out.payload });
     assert.equal(res.statusCode, 403, 'a cross-site page cannot sign anybody out');
@@ -105,7 +105,7 @@ forEachDialect('HTTP security', (dialect) => {
     const person = await buildPerson(t, co.id);
     await createLocalAccount(t.ctx.db, t.clock, person.username, PASSWORD);
     // A session someone else started and planted in this browser, or the previous user's.
-    const planted = await startSession(t.ctx.db, t.clock, 'someone-else', 'local', 12);
+    const planted = await startSession(t.ctx.db, t.clock, { type: 'uid', value: 'someone-else' }, 'local', 12);
     const res = await postSignIn(t, { username: person.username, password: PASSWORD }, { cookies: `${SESSION_COOKIE}=${planted}` });
     assert.equal(res.statusCode, 303);
     const fresh = res.cookies.find((c) => c.name === SESSION_COOKIE)!.value;

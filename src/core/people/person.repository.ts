@@ -226,19 +226,6 @@ export async function insertIdentifier(db: Executor, row: Omit<IdentifierTable, 
   await mapUniqueViolation(db.insertInto('identifier').values({ ...row, identifier, match_key: matchKey }).execute(), () => new AppError(CORE_ERRORS.IDENTIFIER_TAKEN, { field }));
 }
 
-/**
- * A where-clause matching identifiers (aliased `i`) that an authenticated username is, by key:
- * case-folded for the types that ignore case, exact NFC for the others (`identifierKey`).
- */
-function usernameMatches(username: string) {
-  const exact = [...CASE_EXACT_IDENTIFIER_TYPES];
-  return (eb: ExpressionBuilder<CoreDatabase & { i: IdentifierTable }, 'i'>) =>
-    eb.or([
-      eb.and([eb('i.type', 'in', exact), eb('i.match_key', '=', identifierKey(exact[0]!, username))]),
-      eb.and([eb('i.type', 'not in', exact), eb('i.match_key', '=', identifierKey('uid', username))]),
-    ]);
-}
-
 /** Inserts an email address. */
 export async function insertEmail(db: Executor, row: EmailAddressTable): Promise<void> {
   await db.insertInto('email_address').values(row).execute();
@@ -262,38 +249,59 @@ export async function verifiedEmailsOf(db: Executor, coId: string, personId: str
   return db.selectFrom('email_address').select(['mail', 'type']).where('co_id', '=', coId).where('person_id', '=', personId).where('verified', '=', 1).execute();
 }
 
-/** The person of the CO whose login identifier is this username (compared as sign-in compares it), if any. */
-export async function findLoginPersonId(db: Executor, coId: string, username: string): Promise<string | undefined> {
-  const row = await db.selectFrom('identifier as i').select('person_id').where('co_id', '=', coId).where(usernameMatches(username)).where('login', '=', 1).executeTakeFirst();
+/**
+ * A name a sign-in method vouches for: a value of one identifier type (local accounts: `uid`; OpenID
+ * Connect: `oidcsub` or the configured type; the trusted header: its configured type). Sign-in
+ * matches login identifiers of that type only, so a value chosen at one source never reaches
+ * another type's holder (a `preferred_username` of "admin" is not the uid "admin").
+ */
+export interface LoginName {
+  type: string;
+  value: string;
+}
+
+/** The person of the CO whose login identifier of this type has this value (compared by `identifierKey`), if any. */
+export async function findLoginPersonId(db: Executor, coId: string, login: LoginName): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('identifier')
+    .select('person_id')
+    .where('co_id', '=', coId)
+    .where('type', '=', login.type)
+    .where('match_key', '=', identifierKey(login.type, login.value))
+    .where('login', '=', 1)
+    .executeTakeFirst();
   return row?.person_id;
 }
 
-/** A person an authenticated username is, in one CO, with what sign-in needs of the person and the CO. */
+/** A person an authenticated name is, in one CO, with what sign-in needs of the person and the CO. */
 export interface LoginPerson {
   personId: string;
   coId: string;
   status: PersonStatus;
   coIsPlatform: boolean;
+  coSuspended: boolean;
 }
 
 /**
- * Every undeleted person whose active login identifier is this username, across all COs, oldest
- * first. The username is compared by `identifierKey`, as the directory compares it: `ADA` signs in
- * as the person with login identifier `ada` of type uid (but not of type oidcsub). Deliberately not scoped by CO: this is how sign-in finds the COs a username belongs to.
+ * Every undeleted person whose active login identifier of the name's type has the name's value,
+ * across all COs, oldest first. Values are compared by `identifierKey`, as the directory compares
+ * them: `ADA` is the uid `ada`, while an `oidcsub` is compared exactly. Deliberately not scoped by
+ * CO: this is how sign-in finds the COs a name belongs to.
  */
-export async function findLoginPeople(db: Executor, username: string): Promise<LoginPerson[]> {
+export async function findLoginPeople(db: Executor, login: LoginName): Promise<LoginPerson[]> {
   const rows = await db
     .selectFrom('identifier as i')
     .innerJoin('co_person as p', 'p.id', 'i.person_id')
     .innerJoin('co', 'co.id', 'p.co_id')
-    .select(['p.id as person_id', 'p.co_id', 'p.status', 'co.is_platform'])
-    .where(usernameMatches(username))
+    .select(['p.id as person_id', 'p.co_id', 'p.status', 'co.is_platform', 'co.status as co_status'])
+    .where('i.type', '=', login.type)
+    .where('i.match_key', '=', identifierKey(login.type, login.value))
     .where('i.login', '=', 1)
     .where('i.status', '=', 'active')
     .where('p.status', '!=', 'deleted')
     .orderBy('p.created_at')
     .execute();
-  return rows.map((r) => ({ personId: r.person_id, coId: r.co_id, status: r.status, coIsPlatform: r.is_platform === 1 }));
+  return rows.map((r) => ({ personId: r.person_id, coId: r.co_id, status: r.status, coIsPlatform: r.is_platform === 1, coSuspended: r.co_status === 'suspended' }));
 }
 
 /** Ids of every person of the CO, whatever their status (for reconciling a whole CO). */

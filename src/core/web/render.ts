@@ -4,17 +4,26 @@ import { render } from 'preact-render-to-string';
 import type { RouteContext } from '../http/route-context.ts';
 import { buildPageContext, type Flash, type PageContext } from './page-context.ts';
 
-const FLASH_COOKIE = 'tessera_flash';
+/**
+ * The flash cookie's name: over https `__Host-` prefixed and Secure, so a sibling host or a plain-http
+ * page cannot plant a message (its content is signed, but a planted one could be replayed).
+ */
+export function flashCookieName(secure: boolean): string {
+  return secure ? '__Host-tessera_flash' : 'tessera_flash';
+}
 
 /** Sets a message shown once on the next page (after a POST-redirect-GET). */
 export function setFlash(reply: FastifyReply, flash: Flash): void {
-  reply.setCookie(FLASH_COOKIE, JSON.stringify(flash), { path: '/', httpOnly: true, sameSite: 'lax', signed: true, maxAge: 60 });
+  const secure = reply.server.secureCookies;
+  reply.setCookie(flashCookieName(secure), JSON.stringify(flash), { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: true, maxAge: 60 });
 }
 
 function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash | undefined {
-  const raw = request.cookies[FLASH_COOKIE];
+  const secure = request.server.secureCookies;
+  const name = flashCookieName(secure);
+  const raw = request.cookies[name];
   if (!raw) return undefined;
-  reply.clearCookie(FLASH_COOKIE, { path: '/' });
+  reply.clearCookie(name, { path: '/', httpOnly: true, sameSite: 'lax', secure });
   const unsigned = request.unsignCookie(raw);
   if (!unsigned.valid || !unsigned.value) return undefined;
   try {

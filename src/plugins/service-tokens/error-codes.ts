@@ -1,6 +1,7 @@
 import { defineErrorCodes } from '../../core/errors/app-error.ts';
 
 export const SERVICE_TOKEN_ERRORS = defineErrorCodes({
+  CO_SUSPENDED: { kind: 'UNPROCESSABLE', message: 'The CO is suspended; its tokens do not work until it is reactivated' },
   TOKENS_NOT_ENABLED: { kind: 'UNPROCESSABLE', message: 'Service tokens are not enabled for this service' },
   SERVICE_NOT_ACTIVE: { kind: 'UNPROCESSABLE', message: 'The service is suspended' },
   PERSON_MAY_NOT_USE_SERVICE: { kind: 'UNPROCESSABLE', message: 'This person may not use this service (status, group or visibility)' },

@@ -31,7 +31,10 @@ forEachDialect('service tokens over HTTP', (dialect) => {
     const { co, person, browser } = await scenario();
     const second = await buildCo(t, `Second ${Math.random().toString(36).slice(2, 8)}`);
     await buildPerson(t, second.id, { username: person.username });
-    const res = await t.app.inject({ method: 'GET', url: '/cos', headers: browser.headers });
+    // A session stays with the people it signed in as: the new CO shows from the next sign-in.
+    const before = await t.app.inject({ method: 'GET', url: '/cos', headers: browser.headers });
+    assert.equal(before.body.split(`Service Tokens → ${second.name}`).length - 1, 0);
+    const res = await t.app.inject({ method: 'GET', url: '/cos', headers: (await signIn(t, person.username)).headers });
     assert.equal(res.statusCode, 200);
     assert.equal(res.body.split(`Service Tokens → ${co.name}`).length - 1, 1);
     assert.equal(res.body.split(`Service Tokens → ${second.name}`).length - 1, 1);

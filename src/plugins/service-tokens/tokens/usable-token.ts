@@ -1,6 +1,7 @@
 import type { ExpressionBuilder } from 'kysely';
 import { personMayUseService, type CoService } from '../../../core/co-services/co-service.service.ts';
 import { listServicesOfCo } from '../../../core/co-services/co-service.repository.ts';
+import { findCo } from '../../../core/cos/co.repository.ts';
 import { AppError } from '../../../core/errors/app-error.ts';
 import type { PersonStatus } from '../../../core/people/person.table.ts';
 import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
@@ -13,8 +14,8 @@ import type { TokenDatabase, TokenDb } from '../token-context.ts';
  * is suspended"). A token is usable now when
  *   1. it is live: not revoked, and without an expiry or with one after now (an expiry at now
  *      exactly has passed) — `isLive`, and `liveToken` for SQL; and
- *   2. its service accepts tokens from its person — `refusalOf` finds nothing: tokens are enabled
- *      in the service's setting, the service is active, and the person may use the service by the
+ *   2. its service accepts tokens from its person — `refusalOf` finds nothing: the CO is not
+ *      suspended, tokens are enabled in the service's setting, the service is active, and the person may use the service by the
  *      COmanage rule (`personMayUseService`: active or grace period, group and visibility allow).
  * Undoing what broke 2 brings live tokens back: nothing about the tokens themselves changed.
  * Provisioners write usable tokens only; verification accepts usable tokens only; generation
@@ -37,13 +38,15 @@ export function liveToken(eb: ExpressionBuilder<TokenDatabase, 'service_token'>,
 }
 
 /** Why a service does not accept tokens (the error code generation throws), in the order checked. */
-export type TokenRefusal = 'TOKENS_NOT_ENABLED' | 'SERVICE_NOT_ACTIVE' | 'PERSON_MAY_NOT_USE_SERVICE';
+export type TokenRefusal = 'CO_SUSPENDED' | 'TOKENS_NOT_ENABLED' | 'SERVICE_NOT_ACTIVE' | 'PERSON_MAY_NOT_USE_SERVICE';
 
 /**
  * Rule 2: why the service does not accept tokens from the person now, or undefined when it does.
- * `personMayUse` is the core's answer for this person and service (`personMayUseService`).
+ * `personMayUse` is the core's answer for this person and service (`personMayUseService`);
+ * `coSuspended` whether the service's CO is suspended (nothing of it works until reactivated).
  */
-export function refusalOf(setting: Pick<TokenSetting, 'enabled'>, service: Pick<CoService, 'status'>, personMayUse: boolean): TokenRefusal | undefined {
+export function refusalOf(setting: Pick<TokenSetting, 'enabled'>, service: Pick<CoService, 'status'>, personMayUse: boolean, coSuspended = false): TokenRefusal | undefined {
+  if (coSuspended) return 'CO_SUSPENDED';
   if (!setting.enabled) return 'TOKENS_NOT_ENABLED';
   if (service.status !== 'active') return 'SERVICE_NOT_ACTIVE';
   if (!personMayUse) return 'PERSON_MAY_NOT_USE_SERVICE';
@@ -52,7 +55,12 @@ export function refusalOf(setting: Pick<TokenSetting, 'enabled'>, service: Pick<
 
 /** The error a refusal is (422); the setting and service ones point at the form's serviceId. */
 export function refusalError(refusal: TokenRefusal): AppError {
-  return new AppError(SERVICE_TOKEN_ERRORS[refusal], refusal === 'PERSON_MAY_NOT_USE_SERVICE' ? {} : { field: 'serviceId' });
+  return new AppError(SERVICE_TOKEN_ERRORS[refusal], refusal === 'PERSON_MAY_NOT_USE_SERVICE' || refusal === 'CO_SUSPENDED' ? {} : { field: 'serviceId' });
+}
+
+/** Is the CO suspended (or gone)? A suspended CO's tokens are usable again once it is reactivated. */
+async function isCoSuspended(db: TokenDb, coId: string): Promise<boolean> {
+  return (await findCo(db, coId))?.status !== 'active';
 }
 
 /** What the person's page shows for a token: revoked, expired, or live and (not) usable. */
@@ -64,7 +72,8 @@ export function tokenState(token: { revokedAt: string | null; expiresAt: string 
 
 /** Rule 2 for one service and one person (verification, generation): the refusal, or undefined. */
 export async function refusalFor(db: TokenDb, service: CoService, setting: TokenSetting, person: { id: string; status: PersonStatus }, now: Date): Promise<TokenRefusal | undefined> {
-  return refusalOf(setting, service, true) ?? refusalOf(setting, service, await personMayUseService(db, service, person, now));
+  const coSuspended = await isCoSuspended(db, service.coId);
+  return refusalOf(setting, service, true, coSuspended) ?? refusalOf(setting, service, await personMayUseService(db, service, person, now));
 }
 
 /** Rule 2 for every service of one CO and one person, read once (see `acceptanceOf`). */
@@ -83,14 +92,14 @@ export interface TokenAcceptance {
  * of once per service; services open to every member cost no query at all.
  */
 export async function acceptanceOf(db: TokenDb, coId: string, person: { id: string; status: PersonStatus }, now: Date): Promise<TokenAcceptance> {
-  const [serviceList, settings] = await Promise.all([listServicesOfCo(db, coId), settingsOfCo(db, coId)]);
+  const [serviceList, settings, coSuspended] = await Promise.all([listServicesOfCo(db, coId), settingsOfCo(db, coId), isCoSuspended(db, coId)]);
   const services = new Map(serviceList.map((s) => [s.id, s]));
   const settingOf = (serviceId: string) => settings.get(serviceId) ?? defaultSetting(serviceId);
   const byGate = new Map<string, boolean>();
   const accepted = new Set<string>();
   for (const service of serviceList) {
     const setting = settingOf(service.id);
-    if (refusalOf(setting, service, true)) continue;
+    if (refusalOf(setting, service, true, coSuspended)) continue;
     const gate = `${service.coGroupId ?? ''}\u0000${service.visibility}`;
     let mayUse = byGate.get(gate);
     if (mayUse === undefined) {
