@@ -119,7 +119,10 @@ async function removeOwnedEntry(run: Run, ldap: () => Promise<LdapConnection>, d
   const recorded = input.previous && input.previous.status !== 'removed' && input.previous.targetKey !== null && sameDn(input.previous.targetKey, dn) ? ldapEntryDetailOf(input.previous) : {};
   const ownership = ownershipOf(scope);
   const uuid = recorded.entryUuid ?? (ownership ? await ownedUuidOf(ownership, config.url, input.target.coId, input.personId, dn) : undefined);
-  if (!uuid && recorded.entry === undefined) return `no record that Tessera created ${dn}; left in place`;
+  if (!uuid && recorded.entry === undefined) {
+    // Removed before (nothing to do), or never provisioned: whatever stands at the DN is not Tessera's.
+    return input.previous?.status === 'removed' && input.previous.targetKey !== null && sameDn(input.previous.targetKey, dn) ? undefined : `Tessera has no record of creating an entry at ${dn}, so it deleted none`;
+  }
   try {
     await (await ldap()).del(dn, uuid ? entryUuidAssertion(uuid) : undefined);
   } catch (error) {
