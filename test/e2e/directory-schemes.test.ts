@@ -20,6 +20,7 @@ import { buildService, enableTokens } from '../../src/plugins/service-tokens/ser
 import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-tokens.plugin.ts';
 import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, signIn, type TestApp } from '../support/test-app.ts';
+import { addLdapServer } from '../support/ldap-servers.ts';
 
 const SUFFIX = 'dc=example,dc=org';
 const PEOPLE = `ou=people,${SUFFIX}`;
@@ -49,7 +50,7 @@ forEachDialect('What the directory can check', (dialect) => {
       provisionerType: 'ldap',
       description: 'Directory',
       ordinal: 10,
-      config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: PEOPLE, voPerson: true },
+      config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [PEOPLE], coIds: [co.id] }), baseDn: PEOPLE, voPerson: true },
     });
     const tokenTarget = (attribute = 'userPassword'): TargetInput => ({ ...base, provisionerType: 'ldap-service-token', description: 'Tokens', ordinal: 20, config: { ldapTargetId: ldap.id, serviceId: service.id, attribute } });
     return { coId: co.id, serviceId: service.id, ldapId: ldap.id, tokenTarget };
