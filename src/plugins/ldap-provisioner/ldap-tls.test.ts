@@ -98,7 +98,7 @@ describe('LDAP over TLS', () => {
   });
 
   it('refuses a CA bundle that is no PEM certificate, and keeps a valid one as its lines', () => {
-    const base = { url: 'ldaps://ldap.example.org', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'x', baseDn: 'dc=example,dc=org' };
+    const base = { serverId: 'server-1', url: 'ldaps://ldap.example.org', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'x', baseDn: 'dc=example,dc=org', subtrees: ['dc=example,dc=org'] };
     const bad = ldapConfigSchema.safeParse({ ...base, tlsCaCertificates: '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----' });
     assert.equal(bad.success, false);
     assert.deepEqual(bad.error?.issues.map((i) => [i.path.join('.'), i.message.startsWith('Not a PEM certificate bundle')]), [['tlsCaCertificates', true]]);

@@ -86,9 +86,12 @@ forEachDialect('LDAP target settings', (dialect) => {
       field: 'config.dnIdentifierType',
       message: 'Identifier type "badge" is not defined in this CO (known: uid, eppn, mail, oidcsub, epuid, orcid, network, enterprise)',
     });
-    const bad = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput({ config: { url: 'http://x' } })));
+    const bad = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput({ config: { baseDn: 'people' } })));
     assert.equal(bad.code, 'VALIDATION_FAILED');
-    assert.equal(bad.field, 'config.url');
+    assert.equal(bad.field, 'config.baseDn');
+    // The server's URL is the platform's: a CO admin names an assigned server, and an unassigned one is refused.
+    const unassigned = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput({ config: { serverId: 'no-such-server' } })));
+    assert.deepEqual([unassigned.code, unassigned.field], ['LDAP_SERVER_NOT_ASSIGNED', 'config.serverId']);
   });
 
   it('refuses a token target ordered before its LDAP target, both when created and when either moves', async () => {
