@@ -13,6 +13,11 @@ export interface LdapEntryClaimTable {
   target_id: string;
   person_id: string;
   claimed_at: string;
+  /**
+   * 1 from just before Tessera adds the entry until it knows the outcome: still 1 at the next add
+   * means the last add's outcome was lost, so an entry found there is the one it made (0/1).
+   */
+  add_pending: number;
 }
 
 /**

@@ -12,11 +12,8 @@ import { sameDn } from './ldap-dn.ts';
 import { directoryKey } from './ldap-entry-claims.ts';
 import type { LdapProvisionerTables } from './ldap-entry-claim.table.ts';
 
-/** The operational attributes that say which entry this is and who made it, when. */
-export const IDENTITY_ATTRIBUTES = ['entryUUID', 'creatorsName', 'createTimestamp'];
-
-/** How far the directory's clock may be behind Tessera's when an entry's creation is matched to Tessera's claim. */
-const CLOCK_SKEW_MS = 5 * 60_000;
+/** The operational attributes that say which entry this is and who made it. */
+export const IDENTITY_ATTRIBUTES = ['entryUUID', 'creatorsName'];
 
 /** LDAP result 122, assertionFailed (RFC 4528 §5). */
 export const ASSERTION_FAILED = 122;
@@ -54,12 +51,6 @@ export function firstValue(entry: Record<string, unknown>, name: string): string
   const raw = key === undefined ? undefined : entry[key];
   const value = Array.isArray(raw) ? raw[0] : raw;
   return value === undefined ? undefined : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
-}
-
-/** An LDAP GeneralizedTime (`20261210093000Z`, RFC 4517 §3.3.13) as a Date; undefined when it does not parse. */
-export function generalizedTime(value: string | undefined): Date | undefined {
-  const m = value?.match(/^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:[.,]\d+)?Z$/);
-  return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : undefined;
 }
 
 /** Who owns an entry, as Tessera recorded it. */
@@ -124,16 +115,26 @@ export async function forgetOwnership(scope: OwnershipScope, url: string, uuid: 
 }
 
 /**
- * Is `entry` the one this person's own add created, whose outcome was lost before Tessera could
- * record it (a crash or a dropped connection right after the add)? Only if the server's bind DN
- * created it, no earlier than the person's claim on the DN (less clock skew), which was written
- * before that add.
+ * Marks the person's claim on `dn` as "an add is under way" and says whether it was marked
+ * already: then the previous add's outcome was lost (a crash or a dropped connection after the
+ * add was sent), and an entry found at the DN is the one that add made.
  */
-export async function isOwnLostAdd(scope: OwnershipScope, url: string, dn: string, personId: string, bindDn: string, entry: Record<string, unknown>): Promise<boolean> {
+export async function beginAdd(scope: OwnershipScope, url: string, dn: string, personId: string): Promise<boolean> {
+  const rows = await scope.db.selectFrom('ldap_entry_claim').select(['dn_key', 'dn', 'add_pending']).where('directory', '=', directoryKey(url)).where('person_id', '=', personId).execute();
+  const claim = rows.find((r) => sameDn(r.dn, dn));
+  if (!claim) return false;
+  if (claim.add_pending !== 1) await scope.db.updateTable('ldap_entry_claim').set({ add_pending: 1 }).where('directory', '=', directoryKey(url)).where('dn_key', '=', claim.dn_key).execute();
+  return claim.add_pending === 1;
+}
+
+/** The add's outcome is known (made, or refused because an entry exists). */
+export async function endAdd(scope: OwnershipScope, url: string, dn: string, personId: string): Promise<void> {
+  const rows = await scope.db.selectFrom('ldap_entry_claim').select(['dn_key', 'dn']).where('directory', '=', directoryKey(url)).where('person_id', '=', personId).where('add_pending', '=', 1).execute();
+  for (const claim of rows.filter((r) => sameDn(r.dn, dn))) await scope.db.updateTable('ldap_entry_claim').set({ add_pending: 0 }).where('directory', '=', directoryKey(url)).where('dn_key', '=', claim.dn_key).execute();
+}
+
+/** Did the server's bind DN create this entry (its creatorsName, RFC 4512 §3.4.1)? */
+export function createdBy(entry: Record<string, unknown>, bindDn: string): boolean {
   const creator = firstValue(entry, 'creatorsName');
-  const created = generalizedTime(firstValue(entry, 'createTimestamp'));
-  if (!creator || !created || !sameDn(creator, bindDn)) return false;
-  const claims = await scope.db.selectFrom('ldap_entry_claim').select(['dn', 'claimed_at']).where('directory', '=', directoryKey(url)).where('person_id', '=', personId).execute();
-  const claim = claims.find((c) => sameDn(c.dn, dn));
-  return claim !== undefined && created.getTime() >= Date.parse(claim.claimed_at) - CLOCK_SKEW_MS;
+  return creator !== undefined && sameDn(creator, bindDn);
 }

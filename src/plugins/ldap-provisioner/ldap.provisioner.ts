@@ -12,7 +12,7 @@ import { isWithinSubtree, modifyDnTarget, sameDn } from './ldap-dn.ts';
 import { addAttributes, attributesToRead, changesFor, desiredEntry, dnOf, rdnValueOf, type DesiredEntry } from './ldap-entry.ts';
 import { claimEntry, releaseClaims, type ClaimDb } from './ldap-entry-claims.ts';
 import { asLdapTarget, LDAP_PROVISIONER_TYPE, LdapProvisioningError, ldapEntryDetailOf, type ContributedValues, type LdapAttributeContributor, type LdapContribution, type LdapEntryDetail } from './ldap-extension.ts';
-import { entryUuidAssertion, findOwnedEntry, firstValue, forgetOwnership, IDENTITY_ATTRIBUTES, isAssertionFailure, isOwnLostAdd, ownedUuidOf, recordOwnership, type OwnershipScope } from './ldap-ownership.ts';
+import { beginAdd, createdBy, endAdd, entryUuidAssertion, findOwnedEntry, firstValue, forgetOwnership, IDENTITY_ATTRIBUTES, isAssertionFailure, ownedUuidOf, recordOwnership, type OwnershipScope } from './ldap-ownership.ts';
 
 /** What the contributors want in a new entry; asked only when an entry is about to be added. */
 type Contributions = () => LdapContribution[];
@@ -28,6 +28,8 @@ interface Run {
   input: ProvisionInput<LdapConfig>;
   config: LdapConfig;
   scope: Scope | undefined;
+  /** Set when an add met an existing entry while the previous add's outcome had been lost. */
+  lostAdd?: boolean;
 }
 
 function provisioned(dn: string, entry: string, contributed: Record<string, ContributedValues> | undefined, adopted: boolean, entryUuid: string | undefined): ProvisionResult {
@@ -47,11 +49,22 @@ function ownershipOf(scope: Scope | undefined): OwnershipScope | undefined {
 /** Adds the entry, reads its entryUUID back and records that Tessera created it. */
 async function addEntry(run: Run, ldap: LdapConnection, entry: DesiredEntry, contributions: Contributions): Promise<ProvisionResult> {
   const { attributes, contributed } = addAttributes(entry, contributions());
-  await ldap.add(entry.dn, attributes);
-  const uuid = firstValue((await ldap.read(entry.dn, ['entryUUID'])) ?? {}, 'entryUUID');
   const ownership = ownershipOf(run.scope);
+  const { url } = run.config;
+  const wasPending = ownership ? await beginAdd(ownership, url, entry.dn, run.input.personId) : false;
+  try {
+    await ldap.add(entry.dn, attributes);
+  } catch (error) {
+    if (ownership && ldapErrorOf(error) instanceof AlreadyExistsError) {
+      run.lostAdd = wasPending;
+      await endAdd(ownership, url, entry.dn, run.input.personId);
+    }
+    throw error;
+  }
+  const uuid = firstValue((await ldap.read(entry.dn, ['entryUUID'])) ?? {}, 'entryUUID');
   if (ownership && uuid) {
-    await recordOwnership(ownership, { url: run.config.url, uuid, coId: run.input.target.coId, targetId: run.input.target.id, personId: run.input.personId, dn: entry.dn, origin: 'created' }, run.input.target.description);
+    await recordOwnership(ownership, { url, uuid, coId: run.input.target.coId, targetId: run.input.target.id, personId: run.input.personId, dn: entry.dn, origin: 'created' }, run.input.target.description);
+    await endAdd(ownership, url, entry.dn, run.input.personId);
   }
   return provisioned(entry.dn, randomUUID(), contributed, false, uuid);
 }
@@ -69,7 +82,7 @@ async function takeOver(run: Run, entry: DesiredEntry, current: Entry): Promise<
   const owner = ownership && uuid ? await findOwnedEntry(ownership, config.url, uuid) : undefined;
   if (owner && owner.coId === input.target.coId) return uuid;
   if (owner) throw new LdapProvisioningError(`the entry ${entry.dn} is the entry of a person of another CO writing to the same directory; nothing was written. COs sharing a people subtree must not share DN identifier values: give the person another identifier`);
-  if (ownership && uuid && (await isOwnLostAdd(ownership, config.url, entry.dn, input.personId, config.bindDn, current))) {
+  if (ownership && uuid && run.lostAdd && createdBy(current, config.bindDn)) {
     await recordOwnership(ownership, { url: config.url, uuid, coId: input.target.coId, targetId: input.target.id, personId: input.personId, dn: entry.dn, origin: 'created' }, input.target.description);
     return uuid;
   }

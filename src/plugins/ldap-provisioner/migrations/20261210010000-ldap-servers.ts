@@ -7,7 +7,8 @@ const SERVER_FIELDS = ['url', 'startTls', 'tlsCaCertificates', 'tlsVerifyHostnam
 /**
  * LDAP servers become platform objects (`ldap_server`, assigned to COs by `ldap_server_co`), entries
  * Tessera created are recorded (`ldap_owned_entry`), and "adopt existing entries" is a switch only
- * platform admins set (`ldap_target_adoption`).
+ * platform admins set (`ldap_target_adoption`); a claim marks an add whose outcome is not yet
+ * known (`ldap_entry_claim.add_pending`).
  *
  * Every existing LDAP target keeps working: its URL, TLS settings, bind DN and bind password (still
  * sealed with the same key: the ciphertext is copied, never opened) become a server named after the
@@ -56,6 +57,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('set_at', 'text', (c) => c.notNull())
     .execute();
 
+  await db.schema.alterTable('ldap_entry_claim').addColumn('add_pending', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+
   const now = new Date().toISOString();
   const targets = await sql<{ id: string; co_id: string; description: string; config: string }>`select id, co_id, description, config from provisioning_target where provisioner_type = 'ldap'`.execute(db);
   for (const target of targets.rows) {
@@ -87,4 +90,5 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     await sql`update provisioning_target set config = ${JSON.stringify(config)} where id = ${target.id}`.execute(db);
   }
   for (const table of ['ldap_target_adoption', 'ldap_owned_entry', 'ldap_server_co', 'ldap_server']) await db.schema.dropTable(table).execute();
+  await db.schema.alterTable('ldap_entry_claim').dropColumn('add_pending').execute();
 }
