@@ -116,7 +116,7 @@ forEachDialect('What the directory can check', (dialect) => {
     const again = await db.selectFrom('ldap_scheme_probe').select('checked_at').where('ldap_target_id', '=', s.ldapId).executeTakeFirstOrThrow();
     assert.notEqual(again.checked_at, before.checked_at, 'the periodic probe probed again');
     const warned = await targetPage(s.coId, target.id);
-    assert.match(warned, /role="alert">Warning: The directory at ldap:\/\/127\.0\.0\.1:\d+\/ cannot check \{ARGON2\} values/);
+    assert.match(warned, /role="alert">Warning: The directory at LDAP target &quot;Directory&quot; cannot check \{ARGON2\} values/);
     assert.equal(await probeEntries(bare), 0);
   });
 
