@@ -28,6 +28,7 @@ import { machineInfo, machineMarkdown } from './lib/machine.ts';
 import { loadAverage } from './lib/proc.ts';
 import { writeSection } from './lib/report.ts';
 import { median } from './lib/stats.ts';
+import { addLdapServer } from '../test/support/ldap-servers.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -103,7 +104,7 @@ const ldapTarget = await createTarget(ctx, SYSTEM_ACTOR, co.id, {
   ordinal: 10,
   retryIntervalSeconds: 30,
   maxRetries: 3,
-  config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: people },
+  config: { serverId: await addLdapServer(ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [people], coIds: [co.id] }), baseDn: people },
 });
 await createTarget(ctx, SYSTEM_ACTOR, co.id, {
   provisionerType: 'ldap-service-token',

@@ -26,6 +26,7 @@ import { generateServiceToken } from '../plugins/service-tokens/tokens/service-t
 import { createVerifierKey } from '../plugins/service-tokens/verification/verification-keys.service.ts';
 import { main } from './main.ts';
 import { openRuntime } from './runtime.ts';
+import { addLdapServer } from '../../test/support/ldap-servers.ts';
 
 const execFileAsync = promisify(execFile);
 const LDAPWHOAMI = '/usr/bin/ldapwhoami';
@@ -96,7 +97,7 @@ forEachDialect('backup and restore', (dialect) => {
     await enableTokens(t, co.id, service.id, { maxTokensPerPerson: 100 });
     const ldap = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, {
       provisionerType: 'ldap', description: 'Directory', mode: 'automatic', ordinal: 10, retryIntervalSeconds: 30, maxRetries: 3, provisionGroupId: null,
-      config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: PEOPLE },
+      config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [PEOPLE], coIds: [co.id] }), baseDn: PEOPLE },
     });
     await createTarget(t.ctx, SYSTEM_ACTOR, co.id, {
       provisionerType: 'ldap-service-token', description: 'Tokens', mode: 'automatic', ordinal: 20, retryIntervalSeconds: 30, maxRetries: 3, provisionGroupId: null,

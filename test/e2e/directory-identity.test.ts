@@ -25,6 +25,8 @@ import { createVerifierKey } from '../../src/plugins/service-tokens/verification
 import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { requireCommand } from '../support/system-packages.ts';
 import { buildCo, createTestApp, forEachDialect, type TestApp } from '../support/test-app.ts';
+import { addLdapServer, ldapServerContext } from '../support/ldap-servers.ts';
+import { setAdoptExistingEntries } from '../../src/plugins/ldap-provisioner/ldap-server.service.ts';
 
 const execFileAsync = promisify(execFile);
 const LDAPWHOAMI = '/usr/bin/ldapwhoami';
@@ -72,7 +74,7 @@ forEachDialect('The directory’s identity of people', (dialect) => {
   }
 
   /** A CO with a token-enabled service, an LDAP target on the shared slapd and a token target. */
-  async function setup(opts: { dnIdentifierType?: string; keepOtherValues?: boolean } = {}) {
+  async function setup(opts: { dnIdentifierType?: string; keepOtherValues?: boolean; adoptExistingEntries?: boolean } = {}) {
     const co = await buildCo(t);
     const service = await buildService(t, co.id);
     await enableTokens(t, co.id, service.id);
@@ -82,7 +84,7 @@ forEachDialect('The directory’s identity of people', (dialect) => {
       provisionerType: 'ldap',
       description: 'Directory',
       ordinal: 10,
-      config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: PEOPLE, dnIdentifierType: opts.dnIdentifierType ?? 'uid' },
+      config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [PEOPLE], coIds: [co.id] }), baseDn: PEOPLE, dnIdentifierType: opts.dnIdentifierType ?? 'uid' },
     });
     await createTarget(t.ctx, SYSTEM_ACTOR, co.id, {
       ...base,
@@ -91,6 +93,8 @@ forEachDialect('The directory’s identity of people', (dialect) => {
       ordinal: 20,
       config: { ldapTargetId: ldap.id, serviceId: service.id, keepOtherValues: opts.keepOtherValues ?? false },
     });
+    // A platform admin lets the target adopt entries Tessera did not create (a migration).
+    if (opts.adoptExistingEntries) await setAdoptExistingEntries(ldapServerContext(t.ctx), SYSTEM_ACTOR, co.id, ldap.id, true);
     return { coId: co.id, serviceId: service.id };
   }
 
@@ -197,7 +201,7 @@ forEachDialect('The directory’s identity of people', (dialect) => {
 
   it('leaves in an adopted entry only the token hashes Tessera wrote, unless told to keep the others', async () => {
     for (const keepOtherValues of [false, true]) {
-      const s = await setup({ keepOtherValues });
+      const s = await setup({ keepOtherValues, adoptExistingEntries: true });
       const uid = `bo${newId().slice(0, 6)}`;
       const dn = buildDn('uid', uid, PEOPLE);
       // Made by hand, with a password of its own and a value that is not even UTF-8.

@@ -20,6 +20,7 @@ import { buildService, enableTokens } from '../../src/plugins/service-tokens/ser
 import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-tokens.plugin.ts';
 import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, signIn, type TestApp } from '../support/test-app.ts';
+import { addLdapServer } from '../support/ldap-servers.ts';
 
 const SUFFIX = 'dc=example,dc=org';
 const PEOPLE = `ou=people,${SUFFIX}`;
@@ -49,7 +50,7 @@ forEachDialect('What the directory can check', (dialect) => {
       provisionerType: 'ldap',
       description: 'Directory',
       ordinal: 10,
-      config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: PEOPLE, voPerson: true },
+      config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [PEOPLE], coIds: [co.id] }), baseDn: PEOPLE, voPerson: true },
     });
     const tokenTarget = (attribute = 'userPassword'): TargetInput => ({ ...base, provisionerType: 'ldap-service-token', description: 'Tokens', ordinal: 20, config: { ldapTargetId: ldap.id, serviceId: service.id, attribute } });
     return { coId: co.id, serviceId: service.id, ldapId: ldap.id, tokenTarget };
@@ -115,7 +116,7 @@ forEachDialect('What the directory can check', (dialect) => {
     const again = await db.selectFrom('ldap_scheme_probe').select('checked_at').where('ldap_target_id', '=', s.ldapId).executeTakeFirstOrThrow();
     assert.notEqual(again.checked_at, before.checked_at, 'the periodic probe probed again');
     const warned = await targetPage(s.coId, target.id);
-    assert.match(warned, /role="alert">Warning: The directory at ldap:\/\/127\.0\.0\.1:\d+\/ cannot check \{ARGON2\} values/);
+    assert.match(warned, /role="alert">Warning: The directory at LDAP target &quot;Directory&quot; cannot check \{ARGON2\} values/);
     assert.equal(await probeEntries(bare), 0);
   });
 

@@ -31,9 +31,13 @@ try {
   const person = await api<{ id: string }>('POST', `/api/v1/cos/${co.id}/people`, { name: { given: 'Alice' }, identifiers: [{ identifier: 'alice', type: 'uid', login: true }] });
   const service = await api<{ id: string }>('POST', `/api/v1/cos/${co.id}/services`, { name: 'Mail', shortLabel: 'mail' });
   await api('PUT', `/api/v1/cos/${co.id}/services/${service.id}/token-settings`, { enabled: true, tokenType: DEFAULT_TOKEN_TYPE_ID, storageScheme: 'SSHA512' });
+  // The LDAP server is the platform's: created, then assigned to the CO (204, no body).
+  const directory = await api<{ id: string }>('POST', '/api/v1/ldap-servers', { name: 'Directory', url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [PEOPLE] });
+  const assigned = await fetch(`${server.url}/api/v1/ldap-servers/${directory.id}/cos/${co.id}`, { method: 'PUT', headers: { authorization } });
+  assert.equal(assigned.status, 204);
   const ldap = await api<{ id: string }>('POST', `/api/v1/cos/${co.id}/provisioning-targets`, {
     provisionerType: 'ldap', description: 'Directory', ordinal: 10, retryIntervalSeconds: 5,
-    config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: PEOPLE },
+    config: { serverId: directory.id, baseDn: PEOPLE },
   });
   await api('POST', `/api/v1/cos/${co.id}/provisioning-targets`, {
     provisionerType: 'ldap-service-token', description: 'Tokens', ordinal: 20, retryIntervalSeconds: 5,

@@ -22,6 +22,7 @@ import { createVerifierKey } from '../../src/plugins/service-tokens/verification
 import type { SlapdInstance } from './slapd.ts';
 import { findFreePort, onProcessExit, removeDirSync, spawnDaemon, type Daemon } from './system-packages.ts';
 import { buildCo, buildPerson, type BuiltPerson, type TestApp } from './test-app.ts';
+import { addLdapServer } from './ldap-servers.ts';
 
 const execFileAsync = promisify(execFile);
 const RECIPES = fileURLToPath(new URL('../../docs/integrations/', import.meta.url));
@@ -158,7 +159,7 @@ export async function buildDirectoryCo(t: TestApp, slapd: SlapdInstance): Promis
       description: 'Directory',
       ordinal: 10,
       retryIntervalSeconds: 30,
-      config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: PEOPLE, eduPerson: true, eduMember: true, voPerson: true },
+      config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [PEOPLE], coIds: [co.id] }), baseDn: PEOPLE, eduPerson: true, eduMember: true, voPerson: true },
     }),
   );
   return { coId: co.id, ldapTargetId: ldap.id };

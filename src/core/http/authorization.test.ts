@@ -14,6 +14,7 @@ import { addMembership, createGroup } from '../groups/group.service.ts';
 import { requestReprovision } from '../provisioning/provisioning.service.ts';
 import { targetInput } from '../provisioning/target.schema.ts';
 import { createTarget } from '../provisioning/target.service.ts';
+import { addLdapServer } from '../../../test/support/ldap-servers.ts';
 
 /** Every route of the app as [method, path pattern], read from Fastify's route tree. */
 function routesOf(t: TestApp): Array<[string, string]> {
@@ -62,7 +63,7 @@ forEachDialect('Authorization of every web route', (dialect) => {
     const target = await createTarget(t.ctx, SYSTEM_ACTOR, coA.id, targetInput.parse({
       provisionerType: 'ldap',
       description: 'Directory',
-      config: { url: 'ldap://127.0.0.1:1', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'bind-secret', baseDn: 'ou=people,dc=example,dc=org' },
+      config: { serverId: await addLdapServer(t.ctx, { url: 'ldap://127.0.0.1:1', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'bind-secret', subtrees: ['ou=people,dc=example,dc=org'], coIds: [coA.id] }), baseDn: 'ou=people,dc=example,dc=org' },
     }));
     const { verifier } = await createVerifierKey(tokenContext(t), SYSTEM_ACTOR, coA.id, service.id, 'git server');
     const batch = await requestReprovision(t.ctx, SYSTEM_ACTOR, coA.id, { personId: other.id });

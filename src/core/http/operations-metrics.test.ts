@@ -14,6 +14,7 @@ import { serviceTokensPlugin } from '../../plugins/service-tokens/service-tokens
 import { generateServiceToken } from '../../plugins/service-tokens/tokens/service-token.service.ts';
 import { createVerifierKey } from '../../plugins/service-tokens/verification/verification-keys.service.ts';
 import { insertOutboundEmail } from '../notifications/notification.repository.ts';
+import { addLdapServer } from '../../../test/support/ldap-servers.ts';
 
 /** The value of one sample of the Prometheus text, or undefined when absent. */
 function sample(text: string, name: string, labels = ''): number | undefined {
@@ -38,7 +39,7 @@ forEachDialect('Operations metrics and readiness', (dialect) => {
       method: 'POST',
       url: `/api/v1/cos/${co.id}/provisioning-targets`,
       headers: { authorization: api.authorization },
-      payload: { provisionerType: 'ldap', description: 'Directory', ordinal: 10, retryIntervalSeconds: 30, config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: `ou=people,dc=example,dc=org` } },
+      payload: { provisionerType: 'ldap', description: 'Directory', ordinal: 10, retryIntervalSeconds: 30, config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: ['ou=people,dc=example,dc=org'], coIds: [co.id] }), baseDn: `ou=people,dc=example,dc=org` } },
     });
     assert.equal(res.statusCode, 201, res.body);
     const targetId = (res.json() as { id: string }).id;

@@ -118,7 +118,7 @@ describe('Provisioner settings as a form', () => {
         fields={fields}
         form={emptyForm(values)}
         groups={[]}
-        references={{ target: [{ value: 't1', label: 'One' }, { value: 't2', label: 'Two' }], service: [{ value: 's1', label: 'Mail' }], group: [] }}
+        references={{ target: [{ value: 't1', label: 'One' }, { value: 't2', label: 'Two' }], service: [{ value: 's1', label: 'Mail' }], group: [], choice: {} }}
       />,
     );
     assert.match(html, /<input id="f-config.url" name="config.url" type="url"/);

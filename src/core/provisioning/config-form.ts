@@ -13,9 +13,10 @@ export type ConfigFieldKind = 'text' | 'url' | 'email' | 'number' | 'password' |
 /**
  * What a `reference` field holds the id of: another target of the CO, a CO Service or a group.
  * Declared with `.meta({ references: 'service' })`, or read from names ending in TargetId,
- * ServiceId or GroupId; the form offers the CO's own objects in a select.
+ * ServiceId or GroupId; the form offers the CO's own objects in a select. `choice`: values the
+ * provisioner offers for that setting (`Provisioner.choices`, by setting name).
  */
-export type ConfigReference = 'target' | 'service' | 'group';
+export type ConfigReference = 'target' | 'service' | 'group' | 'choice';
 
 export interface ConfigField {
   /** The key in the settings object. */

@@ -89,6 +89,17 @@ export interface Provisioner<S extends z.ZodType = z.ZodType> {
    * target's page (e.g. a password sent without TLS). Pure: no I/O.
    */
   warnings?(target: Target<z.output<S>>): string[];
+  /**
+   * Settings a target draws from elsewhere (e.g. its LDAP server's URL and credential, which only
+   * platform admins set), merged over its own settings for provisioners only: in the targets a
+   * provisioner runs with and validates against, never in what is shown or stored.
+   */
+  expandConfig?(db: Executor, target: Target): Promise<Record<string, unknown>>;
+  /**
+   * The values a CO admin may choose for settings declared `.meta({ references: 'choice' })`, by
+   * setting name (e.g. the LDAP servers assigned to the CO); offered as a select.
+   */
+  choices?(db: Executor, coId: string): Promise<Record<string, Array<{ value: string; label: string }>>>;
   provision(input: ProvisionInput<z.output<S>>): Promise<ProvisionResult>;
   /** What the target's page should say about it beyond its settings (read-only; no network). */
   notices?(db: Executor, target: Target<z.output<S>>): Promise<TargetNotice[]>;

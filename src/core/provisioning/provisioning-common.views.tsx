@@ -1,4 +1,5 @@
 import type { Co } from '../cos/co.service.ts';
+import type { ConfigField, ConfigReference } from './config-form.ts';
 import type { Crumb } from '../web/layout.views.tsx';
 import type { ProvisioningMode } from './provisioning.table.ts';
 
@@ -15,6 +16,15 @@ export const MODE_LABELS: Record<ProvisioningMode, string> = {
 
 /** A choice of a select. */
 export type Option = { value: string; label: string };
+
+/** What reference settings may point at: the CO's objects by kind, and the provisioner's choices by setting name. */
+export type ReferenceOptions = Record<Exclude<ConfigReference, 'choice'>, Option[]> & { choice: Record<string, Option[]> };
+
+/** The options of one reference setting. */
+export function optionsOf(references: ReferenceOptions, field: ConfigField): Option[] {
+  const kind = field.references ?? 'target';
+  return kind === 'choice' ? (references.choice[field.name] ?? []) : references[kind];
+}
 
 /** The targets list of a CO. */
 export const targetsHref = (co: Co) => `/cos/${co.id}/provisioning-targets`;

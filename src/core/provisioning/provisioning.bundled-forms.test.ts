@@ -5,6 +5,7 @@ import { fieldMessage, fieldValue, followRedirect, get, post } from '../../../te
 import { ldapProvisionerPlugin } from '../../plugins/ldap-provisioner/ldap-provisioner.plugin.ts';
 import { ldapServiceTokenProvisionerPlugin } from '../../plugins/ldap-service-token-provisioner/ldap-service-token-provisioner.plugin.ts';
 import { serviceTokensPlugin } from '../../plugins/service-tokens/service-tokens.plugin.ts';
+import { addLdapServer } from '../../../test/support/ldap-servers.ts';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
 import type { Co } from '../cos/co.service.ts';
 import { coServiceInput } from '../co-services/co-service.schema.ts';
@@ -27,45 +28,49 @@ forEachDialect('Provisioning target forms of the bundled provisioners', (dialect
   const targetsUrl = () => `/cos/${co.id}/provisioning-targets`;
   const common = { description: '', mode: 'manual', ordinal: '10', retryIntervalSeconds: '60', maxRetries: '3', provisionGroupId: '' };
 
-  it('creates an LDAP target from its generic form, checkboxes and attribute choices included', async () => {
+  it('creates an LDAP target from its generic form: an assigned server, a base DN inside its subtrees, checkboxes and attribute choices', async () => {
+    const serverId = await addLdapServer(t.ctx, { name: 'Campus directory', url: 'ldaps://ldap.example.org:636', bindDn: 'cn=tessera,dc=example,dc=org', bindPassword: 'ldap-bind-secret', subtrees: ['ou=people,dc=example,dc=org'], coIds: [co.id] });
     const chooser = await get(t, `${targetsUrl()}/new`, admin);
     assert.match(chooser.body, /<option value="ldap"[^>]*>LDAP<\/option>/);
     assert.match(chooser.body, /<option value="ldap-service-token"[^>]*>LDAP service tokens<\/option>/);
     const form = await get(t, `${targetsUrl()}/new?provisionerType=ldap`, admin);
     assert.equal(form.statusCode, 200);
     for (const attribute of ['cn', 'mail', 'isMemberOf', 'voPersonStatus']) assert.match(form.body, new RegExp(`name="config.attributes" value="${attribute}" checked`));
-    assert.match(form.body, /name="config.bindPassword" type="password"/);
+    assert.match(form.body, new RegExp(`<select id="f-config.serverId"[^>]*>.*<option value="${serverId}">Campus directory [^(]*\\(ou=people,dc=example,dc=org\\)</option>`, 's'));
+    // A CO admin chooses a server; where it is and how Tessera binds there are not theirs to see or set.
+    for (const field of ['url', 'bindDn', 'bindPassword', 'startTls', 'tlsCaCertificates']) assert.doesNotMatch(form.body, new RegExp(`name="config.${field}"`));
+    assert.ok(!form.body.includes('ldap.example.org') && !form.body.includes('cn=tessera'));
     assert.equal(fieldValue(form.body, 'f-config.dnAttribute'), 'uid');
 
     const values = {
       ...common,
       provisionerType: 'ldap',
       description: 'Directory',
-      'config.url': 'ldaps://ldap.example.org:636',
-      'config.bindDn': 'cn=tessera,dc=example,dc=org',
-      'config.bindPassword': 'ldap-bind-secret',
+      'config.serverId': serverId,
       'config.baseDn': 'ou=people,dc=example,dc=org',
       'config.dnAttribute': 'uid',
       'config.dnIdentifierType': 'uid',
       'config.voPerson': 'on',
+      'config.isMemberOfFormat': 'group',
     };
-    const badDn = await post(t, targetsUrl(), admin, { ...values, 'config.bindDn': 'not a dn' });
+    const badDn = await post(t, targetsUrl(), admin, { ...values, 'config.baseDn': 'not a dn' });
     assert.equal(badDn.statusCode, 400);
-    assert.match(fieldMessage(badDn.body, 'f-config.bindDn') ?? '', /Not a valid bind DN/);
-    const tlsTwice = await post(t, targetsUrl(), admin, { ...values, 'config.startTls': 'on' });
-    assert.equal(tlsTwice.statusCode, 400);
-    assert.match(tlsTwice.body, /<label for="f-config.startTls">.*?<small class="error">StartTLS is for ldap:\/\/ URLs; ldaps:\/\/ is TLS already<\/small>/s, 'the schema’s cross-field rule lands on its field');
+    assert.match(fieldMessage(badDn.body, 'f-config.baseDn') ?? '', /Not a valid base DN/);
+    const outside = await post(t, targetsUrl(), admin, { ...values, 'config.baseDn': 'ou=people,dc=other,dc=org' });
+    assert.equal(outside.statusCode, 422);
+    assert.match(fieldMessage(outside.body, 'f-config.baseDn') ?? '', /must lie inside one of the subtrees of LDAP server "Campus directory": ou=people,dc=example,dc=org/);
 
-    const params = new URLSearchParams({ _csrf: admin.csrf, ...values });
+    const params = new URLSearchParams({ _csrf: admin.csrf, ...values, 'config.url': 'ldap://10.0.0.1:22', 'config.bindPassword': 'smuggled' });
     for (const attribute of ['cn', 'sn', 'mail', 'uid', 'voPersonStatus']) params.append('config.attributes', attribute);
     const res = await t.app.inject({ method: 'POST', url: targetsUrl(), headers: { ...admin.headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: params.toString() });
     const page = await followRedirect(t, res, admin);
     assert.match(page.body, /Provisioning target Directory created\./);
     const row = await t.ctx.db.selectFrom('provisioning_target').selectAll().where('co_id', '=', co.id).where('provisioner_type', '=', 'ldap').executeTakeFirstOrThrow();
     const config = JSON.parse(row.config) as Record<string, unknown>;
-    assert.deepEqual([config.startTls, config.voPerson, config.eduPerson, config.attributes], [false, true, false, ['cn', 'sn', 'mail', 'uid', 'voPersonStatus']]);
-    assert.ok(!row.config.includes('ldap-bind-secret'));
-    assert.ok(!page.body.includes('ldap-bind-secret'));
+    assert.deepEqual([config.serverId, config.voPerson, config.eduPerson, config.attributes], [serverId, true, false, ['cn', 'sn', 'mail', 'uid', 'voPersonStatus']]);
+    assert.deepEqual([config.url, config.bindPassword], [undefined, undefined], 'fields a CO admin may not set are dropped');
+    assert.ok(!row.config.includes('ldap-bind-secret') && !row.config.includes('smuggled'));
+    assert.ok(!page.body.includes('ldap-bind-secret') && !page.body.includes('ldap.example.org'));
   });
 
   it('offers the CO’s LDAP targets and services to a token target, and shows its ordering rule on the order field', async () => {

@@ -12,10 +12,10 @@ import { emptyForm, type FormState } from '../web/components.views.tsx';
 import { postedValues, submitForm } from '../web/forms.ts';
 import { requireCoAdmin } from '../web/guards.ts';
 import { redirectWith, sendPage } from '../web/render.ts';
-import { configFieldOf, configFormValues, configFromForm, describeConfig, type ConfigField, type ConfigReference } from './config-form.ts';
+import { configFieldOf, configFormValues, configFromForm, describeConfig, type ConfigField } from './config-form.ts';
 import type { Provisioner, Target } from './provisioner.ts';
 import { coTargetFailures, retryJob, targetFailures } from './provisioning.service.ts';
-import type { Option } from './provisioning-common.views.tsx';
+import type { Option, ReferenceOptions } from './provisioning-common.views.tsx';
 import { TargetFormPage, TargetTypePage } from './target-form.views.tsx';
 import { TargetDeletePage, TargetPage, type FailureRow } from './target.views.tsx';
 import { TargetsListPage } from './targets-list.views.tsx';
@@ -89,12 +89,13 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: RouteConte
   }
 
   /** The CO's own objects a setting may point at (another target, a service, a group). */
-  async function referenceOptions(actor: Actor, coId: string, exceptTargetId?: string): Promise<Record<ConfigReference, Option[]>> {
-    const [targets, services, groups] = await Promise.all([listTargets(ctx, actor, coId), listServices(ctx, actor, coId), groupOptions(actor, coId)]);
+  async function referenceOptions(actor: Actor, coId: string, provisioner: Provisioner | undefined, exceptTargetId?: string): Promise<ReferenceOptions> {
+    const [targets, services, groups, choice] = await Promise.all([listTargets(ctx, actor, coId), listServices(ctx, actor, coId), groupOptions(actor, coId), provisioner?.choices?.(ctx.db, coId) ?? {}]);
     return {
       target: targets.filter((t) => t.id !== exceptTargetId).map((t) => ({ value: t.id, label: `${t.description} (${typeLabel(t.provisionerType)})` })),
       service: services.map((s) => ({ value: s.id, label: s.name })),
       group: groups,
+      choice,
     };
   }
 
@@ -106,7 +107,7 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: RouteConte
 
   async function showForm(request: FastifyRequest, reply: FastifyReply, co: Co, actor: Actor, provisioner: Provisioner, target: Target | undefined, form: FormState, status = 200) {
     const fields = describeConfig(provisioner);
-    const [groups, references] = await Promise.all([groupOptions(actor, co.id), referenceOptions(actor, co.id, target?.id)]);
+    const [groups, references] = await Promise.all([groupOptions(actor, co.id), referenceOptions(actor, co.id, provisioner, target?.id)]);
     return sendPage(
       ctx,
       request,
@@ -170,7 +171,7 @@ export function registerProvisioningRoutes(app: FastifyInstance, ctx: RouteConte
     const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
     const target = await getTarget(ctx, actor, co.id, request.params.targetId);
     const provisioner = provisionerOf(ctx, target.provisionerType);
-    const [jobs, groups, references] = await Promise.all([targetFailures(ctx, actor, co.id, target.id), groupOptions(actor, co.id), referenceOptions(actor, co.id, target.id)]);
+    const [jobs, groups, references] = await Promise.all([targetFailures(ctx, actor, co.id, target.id), groupOptions(actor, co.id), referenceOptions(actor, co.id, provisioner, target.id)]);
     const people = await findPeopleByIds(ctx.db, co.id, [...new Set(jobs.map((j) => j.personId))]);
     const failures: FailureRow[] = jobs.map((j) => ({ ...j, personName: people.get(j.personId)?.displayName }));
     const notices = provisioner?.notices ? await provisioner.notices(ctx.db, target) : [];

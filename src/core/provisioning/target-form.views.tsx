@@ -2,10 +2,10 @@ import type { Co } from '../cos/co.service.ts';
 import { Checkbox, FormErrors, messageFor, PostForm, SelectField, TextArea, TextField, type FormState } from '../web/components.views.tsx';
 import { coCrumbs, Layout } from '../web/layout.views.tsx';
 import type { PageContext } from '../web/page-context.ts';
-import type { ConfigField, ConfigReference } from './config-form.ts';
+import type { ConfigField } from './config-form.ts';
 import type { Target } from './provisioner.ts';
 import { PROVISIONING_MODES } from './provisioning.table.ts';
-import { MODE_LABELS, targetHref, targetsCrumb, targetsHref, type Option } from './provisioning-common.views.tsx';
+import { MODE_LABELS, optionsOf, targetHref, targetsCrumb, targetsHref, type Option, type ReferenceOptions } from './provisioning-common.views.tsx';
 
 /** Step one of a new target: its type decides which settings the form asks for. */
 export function TargetTypePage(props: { page: PageContext; co: Co; types: Option[]; form: FormState }) {
@@ -49,7 +49,7 @@ function ChoicesField(props: { form: FormState; field: ConfigField }) {
 }
 
 /** One setting of the provisioner, rendered from what its schema says the value is. */
-function ConfigInput(props: { form: FormState; field: ConfigField; editing: boolean; references: Record<ConfigReference, Option[]> }) {
+function ConfigInput(props: { form: FormState; field: ConfigField; editing: boolean; references: ReferenceOptions }) {
   const { form, field } = props;
   const common = { form, name: field.formName, label: field.label };
   switch (field.kind) {
@@ -69,7 +69,7 @@ function ConfigInput(props: { form: FormState; field: ConfigField; editing: bool
       // An optional choice without a default may be left unset.
       return <SelectField {...common} options={[...(field.required || field.defaultValue !== undefined ? [] : [{ value: '', label: '(none)' }]), ...field.options.map((o) => ({ value: o, label: o }))]} {...(field.hint ? { hint: field.hint } : {})} />;
     case 'reference':
-      return <SelectField {...common} required={field.required} options={[{ value: '', label: 'Choose…' }, ...props.references[field.references ?? 'target']]} {...(field.hint ? { hint: field.hint } : {})} />;
+      return <SelectField {...common} required={field.required} options={[{ value: '', label: 'Choose…' }, ...optionsOf(props.references, field)]} {...(field.hint ? { hint: field.hint } : {})} />;
     case 'choices':
       return <ChoicesField form={form} field={field} />;
     case 'lines':
@@ -88,7 +88,7 @@ export function TargetFormPage(props: {
   fields: ConfigField[];
   form: FormState;
   groups: Option[];
-  references: Record<ConfigReference, Option[]>;
+  references: ReferenceOptions;
 }) {
   const { page, co, target, form } = props;
   const title = target ? `Edit ${target.description}` : `New ${props.type.label} target`;

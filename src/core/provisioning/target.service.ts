@@ -54,9 +54,15 @@ export function publicTarget(ctx: ProvisioningContext, stored: StoredTarget): Ta
   return { ...stored, config };
 }
 
-/** Every target of the CO with secrets decrypted, in their order; for provisioners only. */
+/** The target with what its provisioner draws from elsewhere merged in (`Provisioner.expandConfig`); for provisioners only. */
+export async function expandTarget(ctx: ProvisioningContext, db: Executor, target: Target): Promise<Target> {
+  const expand = provisionerOf(ctx, target.provisionerType)?.expandConfig;
+  return expand ? { ...target, config: { ...target.config, ...(await expand(db, target)) } } : target;
+}
+
+/** Every target of the CO with secrets decrypted and settings expanded, in their order; for provisioners only. */
 export async function unsealedTargetsOf(ctx: ProvisioningContext, db: Executor, coId: string): Promise<Target[]> {
-  return (await targetsOfCo(db, coId)).map((t) => unsealTarget(ctx, t));
+  return Promise.all((await targetsOfCo(db, coId)).map((t) => expandTarget(ctx, db, unsealTarget(ctx, t))));
 }
 
 export async function listTargets(ctx: ProvisioningContext, actor: Actor, coId: string): Promise<Target[]> {
@@ -140,8 +146,9 @@ async function saveTarget(ctx: ProvisioningContext, actor: Actor, coId: string, 
     await provisioner.validate?.(trx, ctx, target, others);
     // Targets that depend on this one check the change too: moving an LDAP target after its token
     // target is refused like the reverse. (A new target has no dependents yet.)
+    const expanded = existing && others.length > 0 ? await expandTarget(ctx, trx, target) : target;
     for (const other of existing ? others : []) {
-      await provisionerOf(ctx, other.provisionerType)?.validate?.(trx, ctx, other, [...others.filter((o) => o.id !== other.id), target]);
+      await provisionerOf(ctx, other.provisionerType)?.validate?.(trx, ctx, other, [...others.filter((o) => o.id !== other.id), expanded]);
     }
     const now = ctx.clock.now().toISOString();
     if (existing) await updateStoredTarget(trx, { ...target, config: stored }, now);

@@ -2,20 +2,20 @@ import type { Co } from '../cos/co.service.ts';
 import { ActionButton, EmptyState, PostForm, Time } from '../web/components.views.tsx';
 import { coCrumbs, Layout } from '../web/layout.views.tsx';
 import type { PageContext } from '../web/page-context.ts';
-import type { ConfigField, ConfigReference } from './config-form.ts';
+import type { ConfigField } from './config-form.ts';
 import type { Target } from './provisioner.ts';
 import type { JobView } from './provisioning.service.ts';
-import { MODE_LABELS, StateBadge, targetHref, targetsCrumb, type Option } from './provisioning-common.views.tsx';
+import { MODE_LABELS, optionsOf, StateBadge, targetHref, targetsCrumb, type ReferenceOptions } from './provisioning-common.views.tsx';
 import type { TargetNotice } from './provisioner.ts';
 
-function SettingValue(props: { field: ConfigField | undefined; value: unknown; references: Record<ConfigReference, Option[]> }) {
+function SettingValue(props: { field: ConfigField | undefined; value: unknown; references: ReferenceOptions }) {
   const { field, value } = props;
   if (value === undefined || value === null || value === '') return <span class="muted">—</span>;
   if (field?.kind === 'password') return <span>set (hidden)</span>;
   if (typeof value === 'boolean') return <span>{value ? 'Yes' : 'No'}</span>;
   if (Array.isArray(value)) return <span>{value.length > 0 ? value.join(', ') : '—'}</span>;
   if (field?.kind === 'reference') {
-    const label = props.references[field.references ?? 'target'].find((o) => o.value === value)?.label;
+    const label = optionsOf(props.references, field).find((o) => o.value === value)?.label;
     return <span>{label ?? String(value)}</span>;
   }
   return <code>{typeof value === 'object' ? JSON.stringify(value) : String(value)}</code>;
@@ -35,7 +35,7 @@ export function TargetPage(props: {
   fields: ConfigField[];
   groupName: string | undefined;
   failures: FailureRow[];
-  references: Record<ConfigReference, Option[]>;
+  references: ReferenceOptions;
   notices?: TargetNotice[];
   /** The provisioner's warnings about these settings (Provisioner.warnings). */
   warnings: string[];

@@ -63,33 +63,46 @@ export function caBundleOf(config: Pick<LdapConfig, 'tlsCaCertificates'>): strin
   return lines.length > 0 ? `${lines.join('\n')}\n` : undefined;
 }
 
+/** How isMemberOf values name groups: by the group's name, or `<CO name>:<group name>`. */
+export const IS_MEMBER_OF_FORMATS = ['group', 'co-qualified'] as const;
+
 /**
- * Settings of an `ldap` target, shared by the web form and the API. `bindPassword` is a secret
- * field: encrypted at rest, never shown back, kept when an update leaves it empty.
+ * Where an LDAP server is and how Tessera binds there: the part of an LDAP target's settings that
+ * only platform admins set (on the LDAP server). `bindPassword` is sealed at rest and never shown.
  */
-export const ldapConfigSchema = z
+export const ldapServerConnectionSchema = z.object({
+  url: z
+    .string()
+    .trim()
+    .regex(/^ldaps?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/i, 'An ldap:// or ldaps:// URL with a host and an optional port')
+    .meta({ title: 'Server URL', description: 'ldap://host:389 or ldaps://host:636. Connecting times out after 5 s, an operation after 10 s.' }),
+  startTls: checkbox.default(false).meta({ title: 'StartTLS', description: 'Upgrade an ldap:// connection to TLS before binding.' }),
+  tlsCaCertificates: caBundle.meta({
+    title: 'CA certificates (PEM)',
+    description: 'The CA certificates the directory’s certificate must chain to, pasted as PEM (one or more -----BEGIN CERTIFICATE----- blocks). Empty: the system’s trusted CAs.',
+  }),
+  tlsVerifyHostname: checkbox.default(true).meta({
+    title: 'Verify the host name',
+    description: 'The certificate must be issued for the host in the URL. Turn off only for a directory reached by an address its certificate does not name.',
+  }),
+  bindDn: dn('bind DN').meta({ title: 'Bind DN', description: 'The entry Tessera binds as; it needs write access under the subtrees.' }),
+  bindPassword: z
+    .string()
+    .min(1, 'Required')
+    .max(1024, 'At most 1024 characters')
+    .meta({ title: 'Bind password', description: 'Encrypted at rest and never shown again.' }),
+});
+
+/**
+ * What a CO admin sets on an `ldap` target, shared by the web form and the API: an LDAP server
+ * assigned to the CO (`serverId`), a base DN inside one of the server's subtrees (checked when the
+ * target is saved), and what the entries hold. Where the server is and how Tessera binds there
+ * are the server's, never the target's.
+ */
+export const ldapTargetSettingsSchema = z
   .object({
-    url: z
-      .string()
-      .trim()
-      .regex(/^ldaps?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/i, 'An ldap:// or ldaps:// URL with a host and an optional port')
-      .meta({ title: 'Server URL', description: 'ldap://host:389 or ldaps://host:636. Connecting times out after 5 s, an operation after 10 s.' }),
-    startTls: checkbox.default(false).meta({ title: 'StartTLS', description: 'Upgrade an ldap:// connection to TLS before binding.' }),
-    tlsCaCertificates: caBundle.meta({
-      title: 'CA certificates (PEM)',
-      description: 'The CA certificates the directory’s certificate must chain to, pasted as PEM (one or more -----BEGIN CERTIFICATE----- blocks). Empty: the system’s trusted CAs.',
-    }),
-    tlsVerifyHostname: checkbox.default(true).meta({
-      title: 'Verify the host name',
-      description: 'The certificate must be issued for the host in the URL. Turn off only for a directory reached by an address its certificate does not name.',
-    }),
-    bindDn: dn('bind DN').meta({ title: 'Bind DN', description: 'The entry Tessera binds as; it needs write access under the base DN.' }),
-    bindPassword: z
-      .string()
-      .min(1, 'Required')
-      .max(1024, 'At most 1024 characters')
-      .meta({ title: 'Bind password', description: 'Encrypted at rest and never shown again; leave empty to keep the current one (a changed server URL, StartTLS or TLS setting needs it again).' }),
-    baseDn: dn('base DN').meta({ title: 'Base DN', description: 'Where people’s entries go: <DN attribute>=<identifier>,<base DN>.' }),
+    serverId: z.string().trim().min(1, 'Required').max(64).meta({ title: 'LDAP server', description: 'One of the LDAP servers the platform assigned to this CO.', references: 'choice' }),
+    baseDn: dn('base DN').meta({ title: 'Base DN', description: 'Where people’s entries go: <DN attribute>=<identifier>,<base DN>. It must lie inside one of the server’s subtrees.' }),
     dnAttribute: z
       .string()
       .trim()
@@ -102,7 +115,7 @@ export const ldapConfigSchema = z
       .min(1, 'Required')
       .max(32)
       .default('uid')
-      .meta({ title: 'DN identifier type', description: 'Whose value names the entry: the person’s active identifier of this type (the login one first). A person without one is not provisioned, and the job says so.' }),
+      .meta({ title: 'DN identifier type', description: 'Whose value names the entry: the person’s active identifier of this type (the login one first). A person without one is not provisioned, and the job says so. COs sharing a people subtree must not share values of it.' }),
     eduPerson: checkbox.default(false).meta({ title: 'eduPerson object class' }),
     eduMember: checkbox.default(false).meta({ title: 'eduMember object class', description: 'Needed for isMemberOf.' }),
     voPerson: checkbox.default(false).meta({ title: 'voPerson object class', description: 'Needed for voPersonStatus and for per-service passwords (voPersonApplicationPassword).' }),
@@ -110,6 +123,22 @@ export const ldapConfigSchema = z
       title: 'Attributes to write',
       description: 'The attributes this target owns: it keeps them equal to the registry and leaves every other attribute alone. inetOrgPerson is always used.',
     }),
+    isMemberOfFormat: z.enum(IS_MEMBER_OF_FORMATS).default('group').meta({
+      title: 'isMemberOf values',
+      description: 'group: the group’s name; co-qualified: <CO name>:<group name>, so services reading a directory several COs share can tell their groups apart.',
+    }),
+  });
+
+/**
+ * An `ldap` target as its provisioner runs it: its own settings, plus its server's (connection,
+ * subtrees) and whether a platform admin let it adopt existing entries. Never stored like this:
+ * the server's part is merged in for provisioners only (`expandConfig`).
+ */
+export const ldapConfigSchema = ldapTargetSettingsSchema
+  .extend(ldapServerConnectionSchema.shape)
+  .extend({
+    subtrees: z.array(z.string()).default([]),
+    adoptExistingEntries: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     if (c.startTls && /^ldaps:/i.test(c.url)) ctx.addIssue({ code: 'custom', path: ['startTls'], message: 'StartTLS is for ldap:// URLs; ldaps:// is TLS already' });
@@ -117,4 +146,4 @@ export const ldapConfigSchema = z
 
 export type LdapConfig = z.output<typeof ldapConfigSchema>;
 
-export const LDAP_SECRET_FIELDS = ['bindPassword'];
+export type LdapTargetSettings = z.output<typeof ldapTargetSettingsSchema>;

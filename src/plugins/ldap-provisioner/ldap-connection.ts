@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, type Change, type Entry } from 'ldapts';
+import { Client, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, type Change, type Control, type Entry } from 'ldapts';
 import type { ProvisionerSession } from '../../core/provisioning/provisioner.ts';
 import { describeTlsError } from '../../core/tls/tls-error.ts';
 import { caBundleOf, type LdapConfig } from './ldap-config.schema.ts';
@@ -124,8 +124,9 @@ export class LdapConnection {
     return this.run('rename', dn, (c) => c.modifyDN(dn, newName));
   }
 
-  del(dn: string): Promise<void> {
-    return this.run('delete', dn, (c) => c.del(dn));
+  /** Deletes `dn`; with `controls` (e.g. an Assertion control) only when they hold. */
+  del(dn: string, controls?: Control): Promise<void> {
+    return this.run('delete', dn, (c) => c.del(dn, controls));
   }
 
   /** Unbinds; always called by the session at the end of the pass. */

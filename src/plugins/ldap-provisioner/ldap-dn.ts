@@ -118,6 +118,21 @@ export function normalizeDn(dn: string): string {
     .join(',');
 }
 
+/**
+ * Is `dn` the entry `subtree` or below it? RDN by RDN from the root, each compared after
+ * normalization (`normalizeDn`), so `OU=People,DC=Example,DC=org` lies in `dc=example,dc=org`
+ * while `ou=people,dc=example,dc=org.evil` and `dc=notexample,dc=org` do not (a string suffix
+ * test would be fooled by both). Throws DnSyntaxError for a malformed DN.
+ */
+export function isWithinSubtree(dn: string, subtree: string): boolean {
+  const rdns = (value: string) => parseDn(normalizeDn(value)).map((rdn) => rdn.map((ava) => `${ava.type}=${ava.value}`).join('+'));
+  const inner = rdns(dn);
+  const outer = rdns(subtree);
+  if (outer.length === 0 || outer.length > inner.length) return false;
+  const offset = inner.length - outer.length;
+  return outer.every((rdn, i) => inner[offset + i] === rdn);
+}
+
 /** Do two DNs name the same entry? (Case-insensitively, as for uid, cn and mail.) */
 export function sameDn(a: string, b: string): boolean {
   if (a === b) return true;

@@ -48,7 +48,7 @@ export async function claimEntry(db: ClaimDb, url: string, dn: string, who: Clai
       );
     }
     try {
-      await db.insertInto('ldap_entry_claim').values({ directory, dn_key: key, dn, co_id: who.coId, target_id: who.targetId, person_id: who.personId, claimed_at: now.toISOString() }).execute();
+      await db.insertInto('ldap_entry_claim').values({ directory, dn_key: key, dn, co_id: who.coId, target_id: who.targetId, person_id: who.personId, claimed_at: now.toISOString(), add_pending: 0 }).execute();
       return;
     } catch (error) {
       // Another worker claimed it at the same moment: read who, once.

@@ -147,7 +147,7 @@ describe('changesFor', () => {
 });
 
 describe('ldapConfigSchema', () => {
-  const base = { url: 'ldaps://ldap.example.org:636', bindDn: 'cn=tessera,dc=example,dc=org', bindPassword: 'pw', baseDn: 'ou=people,dc=example,dc=org' };
+  const base = { serverId: 'server-1', url: 'ldaps://ldap.example.org:636', bindDn: 'cn=tessera,dc=example,dc=org', bindPassword: 'pw', baseDn: 'ou=people,dc=example,dc=org', subtrees: ['dc=example,dc=org'] };
 
   it('takes form posts: checkboxes, comma-separated attributes, defaults', () => {
     const parsed = ldapConfigSchema.parse({ ...base, eduMember: 'on', attributes: 'cn, sn,mail' });

@@ -52,7 +52,7 @@ export function dnOf(config: LdapConfig, data: ProvisioningData): string | undef
   return value === undefined ? undefined : buildDn(config.dnAttribute, value, config.baseDn);
 }
 
-function attributeValues(attribute: LdapPersonAttribute, data: ProvisioningData): string[] {
+function attributeValues(attribute: LdapPersonAttribute, data: ProvisioningData, config: Pick<LdapConfig, 'isMemberOfFormat'>): string[] {
   const { person } = data;
   switch (attribute) {
     case 'cn':
@@ -70,7 +70,8 @@ function attributeValues(attribute: LdapPersonAttribute, data: ProvisioningData)
       return uniqueValues('uid', person.identifiers.filter((i) => i.type === 'uid' && i.status === 'active').map((i) => i.identifier));
     case 'isMemberOf':
       // Empty for expired, suspended and locked people: provisioning data holds no groups for them.
-      return uniqueValues('isMemberOf', data.groups.map((g) => g.name));
+      // Co-qualified (`<CO name>:<group name>`): groups of COs sharing a directory stay apart.
+      return uniqueValues('isMemberOf', data.groups.map((g) => (config.isMemberOfFormat === 'co-qualified' ? `${data.co.name}:${g.name}` : g.name)));
     case 'voPersonStatus':
       return [person.status];
   }
@@ -102,7 +103,7 @@ export function desiredEntry(config: LdapConfig, data: ProvisioningData): Desire
   for (const attribute of config.attributes) {
     const needs = ATTRIBUTE_NEEDS_CLASS[attribute];
     if (needs && !config[needs]) continue;
-    attributes.set(attribute, attributeValues(attribute, data));
+    attributes.set(attribute, attributeValues(attribute, data, config));
   }
   // The naming value must be in the entry; the naming attribute is owned even when not chosen.
   const dnKey = [...attributes.keys()].find((a) => a.toLowerCase() === config.dnAttribute.toLowerCase()) ?? config.dnAttribute;

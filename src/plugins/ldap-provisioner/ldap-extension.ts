@@ -60,9 +60,11 @@ export type ContributedValues = { attribute: string; values: string[] };
  * What an `ldap` target records per person (provisioning_state.detail). `entry` changes whenever
  * the target creates the entry anew, so a target writing into the entry knows its own record of
  * the entry's values may be stale. `seeded`: by source target id, the contributed values the add
- * that created the entry carried (the key keeps its stored name).
+ * that created the entry carried (the key keeps its stored name). `entryUuid`: the entry's
+ * entryUUID (RFC 4530) when Tessera created or adopted it, so it is never mistaken for an entry
+ * someone else put at the same DN.
  */
-export type LdapEntryDetail = { entry?: string; seeded?: Record<string, ContributedValues>; adopted?: true };
+export type LdapEntryDetail = { entry?: string; seeded?: Record<string, ContributedValues>; adopted?: true; entryUuid?: string };
 
 /** What an `ldap` target recorded of the person's entry, as another target reads it. */
 export interface LdapEntryRecord {
@@ -96,7 +98,13 @@ export function ldapEntryDetailOf(state: PreviousState | undefined): LdapEntryDe
   if (typeof seeded === 'object' && seeded !== null) {
     for (const [id, values] of Object.entries(seeded)) if (isContributedValues(values)) contributed[id] = { attribute: values.attribute, values: values.values };
   }
-  return { ...(typeof entry === 'string' ? { entry } : {}), ...(Object.keys(contributed).length > 0 ? { seeded: contributed } : {}), ...(state?.detail.adopted === true ? { adopted: true as const } : {}) };
+  const entryUuid = state?.detail.entryUuid;
+  return {
+    ...(typeof entry === 'string' ? { entry } : {}),
+    ...(Object.keys(contributed).length > 0 ? { seeded: contributed } : {}),
+    ...(state?.detail.adopted === true ? { adopted: true as const } : {}),
+    ...(typeof entryUuid === 'string' ? { entryUuid } : {}),
+  };
 }
 
 /** The person's entry as the `ldap` target's state (`input.stateOf(ldapTarget.id)`) records it. */
@@ -106,11 +114,14 @@ export function ldapEntryOf(state: PreviousState | undefined): LdapEntryRecord {
 }
 
 /**
- * The target as an `ldap` target, its settings parsed with the LDAP settings schema; undefined
- * when it is of another type. Throws LdapProvisioningError when its stored settings do not parse.
+ * The target as an `ldap` target, its settings (expanded with its server's: see `expandConfig`)
+ * parsed with the LDAP settings schema; undefined when it is of another type. Throws LdapProvisioningError when its stored settings do not parse.
  */
 export function asLdapTarget(target: Target): Target<LdapConfig> | undefined {
   if (target.provisionerType !== LDAP_PROVISIONER_TYPE) return undefined;
+  if (typeof target.config.url !== 'string') {
+    throw new LdapProvisioningError(`LDAP target "${target.description}" names an LDAP server that does not exist or is no longer assigned to this CO: nothing was sent anywhere. A platform admin must assign the server to the CO again, or a CO admin choose another server`);
+  }
   const parsed = ldapConfigSchema.safeParse(target.config);
   if (!parsed.success) throw new LdapProvisioningError(`the settings of LDAP target "${target.description}" are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return { ...target, config: parsed.data };

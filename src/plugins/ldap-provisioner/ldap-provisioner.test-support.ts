@@ -29,8 +29,13 @@ export function personData(overrides: Partial<Person> = {}, groups: string[] = [
   };
 }
 
+/**
+ * An LDAP target's settings as its provisioner runs them (its own and its server's), for tests of
+ * the LDAP writes alone. The server's subtrees default to the base DN; adoption is off.
+ */
 export function ldapSettings(overrides: Record<string, unknown> = {}): LdapConfig {
-  return ldapConfigSchema.parse({
+  const merged: Record<string, unknown> = {
+    serverId: 'test-server',
     url: 'ldap://127.0.0.1:389',
     bindDn: 'cn=admin,dc=example,dc=org',
     bindPassword: 'secret',
@@ -39,7 +44,8 @@ export function ldapSettings(overrides: Record<string, unknown> = {}): LdapConfi
     eduMember: true,
     voPerson: true,
     ...overrides,
-  });
+  };
+  return ldapConfigSchema.parse({ subtrees: [merged.baseDn], ...merged });
 }
 
 export function targetOf<C>(plugin: string, config: C, overrides: Partial<Target> = {}): Target<C> {

@@ -9,6 +9,8 @@ import { startSlapd, type SlapdInstance } from '../../../test/support/slapd.ts';
 import { createTestCa, type TestCa } from '../../../test/support/tls-ca.ts';
 import { buildApiUser, buildCo, buildPerson, forEachDialect, signIn, useTestApp } from '../../../test/support/test-app.ts';
 import { ldapConfigSchema, type LdapConfig } from './ldap-config.schema.ts';
+import { addLdapServer } from '../../../test/support/ldap-servers.ts';
+import { ensurePlatformCo } from '../../core/cos/co.service.ts';
 import { connectionWarnings, LdapConnection } from './ldap-connection.ts';
 import { ldapProvisionerPlugin } from './ldap-provisioner.plugin.ts';
 import { ldapSettings } from './ldap-provisioner.test-support.ts';
@@ -96,7 +98,7 @@ describe('LDAP over TLS', () => {
   });
 
   it('refuses a CA bundle that is no PEM certificate, and keeps a valid one as its lines', () => {
-    const base = { url: 'ldaps://ldap.example.org', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'x', baseDn: 'dc=example,dc=org' };
+    const base = { serverId: 'server-1', url: 'ldaps://ldap.example.org', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'x', baseDn: 'dc=example,dc=org', subtrees: ['dc=example,dc=org'] };
     const bad = ldapConfigSchema.safeParse({ ...base, tlsCaCertificates: '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----' });
     assert.equal(bad.success, false);
     assert.deepEqual(bad.error?.issues.map((i) => [i.path.join('.'), i.message.startsWith('Not a PEM certificate bundle')]), [['tlsCaCertificates', true]]);
@@ -129,16 +131,20 @@ forEachDialect('LDAP over TLS through the worker and the target page', (dialect)
   });
   after(() => stopServers(s));
 
-  async function targetWith(coId: string, config: Record<string, unknown>): Promise<string> {
+  /** An LDAP server with the connection settings in `config`, assigned to the CO, and an LDAP target of the CO on it; returns both ids. */
+  async function targetWith(coId: string, config: Record<string, unknown>): Promise<{ targetId: string; serverId: string }> {
+    const text = (name: string) => String(config[name] ?? '');
+    const baseDn = text('baseDn');
+    const serverId = await addLdapServer(t.ctx, { url: text('url'), bindDn: text('bindDn'), bindPassword: text('bindPassword'), subtrees: [baseDn], coIds: [coId], tlsCaCertificates: text('tlsCaCertificates') });
     const api = await buildApiUser(t, coId, true);
     const res = await t.app.inject({
       method: 'POST',
       url: `/api/v1/cos/${coId}/provisioning-targets`,
       headers: { authorization: api.authorization },
-      payload: { provisionerType: 'ldap', description: 'Directory', ordinal: 10, retryIntervalSeconds: 30, config },
+      payload: { provisionerType: 'ldap', description: 'Directory', ordinal: 10, retryIntervalSeconds: 30, config: { serverId, baseDn } },
     });
     assert.equal(res.statusCode, 201, res.body);
-    return (res.json() as { id: string }).id;
+    return { targetId: (res.json() as { id: string }).id, serverId };
   }
 
   it('provisions over ldaps:// with the CA bundle; an expired certificate is the job’s error', async () => {
@@ -159,17 +165,17 @@ forEachDialect('LDAP over TLS through the worker and the target page', (dialect)
     assert.match(failed[0]?.lastError ?? '', /^cannot connect to LDAP server ldaps:\/\/127\.0\.0\.1:\d+\/: TLS certificate rejected \(CERT_HAS_EXPIRED\): the server’s certificate has expired/);
   });
 
-  it('shows the plaintext-bind warning on the page of a target that needs it, not on others', async () => {
+  it('shows the plaintext-bind warning on the page of a server that needs it, not on others (platform admins only)', async () => {
     const co = await buildCo(t);
-    const admin = await buildPerson(t, co.id, { admin: true });
-    const browser = await signIn(t, admin.username);
+    const platform = await ensurePlatformCo(t.ctx);
+    const browser = await signIn(t, (await buildPerson(t, platform.id, { admin: true })).username);
     const common = { bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'secret', baseDn: `ou=people,${SUFFIX}` };
     const plain = await targetWith(co.id, { ...common, url: 'ldap://ldap.example.org' });
-    const page = async (id: string) => (await t.app.inject({ method: 'GET', url: `/cos/${co.id}/provisioning-targets/${id}`, headers: browser.headers })).body;
-    assert.match(await page(plain), /<p class="flash flash-error target-warning" role="note"><strong>Warning:<\/strong> The bind password goes to ldap\.example\.org without TLS/);
+    const page = async (id: string) => (await t.app.inject({ method: 'GET', url: `/platform/ldap-servers/${id}`, headers: browser.headers })).body;
+    assert.match(await page(plain.serverId), /<p class="flash flash-error" role="note"><strong>Warning:<\/strong> The bind password goes to ldap\.example\.org without TLS/);
     const safe = await targetWith(co.id, { ...common, url: 'ldaps://ldap.example.org', tlsCaCertificates: s.ca.caPem });
-    const safePage = await page(safe);
+    const safePage = await page(safe.serverId);
     assert.match(safePage, /CA certificates \(PEM\)/);
-    assert.doesNotMatch(safePage, /target-warning/);
+    assert.doesNotMatch(safePage, /Warning:/);
   });
 });

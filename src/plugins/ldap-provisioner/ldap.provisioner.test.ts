@@ -29,7 +29,7 @@ describe('LDAP provisioner against slapd', () => {
   });
 
   function target(overrides: Record<string, unknown> = {}): Target<LdapConfig> {
-    return targetOf('ldap', ldapSettings({ url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: BASE, ...overrides }));
+    return targetOf('ldap', ldapSettings({ url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: BASE, subtrees: ['dc=example,dc=org'], ...overrides }));
   }
 
   async function read(dn: string, attributes: string[] = ['*', 'entryCSN']): Promise<Record<string, string[]> | undefined> {
@@ -58,9 +58,12 @@ describe('LDAP provisioner against slapd', () => {
     const ops = await operationsDuring(slapd, async () => {
       result = await keeper.run(provision, t, [t], 'present', data);
     });
-    assert.deepEqual(ops, { bind: 1, search: 0, add: 1, modify: 0, modrdn: 0, delete: 0 });
+    // The add, and one base search that reads the new entry's entryUUID back (Tessera records what it created).
+    assert.deepEqual(ops, { bind: 1, search: 1, add: 1, modify: 0, modrdn: 0, delete: 0 });
     const dn = `uid=${uid},${BASE}`;
-    assert.deepEqual(result, { status: 'provisioned', targetKey: dn, detail: { entry: keeper.states.get(t.id)!.detail.entry } });
+    const entryUuid = (await read(dn, ['entryUUID']))!.entryUUID![0];
+    assert.match(String(entryUuid), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.deepEqual(result, { status: 'provisioned', targetKey: dn, detail: { entry: keeper.states.get(t.id)!.detail.entry, entryUuid } });
     const entry = (await read(dn))!;
     assert.deepEqual(entry.objectClass, ['eduMember', 'eduPerson', 'inetOrgPerson', 'organizationalPerson', 'person', 'top', 'voPerson'].sort());
     assert.deepEqual(entry.cn, ['Pat Example']);
@@ -106,7 +109,7 @@ describe('LDAP provisioner against slapd', () => {
       await Promise.all(people.map((data) => ldap.provision({ target: t, targets: [t], intent: 'present', data, personId: data.person.id, previous: undefined, stateOf: async () => undefined, session })));
       await session.closeAll();
     });
-    assert.deepEqual(ops, { bind: 1, search: 0, add: 5, modify: 0, modrdn: 0, delete: 0 });
+    assert.deepEqual(ops, { bind: 1, search: 5, add: 5, modify: 0, modrdn: 0, delete: 0 });
   });
 
   it('never touches values it does not own (token attributes, attributes not chosen)', async () => {
@@ -204,14 +207,14 @@ describe('LDAP provisioner against slapd', () => {
     assert.deepEqual(ops, { bind: 1, search: 0, add: 0, modify: 0, modrdn: 0, delete: 1 });
     assert.equal(await read(dn), undefined);
     assert.deepEqual(await keeper.run(provision, t, [t], 'absent', undefined), { status: 'removed', targetKey: dn });
-    // Provisioned again after removal: one add.
+    // Provisioned again after removal: one add, and the search that reads its entryUUID back.
     const back = await operationsDuring(slapd, () => keeper.run(provision, t, [t], 'present', data));
     assert.equal(back.add, 1);
-    assert.equal(back.search, 0);
+    assert.equal(back.search, 1);
   });
 
-  it('takes over an entry that exists already (no previous state): add, then read and modify', async () => {
-    const t = target();
+  it('takes over an entry that exists already (no previous state) when adopting is switched on: add, then read and modify', async () => {
+    const t = target({ adoptExistingEntries: true });
     const data = personData();
     const dn = buildDn('uid', data.person.identifiers[0]!.identifier, BASE);
     await root.add(dn, { objectClass: ['inetOrgPerson'], cn: 'Old Name', sn: 'Old', uid: data.person.identifiers[0]!.identifier, mail: 'old@example.org' });
@@ -231,7 +234,8 @@ describe('LDAP provisioner against slapd', () => {
     const first = keeper.states.get(t.id)!.detail.entry;
     await root.del(dn);
     const ops = await operationsDuring(slapd, () => keeper.run(provision, t, [t], 'present', data));
-    assert.deepEqual(ops, { bind: 1, search: 1, add: 1, modify: 0, modrdn: 0, delete: 0 });
+    // The read finds it missing, the add makes it, a search reads its entryUUID back.
+    assert.deepEqual(ops, { bind: 1, search: 2, add: 1, modify: 0, modrdn: 0, delete: 0 });
     assert.ok(await read(dn));
     assert.notEqual(keeper.states.get(t.id)!.detail.entry, first, 'a new entry has a new generation');
   });

@@ -235,11 +235,12 @@ async function validateTarget(db: Executor, tables: TokenTables, now: Date, targ
 /** The target page's account of the directory: the last probe, and the problems it shows for the service's scheme. */
 async function noticesOf(db: Executor, tables: TokenTables, target: Target<LdapServiceTokenConfig>): Promise<TargetNotice[]> {
   const service = await findService(db, target.coId, target.config.serviceId);
-  const ldap = await db.selectFrom('provisioning_target').select('config').where('co_id', '=', target.coId).where('id', '=', target.config.ldapTargetId).executeTakeFirst();
+  const ldap = await db.selectFrom('provisioning_target').select(['config', 'description']).where('co_id', '=', target.coId).where('id', '=', target.config.ldapTargetId).executeTakeFirst();
   if (!service || !ldap) return [];
   const probe = await lastProbe(tables(db), target.coId, target.config.ldapTargetId);
   const { storageScheme } = await findSetting(tables(db), target.coId, service.id);
-  const url = String((JSON.parse(ldap.config) as { url?: unknown }).url ?? 'the LDAP target');
+  // The server's address is the platform's (LDAP servers); CO admins read the target's name.
+  const url = `LDAP target "${ldap.description}"`;
   return probeNotices(probe, await schemeProblems(storageScheme, target.config.attribute, service.name, url, probe));
 }
 

@@ -7,9 +7,12 @@ import { DEFAULT_PLUGINS } from '../../config/config.ts';
 import { SYSTEM_ACTOR } from '../../core/auth/actor.ts';
 import { AppError } from '../../core/errors/app-error.ts';
 import { resolvePlugins } from '../../core/plugins/plugin.ts';
-import { createTarget, deleteTarget, updateTarget } from '../../core/provisioning/target.service.ts';
+import { createTarget, deleteTarget, unsealedTargetsOf, updateTarget } from '../../core/provisioning/target.service.ts';
 import type { TargetInput } from '../../core/provisioning/target.schema.ts';
-import { buildCo, useTestApp, forEachDialect, testConfig } from '../../../test/support/test-app.ts';
+import { buildCo as buildBareCo, useTestApp, forEachDialect, testConfig } from '../../../test/support/test-app.ts';
+import { addLdapServer, ldapServerContext } from '../../../test/support/ldap-servers.ts';
+import { assignLdapServer } from '../ldap-provisioner/ldap-server.service.ts';
+import type { LdapProvisionerTables } from '../ldap-provisioner/ldap-entry-claim.table.ts';
 import { bundledPlugins } from '../catalogue.ts';
 import { ldapProvisionerPlugin } from '../ldap-provisioner/ldap-provisioner.plugin.ts';
 import { buildService } from '../service-tokens/service-token.test-support.ts';
@@ -17,6 +20,19 @@ import { serviceTokensPlugin } from '../service-tokens/service-tokens.plugin.ts'
 import { ldapServiceTokenProvisionerPlugin } from './ldap-service-token-provisioner.plugin.ts';
 
 const PLUGINS = [serviceTokensPlugin(), ldapProvisionerPlugin(), ldapServiceTokenProvisionerPlugin()];
+
+/** One LDAP server per test database, assigned to every CO the tests make (`buildCo` below): LDAP targets name it. */
+let currentServerId = '';
+const serverOf = new WeakMap<object, string>();
+
+async function buildCo(t: Parameters<typeof buildBareCo>[0]): Promise<Awaited<ReturnType<typeof buildBareCo>>> {
+  const co = await buildBareCo(t);
+  let serverId = serverOf.get(t.ctx);
+  if (serverId) await assignLdapServer(ldapServerContext(t.ctx), SYSTEM_ACTOR, serverId, co.id);
+  else serverOf.set(t.ctx, (serverId = await addLdapServer(t.ctx, { url: 'ldap://127.0.0.1:389', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'bind-secret-1', subtrees: ['dc=example,dc=org'], coIds: [co.id] })));
+  currentServerId = serverId;
+  return co;
+}
 
 function ldapInput(overrides: Partial<TargetInput> & { config?: Record<string, unknown> } = {}): TargetInput {
   return {
@@ -28,7 +44,7 @@ function ldapInput(overrides: Partial<TargetInput> & { config?: Record<string, u
     maxRetries: 10,
     provisionGroupId: null,
     ...overrides,
-    config: { url: 'ldap://127.0.0.1:389', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'bind-secret-1', baseDn: 'ou=people,dc=example,dc=org', voPerson: true, ...overrides.config },
+    config: { serverId: currentServerId, baseDn: 'ou=people,dc=example,dc=org', voPerson: true, ...overrides.config },
   };
 }
 
@@ -49,17 +65,18 @@ async function refusal(promise: Promise<unknown>): Promise<{ code: string; field
 forEachDialect('LDAP target settings', (dialect) => {
   const t = useTestApp(dialect, { plugins: PLUGINS });
 
-  it('keeps the bind password encrypted at rest and never shows it back', async () => {
+  it('keeps the bind password encrypted at rest, in the server, never in the target, and never shows it back', async () => {
     const co = await buildCo(t);
-    const target = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput());
-    assert.notEqual(target.config.bindPassword, 'bind-secret-1');
+    const target = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput({ config: { bindPassword: 'smuggled', url: 'ldap://10.0.0.1:22' } }));
+    assert.deepEqual([target.config.bindPassword, target.config.url], [undefined, undefined], 'a target cannot carry a credential or an address');
     const row = await t.ctx.db.selectFrom('provisioning_target').select('config').where('id', '=', target.id).executeTakeFirstOrThrow();
-    assert.ok(!row.config.includes('bind-secret-1'), 'no plaintext in the database');
-    assert.match(JSON.parse(row.config).bindPassword, /^v1:/);
-    // An update that leaves the password empty keeps it.
-    await updateTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id, ldapInput({ description: 'Renamed', config: { bindPassword: '' } }));
-    const after = await t.ctx.db.selectFrom('provisioning_target').select('config').where('id', '=', target.id).executeTakeFirstOrThrow();
-    assert.equal(t.ctx.secretBox.open(JSON.parse(after.config).bindPassword), 'bind-secret-1');
+    assert.ok(!row.config.includes('bind-secret-1') && !row.config.includes('smuggled'), 'no password in the target');
+    const server = await t.ctx.db.withTables<LdapProvisionerTables>().selectFrom('ldap_server').select('bind_password').where('id', '=', currentServerId).executeTakeFirstOrThrow();
+    assert.match(server.bind_password, /^v1:/);
+    assert.equal(t.ctx.secretBox.open(server.bind_password), 'bind-secret-1');
+    await updateTarget(t.ctx, SYSTEM_ACTOR, co.id, target.id, ldapInput({ description: 'Renamed' }));
+    const [seen] = await unsealedTargetsOf(t.ctx, t.ctx.db, co.id);
+    assert.equal(seen!.config.bindPassword, 'bind-secret-1', 'the provisioner gets it from the server');
   });
 
   it('refuses an LDAP target whose DN identifier type the CO does not know, and invalid settings', async () => {
@@ -69,9 +86,12 @@ forEachDialect('LDAP target settings', (dialect) => {
       field: 'config.dnIdentifierType',
       message: 'Identifier type "badge" is not defined in this CO (known: uid, eppn, mail, oidcsub, epuid, orcid, network, enterprise)',
     });
-    const bad = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput({ config: { url: 'http://x' } })));
+    const bad = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput({ config: { baseDn: 'people' } })));
     assert.equal(bad.code, 'VALIDATION_FAILED');
-    assert.equal(bad.field, 'config.url');
+    assert.equal(bad.field, 'config.baseDn');
+    // The server's URL is the platform's: a CO admin names an assigned server, and an unassigned one is refused.
+    const unassigned = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput({ config: { serverId: 'no-such-server' } })));
+    assert.deepEqual([unassigned.code, unassigned.field], ['LDAP_SERVER_NOT_ASSIGNED', 'config.serverId']);
   });
 
   it('refuses a token target ordered before its LDAP target, both when created and when either moves', async () => {
