@@ -111,7 +111,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     return contribute ? [{ id: plugin.id, contribute }] : [];
   });
 
-  const worker = new ProvisioningWorker(core, contributors, options.worker);
+  const worker = new ProvisioningWorker(core, contributors, { leaseMs: config.workerLeaseSeconds * 1000, ...options.worker });
   metrics.collect(() => outboxGauges(database.db, clock));
   metrics.collect(() => emailQueueGauges(database.db, clock));
   core.changeListeners.push(provisioningOutbox(core, () => worker.nudge()));

@@ -44,6 +44,7 @@ const schema = z.object({
   TESSERA_SESSION_HOURS: z.coerce.number().min(0.1).max(24 * 30).default(12),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TESSERA_WORKER: z.enum(['on', 'off']).default('on'),
+  TESSERA_WORKER_LEASE_SECONDS: z.coerce.number().min(3).max(3600).default(15),
   TESSERA_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'TESSERA_SMTP_URL must start with smtp:// or smtps://').optional(),
   TESSERA_SMTP_CA_FILE: z.string().min(1).optional(),
   TESSERA_MAIL_FROM: z.string().min(3).default('Tessera <tessera@localhost>'),
@@ -98,6 +99,11 @@ export interface Config {
   secureCookies: boolean;
   logLevel: string;
   worker: boolean;
+  /**
+   * How long a worker's claim on a job lasts, in seconds, renewed every third of it while the
+   * worker runs; jobs of a worker whose process on this host is gone are taken back at once.
+   */
+  workerLeaseSeconds: number;
   /** Failed token verifications allowed per minute, per (service, identifier) and per address. */
   verifyFailuresPerIdentifier: number;
   verifyFailuresPerAddress: number;
@@ -211,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secureCookies: publicUrl.startsWith('https://'),
     logLevel: c.TESSERA_LOG_LEVEL,
     worker: c.TESSERA_WORKER === 'on',
+    workerLeaseSeconds: c.TESSERA_WORKER_LEASE_SECONDS,
     verifyFailuresPerIdentifier: c.TESSERA_VERIFY_FAILURES_PER_IDENTIFIER,
     verifyFailuresPerAddress: c.TESSERA_VERIFY_FAILURES_PER_ADDRESS,
     smtpUrl: c.TESSERA_SMTP_URL,

@@ -19,6 +19,7 @@ import { createVerifierKey } from '../../src/plugins/service-tokens/verification
 import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { requireCommand } from '../support/system-packages.ts';
 import { actorFor, buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, signIn, type TestApp } from '../support/test-app.ts';
+import { addLdapServer } from '../support/ldap-servers.ts';
 
 const execFileAsync = promisify(execFile);
 const LDAPWHOAMI = '/usr/bin/ldapwhoami';
@@ -58,7 +59,7 @@ forEachDialect('CO suspension', (dialect) => {
       assert.equal(res.statusCode, 201, res.body);
       return res.json() as { id: string };
     };
-    const ldap = await create({ provisionerType: 'ldap', description: 'Directory', ordinal: 10, config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: PEOPLE } });
+    const ldap = await create({ provisionerType: 'ldap', description: 'Directory', ordinal: 10, config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [PEOPLE], coIds: [co.id] }), baseDn: PEOPLE } });
     await create({ provisionerType: 'ldap-service-token', description: 'Tokens', ordinal: 20, config: { ldapTargetId: ldap.id, serviceId: service.id, attribute: 'userPassword' } });
 
     const person = await buildPerson(t, co.id, { given: 'Sam', family: 'Pended' });

@@ -1,7 +1,10 @@
 // A crash of `tessera serve` (SIGKILL) in the middle of a burst of token generations: after a
-// restart, every token that answered 201 binds in slapd within 10 seconds, because the jobs the
-// dead process held are taken back at once (their worker's process is gone) rather than when
-// their lease runs out. Runs the compiled command line (dist/) on SQLite and PostgreSQL.
+// restart, every token that answered 201 binds in slapd, long before the dead process's leases
+// would run out, because the jobs it held are taken back at once (their worker's process is gone).
+// The leases are made 10 minutes long here, so a bind within the bound below can only come from
+// that take-back, however loaded the machine; how fast recovery is on a quiet machine is measured
+// by bench/reliability.bench.ts (docs/benchmarks.md). Runs the compiled command line (dist/) on
+// SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, it } from 'node:test';
@@ -10,8 +13,10 @@ import { BindWatcher, buildTokenWorld, generateTokens, startServe, waitForIdleWo
 import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { forEachDialect, openTestDatabase } from '../support/test-app.ts';
 
-/** How long after the restart every token must bind. */
-const RECOVERY_BOUND_MS = 10_000;
+/** The lease of a claimed job in these servers: far longer than the bound below. */
+const LEASE_SECONDS = 600;
+/** How long after the restart every token must bind: well inside the dead process's leases. */
+const RECOVERY_BOUND_MS = 60_000;
 /** Tokens answered before the kill, at least (the kill comes while more are in flight). */
 const BEFORE_KILL = 60;
 
@@ -32,8 +37,9 @@ forEachDialect('Crash recovery', (dialect) => {
     await slapd?.stop();
   });
 
-  it('binds every token that answered 201 within 10 s of a restart after a SIGKILL during a burst', async () => {
-    const first = await startServe(world.env);
+  it('binds every token that answered 201 after a restart following a SIGKILL during a burst, without waiting for the dead process\'s leases', async () => {
+    const env = { ...world.env, TESSERA_WORKER_LEASE_SECONDS: String(LEASE_SECONDS) };
+    const first = await startServe(env);
     servers.push(first);
     await waitForIdleWorker(database, world);
     let killed = false;
@@ -55,7 +61,7 @@ forEachDialect('Crash recovery', (dialect) => {
     const left = await database.db.selectFrom('provisioning_job').select(['state']).where('co_id', '=', world.coId).where('state', 'in', ['pending', 'running']).execute();
 
     const restartedAt = performance.now();
-    const second = await startServe(world.env);
+    const second = await startServe(env);
     servers.push(second);
     const watcher = new BindWatcher(slapd.url);
     for (const token of issued) watcher.watch(token);

@@ -24,6 +24,7 @@ import type { ServiceTokenTables } from '../../src/plugins/service-tokens/servic
 import { settingInput } from '../../src/plugins/service-tokens/settings/token-setting.schema.ts';
 import { updateSetting } from '../../src/plugins/service-tokens/settings/token-setting.service.ts';
 import type { SlapdInstance } from './slapd.ts';
+import { addLdapServer } from './ldap-servers.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tessera.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -141,7 +142,7 @@ export async function buildTokenWorld(database: Database, slapd: SlapdInstance, 
     mode: 'automatic',
     ordinal: 10,
     retryIntervalSeconds: 5,
-    config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn },
+    config: { serverId: await addLdapServer(ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [baseDn], coIds: [co.id] }), baseDn },
   }));
   await createTarget(ctx, SYSTEM_ACTOR, co.id, targetInput.parse({
     provisionerType: 'ldap-service-token',

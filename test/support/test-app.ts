@@ -96,6 +96,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     secureCookies: false,
     logLevel: 'info',
     worker: false,
+    workerLeaseSeconds: 15,
     verifyFailuresPerIdentifier: 10,
     verifyFailuresPerAddress: 100,
     smtpUrl: undefined,
