@@ -6,6 +6,7 @@ import * as notifications from './migrations/20261128030000-notifications.ts';
 import * as provisionerType from './migrations/20261201000000-provisioner-type.ts';
 import * as identifierKey from './migrations/20261202000000-identifier-key.ts';
 import * as pendingJobKey from './migrations/20261210000000-pending-job-key.ts';
+import * as sweepMarks from './migrations/20261215010000-sweep-marks.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
@@ -14,6 +15,7 @@ const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261201000000-provisioner-type': provisionerType,
   '20261202000000-identifier-key': identifierKey,
   '20261210000000-pending-job-key': pendingJobKey,
+  '20261215010000-sweep-marks': sweepMarks,
 };
 
 class StaticMigrations implements MigrationProvider {
