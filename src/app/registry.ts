@@ -19,6 +19,7 @@ import { ProvisioningWorker, type WorkerOptions } from '../core/provisioning/wor
 import { Menus } from '../core/web/menu.ts';
 import type { Database } from '../db/database.ts';
 import { startPeriodicTasks } from './background.ts';
+import { MEMBERSHIP_WINDOW_SWEEP_MS, sweepMembershipWindows } from '../core/groups/membership-window.sweep.ts';
 
 /** One enabled plugin, set up: the plugin and what its setup contributed. */
 export interface InstalledPlugin {
@@ -143,7 +144,11 @@ export function createRegistry(options: RegistryOptions): Registry {
       const stops = [
         worker.start(),
         ...(delivery ? [delivery.start()] : []),
-        startPeriodicTasks(installed.flatMap(({ parts }) => parts.periodic ?? []), logger),
+        startPeriodicTasks([
+          // Time-based transitions of the core reach the directories within this period, also after downtime.
+          { name: 'group membership windows', everyMs: MEMBERSHIP_WINDOW_SWEEP_MS, run: async () => void (await sweepMembershipWindows(core)) },
+          ...installed.flatMap(({ parts }) => parts.periodic ?? []),
+        ], logger),
       ];
       return async () => {
         for (const stop of stops) await stop();

@@ -54,6 +54,7 @@ const CORE_SCHEMA: Schema<CoreDatabase> = {
     id: R, co_id: R, notification_id: N, to_address: R, subject: R, text_body: R, html_body: R, state: R, attempts: R, run_after: R,
     locked_until: N, last_error: N, created_at: R, sent_at: N,
   },
+  sweep_mark: { name: R, swept_through: R },
 };
 
 const PLUGIN_SCHEMA: Schema<TestNoteTables> = {

@@ -8,6 +8,7 @@ import * as identifierKey from './migrations/20261202000000-identifier-key.ts';
 import * as pendingJobKey from './migrations/20261210000000-pending-job-key.ts';
 import * as signInNamespaces from './migrations/20261210000000-sign-in-namespaces.ts';
 import * as apiUserPerCo from './migrations/20261210010000-api-user-per-co.ts';
+import * as sweepMarks from './migrations/20261215010000-sweep-marks.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
@@ -18,6 +19,7 @@ const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261210000000-pending-job-key': pendingJobKey,
   '20261210000000-sign-in-namespaces': signInNamespaces,
   '20261210010000-api-user-per-co': apiUserPerCo,
+  '20261215010000-sweep-marks': sweepMarks,
 };
 
 class StaticMigrations implements MigrationProvider {

@@ -20,6 +20,7 @@ export function registerCoApi(app: FastifyInstance, ctx: RouteContext): void {
   apiRoute(app, ctx, {
     method: 'POST',
     url: '/api/v1/cos',
+    platform: true,
     operationId: 'createCo',
     summary: 'Create a CO (privileged API users of the platform CO only)',
     tag,

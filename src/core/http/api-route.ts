@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Executor } from '../../db/database.ts';
-import { canReadCo, isCoAdmin, type Actor } from '../auth/actor.ts';
+import { canReadCo, isCoAdmin, isPlatformAdmin, type Actor } from '../auth/actor.ts';
 import { findCo } from '../cos/co.repository.ts';
 import type { Co } from '../cos/co.service.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
@@ -76,6 +76,8 @@ export interface ApiRouteSpec<P extends z.ZodType, Q extends z.ZodType, B extend
   response?: R;
   /** Resolve the CO of `:coId` for the handler, and what the caller must be allowed there. */
   co?: C;
+  /** Only a platform caller (a privileged API user of the platform CO) may call it; 403 otherwise, before the body is read. */
+  platform?: boolean;
   /** Answers the response body, or nothing for a route without one (204). */
   handler: (input: ApiHandlerInput<P, Q, B, C>) => Promise<z.input<R> | undefined | void>;
 }
@@ -107,10 +109,10 @@ export async function resolveCo(db: Executor, actor: Actor, coId: string, access
 }
 
 /**
- * Declares an API route: authenticates the API user (401 with a Basic challenge), refuses NUL
- * (400), parses params, query and body (400 VALIDATION_FAILED naming the field), resolves the CO
- * when `co` is set (404 CO_NOT_FOUND, 403 FORBIDDEN for `admin`), runs the handler, and checks
- * the response against its schema.
+ * Declares an API route: authenticates the API user (401 with a Basic challenge), parses params,
+ * resolves the CO when `co` is set (404 CO_NOT_FOUND, 403 FORBIDDEN for `admin`), then refuses
+ * NUL (400) and parses query and body (400 VALIDATION_FAILED naming the field), runs the handler,
+ * and checks the response against its schema.
  *
  * `host` is the route context (`{ openapi, db }`).
  */
@@ -132,15 +134,26 @@ export function apiRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.Z
         reply.header('WWW-Authenticate', 'Basic realm="Tessera API", charset="UTF-8"');
         throw new AppError(CORE_ERRORS.AUTHENTICATION_REQUIRED);
       }
-      for (const input of [request.params, request.query, request.body]) {
+      const refuseNul = (input: unknown) => {
         // PostgreSQL cannot store NUL: refused at the edge (core/text.ts), even where no schema reads the value.
         const field = nulCharacterPath(input);
         if (field) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { field, message: `${field}: ${NUL_MESSAGE}` });
-      }
+      };
+      refuseNul(request.params);
       const params = spec.params ? parseInput(spec.params, request.params) : undefined;
+      // Who may act in the CO is settled before the query and body are read, so a caller out of
+      // reach gets 404/403 whatever it sent, never a validation answer about a CO it cannot see.
+      // Unprivileged API users only read (README "REST API").
+      if (spec.method !== 'GET' && actor?.kind === 'api' && !actor.privileged) throw new AppError(CORE_ERRORS.FORBIDDEN);
+      if (spec.platform && actor && !isPlatformAdmin(actor)) throw new AppError(CORE_ERRORS.FORBIDDEN);
+      // Every route under a CO checks that the caller reaches it, also when the handler does not take the CO.
+      const access = spec.co ?? (spec.url.includes('/:coId') ? 'read' : undefined);
+      const resolved = access && db && actor ? await resolveCo(db, actor, coParams.parse(params).coId, access) : undefined;
+      const co = spec.co ? resolved : undefined;
+      refuseNul(request.query);
+      refuseNul(request.body);
       const query = spec.query ? parseInput(spec.query, request.query) : undefined;
       const body = spec.body ? parseInput(spec.body, request.body) : undefined;
-      const co = spec.co && db && actor ? await resolveCo(db, actor, coParams.parse(params).coId, spec.co) : undefined;
       const result = await spec.handler({ params, query, body, actor: actor!, request, reply, co } as never);
       const status = spec.status ?? 200;
       reply.code(status);

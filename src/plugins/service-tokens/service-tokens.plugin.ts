@@ -70,7 +70,7 @@ export function serviceTokensPlugin(options: ServiceTokensOptions = {}): Tessera
         },
         // Every minute, tokens that expired are withdrawn from directories and last-used times written.
         periodic: [
-          { name: 'service token expiry', everyMs: 60_000, run: async () => void (await sweepExpiredTokens(ctx)) },
+          { name: 'service token expiry', everyMs: 20_000, run: async () => void (await sweepExpiredTokens(ctx)) },
           { name: 'service token expiry warnings', everyMs: 60_000, run: async () => void (await sweepExpiryWarnings(ctx)) },
           { name: 'service token last use', everyMs: 60_000, run: () => verifier.lastUsed.flush() },
         ],

@@ -343,8 +343,14 @@ describe('token types', () => {
         'phone-grouped': { SSHA512: A, 'CRYPT-SHA512': A, ARGON2ID: A, 'PBKDF2-SHA512': A, SSHA: A, PLAINTEXT: PLAIN },
         'short-grouped': { SSHA512: WEAK, 'CRYPT-SHA512': WEAK, ARGON2ID: A, 'PBKDF2-SHA512': WEAK, SSHA: WEAK, PLAINTEXT: PLAIN },
         'legacy-plain-8': { SSHA512: WEAK, 'CRYPT-SHA512': WEAK, ARGON2ID: A, 'PBKDF2-SHA512': WEAK, SSHA: WEAK, PLAINTEXT: A },
-        'legacy-plain-15': { SSHA512: A, 'CRYPT-SHA512': A, ARGON2ID: A, 'PBKDF2-SHA512': A, SSHA: A, PLAINTEXT: A },
+        // 89 bits, but its display hint shows 3 of the 15 characters: 71 bits are left, under the floor.
+        'legacy-plain-15': { SSHA512: WEAK, 'CRYPT-SHA512': WEAK, ARGON2ID: A, 'PBKDF2-SHA512': WEAK, SSHA: WEAK, PLAINTEXT: A },
       };
+      assert.deepEqual(
+        TOKEN_TYPES.map((t) => [t.id, t.entropyBits, t.effectiveEntropyBits]),
+        [['base62-prefixed', 142, 142], ['phone-grouped', 140, 120], ['short-grouped', 60, 45], ['legacy-plain-8', 47, 35], ['legacy-plain-15', 89, 71]],
+        'the checksum hides a checksummed type\'s hint; other hints give their characters away',
+      );
       for (const type of TOKEN_TYPES) {
         for (const scheme of PASSWORD_SCHEMES) {
           assert.equal(storageRule(type, scheme), matrix[type.id]![scheme], `${type.id} + ${scheme}`);

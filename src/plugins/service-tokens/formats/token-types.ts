@@ -42,6 +42,13 @@ export interface TokenType {
   legacy: boolean;
   /** floor(length × log2(alphabet size)); prefix and checksum add none. */
   entropyBits: number;
+  /**
+   * What is left once the display hint is known (it is stored and shown): the random characters
+   * the hint does not reveal, floor((length − revealed) × log2(alphabet size)). A checksummed
+   * type's hint shows checksum characters first, which reveal nothing more. The storage floor and
+   * the verification limits count these bits.
+   */
+  effectiveEntropyBits: number;
 }
 
 export interface TokenTypeDefinition {
@@ -102,7 +109,13 @@ export function makeTokenType(d: TokenTypeDefinition): TokenType {
     checksumLength: checksum ? checksumWidth(d.alphabet.length) : 0,
     legacy: d.legacy ?? false,
     entropyBits: Math.floor(d.length * Math.log2(d.alphabet.length)),
+    effectiveEntropyBits: Math.floor((d.length - revealedByHint(d.length, checksum ? checksumWidth(d.alphabet.length) : 0)) * Math.log2(d.alphabet.length)),
   });
+}
+
+/** Random characters the display hint shows: its last characters beyond the checksum's. */
+function revealedByHint(length: number, checksumLength: number): number {
+  return Math.max(0, Math.min(4, Math.floor(length / 4)) - checksumLength);
 }
 
 /**
@@ -167,12 +180,13 @@ export function findTokenType(id: string): TokenType | undefined {
 export type StorageRuleViolation = 'TOKEN_TYPE_TOO_WEAK_FOR_SCHEME' | 'PLAINTEXT_REQUIRES_LEGACY_TYPE';
 
 /**
- * The security floor: plaintext only for the legacy types; under 80 bits only a slow scheme
- * (argon2id) or, for a legacy type, plaintext. Null when the pair is allowed.
+ * The security floor: plaintext only for the legacy types; under 80 effective bits (what the
+ * display hint leaves secret: `effectiveEntropyBits`) only a slow scheme (argon2id) or, for a
+ * legacy type, plaintext. Null when the pair is allowed.
  */
 export function storageRule(type: TokenType, scheme: PasswordScheme): StorageRuleViolation | null {
   if (scheme === 'PLAINTEXT') return type.legacy ? null : 'PLAINTEXT_REQUIRES_LEGACY_TYPE';
-  if (type.entropyBits < MIN_ENTROPY_BITS_FOR_FAST_SCHEMES && !isSlowScheme(scheme)) return 'TOKEN_TYPE_TOO_WEAK_FOR_SCHEME';
+  if (type.effectiveEntropyBits < MIN_ENTROPY_BITS_FOR_FAST_SCHEMES && !isSlowScheme(scheme)) return 'TOKEN_TYPE_TOO_WEAK_FOR_SCHEME';
   return null;
 }
 
@@ -241,6 +255,9 @@ export function normalizeToken(type: TokenType, input: string): string | null {
 export function hintLength(type: TokenType): number {
   return Math.min(4, Math.floor(type.length / 4));
 }
+
+/** Types at or above this many effective bits cannot be guessed online: verification checks them before any per-identifier limit. */
+export const MIN_ENTROPY_BITS_UNGUESSABLE = 100;
 
 /**
  * What may be stored and shown to tell tokens apart: the prefix, '…' and the last `hintLength`

@@ -5,7 +5,8 @@ import { RateLimiter } from '../../../core/http/rate-limiter.ts';
 import { identifierKey as identifierMatchKey } from '../../../core/text.ts';
 import type { Logger } from '../../../core/logging/logger.ts';
 import type { PersonStatus } from '../../../core/people/person.table.ts';
-import { displayHint, normalizeToken, tokenTypeFromDefinition, type TokenType } from '../formats/token-types.ts';
+import { displayHint, MIN_ENTROPY_BITS_UNGUESSABLE, normalizeToken, tokenTypeFromDefinition, type TokenType } from '../formats/token-types.ts';
+import { tokenTypeOf } from '../settings/token-setting.service.ts';
 import { hashSecret, verifySecret, type PasswordScheme } from '../hashing/password-schemes.ts';
 import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
 import { findSetting } from '../settings/token-setting.repository.ts';
@@ -145,7 +146,37 @@ export class TokenVerifier {
     return dummy;
   }
 
+  /**
+   * Whether the service's token type cannot be guessed online (at least
+   * MIN_ENTROPY_BITS_UNGUESSABLE bits once the display hint is known). Such tokens are checked
+   * before any limit, so a correct one is never refused because someone else failed; limits then
+   * only slow down failures. Weaker types keep the limits before the check, per identifier too.
+   */
+  private async unguessable(caller: AuthenticatedVerifier): Promise<boolean> {
+    const type = tokenTypeOf(await findSetting(this.ctx.db, caller.coId, caller.serviceId));
+    return type !== undefined && type.effectiveEntropyBits >= MIN_ENTROPY_BITS_UNGUESSABLE;
+  }
+
+  /**
+   * Verifies (identifier, token) for the calling service. `address` is the end user's address
+   * when the service passed it (`clientAddress`), else the service's own; per-address limits key
+   * on it. Every call costs one hash check. Throws VERIFY_RATE_LIMITED (429, Retry-After) when
+   * a limit refuses the attempt: for unguessable types only a failing attempt from an address
+   * over its limit; for others also before the check, per address and per (service, identifier).
+   */
   async verify(caller: AuthenticatedVerifier, input: { identifier: string; token: string }, address: string): Promise<VerifyResult> {
+    if (await this.unguessable(caller)) {
+      const result = await this.check(caller, input);
+      if (result.valid) {
+        this.lastUsed.record(result.token!.id, this.ctx.clock.now(), address);
+        return result;
+      }
+      const wait = this.byAddress.check(address);
+      if (wait > 0) throw new AppError(SERVICE_TOKEN_ERRORS.VERIFY_RATE_LIMITED, { headers: { 'Retry-After': String(wait) } });
+      this.byAddress.hit(address);
+      return result;
+    }
+
     const identifierKey = `${caller.serviceId}\u0000${identifierMatchKey('uid', input.identifier)}`;
     const keys = [`address\u0000${address}`, `identifier\u0000${identifierKey}`];
     for (;;) {

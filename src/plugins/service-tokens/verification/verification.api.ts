@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AppError } from '../../../core/errors/app-error.ts';
 import { apiRoute } from '../../../core/http/api-route.ts';
@@ -13,6 +14,8 @@ import { createVerifierKey, listVerifierKeys, revokeVerifierKey, VerifierAuthent
 const verifyInput = z.object({
   identifier: z.string().min(1, 'Required').max(256),
   token: z.string().min(1, 'Required').max(512),
+  /** The end user's IP address as the service saw it; per-address limits key on it instead of the service's. */
+  clientAddress: z.string().max(64).refine((a) => isIP(a) !== 0, 'An IPv4 or IPv6 address').optional(),
 });
 
 const verifyResponse = z.object({
@@ -64,7 +67,7 @@ export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteCon
           throw new AppError(SERVICE_TOKEN_ERRORS.VERIFIER_AUTHENTICATION_REQUIRED);
         }
         reply.header('Cache-Control', 'no-store');
-        const answer = await verifier.verify(caller, body, request.ip);
+        const answer = await verifier.verify(caller, body, body.clientAddress ?? request.ip);
         record(answer.valid ? 'valid' : 'invalid');
         return answer;
       } catch (error) {

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { SYSTEM_ACTOR } from '../../../core/auth/actor.ts';
+import { buildCo, buildPerson, forEachDialect, useTestApp } from '../../../../test/support/test-app.ts';
+import { buildService, enableTokens, tokenContext } from '../service-token.test-support.ts';
+import { serviceTokensPlugin } from '../service-tokens.plugin.ts';
+import { generateServiceToken } from '../tokens/service-token.service.ts';
+import { createVerifierKey } from './verification-keys.service.ts';
+
+/**
+ * The lockout attempt: someone who can reach a service makes its users fail many times. A correct
+ * high-entropy token still works, and failures from one address do not block other users; where
+ * guessing is plausible (types under 100 effective bits), the per-identifier limit still holds.
+ */
+forEachDialect('Verification abuse', (dialect) => {
+  const t = useTestApp(dialect, { plugins: [serviceTokensPlugin({ failuresPerIdentifier: 3, failuresPerAddress: 5 })] });
+
+  async function scenario(tokenType = 'base62-prefixed', storageScheme: 'SSHA512' | 'ARGON2ID' = 'SSHA512') {
+    const co = await buildCo(t);
+    const service = await buildService(t, co.id);
+    await enableTokens(t, co.id, service.id, { tokenType, storageScheme });
+    const { key } = await createVerifierKey(tokenContext(t), SYSTEM_ACTOR, co.id, service.id, 'mail server');
+    const person = async () => {
+      const p = await buildPerson(t, co.id);
+      const { secret } = await generateServiceToken(tokenContext(t), SYSTEM_ACTOR, co.id, p.id, { serviceId: service.id, label: 'laptop' });
+      return { username: p.username, secret };
+    };
+    return { key, alice: await person(), bob: await person() };
+  }
+
+  async function verify(key: string, identifier: string, token: string, clientAddress?: string) {
+    const res = await t.app.inject({
+      method: 'POST', url: '/api/v1/service-tokens/verify', headers: { authorization: `Bearer ${key}` },
+      payload: { identifier, token, ...(clientAddress ? { clientAddress } : {}) }, remoteAddress: '10.0.0.7',
+    });
+    return { status: res.statusCode, valid: res.statusCode === 200 ? (res.json() as { valid: boolean }).valid : undefined };
+  }
+
+  it('accepts a correct high-entropy token after many failures for its person, from any address', async () => {
+    const s = await scenario();
+    for (let i = 0; i < 30; i++) await verify(s.key, s.alice.username, `tst_wrong${i}`, `203.0.113.${i % 3}`);
+    assert.deepEqual(await verify(s.key, s.alice.username, s.alice.secret, '198.51.100.4'), { status: 200, valid: true });
+    // Even from the address that failed, and without a client address (the service's own, which the failures also hit).
+    assert.deepEqual(await verify(s.key, s.alice.username, s.alice.secret, '203.0.113.0'), { status: 200, valid: true });
+    assert.deepEqual(await verify(s.key, s.alice.username, s.alice.secret), { status: 200, valid: true });
+  });
+
+  it('limits failures per end-user address, not per service: others are not blocked', async () => {
+    const s = await scenario();
+    const attacker = '2001:db8::bad';
+    const answers = [];
+    for (let i = 0; i < 8; i++) answers.push((await verify(s.key, s.alice.username, 'tst_guess', attacker)).status);
+    assert.deepEqual(answers, [200, 200, 200, 200, 200, 429, 429, 429], 'the attacking address is slowed after 5 failures');
+    assert.deepEqual(await verify(s.key, s.bob.username, 'tst_typo', '192.0.2.10'), { status: 200, valid: false }, 'another user’s failure is an answer, not 429');
+    assert.deepEqual(await verify(s.key, s.bob.username, s.bob.secret, '192.0.2.10'), { status: 200, valid: true });
+  });
+
+  it('refuses a clientAddress that is not an IP address', async () => {
+    const s = await scenario();
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/service-tokens/verify', headers: { authorization: `Bearer ${s.key}` }, payload: { identifier: 'a', token: 'b', clientAddress: 'not an address' } });
+    assert.equal(res.statusCode, 400);
+    assert.equal((res.json() as { error: { field: string } }).error.field, 'clientAddress');
+  });
+
+  it('keeps the per-identifier limit where guessing is plausible (types under 100 bits)', async () => {
+    const s = await scenario('short-grouped', 'ARGON2ID');
+    // From addresses no other test used (the limiter lives as long as the app).
+    for (let i = 0; i < 3; i++) assert.equal((await verify(s.key, s.alice.username, 'aaaa-bbbb-cccc', `100.64.0.${i}`)).status, 200);
+    assert.equal((await verify(s.key, s.alice.username, s.alice.secret, '198.51.100.4')).status, 429, 'a 45-bit token is guessable: its identifier is locked for the minute');
+    assert.deepEqual(await verify(s.key, s.bob.username, s.bob.secret, '198.51.100.4'), { status: 200, valid: true }, 'other identifiers are not');
+    t.clock.advance(61_000);
+    assert.deepEqual(await verify(s.key, s.alice.username, s.alice.secret, '198.51.100.4'), { status: 200, valid: true });
+  });
+});
