@@ -20,6 +20,7 @@ import { addMembership, createGroup } from '../groups/group.service.ts';
 import { requestReprovision } from '../provisioning/provisioning.service.ts';
 import { targetInput } from '../provisioning/target.schema.ts';
 import { createTarget } from '../provisioning/target.service.ts';
+import { addLdapServer } from '../../../test/support/ldap-servers.ts';
 
 /** Who calls. "A" is the CO every URL names; "B" is another CO. */
 const ROLES = [
@@ -67,12 +68,17 @@ const EXPECTATIONS: Array<[RegExp, readonly Role[]]> = [
   [/^POST \/(sign-in|sign-out)$/, ANY_ANSWER],
   // Services' verification: a verification key, which no role here holds.
   [/^\w+ \/api\/v1\/service-tokens\/(verify|forward-auth)$/, ONLY.nobody],
+  // LDAP servers are the platform's (its admins, and API users of the platform CO, which no role
+  // here is); so is switching a target to adopt existing entries.
+  [/^(GET|POST) \/platform\/(ldap-servers|ldap-targets)(\/.*)?$/, ONLY.platformAdmin],
+  [/^\w+ \/api\/v1\/ldap-servers(\/.*)?$/, ONLY.nobody],
+  [/^PUT \/api\/v1\/cos\/:coId\/provisioning-targets\/:targetId\/adopt-existing-entries$/, ONLY.nobody],
   // The API: any API user knows itself and lists the COs in its reach; creating a CO is the platform's.
   [/^GET \/api\/v1\/(me|cos)$/, ONLY.apiUsers],
   [/^POST \/api\/v1\/cos$/, ONLY.nobody],
   [/^PATCH \/api\/v1\/cos\/:coId$/, ONLY.nobody],
   // Reads of what only administrators see (directories, jobs, keys, history) need a privileged API user.
-  [/^GET \/api\/v1\/cos\/:coId\/(people\/:personId\/provisioning|provisioning-targets|services\/:serviceId\/verification-keys|history|reprovision)(\/.*)?$/, ONLY.apiWritersOfA],
+  [/^GET \/api\/v1\/cos\/:coId\/(people\/:personId\/provisioning|provisioning-targets|ldap-servers|services\/:serviceId\/verification-keys|history|reprovision)(\/.*)?$/, ONLY.apiWritersOfA],
   [/^GET \/api\/v1\/cos\/:coId(\/.*)?$/, ONLY.apiReadersOfA],
   [/^(POST|PUT|PATCH|DELETE) \/api\/v1\/cos\/:coId\/.*$/, ONLY.apiWritersOfA],
   // Web: a person's notices; the list of their COs; making a CO is the platform's.
@@ -165,10 +171,11 @@ forEachDialect('Authorization matrix of every route', (dialect) => {
     const { token } = await generateServiceToken(tokenContext(t), SYSTEM_ACTOR, coA.id, self.id, { serviceId: service.id, label: 'laptop' });
     const group = await createGroup(t.ctx, SYSTEM_ACTOR, coA.id, groupInput.parse({ name: 'Observers' }));
     const membership = await addMembership(t.ctx, SYSTEM_ACTOR, coA.id, group.id, { personId: self.id, member: true, owner: false });
+    const serverId = await addLdapServer(t.ctx, { url: 'ldap://127.0.0.1:1', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'bind-secret', subtrees: ['ou=people,dc=example,dc=org'], coIds: [coA.id] });
     const target = await createTarget(t.ctx, SYSTEM_ACTOR, coA.id, targetInput.parse({
       provisionerType: 'ldap',
       description: 'Directory',
-      config: { url: 'ldap://127.0.0.1:1', bindDn: 'cn=admin,dc=example,dc=org', bindPassword: 'bind-secret', baseDn: 'ou=people,dc=example,dc=org' },
+      config: { serverId, baseDn: 'ou=people,dc=example,dc=org' },
     }));
     const { verifier } = await createVerifierKey(tokenContext(t), SYSTEM_ACTOR, coA.id, service.id, 'git server');
     const batch = await requestReprovision(t.ctx, SYSTEM_ACTOR, coA.id, { personId: self.id });
@@ -206,6 +213,7 @@ forEachDialect('Authorization matrix of every route', (dialect) => {
         groupId: group.id,
         membershipId: membership.id,
         targetId: target.id,
+        serverId,
         verifierId: verifier.id,
         apiUserId: apiUser.id,
         identifierId: self.identifiers[0]!.id,
@@ -231,7 +239,7 @@ forEachDialect('Authorization matrix of every route', (dialect) => {
   /** What a form might post: enough that a refusal is about who asks, not about what was typed. */
   const values = (w: World): Record<string, string> => ({
     name: 'Changed', description: 'changed', status: 'active', given: 'Eve', identifier: `eve${newId().slice(0, 6)}`, identifierType: 'uid', type: 'uid',
-    login: 'on', mail: 'eve@example.org', personId: w.ids.personId!, serviceId: w.ids.serviceId!, label: 'matrix', reason: 'because',
+    login: 'on', mail: 'eve@example.org', coId: w.coA, personId: w.ids.personId!, serviceId: w.ids.serviceId!, label: 'matrix', reason: 'because',
     username: `eve-api-${newId().slice(0, 6)}`, privileged: 'on', enabled: 'on', tokenType: 'tst', storageScheme: 'SSHA512', maxTokensPerPerson: '5',
     generation: 'self_and_admins', shortLabel: `eve${newId().slice(0, 6)}`, visibility: 'co_member', provisionerType: 'ldap', mode: 'automatic', ordinal: '1',
   });

@@ -49,6 +49,7 @@ export function registerLdapServerApi(app: FastifyInstance, ctx: RouteContext, s
   apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/ldap-servers',
+    platform: true,
     operationId: 'listLdapServers',
     summary: 'List the LDAP servers (platform admins)',
     tag,
@@ -58,6 +59,7 @@ export function registerLdapServerApi(app: FastifyInstance, ctx: RouteContext, s
   apiRoute(app, ctx, {
     method: 'POST',
     url: '/api/v1/ldap-servers',
+    platform: true,
     operationId: 'createLdapServer',
     summary: 'Create an LDAP server: URL, TLS settings, bind DN and password (write-only), and the subtrees it may write (platform admins)',
     tag,
@@ -69,6 +71,7 @@ export function registerLdapServerApi(app: FastifyInstance, ctx: RouteContext, s
   apiRoute(app, ctx, {
     method: 'GET',
     url: '/api/v1/ldap-servers/:serverId',
+    platform: true,
     operationId: 'getLdapServer',
     summary: 'Read an LDAP server (the bind password reads "(set)")',
     tag,
@@ -79,6 +82,7 @@ export function registerLdapServerApi(app: FastifyInstance, ctx: RouteContext, s
   apiRoute(app, ctx, {
     method: 'PUT',
     url: '/api/v1/ldap-servers/:serverId',
+    platform: true,
     operationId: 'updateLdapServer',
     summary: 'Replace an LDAP server’s settings; an empty or "(set)" password keeps the stored one unless the URL or a TLS setting changes',
     tag,
@@ -90,6 +94,7 @@ export function registerLdapServerApi(app: FastifyInstance, ctx: RouteContext, s
   apiRoute(app, ctx, {
     method: 'DELETE',
     url: '/api/v1/ldap-servers/:serverId',
+    platform: true,
     operationId: 'deleteLdapServer',
     summary: 'Delete an LDAP server no target uses',
     tag,
@@ -101,6 +106,7 @@ export function registerLdapServerApi(app: FastifyInstance, ctx: RouteContext, s
   apiRoute(app, ctx, {
     method: 'PUT',
     url: '/api/v1/ldap-servers/:serverId/cos/:coId',
+    platform: true,
     operationId: 'assignLdapServer',
     summary: 'Let a CO’s LDAP targets use the server',
     tag,
@@ -111,6 +117,7 @@ export function registerLdapServerApi(app: FastifyInstance, ctx: RouteContext, s
   apiRoute(app, ctx, {
     method: 'DELETE',
     url: '/api/v1/ldap-servers/:serverId/cos/:coId',
+    platform: true,
     operationId: 'unassignLdapServer',
     summary: 'Take the server away from a CO (refused while a target of the CO uses it)',
     tag,
@@ -133,6 +140,7 @@ export function registerLdapServerApi(app: FastifyInstance, ctx: RouteContext, s
   apiRoute(app, ctx, {
     method: 'PUT',
     url: '/api/v1/cos/:coId/provisioning-targets/:targetId/adopt-existing-entries',
+    platform: true,
     operationId: 'setLdapAdoptExistingEntries',
     summary: 'Switch "adopt existing entries" of an LDAP target on or off (platform admins; for migrations). Each adoption is recorded in history.',
     tag,
