@@ -77,6 +77,9 @@ export class Recorder {
     this.failing.delete(targetId);
   }
 
+  /** Targets whose runs for an absent person count as only taking access away (Provisioner.onlyWithdraws). */
+  readonly withdrawingAlone = new Set<string>();
+
   /** Makes the next `calls` calls wait until the returned gate opens (optionally failing then). */
   closeGate(calls = 1): Gate {
     let open!: () => void;
@@ -149,6 +152,7 @@ export function createRecordingPlugin(): { plugin: TesseraPlugin; recorder: Reco
     secretFields: ['bindPassword'],
     secretsBoundTo: ['url'],
     peopleAffectedByService: async (_db, _target, serviceId) => recorder.peopleOfService.get(serviceId) ?? [],
+    onlyWithdraws: ({ target, intent }) => intent === 'absent' && recorder.withdrawingAlone.has(target.id),
     provision: (input) =>
       recorder.run({
         targetId: input.target.id,

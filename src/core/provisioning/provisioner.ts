@@ -100,6 +100,12 @@ export interface Provisioner<S extends z.ZodType = z.ZodType> {
    * setting name (e.g. the LDAP servers assigned to the CO); offered as a select.
    */
   choices?(db: Executor, coId: string): Promise<Record<string, Array<{ value: string; label: string }>>>;
+  /**
+   * Whether this run would only take access away (e.g. withdraw token values): such a run goes
+   * ahead although an earlier target of the person failed in the same pass, instead of waiting
+   * behind that target's back-off, so a revocation or suspension fails closed. Unset: it waits.
+   */
+  onlyWithdraws?(input: { target: Target<z.output<S>>; intent: 'present' | 'absent'; data: ProvisioningData | undefined; previous: PreviousState | undefined }): boolean;
   provision(input: ProvisionInput<z.output<S>>): Promise<ProvisionResult>;
   /** What the target's page should say about it beyond its settings (read-only; no network). */
   notices?(db: Executor, target: Target<z.output<S>>): Promise<TargetNotice[]>;

@@ -146,6 +146,32 @@ forEachDialect('Provisioning worker', (dialect) => {
     assert.deepEqual(await targetFailures(t.ctx, SYSTEM_ACTOR, co.id, target.id), []);
   });
 
+  it('lets a later target that only takes access away run although an earlier one fails (a removal fails closed)', async () => {
+    const co = await buildCo(t);
+    const group = await createGroup(t.ctx, SYSTEM_ACTOR, co.id, groupInput.parse({ name: 'Mail users' }));
+    const directory = await addRecordingTarget(t, co.id, { description: 'LDAP', ordinal: 1, retryIntervalSeconds: 3600 });
+    const tokens = await addRecordingTarget(t, co.id, { description: 'tokens', ordinal: 2, provisionGroupId: group.id });
+    const person = await buildPerson(t, co.id);
+    const membership = await addMembership(t.ctx, SYSTEM_ACTOR, co.id, group.id, membershipInput.parse({ personId: person.id }));
+    await t.worker.drain();
+    assert.equal(recorder.callsFor(tokens.id, person.id).at(-1)?.intent, 'present');
+
+    recorder.withdrawingAlone.add(tokens.id);
+    recorder.fail(directory.id, 'connection refused');
+    // Still wanted in the token target: the later target waits behind the failing one.
+    await setPersonStatus(t.ctx, SYSTEM_ACTOR, co.id, person.id, 'grace_period');
+    await t.worker.drain();
+    assert.equal(recorder.callsFor(tokens.id, person.id).length, 1, 'a run that would add waits');
+    assert.match((await jobsOf(tokens.id, person.id)).find((j) => j.state === 'pending')?.last_error ?? '', /waiting for target "LDAP"/);
+
+    // Leaving the group takes the person out of the token target: that runs at once.
+    await removeMembership(t.ctx, SYSTEM_ACTOR, co.id, group.id, membership.id);
+    await t.worker.drain();
+    assert.equal(recorder.callsFor(tokens.id, person.id).at(-1)?.intent, 'absent', 'the withdrawal did not wait for the failing target');
+    assert.equal((await stateOf(tokens.id, person.id))?.status, 'removed');
+    assert.equal((await jobsOf(directory.id, person.id)).some((j) => j.state === 'pending' && j.attempts > 0), true, 'the failing target retries later');
+  });
+
   it('provisions people outside the target’s group as absent', async () => {
     const co = await buildCo(t);
     const group = await createGroup(t.ctx, SYSTEM_ACTOR, co.id, groupInput.parse({ name: 'Cluster users' }));

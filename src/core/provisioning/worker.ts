@@ -173,7 +173,7 @@ export class ProvisioningWorker {
     let blockedBy: { target: Target; retryAt: string } | undefined;
     for (const { target, job, merged } of runs) {
       await this.settle(this.ctx.db, merged.map((j) => j.id), { state: 'superseded', finishedAt: this.ctx.clock.now().toISOString() });
-      if (blockedBy) {
+      if (blockedBy && !(await this.onlyWithdraws(target, job, data, personId))) {
         await this.defer(job, blockedBy.retryAt, `waiting for target "${blockedBy.target.description}"`);
         continue;
       }
@@ -181,6 +181,14 @@ export class ProvisioningWorker {
       if (!outcome.ok) blockedBy = { target, retryAt: outcome.retryAt };
     }
     return claimed.length;
+  }
+
+  /** Whether the target's provisioner says this run would only take access away (see Provisioner.onlyWithdraws). */
+  private async onlyWithdraws(target: Target, job: ProvisioningJob, data: ProvisioningData | undefined, personId: string): Promise<boolean> {
+    const provisioner = provisionerOf(this.ctx, target.provisionerType);
+    if (!provisioner?.onlyWithdraws || target.mode === 'disabled') return false;
+    const previous = await findState(this.ctx.db, target.id, personId);
+    return provisioner.onlyWithdraws({ target, intent: this.intentFor(target, job, data), data, previous });
   }
 
   private intentFor(target: Target, job: ProvisioningJob, data: ProvisioningData | undefined): 'present' | 'absent' {

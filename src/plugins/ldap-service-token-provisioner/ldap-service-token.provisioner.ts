@@ -284,6 +284,13 @@ export function ldapServiceTokenProvisioner(tables: TokenTables): Provisioner<ty
       if (serviceId !== target.config.serviceId) return [];
       return personIdsWithTokensFor(tables(db), target.coId, serviceId);
     },
+    // Taking tokens out of an entry never waits behind a failing job of its LDAP target: a
+    // revocation or suspension fails closed (trust boundaries, "delayed token removal").
+    onlyWithdraws: ({ target, intent, data, previous }) => {
+      if (intent === 'absent') return true;
+      const had = new Set(detailOf(previous?.detail).values);
+      return wantedValues(target.config, tokensOf(data)).values.every((value) => had.has(value));
+    },
     provision: provisionTokens,
   };
 }
