@@ -9,12 +9,11 @@ import type { FastifyRequest } from 'fastify';
 export function isApiRequest(request: FastifyRequest): boolean {
   const pattern = request.routeOptions.url;
   if (pattern !== undefined) return pattern.startsWith('/api/');
-  const path = request.url.split('?')[0]!;
-  try {
-    return decodeURIComponent(path).startsWith('/api/');
-  } catch {
-    return false;
-  }
+  // No route matched (a 404, or a path the router refused): decide on the path with its ASCII
+  // escapes decoded, so `/%61pi/…` is the API, and a malformed escape further on (`/api/v1/%ZZ`)
+  // does not make an API request a web page.
+  const path = request.url.split('?')[0]!.replace(/%([0-7][0-9a-f])/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return path.startsWith('/api/');
 }
 
 /**
