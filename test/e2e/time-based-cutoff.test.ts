@@ -23,6 +23,7 @@ import { createVerifierKey } from '../../src/plugins/service-tokens/verification
 import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { requireCommand } from '../support/system-packages.ts';
 import { buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../support/test-app.ts';
+import { addLdapServer } from '../support/ldap-servers.ts';
 
 const execFileAsync = promisify(execFile);
 const LDAPWHOAMI = '/usr/bin/ldapwhoami';
@@ -64,7 +65,7 @@ forEachDialect('Time-based cut-off reaches the directory', (dialect) => {
     await enableTokens(t, co.id, service.id);
     const ldap = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, targetInput.parse({
       provisionerType: 'ldap', description: 'Directory', ordinal: 10,
-      config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: PEOPLE, eduMember: true },
+      config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [PEOPLE], coIds: [co.id] }), baseDn: PEOPLE, eduMember: true },
     }));
     await createTarget(t.ctx, SYSTEM_ACTOR, co.id, targetInput.parse({
       provisionerType: 'ldap-service-token', description: 'Tokens', ordinal: 20,
