@@ -7,6 +7,7 @@ import { unsealedTargetsOf } from '../../core/provisioning/target.service.ts';
 import { ldapServiceTokenProvisioner, probeAllDirectories } from './ldap-service-token.provisioner.ts';
 import * as schemeProbes from './migrations/20261202020000-scheme-probes.ts';
 import type { SchemeProbeTables } from './scheme-probe.table.ts';
+import type { LdapProvisionerTables } from '../ldap-provisioner/ldap-entry-claim.table.ts';
 import { tokenAttributeContributor } from './ldap-token-contributor.ts';
 
 export const LDAP_SERVICE_TOKEN_PROVISIONER_PLUGIN_ID = 'ldap-service-token-provisioner';
@@ -18,7 +19,7 @@ export const LDAP_SERVICE_TOKEN_PROVISIONER_PLUGIN_ID = 'ldap-service-token-prov
  * so an entry the LDAP target creates carries the person's token hashes in the same add.
  */
 export function ldapServiceTokenProvisionerPlugin(): TesseraPlugin {
-  return definePlugin<ServiceTokenTables & SchemeProbeTables>({
+  return definePlugin<ServiceTokenTables & SchemeProbeTables & LdapProvisionerTables>({
     id: LDAP_SERVICE_TOKEN_PROVISIONER_PLUGIN_ID,
     description: 'LDAP service token provisioner: a service’s token hashes in the entries of an LDAP target',
     requires: [LDAP_PROVISIONER_PLUGIN_ID, SERVICE_TOKENS_PLUGIN_ID],
@@ -27,7 +28,7 @@ export function ldapServiceTokenProvisionerPlugin(): TesseraPlugin {
     setup: (host) => {
       host.exportsOf(LDAP_PROVISIONER_PLUGIN_ID).registerAttributeContributor(tokenAttributeContributor);
       return {
-        provisioners: [ldapServiceTokenProvisioner((db) => host.withTables(db))],
+        provisioners: [ldapServiceTokenProvisioner((db) => host.withTables(db), { db: host.db, now: () => host.clock.now() })],
         // Which schemes each directory checks, again every six hours (and when a token target is saved).
         periodic: [{ name: 'ldap-scheme-probe', everyMs: 6 * 3600_000, run: () => probeAllDirectories(host.db, (coId) => unsealedTargetsOf(host.core, host.db, coId), host.clock.now()).then(() => undefined) }],
       };
