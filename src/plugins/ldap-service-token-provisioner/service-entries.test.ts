@@ -13,7 +13,7 @@ import { createTarget } from '../../core/provisioning/target.service.ts';
 import { targetInput } from '../../core/provisioning/target.schema.ts';
 import { buildDirectoryCo, buildMember, issueToken, PEOPLE, SUFFIX, withdrawToken, type DirectoryCo } from '../../../test/support/integrations.ts';
 import { startSlapd, type SlapdInstance } from '../../../test/support/slapd.ts';
-import { buildPerson, forEachDialect, useTestApp, type TestApp } from '../../../test/support/test-app.ts';
+import { buildApiUser, buildPerson, forEachDialect, signIn, useTestApp, type TestApp } from '../../../test/support/test-app.ts';
 import { ldapProvisionerPlugin } from '../ldap-provisioner/ldap-provisioner.plugin.ts';
 import { buildService, enableTokens, tokenContext } from '../service-tokens/service-token.test-support.ts';
 import { serviceTokensPlugin } from '../service-tokens/service-tokens.plugin.ts';
@@ -114,6 +114,36 @@ forEachDialect('service entries in slapd', (dialect) => {
     assert.equal(searchEntries[0]?.uid, alice.username);
     assert.equal(searchEntries[0]?.cn, 'Pat Example');
     assert.equal((await passwords(entries.wiki)).length, 1);
+  });
+
+  it('shows a bind at the service entry as the last use via LDAP, per person and service, in the API and on the token page', async () => {
+    const wiki = await serviceWithEntries(t, co, 'Wiki');
+    const mail = await serviceWithEntries(t, co, 'Mail');
+    const ivy = await buildMember(t, co.coId);
+    const wikiToken = await issueToken(t, co.coId, ivy.id, wiki.service.id);
+    await issueToken(t, co.coId, ivy.id, mail.service.id);
+    const before = Date.now();
+    assert.equal(await binds(slapd.url, wiki.entryOf(ivy.username), wikiToken.secret), true);
+    const task = t.registry.plugins.flatMap((p) => p.parts.periodic ?? []).find((p) => p.name === 'ldap-last-bind');
+    assert.ok(task, 'the plugin reads last binds periodically');
+    await task.run();
+    const rows = await t.db.selectFrom('service_token_external_use').selectAll().where('person_id', '=', ivy.id).execute();
+    assert.deepEqual(rows.map((r) => [r.service_id, r.source]), [[wiki.service.id, 'ldap']], 'the Wiki bind only');
+    const at = Date.parse(rows[0]!.last_used_at);
+    assert.ok(at >= Math.floor(before / 1000) * 1000 && at <= Date.now(), `authTimestamp ${rows[0]!.last_used_at} is the bind's time (to the second)`);
+    const api = await buildApiUser(t, co.coId, true);
+    const response = await t.app.inject({ method: 'GET', url: `/api/v1/cos/${co.coId}/people/${ivy.id}/service-tokens`, headers: { authorization: api.authorization } });
+    assert.equal(response.statusCode, 200, response.body);
+    const listed = (response.json() as { tokens: Array<{ serviceId: string; lastUsedViaLdap: string | null }> }).tokens;
+    assert.deepEqual(listed.map((x) => [x.serviceId === wiki.service.id ? 'wiki' : 'mail', x.lastUsedViaLdap]).sort(), [['mail', null], ['wiki', rows[0]!.last_used_at]]);
+    const browser = await signIn(t, ivy.username);
+    const page = await t.app.inject({ method: 'GET', url: `/cos/${co.coId}/people/${ivy.id}/service-tokens`, headers: browser.headers });
+    assert.equal(page.statusCode, 200);
+    assert.equal(page.body.match(/Last used via LDAP/g)?.length, 1, 'under the Wiki only');
+    // A second round with no new bind changes nothing.
+    await task.run();
+    const again = await t.db.selectFrom('service_token_external_use').select('last_used_at').where('person_id', '=', ivy.id).execute();
+    assert.deepEqual(again.map((r) => r.last_used_at), [rows[0]!.last_used_at]);
   });
 
   it('removes the hash, and the entry with the last one, on revocation and expiry', async () => {
