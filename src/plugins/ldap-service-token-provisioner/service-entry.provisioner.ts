@@ -60,16 +60,22 @@ async function ensureSubtree(ldap: LdapConnection, dn: string): Promise<void> {
   if (!ava || ava.type.toLowerCase() !== 'ou') {
     throw new LdapProvisioningError(`the service subtree needs ${dn}, which does not exist and is not an organizational unit Tessera could add`);
   }
+  // Another job may add the same unit at the same moment: an entry already there is what we want.
+  const addUnit = async (): Promise<void> => {
+    try {
+      await ldap.add(dn, { objectClass: ['top', 'organizationalUnit'], ou: [ava.value] });
+    } catch (error) {
+      if (!(ldapErrorOf(error) instanceof AlreadyExistsError)) throw error;
+    }
+  };
   try {
-    await ldap.add(dn, { objectClass: ['top', 'organizationalUnit'], ou: [ava.value] });
+    await addUnit();
   } catch (error) {
-    const cause = ldapErrorOf(error);
-    if (cause instanceof AlreadyExistsError) return;
-    if (!(cause instanceof NoSuchObjectError)) throw error;
+    if (!(ldapErrorOf(error) instanceof NoSuchObjectError)) throw error;
     const { parent } = splitFirstRdn(dn);
     if (!parent) throw error;
     await ensureSubtree(ldap, parent);
-    await ldap.add(dn, { objectClass: ['top', 'organizationalUnit'], ou: [ava.value] });
+    await addUnit();
   }
 }
 
