@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
+import { Client } from 'ldapts';
 import { ldapProvisionerPlugin } from '../../src/plugins/ldap-provisioner/ldap-provisioner.plugin.ts';
 import { ldapServiceTokenProvisionerPlugin } from '../../src/plugins/ldap-service-token-provisioner/ldap-service-token-provisioner.plugin.ts';
 import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-tokens.plugin.ts';
@@ -12,6 +13,7 @@ import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { requireCommand, requireFile, runAsIds } from '../support/system-packages.ts';
 import {
   PEOPLE,
+  serviceSubtree,
   buildDirectoryCo,
   buildMember,
   buildTokenService,
@@ -30,6 +32,8 @@ import { withLastCharacterChanged } from '../support/altered.ts';
 const APACHE = '/usr/sbin/apache2';
 const CURL = '/usr/bin/curl';
 const CACHE_TTL_SECONDS = 2;
+/** The Files service's short label: Apache searches and binds under ou=files,ou=services only. */
+const FILES_LABEL = 'files';
 
 let slapd: SlapdInstance;
 let run: Awaited<ReturnType<typeof runDirectory>>;
@@ -54,7 +58,7 @@ before(async () => {
     cwd: run.path,
     configure: async (port) => {
       const file = join(run.path, 'apache2.conf');
-      const values = { RUN_DIR: run.path, PORT: port, DAV_ROOT: davRoot, LOCK_DIR: lockDir, LDAP_URL: slapd.url, PEOPLE_DN: PEOPLE, SEARCH_DN: slapd.rootDn, SEARCH_PASSWORD: slapd.rootPassword, LDAP_CACHE_TTL: CACHE_TTL_SECONDS };
+      const values = { RUN_DIR: run.path, PORT: port, DAV_ROOT: davRoot, LOCK_DIR: lockDir, LDAP_URL: slapd.url, SERVICE_DN: serviceSubtree(FILES_LABEL), SEARCH_DN: slapd.rootDn, SEARCH_PASSWORD: slapd.rootPassword, LDAP_CACHE_TTL: CACHE_TTL_SECONDS };
       await writeConfig(file, await renderRecipe('apache-webdav.conf', values));
       return { command: APACHE, args: ['-f', file, '-DFOREGROUND'] };
     },
@@ -85,8 +89,8 @@ forEachDialect('Apache WebDAV with mod_authnz_ldap', (dialect) => {
 
   before(async () => {
     co = await buildDirectoryCo(t, slapd);
-    files = (await buildTokenService(t, co, { name: 'Files', attribute: 'userPassword' })).id;
-    git = (await buildTokenService(t, co, { name: 'Git', attribute: 'voPersonApplicationPassword' })).id;
+    files = (await buildTokenService(t, co, { name: 'Files', shortLabel: FILES_LABEL, attribute: 'serviceEntries' })).id;
+    git = (await buildTokenService(t, co, { name: 'Git', attribute: 'userPassword' })).id;
   });
 
   it('stores, lists and reads a file with the token; refuses a wrong token, another service’s token, and someone else', async () => {
@@ -101,6 +105,20 @@ forEachDialect('Apache WebDAV with mod_authnz_ldap', (dialect) => {
     assert.equal(await dav('GET', path, u, withLastCharacterChanged(token.secret)), 401);
     assert.equal(await dav('GET', path, u, other.secret), 401);
     assert.equal(await dav('GET', path, 'nobody', token.secret), 401);
+  });
+
+  it('is opened by the Files token only: the Git token opens the person’s entry, not the Files service', async () => {
+    const person = await buildMember(t, co.coId);
+    const token = await issueToken(t, co.coId, person.id, files);
+    const gitToken = await issueToken(t, co.coId, person.id, git);
+    const u = person.username;
+    // The Git token is in userPassword of the person's entry: a client binding there accepts it …
+    const client = new Client({ url: slapd.url });
+    await client.bind(`uid=${u},${PEOPLE}`, gitToken.secret);
+    await client.unbind();
+    // … but Apache searches ou=files,ou=services only, where only Files tokens are.
+    assert.equal(await dav('PROPFIND', '/', u, gitToken.secret), 401);
+    assert.equal(await dav('PROPFIND', '/', u, token.secret), 207);
   });
 
   it('keeps accepting a revoked token while mod_ldap’s cache remembers it (LDAPCacheTTL), then refuses it', async () => {

@@ -172,7 +172,7 @@ export async function buildDirectoryCo(t: TestApp, slapd: SlapdInstance): Promis
 export async function buildTokenService(
   t: TestApp,
   co: { coId: string; ldapTargetId?: string },
-  opts: { name: string; shortLabel?: string; attribute?: 'userPassword' | 'voPersonApplicationPassword'; scheme?: PasswordScheme },
+  opts: { name: string; shortLabel?: string; attribute?: 'userPassword' | 'voPersonApplicationPassword' | 'serviceEntries'; scheme?: PasswordScheme },
 ): Promise<CoService> {
   const service = await buildService(t, co.coId, { name: opts.name, ...(opts.shortLabel ? { shortLabel: opts.shortLabel } : {}) });
   await enableTokens(t, co.coId, service.id, { storageScheme: opts.scheme ?? 'SSHA512', maxTokensPerPerson: 3 });
@@ -187,11 +187,22 @@ export async function buildTokenService(
         description: `Tokens of ${opts.name}`,
         ordinal: 20,
         retryIntervalSeconds: 30,
-        config: { ldapTargetId: co.ldapTargetId, serviceId: service.id, attribute: opts.attribute },
+        config: {
+          ldapTargetId: co.ldapTargetId,
+          serviceId: service.id,
+          attribute: opts.attribute,
+          // Service entries: under ou=<short label>,ou=services (serviceSubtree), made when missing.
+          ...(opts.attribute === 'serviceEntries' ? { serviceBaseDn: serviceSubtree(service.shortLabel), createServiceSubtree: true } : {}),
+        },
       }),
     );
   }
   return service;
+}
+
+/** The subtree of a service's entries in the test directory: `ou=<short label>,ou=services,<suffix>`. */
+export function serviceSubtree(shortLabel: string): string {
+  return `ou=${shortLabel},ou=services,${SUFFIX}`;
 }
 
 /** A person of the CO (login identifier of type uid, random) and, with `groups`, member of new CO groups of those names. */

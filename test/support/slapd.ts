@@ -46,6 +46,11 @@ export interface SlapdOptions {
    * on the ldap:// port, and ldaps:// on a second port (`ldapsUrl`).
    */
   tls?: { certFile: string; keyFile: string };
+  /**
+   * Loads the lastbind overlay (slapd-contrib's lastbind.la) on the database: a successful bind
+   * writes the entry's operational `authTimestamp`, at most once per `precisionSeconds` (0: every bind).
+   */
+  lastbind?: { precisionSeconds: number };
 }
 
 export interface SlapdInstance {
@@ -74,7 +79,7 @@ export interface SlapdInstance {
  */
 export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInstance> {
   const suffix = options.suffix ?? 'dc=example,dc=org';
-  const modules = [...DEFAULT_MODULES.filter((m) => !(options.withoutModules ?? []).includes(m)), ...(options.modules ?? [])];
+  const modules = [...DEFAULT_MODULES.filter((m) => !(options.withoutModules ?? []).includes(m)), ...(options.modules ?? []), ...(options.lastbind ? ['lastbind.la'] : [])];
   checkInstallation(modules);
   const dir = await mkdtemp(join(tmpdir(), 'tessera-slapd-'));
   const settings = {
@@ -91,7 +96,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
   });
   try {
     await mkdir(join(dir, 'data'));
-    const config = renderConfig({ ...settings, dataDir: join(dir, 'data'), modules, extraConfig: options.extraConfig });
+    const config = renderConfig({ ...settings, dataDir: join(dir, 'data'), modules, extraConfig: options.extraConfig, lastbind: options.lastbind });
     await writeFile(settings.configPath, config, { mode: 0o600 });
     const ports = await retryOnPortClash(async (candidate) => {
       const chosen = { port: candidate, ldapsPort: options.tls ? await findFreePort() : undefined };
@@ -173,7 +178,7 @@ function checkInstallation(modules: string[]): void {
   for (const module of modules) requireFile(join(MODULE_DIR, module), SLAPD_PACKAGES);
 }
 
-function renderConfig(input: Settings & { dataDir: string; modules: string[]; extraConfig: string | undefined }): string {
+function renderConfig(input: Settings & { dataDir: string; modules: string[]; extraConfig: string | undefined; lastbind: SlapdOptions['lastbind'] }): string {
   for (const value of [input.suffix, input.dataDir, input.tls?.certFile ?? '', input.tls?.keyFile ?? '']) {
     if (/["\\\n]/.test(value)) throw new Error(`cannot write ${JSON.stringify(value)} into slapd.conf`);
   }
@@ -196,6 +201,7 @@ function renderConfig(input: Settings & { dataDir: string; modules: string[]; ex
     '# A sparse file: 1 GiB costs nothing on disk.',
     'maxsize 1073741824',
     'index objectClass eq',
+    ...(input.lastbind ? ['overlay lastbind', `lastbind-precision ${Math.max(0, Math.floor(input.lastbind.precisionSeconds))}`] : []),
     'access to attrs=userPassword,voPersonApplicationPassword',
     `  by dn.exact="${input.rootDn}" write`,
     '  by anonymous auth',

@@ -7,4 +7,5 @@ export const LDAP_SERVICE_TOKEN_ERRORS = defineErrorCodes({
   SCHEME_NOT_VERIFIED_BY_DIRECTORY: { kind: 'UNPROCESSABLE', message: 'The directory cannot check values of the service’s storage scheme; binds with its tokens would fail' },
   SCHEME_VALUES_TOO_LONG: { kind: 'UNPROCESSABLE', message: 'Values of the service’s storage scheme are longer than the attribute allows' },
   LDAP_TARGET_WITHOUT_VOPERSON: { kind: 'UNPROCESSABLE', message: 'voPersonApplicationPassword needs the voPerson object class on the LDAP target' },
+  SERVICE_SUBTREE_IN_PEOPLE: { kind: 'UNPROCESSABLE', message: 'The service subtree lies within the people subtree of the LDAP target' },
 });

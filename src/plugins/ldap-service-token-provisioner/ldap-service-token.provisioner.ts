@@ -16,6 +16,8 @@ import { personIdsWithTokensFor } from '../service-tokens/tokens/service-token.r
 import { LDAP_SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import { LDAP_SERVICE_TOKEN_PROVISIONER_TYPE, ldapServiceTokenConfigSchema, type LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
 import { tokensOf, wantedValues } from './provisioned-tokens.ts';
+import { provisionServiceEntry, type ServiceEntryScope } from './service-entry.provisioner.ts';
+import { normalizeDn } from '../ldap-provisioner/ldap-dn.ts';
 
 /**
  * What a token target records per person: the attribute it writes, the values it wrote there
@@ -112,7 +114,7 @@ async function clearAdoptedEntry(ldap: LdapConnection, dn: string, attribute: st
 async function othersValues(input: ProvisionInput<LdapServiceTokenConfig>, ldapTargetId: string): Promise<Set<string>> {
   const out = new Set<string>();
   for (const t of input.targets) {
-    if (t.id === input.target.id || t.provisionerType !== LDAP_SERVICE_TOKEN_PROVISIONER_TYPE || t.config.ldapTargetId !== ldapTargetId) continue;
+    if (t.id === input.target.id || t.provisionerType !== LDAP_SERVICE_TOKEN_PROVISIONER_TYPE || t.config.ldapTargetId !== ldapTargetId || t.config.attribute === 'serviceEntries') continue;
     for (const v of detailOf((await input.stateOf(t.id))?.detail).values) out.add(v);
   }
   return out;
@@ -195,6 +197,18 @@ async function provisionTokens(input: ProvisionInput<LdapServiceTokenConfig>): P
   return (await readAndReconcile(await connection(), dn, previous, attribute, desired)) ? done() : missingEntry();
 }
 
+/** The attribute the hashes go to: service entries hold them in userPassword. */
+function storedAttribute(attribute: LdapServiceTokenConfig['attribute']): string {
+  return attribute === 'serviceEntries' ? 'userPassword' : attribute;
+}
+
+/** Is `dn` the base DN or below it? */
+function isWithin(dn: string, base: string): boolean {
+  const d = normalizeDn(dn);
+  const b = normalizeDn(base);
+  return d === b || d.endsWith(`,${b}`);
+}
+
 async function validateTarget(db: Executor, tables: TokenTables, now: Date, target: Target<LdapServiceTokenConfig>, targets: Target[]): Promise<void> {
   const config = target.config;
   const named = targets.find((t) => t.id === config.ldapTargetId && t.id !== target.id && t.coId === target.coId);
@@ -226,9 +240,15 @@ async function validateTarget(db: Executor, tables: TokenTables, now: Date, targ
   }
   // What the directory can check: probed now (or within the last minutes). A directory that cannot
   // be reached is no reason to refuse; the target's page says the schemes are unknown.
+  if (config.attribute === 'serviceEntries' && config.serviceBaseDn && isWithin(config.serviceBaseDn, ldapTarget.config.baseDn)) {
+    throw new AppError(LDAP_SERVICE_TOKEN_ERRORS.SERVICE_SUBTREE_IN_PEOPLE, {
+      field: 'config.serviceBaseDn',
+      message: `Token target "${target.description}": the service subtree ${config.serviceBaseDn} lies within the people subtree ${ldapTarget.config.baseDn} of LDAP target "${ldapTarget.description}"; a service searching there would find the people's entries, which every token opens: choose a subtree beside it (e.g. ou=${service.shortLabel},ou=services,…)`,
+    });
+  }
   const { storageScheme } = await findSetting(tables(db), target.coId, service.id);
   const probe = await probeOf(tables(db), ldapTarget, now);
-  const [problem] = await schemeProblems(storageScheme, config.attribute, service.name, ldapTarget.config.url, probe);
+  const [problem] = await schemeProblems(storageScheme, storedAttribute(config.attribute), service.name, ldapTarget.config.url, probe);
   if (problem) throw new AppError(LDAP_SERVICE_TOKEN_ERRORS[problem.code], { field: problem.field, message: `Token target "${target.description}": ${problem.message}` });
 }
 
@@ -241,7 +261,7 @@ async function noticesOf(db: Executor, tables: TokenTables, target: Target<LdapS
   const { storageScheme } = await findSetting(tables(db), target.coId, service.id);
   // The server's address is the platform's (LDAP servers); CO admins read the target's name.
   const url = `LDAP target "${ldap.description}"`;
-  return probeNotices(probe, await schemeProblems(storageScheme, target.config.attribute, service.name, url, probe));
+  return probeNotices(probe, await schemeProblems(storageScheme, storedAttribute(target.config.attribute), service.name, url, probe));
 }
 
 /**
@@ -272,7 +292,7 @@ export type TokenTables = (db: Executor) => Kysely<CoreDatabase & ServiceTokenTa
  * The `ldap-service-token` provisioner type: a CO Service's token hashes in the entries of an
  * LDAP target. `tables` reads the service tokens plugin's tables (who holds tokens of a service).
  */
-export function ldapServiceTokenProvisioner(tables: TokenTables): Provisioner<typeof ldapServiceTokenConfigSchema> {
+export function ldapServiceTokenProvisioner(tables: TokenTables, scope?: ServiceEntryScope): Provisioner<typeof ldapServiceTokenConfigSchema> {
   return {
     type: LDAP_SERVICE_TOKEN_PROVISIONER_TYPE,
     label: 'LDAP service tokens',
@@ -282,15 +302,24 @@ export function ldapServiceTokenProvisioner(tables: TokenTables): Provisioner<ty
     notices: (db, target) => noticesOf(db, tables, target),
     async peopleAffectedByService(db, target, serviceId) {
       if (serviceId !== target.config.serviceId) return [];
-      return personIdsWithTokensFor(tables(db), target.coId, serviceId);
+      const holders = await personIdsWithTokensFor(tables(db), target.coId, serviceId);
+      if (target.config.attribute !== 'serviceEntries') return holders;
+      // Service entries may exist without tokens (mayUseService): their people too.
+      const entries = await db.selectFrom('provisioning_state').select('person_id').where('co_id', '=', target.coId).where('target_id', '=', target.id).where('target_key', 'is not', null).execute();
+      return [...new Set([...holders, ...entries.map((r) => r.person_id)])];
+    },
+    provision: (input) => {
+      if (input.target.config.attribute !== 'serviceEntries') return provisionTokens(input);
+      if (!scope) throw new Error('service entries need the plugin’s database (ldapServiceTokenProvisioner(tables, scope))');
+      return provisionServiceEntry(input, scope);
     },
     // Taking tokens out of an entry never waits behind a failing job of its LDAP target: a
     // revocation or suspension fails closed (trust boundaries, "delayed token removal").
     onlyWithdraws: ({ target, intent, data, previous }) => {
       if (intent === 'absent') return true;
+      if (target.config.attribute === 'serviceEntries') return false;
       const had = new Set(detailOf(previous?.detail).values);
       return wantedValues(target.config, tokensOf(data)).values.every((value) => had.has(value));
     },
-    provision: provisionTokens,
   };
 }

@@ -23,7 +23,7 @@ export function tokenContributions({ ldapTarget, targets, data }: LdapEntryReque
     if (target.provisionerType !== LDAP_SERVICE_TOKEN_PROVISIONER_TYPE || !RUNNING_MODES.has(target.mode)) continue;
     if (target.provisionGroupId && !data.groups.some((g) => g.id === target.provisionGroupId)) continue;
     const parsed = ldapServiceTokenConfigSchema.safeParse(target.config);
-    if (!parsed.success || parsed.data.ldapTargetId !== ldapTarget.id) continue;
+    if (!parsed.success || parsed.data.ldapTargetId !== ldapTarget.id || parsed.data.attribute === 'serviceEntries') continue;
     const { attribute, values } = wantedValues(parsed.data, tokens);
     if (attribute) contributions.push({ sourceTargetId: target.id, attribute, values });
   }

@@ -38,7 +38,7 @@ export function tokensOf(data: ProvisioningData | undefined): ProvisionedToken[]
 }
 
 /** `userPassword`, or `voPersonApplicationPassword;app-<short label>` for per-service passwords. */
-export function tokenAttributeName(attribute: LdapServiceTokenConfig['attribute'], shortLabel: string): string {
+export function tokenAttributeName(attribute: Exclude<LdapServiceTokenConfig['attribute'], 'serviceEntries'>, shortLabel: string): string {
   return attribute === 'userPassword' ? 'userPassword' : `voPersonApplicationPassword;app-${shortLabel}`;
 }
 
@@ -52,6 +52,8 @@ export interface WantedValues {
 
 /** The values of the target's service among the person's tokens, and the attribute they go to. */
 export function wantedValues(config: Pick<LdapServiceTokenConfig, 'serviceId' | 'attribute'>, tokens: readonly ProvisionedToken[]): WantedValues {
+  // Service entries hold the hashes in entries of their own: nothing goes into the person's entry.
+  if (config.attribute === 'serviceEntries') return { attribute: undefined, values: [] };
   const mine = tokens.filter((t) => t.serviceId === config.serviceId);
   return { attribute: mine[0] ? tokenAttributeName(config.attribute, mine[0].serviceShortLabel) : undefined, values: [...new Set(mine.map((t) => t.hash))] };
 }

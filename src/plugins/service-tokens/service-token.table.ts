@@ -20,6 +20,8 @@ export interface ServiceTokenSettingTable {
   expiry_warning_days: string;
   /** Notice kinds turned off for this service, comma-separated (created, revoked, expiring). */
   notices_off: string;
+  /** Tokens unused for this many days are revoked (after a notice); null: never. */
+  revoke_unused_after_days: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -76,7 +78,30 @@ export interface ServiceTokenWarningTable {
   sent_at: string;
 }
 
+/**
+ * The last use of a person's tokens for a service seen outside the verification API, by source
+ * (`ldap`: a bind at the person's service entry, from slapd's authTimestamp). Per person and
+ * service, not per token: a directory cannot tell which of the entry's values matched.
+ */
+export interface ServiceTokenExternalUseTable {
+  co_id: string;
+  person_id: string;
+  service_id: string;
+  source: string;
+  last_used_at: string;
+  recorded_at: string;
+}
+
+/** The unused-token policy's notice for a token: sent once per idle period (`idle_since`: its last use then). */
+export interface ServiceTokenUnusedNoticeTable {
+  token_id: string;
+  idle_since: string;
+  sent_at: string;
+}
+
 export type ServiceTokenTables = {
+  service_token_external_use: ServiceTokenExternalUseTable;
+  service_token_unused_notice: ServiceTokenUnusedNoticeTable;
   service_token_warning: ServiceTokenWarningTable;
   service_verifier: ServiceVerifierTable;
   service_token_setting: ServiceTokenSettingTable;

@@ -1,6 +1,9 @@
 import { definePlugin, type TesseraPlugin } from '../../core/plugins/plugin.ts';
 import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import * as initial from './migrations/20261128010000-service-tokens.ts';
+import * as lastUseElsewhere from './migrations/20261203010000-last-use-elsewhere.ts';
+import { recordExternalUse, type ServiceTokensExtensionPoint } from './last-use/external-use.ts';
+import { sweepUnusedTokens } from './notices/unused-tokens.ts';
 import { sweepExpiryWarnings } from './notices/expiry-warnings.ts';
 import { usableTokensOf } from './provisioning/token-provisioning-data.ts';
 import type { ServiceTokenTables } from './service-token.table.ts';
@@ -16,6 +19,7 @@ import { registerVerificationKeyRoutes } from './verification/verification-key.r
 import { registerVerificationApi } from './verification/verification.api.ts';
 
 export type { ServiceTokenProvisioningData, UsableToken } from './provisioning/token-provisioning-data.ts';
+export type { ExternalUse, ServiceTokensExtensionPoint } from './last-use/external-use.ts';
 
 export const SERVICE_TOKENS_PLUGIN_ID = 'service-tokens';
 
@@ -43,7 +47,7 @@ export function serviceTokensPlugin(options: ServiceTokensOptions = {}): Tessera
   return definePlugin<ServiceTokenTables>({
     id: SERVICE_TOKENS_PLUGIN_ID,
     description: 'Service tokens (application-specific passwords) for CO Services',
-    migrations: { '20261128010000-service-tokens': initial },
+    migrations: { '20261128010000-service-tokens': initial, '20261203010000-last-use-elsewhere': lastUseElsewhere },
     errorCodes: SERVICE_TOKEN_ERRORS,
     setup: (host) => {
       const ctx: TokenContext = { ...host.core, db: host.db };
@@ -73,7 +77,11 @@ export function serviceTokensPlugin(options: ServiceTokensOptions = {}): Tessera
           { name: 'service token expiry', everyMs: 20_000, run: async () => void (await sweepExpiredTokens(ctx)) },
           { name: 'service token expiry warnings', everyMs: 60_000, run: async () => void (await sweepExpiryWarnings(ctx)) },
           { name: 'service token last use', everyMs: 60_000, run: () => verifier.lastUsed.flush() },
+          // Hourly: tokens unused for their service's period get a notice, then are revoked.
+          { name: 'service token unused revocation', everyMs: 3600_000, run: async () => void (await sweepUnusedTokens(ctx)) },
         ],
+        // Last use seen elsewhere (LDAP binds at service entries), reported by the plugins that see it.
+        exports: { recordExternalUse: (uses) => recordExternalUse(host.db, uses, host.clock.now()) } satisfies ServiceTokensExtensionPoint,
         close: () => verifier.lastUsed.flushAll(),
         // Provisioners get the hashes of usable tokens (never a secret: those exist only at generation).
         provisioningData: async (db, data) => ({ tokens: await usableTokensOf(host.withTables(db), data.co.id, data.person, host.clock.now()) }),

@@ -101,3 +101,17 @@ export function tokenExpiringNotice(f: TokenFacts, days: number): Notice {
     'Renew it on your service tokens page',
   );
 }
+
+/** The notice that a token unused for a while is revoked on `revokeOn` (ISO) unless used before. */
+export function tokenUnusedNotice(f: TokenFacts, idleDays: number, revokeOn: string): Notice {
+  return notice(
+    f,
+    'unused',
+    `Your unused service token for ${f.serviceName} will be revoked`,
+    [
+      `Your service token “${f.label}” (${f.displayHint}) for ${f.serviceName} in ${f.coName} has not been used for ${idleDays} day${idleDays === 1 ? '' : 's'}.`,
+      `Unless it is used before ${when(revokeOn)}, it is revoked then. Nothing needs doing if you no longer need it.`,
+    ],
+    'Your service tokens',
+  );
+}

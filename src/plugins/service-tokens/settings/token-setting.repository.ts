@@ -25,6 +25,8 @@ export interface TokenSetting {
   expiryWarningDays: number[];
   /** Notices not sent for this service. */
   noticesOff: NoticeKind[];
+  /** Tokens unused (by either source of last use) for this many days are revoked, after a notice; null: never. */
+  revokeUnusedAfterDays: number | null;
   /** null for a service never configured (see defaultSetting). */
   updatedAt: string | null;
 }
@@ -50,6 +52,7 @@ export function defaultSetting(serviceId: string): TokenSetting {
     plaintextAcknowledged: false,
     expiryWarningDays: [30, 7, 1],
     noticesOff: [],
+    revokeUnusedAfterDays: null,
     updatedAt: null,
   };
 }
@@ -68,6 +71,7 @@ export function toSetting(r: ServiceTokenSettingTable): TokenSetting {
     plaintextAcknowledged: r.plaintext_acknowledged === 1,
     expiryWarningDays: parseDays(r.expiry_warning_days),
     noticesOff: r.notices_off.split(',').filter((k): k is NoticeKind => (NOTICE_KINDS as readonly string[]).includes(k)),
+    revokeUnusedAfterDays: r.revoke_unused_after_days,
     updatedAt: r.updated_at,
   };
 }

@@ -20,6 +20,7 @@ function formValuesOf(setting: TokenSetting): Record<string, unknown> {
     tokenType: setting.tokenType,
     storageScheme: setting.storageScheme,
     maxLifetimeDays: setting.maxLifetimeDays ?? '',
+    revokeUnusedAfterDays: setting.revokeUnusedAfterDays ?? '',
     maxTokensPerPerson: setting.maxTokensPerPerson,
     generation: setting.generation,
     acknowledgePlaintext: setting.plaintextAcknowledged,

@@ -22,6 +22,15 @@ export const settingInput = z.object({
       z.array(z.coerce.number().int('Whole days').min(1, 'At least 1 day').max(365, 'At most 365 days')).max(10, 'At most 10 warnings'),
     )
     .default([30, 7, 1]),
+  /**
+   * Revoke tokens unused for this many days (last use: the verification API's per token, or a bind
+   * at the person's LDAP service entry), after a notice; empty: never. At least 2 days, so the notice
+   * comes before (see notices/unused-tokens.ts).
+   */
+  revokeUnusedAfterDays: z.preprocess(
+    (v) => (v === '' || v === undefined ? null : v),
+    z.coerce.number().int('Whole days').min(2, 'At least 2 days').max(3650, 'At most 3650 days').nullable(),
+  ).default(null),
   /** Which notices people get for this service; a form sends the checked boxes (one value or several). */
   notices: z
     .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.enum(['created', 'revoked', 'expiring'])))
@@ -41,5 +50,6 @@ export const settingResponse = z.object({
   plaintextAcknowledged: z.boolean(),
   expiryWarningDays: z.array(z.number()),
   noticesOff: z.array(z.enum(['created', 'revoked', 'expiring'])),
+  revokeUnusedAfterDays: z.number().nullable(),
   updatedAt: z.string().nullable(),
 });

@@ -102,6 +102,7 @@ export async function updateSetting(ctx: TokenContext, actor: Actor, coId: strin
         plaintext_acknowledged: acknowledged ? 1 : 0,
         expiry_warning_days: input.expiryWarningDays.join(','),
         notices_off: NOTICE_KINDS.filter((k) => !input.notices.includes(k)).join(','),
+        revoke_unused_after_days: input.revokeUnusedAfterDays ?? null,
         updated_at: ctx.clock.now().toISOString(),
       },
       before.updatedAt !== null,

@@ -82,6 +82,13 @@ export function SettingFormPage(props: { page: PageContext; co: Co; service: CoS
         />
         <TextField form={form} name="maxLifetimeDays" label="Maximum lifetime (days)" type="number" hint="Empty: tokens may live until revoked." />
         <TextField form={form} name="maxTokensPerPerson" label="Maximum tokens per person" type="number" required />
+        <TextField
+          form={form}
+          name="revokeUnusedAfterDays"
+          label="Revoke tokens unused for (days)"
+          type="number"
+          hint="Last use: a check through the verification API, or a bind at the person’s LDAP service entry. The person is told a week before (half the period when shorter). Empty: never."
+        />
         <TextField form={form} name="expiryWarningDays" label="Warn people this many days before a token expires" hint="Comma-separated, e.g. 30, 7, 1. Each warning is sent once. Empty: no warnings." />
         <fieldset class="field">
           <legend>Notices people get for this service</legend>

@@ -139,6 +139,11 @@ export function PersonTokensPage(props: {
               </table>
             </div>
           )}
+          {entry.lastUsedViaLdap && (
+            <p class="muted">
+              Last used via LDAP (a bind at this person’s service entry, any of their tokens): <Time iso={entry.lastUsedViaLdap} />
+            </p>
+          )}
           {!entry.available && <p class="muted">Tokens for this service do not work now (the service, its token settings or this person’s access changed). They work again when that is undone, unless revoked or expired.</p>}
           {entry.mayGenerate && <GenerateForm entry={entry} co={co} person={person} csrfToken={page.csrfToken} nonce={props.nonce} error={props.error} />}
           {!entry.mayGenerate && entry.available && <p class="muted">Only administrators generate tokens for this service.</p>}

@@ -159,6 +159,13 @@ export async function liveTokensExpiringBy(db: TokenDb, now: Date, until: Date):
   return rows.map(toStoredToken);
 }
 
+/** Live tokens (not revoked, not expired at `now`) of the given services, any CO. */
+export async function liveTokensOfServices(db: TokenDb, serviceIds: readonly string[], now: Date): Promise<StoredToken[]> {
+  if (serviceIds.length === 0) return [];
+  const rows = await db.selectFrom('service_token').selectAll().where((eb) => liveToken(eb, now)).where('service_id', 'in', [...serviceIds]).execute();
+  return rows.map(toStoredToken);
+}
+
 /** Writes a token's last use (ISO time, client address). */
 export async function recordLastUse(db: TokenDb, tokenId: string, at: string, address: string): Promise<void> {
   await db.updateTable('service_token').set({ last_used_at: at, last_used_address: address }).where('id', '=', tokenId).execute();

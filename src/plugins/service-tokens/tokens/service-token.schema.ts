@@ -29,6 +29,8 @@ export const tokenResponse = z.object({
   expiresAt: z.string().nullable(),
   lastUsedAt: z.string().nullable(),
   lastUsedAddress: z.string().nullable(),
+  /** Last bind at the person's LDAP service entry of this service: per person and service, read periodically (see docs). */
+  lastUsedViaLdap: z.string().nullable(),
   revokedAt: z.string().nullable(),
   revokedBy: z.string().nullable(),
   revokedReason: z.string().nullable(),

@@ -1,3 +1,4 @@
+import { ldapUseOf } from '../last-use/external-use.ts';
 import { randomBytes } from 'node:crypto';
 import { isId, newId } from '../../../db/ids.ts';
 import { isCoAdmin, personIdOf, type Actor } from '../../../core/auth/actor.ts';
@@ -27,12 +28,16 @@ export type { TokenState } from './usable-token.ts';
 const DAY_MS = 86_400_000;
 
 /** A token as people and API clients see it: never its secret, nor its hash; with its state. */
-export type ServiceToken = Omit<StoredToken, 'coId' | 'hash' | 'tokenTypeDef'> & { state: TokenState };
+export type ServiceToken = Omit<StoredToken, 'coId' | 'hash' | 'tokenTypeDef'> & {
+  state: TokenState;
+  /** The person's last bind at their LDAP service entry of this token's service (per person and service, not per token); null when none was seen. */
+  lastUsedViaLdap: string | null;
+};
 
 /** The visible part of a stored token, with its state (see `tokenState`). */
-function toServiceToken(t: StoredToken, state: TokenState): ServiceToken {
+function toServiceToken(t: StoredToken, state: TokenState, lastUsedViaLdap: string | null = null): ServiceToken {
   const { coId: _coId, hash: _hash, tokenTypeDef: _def, ...visible } = t;
-  return { ...visible, state };
+  return { ...visible, state, lastUsedViaLdap };
 }
 
 export interface PersonTokenService {
@@ -42,6 +47,8 @@ export interface PersonTokenService {
   available: boolean;
   /** The actor may generate here (policy and role). */
   mayGenerate: boolean;
+  /** The person's last bind at their LDAP service entry of this service (read periodically from the directory); null when none was seen. */
+  lastUsedViaLdap: string | null;
   tokens: ServiceToken[];
 }
 
@@ -54,7 +61,7 @@ export async function listPersonTokenServices(ctx: TokenContext, actor: Actor, c
   assertMayRead(actor, coId, personId);
   const person = await getPersonIn(ctx.db, coId, personId);
   const now = ctx.clock.now();
-  const [acceptance, tokens] = await Promise.all([acceptanceOf(ctx.db, coId, person, now), tokensOfPerson(ctx.db, coId, personId)]);
+  const [acceptance, tokens, ldapUse] = await Promise.all([acceptanceOf(ctx.db, coId, person, now), tokensOfPerson(ctx.db, coId, personId), ldapUseOf(ctx.db, coId, personId)]);
   const admin = isCoAdmin(actor, coId);
   const self = personIdOf(actor, coId) === personId;
   const out: PersonTokenService[] = [];
@@ -64,7 +71,8 @@ export async function listPersonTokenServices(ctx: TokenContext, actor: Actor, c
     if (!available && mine.length === 0) continue;
     const setting = acceptance.settingOf(service.id);
     const mayGenerate = available && (admin || (self && setting.generation === 'self_and_admins'));
-    out.push({ service, setting, available, mayGenerate, tokens: mine.map((t) => toServiceToken(t, tokenState(t, now, available))) });
+    const viaLdap = ldapUse.get(service.id) ?? null;
+    out.push({ service, setting, available, mayGenerate, lastUsedViaLdap: viaLdap, tokens: mine.map((t) => toServiceToken(t, tokenState(t, now, available), viaLdap)) });
   }
   return { person, services: out };
 }
