@@ -44,9 +44,8 @@ export function openDatabase(url: string): Database {
   const path = sqlitePathOf(url);
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new SQLite(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  // exec, not pragma(): pragma() prepares a statement that is then left to the garbage collector.
+  sqlite.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000');
   // SQLite's built-in lower() folds ASCII only; searches must find "Émile" when asked for "émile".
   sqlite.function('lower', { deterministic: true }, (v: unknown) => (v === null ? null : String(v).toLowerCase()));
   const db = new Kysely<CoreDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
@@ -55,23 +54,27 @@ export function openDatabase(url: string): Database {
 
 /**
  * better-sqlite3 compiles every SQL text it is given; Kysely hands it the same few texts again and
- * again (values are bound separately), so compiled statements are kept, the least recently used
- * dropped beyond a few hundred. Statements run synchronously, so one is never used twice at once.
+ * again (values are bound separately), so compiled statements are kept and reused. Statements run
+ * synchronously, so one is never used twice at once.
+ *
+ * Every statement is kept for the life of the connection, never dropped for the garbage collector:
+ * with better-sqlite3 12 on Node.js 24.19 and later, a Statement finalised by a garbage collection
+ * that runs outside JavaScript (an idle GC) aborts the process (`RemoveEnvironmentCleanupHook`
+ * assertion; fixed in better-sqlite3 13, which in turn does not run on Node.js 20). The distinct
+ * texts are bounded by the queries the code builds (an `in (…)` list gives one text per length),
+ * a few thousand small objects at most.
  */
-function withStatementCache(sqlite: SQLite.Database, size = 500): SQLite.Database {
+function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
   return new Proxy(sqlite, {
     get(target, prop, receiver) {
       if (prop === 'prepare') {
         return (text: string) => {
           let statement = cache.get(text);
-          if (statement) {
-            cache.delete(text);
-          } else {
+          if (!statement) {
             statement = target.prepare(text);
-            if (cache.size >= size) cache.delete(cache.keys().next().value!);
+            cache.set(text, statement);
           }
-          cache.set(text, statement);
           return statement;
         };
       }
