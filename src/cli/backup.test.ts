@@ -15,7 +15,7 @@ import { SYSTEM_ACTOR } from '../core/auth/actor.ts';
 import { createTarget } from '../core/provisioning/target.service.ts';
 import { buildApp } from '../app/http-app.ts';
 import { openDatabase } from '../db/database.ts';
-import { startSlapd, type SlapdInstance } from '../../test/support/slapd.ts';
+import { ldapwhoamiBinds, startSlapd, type SlapdInstance } from '../../test/support/slapd.ts';
 import { requireCommand } from '../../test/support/system-packages.ts';
 import { buildCo, buildPerson, forEachDialect, openTestDatabase, useTestApp, type BuiltPerson } from '../../test/support/test-app.ts';
 import { ldapProvisionerPlugin } from '../plugins/ldap-provisioner/ldap-provisioner.plugin.ts';
@@ -81,15 +81,7 @@ forEachDialect('backup and restore', (dialect) => {
     TESSERA_WORKER: 'off',
   });
 
-  async function binds(username: string, token: string): Promise<boolean> {
-    try {
-      await execFileAsync(LDAPWHOAMI, ['-x', '-H', slapd.url, '-D', `uid=${username},${PEOPLE}`, '-w', token], { timeout: 10_000 });
-      return true;
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 49) return false;
-      throw error;
-    }
-  }
+  const binds = (username: string, token: string) => ldapwhoamiBinds(slapd.url, `uid=${username},${PEOPLE}`, token);
 
   it('backs up under load, restores into a fresh database, and every token in the backup verifies and binds', async () => {
     const co = await buildCo(t);

@@ -2,9 +2,7 @@
 // nor verify, its API users are refused, its CO admins administer nothing — while platform admins
 // still act; reactivating brings back what was not revoked or expired meanwhile. SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, it } from 'node:test';
-import { promisify } from 'node:util';
 import { SYSTEM_ACTOR } from '../../src/core/auth/actor.ts';
 import { ensurePlatformCo, updateCo } from '../../src/core/cos/co.service.ts';
 import { newId } from '../../src/db/ids.ts';
@@ -16,12 +14,11 @@ import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-to
 import { generateServiceToken } from '../../src/plugins/service-tokens/tokens/service-token.service.ts';
 import { revokeServiceToken } from '../../src/plugins/service-tokens/tokens/token-revocation.service.ts';
 import { createVerifierKey } from '../../src/plugins/service-tokens/verification/verification-keys.service.ts';
-import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
+import { startSlapd, type SlapdInstance, ldapwhoamiBinds } from '../support/slapd.ts';
 import { requireCommand } from '../support/system-packages.ts';
 import { actorFor, buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, signIn, type TestApp } from '../support/test-app.ts';
 import { addLdapServer } from '../support/ldap-servers.ts';
 
-const execFileAsync = promisify(execFile);
 const LDAPWHOAMI = '/usr/bin/ldapwhoami';
 const PEOPLE = 'ou=people,dc=example,dc=org';
 
@@ -39,15 +36,7 @@ forEachDialect('CO suspension', (dialect) => {
     await slapd?.stop();
   });
 
-  async function binds(dn: string, password: string): Promise<boolean> {
-    try {
-      await execFileAsync(LDAPWHOAMI, ['-x', '-H', slapd.url, '-D', dn, '-w', password], { timeout: 10_000 });
-      return true;
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 49) return false;
-      throw error;
-    }
-  }
+  const binds = (dn: string, password: string) => ldapwhoamiBinds(slapd.url, dn, password);
 
   it('stops tokens in LDAP and at verification, API users and CO admins; reactivation restores what was not revoked', async () => {
     const co = await buildCo(t);

@@ -4,9 +4,7 @@
 // named loses their entry and its tokens at once; an adopted entry holds only Tessera's values.
 // On SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, it } from 'node:test';
-import { promisify } from 'node:util';
 import { Attribute, Change, Client } from 'ldapts';
 import { SYSTEM_ACTOR } from '../../src/core/auth/actor.ts';
 import { createPerson, removeIdentifier } from '../../src/core/people/person.service.ts';
@@ -22,13 +20,12 @@ import { buildService, enableTokens, tokenContext } from '../../src/plugins/serv
 import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-tokens.plugin.ts';
 import { generateServiceToken } from '../../src/plugins/service-tokens/tokens/service-token.service.ts';
 import { createVerifierKey } from '../../src/plugins/service-tokens/verification/verification-keys.service.ts';
-import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
+import { startSlapd, type SlapdInstance, ldapwhoamiBinds } from '../support/slapd.ts';
 import { requireCommand } from '../support/system-packages.ts';
 import { buildCo, createTestApp, forEachDialect, type TestApp } from '../support/test-app.ts';
 import { addLdapServer, ldapServerContext } from '../support/ldap-servers.ts';
 import { setAdoptExistingEntries } from '../../src/plugins/ldap-provisioner/ldap-server.service.ts';
 
-const execFileAsync = promisify(execFile);
 const LDAPWHOAMI = '/usr/bin/ldapwhoami';
 const SUFFIX = 'dc=example,dc=org';
 const PEOPLE = `ou=people,${SUFFIX}`;
@@ -51,15 +48,7 @@ forEachDialect('The directory’s identity of people', (dialect) => {
     await slapd?.stop();
   });
 
-  async function binds(dn: string, password: string): Promise<boolean> {
-    try {
-      await execFileAsync(LDAPWHOAMI, ['-x', '-H', slapd.url, '-D', dn, '-w', password], { timeout: 10_000 });
-      return true;
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 49) return false;
-      throw error;
-    }
-  }
+  const binds = (dn: string, password: string) => ldapwhoamiBinds(slapd.url, dn, password);
 
   async function entry(dn: string, attributes = ['*']): Promise<Record<string, string[]> | undefined> {
     try {

@@ -3,9 +3,7 @@
 // it. Then revocation, suspension, expiry, per-service attributes, renames, deletion, other
 // targets' values, and an outage of the directory. Runs on SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, it } from 'node:test';
-import { promisify } from 'node:util';
 import { Attribute, Change, Client } from 'ldapts';
 import { SYSTEM_ACTOR } from '../../src/core/auth/actor.ts';
 import { addIdentifier, createPerson, deletePerson, removeIdentifier, setPersonStatus } from '../../src/core/people/person.service.ts';
@@ -22,12 +20,11 @@ import { buildService, enableTokens, tokenContext } from '../../src/plugins/serv
 import { sweepExpiredTokens } from '../../src/plugins/service-tokens/tokens/token-expiry.service.ts';
 import type { ServiceTokenTables } from '../../src/plugins/service-tokens/service-token.table.ts';
 import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-tokens.plugin.ts';
-import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
+import { startSlapd, type SlapdInstance, ldapwhoamiBinds } from '../support/slapd.ts';
 import { requireCommand } from '../support/system-packages.ts';
 import { buildApiUser, buildCo, buildPerson, createTestApp, forEachDialect, form, signIn, type Browser, type BuiltPerson, type TestApp } from '../support/test-app.ts';
 import { addLdapServer } from '../support/ldap-servers.ts';
 
-const execFileAsync = promisify(execFile);
 const LDAPWHOAMI = '/usr/bin/ldapwhoami';
 const SUFFIX = 'dc=example,dc=org';
 const PEOPLE = `ou=people,${SUFFIX}`;
@@ -52,16 +49,7 @@ forEachDialect('LDAP token provisioning end to end', (dialect) => {
   });
 
   /** Does slapd accept this password for this DN? (Exit 49: invalid credentials.) */
-  async function binds(dn: string, password: string): Promise<boolean> {
-    try {
-      await execFileAsync(LDAPWHOAMI, ['-x', '-H', slapd.url, '-D', dn, '-w', password], { timeout: 10_000 });
-      return true;
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code === 49) return false;
-      throw error;
-    }
-  }
+  const binds = (dn: string, password: string) => ldapwhoamiBinds(slapd.url, dn, password);
 
   async function entry(dn: string, attributes = ['*']): Promise<Record<string, string[]> | undefined> {
     try {

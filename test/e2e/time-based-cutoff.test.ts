@@ -3,9 +3,7 @@
 // slapd accepts once the periodic sweeps and the worker have run, and the directory and the
 // verification API then give the same answer. Runs on SQLite and PostgreSQL against a real slapd.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, it } from 'node:test';
-import { promisify } from 'node:util';
 import { SYSTEM_ACTOR } from '../../src/core/auth/actor.ts';
 import { groupInput } from '../../src/core/groups/group.schema.ts';
 import { addMembership, createGroup } from '../../src/core/groups/group.service.ts';
@@ -20,12 +18,11 @@ import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-to
 import { generateServiceToken } from '../../src/plugins/service-tokens/tokens/service-token.service.ts';
 import { sweepExpiredTokens } from '../../src/plugins/service-tokens/tokens/token-expiry.service.ts';
 import { createVerifierKey } from '../../src/plugins/service-tokens/verification/verification-keys.service.ts';
-import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
+import { startSlapd, type SlapdInstance, ldapwhoamiBinds } from '../support/slapd.ts';
 import { requireCommand } from '../support/system-packages.ts';
 import { buildCo, buildPerson, createTestApp, forEachDialect, type TestApp } from '../support/test-app.ts';
 import { addLdapServer } from '../support/ldap-servers.ts';
 
-const execFileAsync = promisify(execFile);
 const LDAPWHOAMI = '/usr/bin/ldapwhoami';
 const PEOPLE = 'ou=people,dc=example,dc=org';
 
@@ -43,15 +40,7 @@ forEachDialect('Time-based cut-off reaches the directory', (dialect) => {
     await slapd?.stop();
   });
 
-  async function binds(dn: string, password: string): Promise<boolean> {
-    try {
-      await execFileAsync(LDAPWHOAMI, ['-x', '-H', slapd.url, '-D', dn, '-w', password], { timeout: 10_000 });
-      return true;
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 49) return false;
-      throw error;
-    }
-  }
+  const binds = (dn: string, password: string) => ldapwhoamiBinds(slapd.url, dn, password);
 
   /**
    * A CO whose token-enabled service is restricted to a group, an LDAP target and a token target

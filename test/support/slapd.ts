@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Client } from 'ldapts';
 import {
   PortClashError,
@@ -287,3 +289,22 @@ async function withRootClient<T>(url: string, settings: Settings, use: (client: 
     await client.unbind().catch(() => undefined);
   }
 }
+
+const LDAPWHOAMI_PATH = '/usr/bin/ldapwhoami';
+
+/**
+ * Whether `ldapwhoami` (a real LDAP client, as a service would use) binds to the directory at
+ * `url` as `dn` with `password`: true on success, false on invalidCredentials (result 49); any
+ * other failure throws. Needs ldap-utils (fails saying so).
+ */
+export async function ldapwhoamiBinds(url: string, dn: string, password: string): Promise<boolean> {
+  requireCommand(LDAPWHOAMI_PATH, 'ldap-utils');
+  try {
+    await promisify(execFile)(LDAPWHOAMI_PATH, ['-x', '-H', url, '-D', dn, '-w', password], { timeout: 10_000 });
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 49) return false;
+    throw error;
+  }
+}
+
