@@ -17,6 +17,7 @@ PACKAGES=(
   ldap-utils     # ldapwhoami and friends, used by the tests as a service would
   slapd-contrib  # module pw-pbkdf2
   postgresql-15  # /usr/lib/postgresql/15/bin (what the `postgresql` metapackage means on Debian 12)
+  mariadb-server # mariadbd and mariadb-install-db: COmanage Registry databases on MySQL/MariaDB
   chromium       # browser tests
   fonts-liberation  # a font for chromium (a Recommends we would otherwise skip); without one, text renders as boxes
   # Operations (docs/operations.md): systemd-analyze for deploy/tessera.service, apache2-utils for the
@@ -90,6 +91,7 @@ stop_services() {
     case "$package" in
       slapd) service=slapd ;;
       postgresql-15) service=postgresql ;;
+      mariadb-server) service=mariadb ;;
       dovecot-imapd) service=dovecot ;;
       apache2) service=apache2 ;;
       freeradius) service=freeradius ;;
