@@ -9,10 +9,11 @@ import { Client } from 'ldapts';
 import { ldapProvisionerPlugin } from '../../src/plugins/ldap-provisioner/ldap-provisioner.plugin.ts';
 import { ldapServiceTokenProvisionerPlugin } from '../../src/plugins/ldap-service-token-provisioner/ldap-service-token-provisioner.plugin.ts';
 import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-tokens.plugin.ts';
-import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
+import { addBindAccount, startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { requireCommand, requireFile, runAsIds } from '../support/system-packages.ts';
 import {
   PEOPLE,
+  searchAccountDn,
   serviceSubtree,
   buildDirectoryCo,
   buildMember,
@@ -45,6 +46,9 @@ before(async () => {
   requireFile('/usr/lib/apache2/modules/mod_dav_fs.so', 'apache2');
   requireCommand(CURL, 'curl');
   slapd = await startSlapd();
+  // The Files service's search account (ldap/slapd.conf.example), not the directory's administrator.
+  const searchDn = searchAccountDn(FILES_LABEL);
+  const searchPassword = await addBindAccount(slapd, searchDn);
   run = await runDirectory('apache');
   const davRoot = join(run.path, 'dav');
   const lockDir = join(run.path, 'lock');
@@ -58,7 +62,7 @@ before(async () => {
     cwd: run.path,
     configure: async (port) => {
       const file = join(run.path, 'apache2.conf');
-      const values = { RUN_DIR: run.path, PORT: port, DAV_ROOT: davRoot, LOCK_DIR: lockDir, LDAP_URL: slapd.url, SERVICE_DN: serviceSubtree(FILES_LABEL), SEARCH_DN: slapd.rootDn, SEARCH_PASSWORD: slapd.rootPassword, LDAP_CACHE_TTL: CACHE_TTL_SECONDS };
+      const values = { RUN_DIR: run.path, PORT: port, DAV_ROOT: davRoot, LOCK_DIR: lockDir, LDAP_URL: slapd.url, SERVICE_DN: serviceSubtree(FILES_LABEL), SEARCH_DN: searchDn, SEARCH_PASSWORD: searchPassword, LDAP_CACHE_TTL: CACHE_TTL_SECONDS };
       await writeConfig(file, await renderRecipe('apache-webdav.conf', values));
       return { command: APACHE, args: ['-f', file, '-DFOREGROUND'] };
     },

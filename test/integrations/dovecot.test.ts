@@ -1,6 +1,7 @@
 // docs/integrations/dovecot.md: a real Dovecot 2.3 logs people in over IMAP (curl is the client)
-// with tokens Tessera provisioned into a throwaway slapd: (a) binding as the person against
-// userPassword, (b) looking up voPersonApplicationPassword;app-mail and checking the hash itself.
+// with tokens Tessera provisioned into a throwaway slapd: (a) searching the IMAP service's own
+// subtree with its search account and binding as the service entry found, (b) looking up
+// voPersonApplicationPassword;app-mail and checking the hash itself.
 import assert from 'node:assert/strict';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,11 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { ldapProvisionerPlugin } from '../../src/plugins/ldap-provisioner/ldap-provisioner.plugin.ts';
 import { ldapServiceTokenProvisionerPlugin } from '../../src/plugins/ldap-service-token-provisioner/ldap-service-token-provisioner.plugin.ts';
 import { serviceTokensPlugin } from '../../src/plugins/service-tokens/service-tokens.plugin.ts';
-import { startSlapd, type SlapdInstance } from '../support/slapd.ts';
+import { addBindAccount, ldapwhoamiBinds, startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { requireCommand, requireFile } from '../support/system-packages.ts';
 import {
   PEOPLE,
   buildDirectoryCo,
+  searchAccountDn,
+  serviceSubtree,
   buildMember,
   buildTokenService,
   issueToken,
@@ -31,6 +34,8 @@ const DOVECOT = '/usr/sbin/dovecot';
 const IMAP_LOGIN = '/usr/lib/dovecot/imap-login';
 const LDAP_MODULE = '/usr/lib/dovecot/modules/auth/libauthdb_ldap.so';
 const CURL = '/usr/bin/curl';
+/** Recipe (a)'s service: its entries are under ou=imap,ou=services, searched by cn=imap,ou=service-accounts. */
+const IMAP_LABEL = 'imap';
 
 let slapd: SlapdInstance;
 let run: Awaited<ReturnType<typeof runDirectory>>;
@@ -43,8 +48,10 @@ before(async () => {
   requireCommand(CURL, 'curl');
   slapd = await startSlapd();
   run = await runDirectory('dovecot');
+  const searchDn = searchAccountDn(IMAP_LABEL);
+  const searchPassword = await addBindAccount(slapd, searchDn);
   const recipes = {
-    bind: { file: 'dovecot-ldap-bind.conf.ext', values: { LDAP_URI: slapd.url, PEOPLE_DN: PEOPLE } },
+    bind: { file: 'dovecot-ldap-bind.conf.ext', values: { LDAP_URI: slapd.url, SEARCH_DN: searchDn, SEARCH_PASSWORD: searchPassword, SERVICE_DN: serviceSubtree(IMAP_LABEL) } },
     app: { file: 'dovecot-ldap-app.conf.ext', values: { LDAP_URI: slapd.url, PEOPLE_DN: PEOPLE, LOOKUP_DN: slapd.rootDn, LOOKUP_PASSWORD: slapd.rootPassword, SERVICE_LABEL: 'mail' } },
   } as const;
   for (const [name, recipe] of Object.entries(recipes) as Array<[keyof typeof recipes, (typeof recipes)[keyof typeof recipes]]>) {
@@ -91,11 +98,13 @@ async function imapLogin(server: ForegroundServer | undefined, user: string, pas
 forEachDialect('Dovecot IMAP logins with service tokens', (dialect) => {
   const t = useTestApp(dialect, { plugins: [serviceTokensPlugin(), ldapProvisionerPlugin(), ldapServiceTokenProvisionerPlugin()] });
   let co: Awaited<ReturnType<typeof buildDirectoryCo>>;
-  const services = { imap: '', mail: '', git: '' };
+  const services = { imap: '', wiki: '', files: '', mail: '', git: '' };
 
   before(async () => {
     co = await buildDirectoryCo(t, slapd);
-    services.imap = (await buildTokenService(t, co, { name: 'IMAP', shortLabel: 'imap', attribute: 'userPassword' })).id;
+    services.imap = (await buildTokenService(t, co, { name: 'IMAP', shortLabel: IMAP_LABEL, attribute: 'serviceEntries' })).id;
+    services.wiki = (await buildTokenService(t, co, { name: 'Wiki', shortLabel: 'wiki', attribute: 'serviceEntries' })).id;
+    services.files = (await buildTokenService(t, co, { name: 'Files', shortLabel: 'files', attribute: 'userPassword' })).id;
     services.mail = (await buildTokenService(t, co, { name: 'Mail', shortLabel: 'mail', attribute: 'voPersonApplicationPassword' })).id;
     services.git = (await buildTokenService(t, co, { name: 'Git', shortLabel: 'git', attribute: 'voPersonApplicationPassword' })).id;
   });
@@ -113,23 +122,33 @@ forEachDialect('Dovecot IMAP logins with service tokens', (dialect) => {
     const imap = await issueToken(t, co.coId, person.id, services.imap);
     const mail = await issueToken(t, co.coId, person.id, services.mail);
     const git = await issueToken(t, co.coId, person.id, services.git);
-    return { person, imap, mail, git, revokedImap, revokedMail };
+    const wiki = await issueToken(t, co.coId, person.id, services.wiki);
+    const files = await issueToken(t, co.coId, person.id, services.files);
+    return { person, imap, mail, git, wiki, files, revokedImap, revokedMail };
   }
 
   // Refused logins run side by side: Dovecot answers each after auth_failure_delay (2 s).
-  describe('(a) auth_bind against userPassword', () => {
-    it('logs in with the token; not with a wrong token, another service’s token, a revoked token, or as someone else', async () => {
-      const { person, imap, mail, git, revokedImap } = await personWithTokens();
+  describe('(a) auth_bind at the IMAP service’s own entries', () => {
+    it('logs in with the IMAP token; not with a wrong token, the same person’s tokens of other services, a revoked token, or as someone else', async () => {
+      const { person, imap, mail, git, wiki, files, revokedImap } = await personWithTokens();
       const u = person.username;
+      // The other services' tokens are good where they belong: the Wiki token at the Wiki service
+      // entry, the Files token at the person's own entry (userPassword).
+      assert.equal(await ldapwhoamiBinds(slapd.url, `uid=${u},${serviceSubtree('wiki')}`, wiki.secret), true);
+      assert.equal(await ldapwhoamiBinds(slapd.url, `uid=${u},${PEOPLE}`, files.secret), true);
       assert.equal(await imapLogin(dovecot.bind, u, imap.secret), true);
       const refused = await Promise.all([
         imapLogin(dovecot.bind, u, withLastCharacterChanged(imap.secret)),
+        imapLogin(dovecot.bind, u, wiki.secret),
+        imapLogin(dovecot.bind, u, files.secret),
         imapLogin(dovecot.bind, u, mail.secret),
         imapLogin(dovecot.bind, u, git.secret),
         imapLogin(dovecot.bind, u, revokedImap.secret),
         imapLogin(dovecot.bind, 'nobody', imap.secret),
       ]);
-      assert.deepEqual(refused, [false, false, false, false, false]);
+      assert.deepEqual(refused, [false, false, false, false, false, false, false]);
+      await withdrawToken(t, co.coId, person.id, imap.id);
+      assert.equal(await imapLogin(dovecot.bind, u, imap.secret), false, 'revoked: refused at once');
     });
   });
 

@@ -148,7 +148,8 @@ export interface DirectoryCo {
   ldapTargetId: string;
 }
 
-export async function buildDirectoryCo(t: TestApp, slapd: SlapdInstance): Promise<DirectoryCo> {
+/** `bindAs`: the account the LDAP target binds with (default: the rootdn, which no access rule limits). */
+export async function buildDirectoryCo(t: TestApp, slapd: SlapdInstance, bindAs?: { dn: string; password: string }): Promise<DirectoryCo> {
   const co = await buildCo(t);
   const ldap = await createTarget(
     t.ctx,
@@ -159,7 +160,7 @@ export async function buildDirectoryCo(t: TestApp, slapd: SlapdInstance): Promis
       description: 'Directory',
       ordinal: 10,
       retryIntervalSeconds: 30,
-      config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [PEOPLE], coIds: [co.id] }), baseDn: PEOPLE, eduPerson: true, eduMember: true, voPerson: true },
+      config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: bindAs?.dn ?? slapd.rootDn, bindPassword: bindAs?.password ?? slapd.rootPassword, subtrees: [PEOPLE], coIds: [co.id] }), baseDn: PEOPLE, eduPerson: true, eduMember: true, voPerson: true },
     }),
   );
   return { coId: co.id, ldapTargetId: ldap.id };
@@ -203,6 +204,15 @@ export async function buildTokenService(
 /** The subtree of a service's entries in the test directory: `ou=<short label>,ou=services,<suffix>`. */
 export function serviceSubtree(shortLabel: string): string {
   return `ou=${shortLabel},ou=services,${SUFFIX}`;
+}
+
+/**
+ * A service's search account in the test directory, `cn=<short label>,ou=service-accounts,<suffix>`
+ * as ldap/slapd.conf.example names them: it finds entries under the service's subtree before the
+ * client binds as the one found. Add it with addBindAccount (test/support/slapd.ts).
+ */
+export function searchAccountDn(shortLabel: string): string {
+  return `cn=${shortLabel},ou=service-accounts,${SUFFIX}`;
 }
 
 /** A person of the CO (login identifier of type uid, random) and, with `groups`, member of new CO groups of those names. */

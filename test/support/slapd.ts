@@ -2,14 +2,14 @@
 // with a slapd.conf and an mdb database in a temp dir, the schemas a Tessera deployment needs
 // (eduPerson, eduMember, voPerson with `attributeoptions app-`) and the password-hash modules
 // ({SSHA512} and friends, {ARGON2}, {PBKDF2-SHA512}).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Client } from 'ldapts';
+import { AlreadyExistsError, Client } from 'ldapts';
 import {
   PortClashError,
   findFreePort,
@@ -43,6 +43,12 @@ export interface SlapdOptions {
   withoutModules?: string[];
   /** slapd.conf lines appended after the mdb database section (overlays, indexes, more access rules). */
   extraConfig?: string;
+  /**
+   * The database's `access to` rules, in slapd.conf syntax, instead of the built-in ones (passwords:
+   * the rootdn writes, anonymous may `auth`; everything else: bound users read). slapd uses the
+   * first rule that matches, and the rootdn bypasses them all. E.g. `exampleAccessRules()`.
+   */
+  accessRules?: string;
   /**
    * Serve TLS with this certificate and key (PEM files, e.g. from test/support/tls-ca.ts): StartTLS
    * on the ldap:// port, and ldaps:// on a second port (`ldapsUrl`).
@@ -98,7 +104,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
   });
   try {
     await mkdir(join(dir, 'data'));
-    const config = renderConfig({ ...settings, dataDir: join(dir, 'data'), modules, extraConfig: options.extraConfig, lastbind: options.lastbind });
+    const config = renderConfig({ ...settings, dataDir: join(dir, 'data'), modules, extraConfig: options.extraConfig, accessRules: options.accessRules, lastbind: options.lastbind });
     await writeFile(settings.configPath, config, { mode: 0o600 });
     const ports = await retryOnPortClash(async (candidate) => {
       const chosen = { port: candidate, ldapsPort: options.tls ? await findFreePort() : undefined };
@@ -180,7 +186,7 @@ function checkInstallation(modules: string[]): void {
   for (const module of modules) requireFile(join(MODULE_DIR, module), SLAPD_PACKAGES);
 }
 
-function renderConfig(input: Settings & { dataDir: string; modules: string[]; extraConfig: string | undefined; lastbind: SlapdOptions['lastbind'] }): string {
+function renderConfig(input: Settings & { dataDir: string; modules: string[]; extraConfig: string | undefined; accessRules: string | undefined; lastbind: SlapdOptions['lastbind'] }): string {
   for (const value of [input.suffix, input.dataDir, input.tls?.certFile ?? '', input.tls?.keyFile ?? '']) {
     if (/["\\\n]/.test(value)) throw new Error(`cannot write ${JSON.stringify(value)} into slapd.conf`);
   }
@@ -204,18 +210,52 @@ function renderConfig(input: Settings & { dataDir: string; modules: string[]; ex
     'maxsize 1073741824',
     'index objectClass eq',
     ...(input.lastbind ? ['overlay lastbind', `lastbind-precision ${Math.max(0, Math.floor(input.lastbind.precisionSeconds))}`] : []),
-    'access to attrs=userPassword,voPersonApplicationPassword',
-    `  by dn.exact="${input.rootDn}" write`,
-    '  by anonymous auth',
-    '  by * none',
-    'access to *',
-    `  by dn.exact="${input.rootDn}" write`,
-    '  by users read',
-    '  by anonymous auth',
+    ...(input.accessRules === undefined ? builtInAccessRules(input.rootDn) : [input.accessRules]),
     input.extraConfig ?? '',
     '',
   ];
   return lines.join('\n');
+}
+
+/** The rules every instance has unless `accessRules` replaces them. */
+function builtInAccessRules(rootDn: string): string[] {
+  return [
+    'access to attrs=userPassword,voPersonApplicationPassword',
+    `  by dn.exact="${rootDn}" write`,
+    '  by anonymous auth',
+    '  by * none',
+    'access to *',
+    `  by dn.exact="${rootDn}" write`,
+    '  by users read',
+    '  by anonymous auth',
+  ];
+}
+
+const SLAPD_CONF_EXAMPLE = fileURLToPath(new URL('../../ldap/slapd.conf.example', import.meta.url));
+
+/**
+ * The `access to` rules of ldap/slapd.conf.example, as written there (each rule with its indented
+ * continuation lines; comments and blank lines dropped), for `accessRules`: so the example itself is
+ * what a test checks. They name the example's suffix (dc=example,dc=org), its provisioning account
+ * (cn=tessera,<suffix>) and its services' subtrees and search accounts (wiki, mail). Throws when
+ * the file has no rule.
+ */
+export async function exampleAccessRules(): Promise<string> {
+  const rules: string[] = [];
+  let inRule = false;
+  for (const line of (await readFile(SLAPD_CONF_EXAMPLE, 'utf8')).split('\n')) {
+    if (/^\s*(#|$)/.test(line)) continue;
+    if (/^access\s+to\s/.test(line)) {
+      rules.push(line);
+      inRule = true;
+    } else if (inRule && /^\s/.test(line)) {
+      rules[rules.length - 1] += `\n${line}`; // slapd.conf: a line starting with white space continues the one above
+    } else {
+      inRule = false;
+    }
+  }
+  if (rules.length === 0) throw new Error('ldap/slapd.conf.example has no access rule');
+  return rules.join('\n');
 }
 
 async function startServer(settings: Settings, ports: Ports, dir: string): Promise<Daemon> {
@@ -280,7 +320,7 @@ function suffixEntry(suffix: string): Record<string, string | string[]> {
   }
 }
 
-async function withRootClient<T>(url: string, settings: Settings, use: (client: Client) => Promise<T>): Promise<T> {
+async function withRootClient<T>(url: string, settings: Pick<Settings, 'rootDn' | 'rootPassword'>, use: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ url, connectTimeout: 1_000, timeout: 5_000 });
   try {
     await client.bind(settings.rootDn, settings.rootPassword);
@@ -288,6 +328,32 @@ async function withRootClient<T>(url: string, settings: Settings, use: (client: 
   } finally {
     await client.unbind().catch(() => undefined);
   }
+}
+
+/**
+ * Adds, as the rootdn, an account that can bind and nothing more (objectClasses applicationProcess
+ * and simpleSecurityObject; `userPassword` a random password hashed as {SSHA}), e.g. a service's
+ * search account `cn=wiki,ou=service-accounts,<suffix>` or Tessera's `cn=tessera,<suffix>`. A missing
+ * parent is added first when it is an `ou=` directly under an existing entry. Returns the password.
+ */
+export async function addBindAccount(slapd: Pick<SlapdInstance, 'url' | 'rootDn' | 'rootPassword' | 'suffix'>, dn: string): Promise<string> {
+  const match = /^cn=([^,+=\\]+),((ou=([^,+=\\]+),)?.+)$/i.exec(dn);
+  if (!match) throw new Error(`addBindAccount: ${dn} is not cn=<name>,<parent>`);
+  const [, cn, parent, , ou] = match;
+  const password = randomBytes(18).toString('base64url');
+  const salt = randomBytes(8);
+  const ssha = `{SSHA}${Buffer.concat([createHash('sha1').update(password).update(salt).digest(), salt]).toString('base64')}`;
+  await withRootClient(slapd.url, slapd, async (client) => {
+    if (ou !== undefined) {
+      try {
+        await client.add(parent!, { objectClass: ['top', 'organizationalUnit'], ou });
+      } catch (error) {
+        if (!(error instanceof AlreadyExistsError)) throw error;
+      }
+    }
+    await client.add(dn, { objectClass: ['applicationProcess', 'simpleSecurityObject'], cn: cn!, userPassword: ssha });
+  });
+  return password;
 }
 
 const LDAPWHOAMI_PATH = '/usr/bin/ldapwhoami';
