@@ -87,7 +87,7 @@ async function importCo(db: Kysely<CoreDatabase>, trx: Kysely<CoreDatabase> | nu
   const known = map.idOf('co', s.co.id);
   const coValues = { name: s.co.name, description: s.co.description ?? '', status: s.co.status === 'A' ? ('active' as const) : ('suspended' as const) };
   if (!known) {
-    const clash = await db.selectFrom('co').select('id').where('name', '=', s.co.name).executeTakeFirst();
+    const clash = await (trx ?? db).selectFrom('co').select('id').where('name', '=', s.co.name).executeTakeFirst();
     if (clash) throw new Error(`Tessera has a CO named "${s.co.name}" that was not imported from ${installation}; rename one of them first`);
   }
   const coId = known ?? newId();
@@ -101,6 +101,7 @@ async function importCo(db: Kysely<CoreDatabase>, trx: Kysely<CoreDatabase> | nu
 
   counts.group = await map.sync('group', coId, groupItems(s, coId, report.skipped), w?.group ?? null);
   counts.person = await map.sync('person', coId, peopleItems(s, coId, report.skipped), w?.person ?? null);
+  w?.setGonePeople(map.goneIds('person'));
   counts.name = await map.sync('name', coId, nameItems(s, coId, map, report.skipped), w?.name ?? null);
   const identifiers = identifierItems(s, coId, map, report.skipped);
   if (w) await w.identifierTypes(coId, identifiers.map((i) => i.values.type));

@@ -27,8 +27,12 @@ export interface Item<V> {
 export interface KindWriter<V> {
   insert(rows: Array<{ id: string; values: V }>): Promise<void>;
   update(id: string, values: V): Promise<void>;
-  /** Removes (or, for people, suspends) rows gone at the source; 'keep' keeps their map rows so a return is an update. */
-  remove(ids: string[]): Promise<'keep' | 'drop'>;
+  /**
+   * Removes (or, for people, suspends) rows gone at the source. Returns the ids whose rows stay in
+   * Tessera (a suspended person, the names and tokens of one): their map rows are kept, so a
+   * return is an update, not a duplicate.
+   */
+  remove(ids: string[]): Promise<readonly string[]>;
 }
 
 /** SHA-256 (hex) of the values as JSON: the digest that tells a changed object from an unchanged one. */
@@ -43,6 +47,8 @@ const GONE = 'gone';
 export class ImportMap {
   private readonly rows = new Map<string, ComanageImportMapTable>();
   private readonly added: ComanageImportMapTable[] = [];
+  /** Objects mapped by `bind` in this run: not the business of `sync`, which would see them as gone. */
+  private readonly bound = new Set<string>();
 
   private constructor(
     private readonly installation: string,
@@ -65,10 +71,16 @@ export class ImportMap {
     return row && row.digest !== GONE ? row.tessera_id : undefined;
   }
 
+  /** Tessera ids of the objects of `kind` gone at the source but kept (suspended people). */
+  goneIds(kind: string): Set<string> {
+    return new Set([...this.rows.values()].filter((r) => r.kind === kind && r.digest === GONE).map((r) => r.tessera_id));
+  }
+
   /** Records an object mapped without being written by `sync` (the system groups of a new CO). */
   bind(kind: string, cmId: string, coId: string, tesseraId: string, values: unknown): void {
     const row = { installation: this.installation, comanage_co_id: this.cmCoId, kind, comanage_id: cmId, co_id: coId, tessera_id: tesseraId, digest: digestOf(values), imported_at: this.now };
     const key = `${kind}\u0000${cmId}`;
+    this.bound.add(key);
     if (!this.rows.has(key)) this.added.push(row);
     this.rows.set(key, row);
   }
@@ -105,12 +117,12 @@ export class ImportMap {
       }
     }
     if (writer && inserts.length > 0) await writer.insert(inserts);
-    const gone = [...this.rows.values()].filter((r) => r.kind === kind && !seen.has(r.comanage_id) && r.digest !== GONE);
+    const gone = [...this.rows.values()].filter((r) => r.kind === kind && !seen.has(r.comanage_id) && r.digest !== GONE && !this.bound.has(`${kind}\u0000${r.comanage_id}`));
     if (gone.length > 0) {
       counts.removed = gone.length;
-      const outcome = writer ? await writer.remove(gone.map((r) => r.tessera_id)) : 'drop';
+      const kept = new Set(writer ? await writer.remove(gone.map((r) => r.tessera_id)) : []);
       for (const r of gone) {
-        if (outcome === 'keep') {
+        if (kept.has(r.tessera_id)) {
           r.digest = GONE;
           this.changedRows.push(r);
         } else {

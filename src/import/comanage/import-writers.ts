@@ -29,9 +29,22 @@ function withIds<V extends object>(rows: Rows<V>): Array<V & { id: string }> {
 
 /** The writers of every kind, bound to the CO import's transaction. */
 export function writers(db: ImportDb) {
-  const drop = async (run: () => Promise<unknown>): Promise<'keep' | 'drop'> => {
+  /** People gone at the source and suspended: what hangs on them stays, so it is theirs again if they return. */
+  let gonePeople = new Set<string>();
+  const drop = async (run: () => Promise<unknown>): Promise<string[]> => {
     await run();
-    return 'drop';
+    return [];
+  };
+  /** Of the person-attached rows `ids` of `table`, those of suspended gone people (kept), the others to remove. */
+  const split = async (table: 'name' | 'identifier' | 'email_address' | 'co_group_member' | 'service_token', ids: string[]) => {
+    if (gonePeople.size === 0) return { keep: [] as string[], remove: ids };
+    const keep: string[] = [];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await db.selectFrom(table).select(['id', 'person_id']).where('id', 'in', ids.slice(i, i + 1000)).execute();
+      keep.push(...rows.filter((r) => gonePeople.has(r.person_id)).map((r) => r.id));
+    }
+    const kept = new Set(keep);
+    return { keep, remove: ids.filter((id) => !kept.has(id)) };
   };
   const co = {
     /** A new CO with its admins group and its automatic members group, as `createCo` makes them. */
@@ -48,9 +61,13 @@ export function writers(db: ImportDb) {
       await db.updateTable('co').set(values).where('id', '=', id).execute();
     },
     // A CO gone from COmanage is left in Tessera: removing a whole CO is an administrator's decision.
-    remove: async (): Promise<'keep'> => 'keep',
+    remove: async (ids: string[]) => ids,
   };
   return {
+    /** Tells the writers which people are gone at the source (after people were synced). */
+    setGonePeople(ids: Set<string>): void {
+      gonePeople = ids;
+    },
     co,
     group: {
       insert: async (rows: Rows<Omit<CoGroupTable, 'id'>>) => { for (const c of chunks(withIds(rows), 7)) await db.insertInto('co_group').values(c).execute(); },
@@ -60,28 +77,44 @@ export function writers(db: ImportDb) {
     name: {
       insert: async (rows: Rows<Omit<NameTable, 'id'>>) => { for (const c of chunks(withIds(rows), 10)) await db.insertInto('name').values(c).execute(); },
       update: async (id: string, v: Omit<NameTable, 'id'>) => { await db.updateTable('name').set(v).where('id', '=', id).execute(); },
-      remove: (ids: string[]) => drop(() => inParts(ids, (part) => db.deleteFrom('name').where('id', 'in', part).execute())),
+      remove: async (ids: string[]) => {
+        const { keep, remove } = await split('name', ids);
+        await inParts(remove, (part) => db.deleteFrom('name').where('id', 'in', part).execute());
+        return keep;
+      },
     },
     identifier: {
       insert: async (rows: Rows<Omit<IdentifierTable, 'id'>>) => { for (const c of chunks(withIds(rows), 10)) await db.insertInto('identifier').values(c).execute(); },
       update: async (id: string, v: Omit<IdentifierTable, 'id'>) => { await db.updateTable('identifier').set(v).where('id', '=', id).execute(); },
-      remove: (ids: string[]) => drop(() => inParts(ids, (part) => db.deleteFrom('identifier').where('id', 'in', part).execute())),
+      remove: async (ids: string[]) => {
+        const { keep, remove } = await split('identifier', ids);
+        await inParts(remove, (part) => db.deleteFrom('identifier').where('id', 'in', part).execute());
+        return keep;
+      },
     },
     email: {
       insert: async (rows: Rows<Omit<EmailAddressTable, 'id'>>) => { for (const c of chunks(withIds(rows), 7)) await db.insertInto('email_address').values(c).execute(); },
       update: async (id: string, v: Omit<EmailAddressTable, 'id'>) => { await db.updateTable('email_address').set(v).where('id', '=', id).execute(); },
-      remove: (ids: string[]) => drop(() => inParts(ids, (part) => db.deleteFrom('email_address').where('id', 'in', part).execute())),
+      remove: async (ids: string[]) => {
+        const { keep, remove } = await split('email_address', ids);
+        await inParts(remove, (part) => db.deleteFrom('email_address').where('id', 'in', part).execute());
+        return keep;
+      },
     },
     membership: {
       insert: async (rows: Rows<Omit<CoGroupMemberTable, 'id'>>) => { for (const c of chunks(withIds(rows), 10)) await db.insertInto('co_group_member').values(c).execute(); },
       update: async (id: string, v: Omit<CoGroupMemberTable, 'id'>) => { await db.updateTable('co_group_member').set(v).where('id', '=', id).execute(); },
-      remove: (ids: string[]) => drop(() => inParts(ids, (part) => db.deleteFrom('co_group_member').where('id', 'in', part).execute())),
+      remove: async (ids: string[]) => {
+        const { keep, remove } = await split('co_group_member', ids);
+        await inParts(remove, (part) => db.deleteFrom('co_group_member').where('id', 'in', part).execute());
+        return keep;
+      },
     },
     service: {
       insert: async (rows: Rows<Omit<CoServiceTable, 'id'>>) => { for (const c of chunks(withIds(rows), 16)) await db.insertInto('co_service').values(c).execute(); },
       update: async (id: string, v: Omit<CoServiceTable, 'id'>) => { await db.updateTable('co_service').set(v).where('id', '=', id).execute(); },
       // A service gone from COmanage is suspended: its tokens stop, and nothing of it is lost.
-      remove: async (ids: string[]): Promise<'keep'> => { await inParts(ids, (part) => db.updateTable('co_service').set({ status: 'suspended' }).where('id', 'in', part).execute()); return 'keep'; },
+      remove: async (ids: string[]) => { await inParts(ids, (part) => db.updateTable('co_service').set({ status: 'suspended' }).where('id', 'in', part).execute()); return ids; },
     },
     tokenSetting: {
       insert: async (rows: Rows<Omit<ServiceTokenSettingTable, 'id'>>) => {
@@ -91,13 +124,17 @@ export function writers(db: ImportDb) {
         for (const c of chunks(withIds(fresh), 17)) await db.insertInto('service_token_setting').values(c).execute();
       },
       update: async (id: string, v: Omit<ServiceTokenSettingTable, 'id'>) => { await db.updateTable('service_token_setting').set({ enabled: v.enabled, token_type: v.token_type, updated_at: v.updated_at }).where('id', '=', id).execute(); },
-      remove: async (): Promise<'keep'> => 'keep',
+      remove: async (ids: string[]) => ids,
     },
     token: {
       insert: async (rows: Rows<Omit<ServiceTokenTable, 'id'>>) => { for (const c of chunks(withIds(rows), 26)) await db.insertInto('service_token').values(c).execute(); },
       update: async (id: string, v: Omit<ServiceTokenTable, 'id'>) => { await db.updateTable('service_token').set({ hash: v.hash, token_type: v.token_type, token_type_def: v.token_type_def, storage_scheme: v.storage_scheme, display_hint: v.display_hint }).where('id', '=', id).execute(); },
       // A token gone from COmanage (deleted or regenerated there) is revoked, not deleted.
-      remove: async (ids: string[]) => drop(() => inParts(ids, (part) => db.updateTable('service_token').set({ revoked_at: new Date().toISOString(), revoked_by_label: 'COmanage Registry import', revoked_reason: 'removed in COmanage Registry' }).where('id', 'in', part).where('revoked_at', 'is', null).execute())),
+      remove: async (ids: string[]) => {
+        const { keep, remove } = await split('service_token', ids);
+        await inParts(remove, (part) => db.updateTable('service_token').set({ revoked_at: new Date().toISOString(), revoked_by_label: 'COmanage Registry import', revoked_reason: 'removed in COmanage Registry' }).where('id', 'in', part).where('revoked_at', 'is', null).execute());
+        return keep;
+      },
     },
     person: {
       insert: async (rows: Rows<Omit<CoPersonTable, 'id'>>) => {
@@ -108,9 +145,9 @@ export function writers(db: ImportDb) {
       },
       // A person gone from COmanage is suspended, not deleted: the cut-off applies at once, and
       // their tokens come back if they do (the map row is kept, so a return is an update).
-      remove: async (ids: string[]): Promise<'keep'> => {
+      remove: async (ids: string[]) => {
         await inParts(ids, (part) => db.updateTable('co_person').set({ status: 'suspended' }).where('id', 'in', part).execute());
-        return 'keep';
+        return ids;
       },
     },
     history: {
@@ -119,7 +156,7 @@ export function writers(db: ImportDb) {
       },
       update: async () => {},
       // History is never removed: what happened, happened.
-      remove: async (): Promise<'keep'> => 'keep',
+      remove: async (ids: string[]) => ids,
     },
     /** Adds the identifier types Tessera does not have built in to the CO. */
     async identifierTypes(coId: string, types: readonly string[]): Promise<void> {
