@@ -4,10 +4,11 @@ import type { Registry } from '../app/registry.ts';
 import { isPasswordScheme, PASSWORD_SCHEMES, type PasswordScheme } from '../plugins/service-tokens/hashing/password-schemes.ts';
 import { importComanage, summary, tokenSchemeProblem, type CoReport } from '../import/comanage/comanage-import.service.ts';
 import { ComanageSourceError, openComanageReader } from '../import/comanage/comanage-reader.ts';
+import type { LdapTargetLink } from '../import/comanage/ldap-dn-seeding.ts';
 
 /** The `--help` text. */
 export const IMPORT_COMANAGE_HELP = `Usage: tessera import comanage (--database-url URL | --database-url-env VAR) [--co COMANAGE_CO_ID…]
-       [--token-scheme ARGON2ID] [--passwords-service SHORT_LABEL] [--dry-run]
+       [--token-scheme ARGON2ID] [--passwords-service SHORT_LABEL] [--ldap-target CM_ID=TARGET_ID…] [--dry-run]
 
 Migrates a COmanage Registry v4 database (its cm_ tables, on PostgreSQL or MySQL/MariaDB) into
 Tessera: COs, CO People (status mapped), names, identifiers, email addresses, groups with their
@@ -21,6 +22,9 @@ and tokens, and (with --passwords-service) PasswordAuthenticator passwords.
                            legacy types are too short for a fast scheme, see README "Service tokens")
   --passwords-service L    the CO Service (COmanage short label) whose tokens the PasswordAuthenticator
                            passwords become; {SSHA} and {CRYPT} hashes are kept as they are
+  --ldap-target CM=ID      keep the DNs COmanage's LDAP provisioner target CM (cm_co_ldap_provisioner_targets.id)
+                           gave people: they seed the Tessera LDAP target ID (create it after the first
+                           run), which then adopts those entries instead of adding new ones
   --dry-run                print what would be imported; write nothing
 
 Only current rows are read (not deleted, not an archived copy). Each CO is imported in one
@@ -39,6 +43,7 @@ export async function importComanageCommand(runtime: Registry, args: string[], p
       co: { type: 'string', multiple: true },
       'token-scheme': { type: 'string' },
       'passwords-service': { type: 'string' },
+      'ldap-target': { type: 'string', multiple: true },
       'dry-run': { type: 'boolean' },
     },
   });
@@ -54,6 +59,12 @@ export async function importComanageCommand(runtime: Registry, args: string[], p
   const problem = tokenSchemeProblem(scheme);
   if (problem) return fail(problem);
   const dryRun = values['dry-run'] ?? false;
+  const ldapTargets: LdapTargetLink[] = [];
+  for (const link of values['ldap-target'] ?? []) {
+    const m = /^(\d+)=([0-9a-f-]{36})$/.exec(link.trim());
+    if (!m) return fail(`--ldap-target takes COMANAGE_LDAP_TARGET_ID=TESSERA_TARGET_ID (a number, "=", a Tessera target id), not "${link}"`);
+    ldapTargets.push({ cmTargetId: Number(m[1]), tesseraTargetId: m[2]! });
+  }
 
   let reader;
   try {
@@ -65,7 +76,7 @@ export async function importComanageCommand(runtime: Registry, args: string[], p
   try {
     const { migrate } = await import('./runtime.ts');
     if (!dryRun) await migrate(runtime);
-    const reports = await importComanage(runtime.database.db, runtime.ctx.clock, reader, { coIds, tokenScheme: scheme as PasswordScheme, ...(values['passwords-service'] ? { passwordsService: values['passwords-service'] } : {}), dryRun }, (line) => process.stderr.write(`${line}\n`));
+    const reports = await importComanage(runtime.database.db, runtime.ctx.clock, reader, { coIds, tokenScheme: scheme as PasswordScheme, ...(values['passwords-service'] ? { passwordsService: values['passwords-service'] } : {}), ldapTargets, dryRun }, (line) => process.stderr.write(`${line}\n`));
     for (const line of reportLines(reports, dryRun, reader.installation)) print(line);
     return reports.some((r) => r.error) ? 1 : 0;
   } catch (error) {

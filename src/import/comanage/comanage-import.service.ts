@@ -16,6 +16,8 @@ import type { ComanageReader, ComanageSnapshot } from './comanage-reader.ts';
 import { hashTokens, IMPORT_ACTOR_LABEL, passwordItems, serviceItems, tokenItems, tokenSettingItems } from './comanage-services.ts';
 import { ImportMap, type KindCounts } from './import-sync.ts';
 import { writers } from './import-writers.ts';
+import { ldapDnItems, ldapDnWriter, type LdapTargetLink } from './ldap-dn-seeding.ts';
+import type { LdapProvisionerTables } from '../../plugins/ldap-provisioner/ldap-entry-claim.table.ts';
 
 export interface ImportOptions {
   /** COmanage CO ids to import; all COs when empty. */
@@ -24,6 +26,8 @@ export interface ImportOptions {
   tokenScheme: PasswordScheme;
   /** Short label (in COmanage) of the CO Service whose tokens the PasswordAuthenticator passwords become. */
   passwordsService?: string;
+  /** COmanage LDAP targets whose DNs a Tessera LDAP target keeps (see ldap-dn-seeding.ts). */
+  ldapTargets?: readonly LdapTargetLink[];
   dryRun: boolean;
 }
 
@@ -116,6 +120,11 @@ async function importCo(db: Kysely<CoreDatabase>, trx: Kysely<CoreDatabase> | nu
   const tokens = await tokenItems(s, coId, map, options.tokenScheme, report.skipped);
   counts.token = await map.sync('token', coId, tokens, w && { ...w.token, insert: async (rows) => { await hashTokens(rows, options.tokenScheme); await w.token.insert(rows); }, update: async (id, values) => { await hashTokens([{ values }], options.tokenScheme); await w.token.update(id, values); } });
   counts.password = await map.sync('password', coId, passwordItems(s, coId, map, pwService?.id, report.skipped), w?.token ?? null);
+
+  if (options.ldapTargets && options.ldapTargets.length > 0) {
+    const ldapDb = (trx ?? db).withTables<LdapProvisionerTables>();
+    counts['ldap-dn'] = await map.sync('ldap-dn', coId, await ldapDnItems(ldapDb, s, coId, map, options.ldapTargets, report.skipped, report.notes), trx ? ldapDnWriter(ldapDb, coId, now) : null);
+  }
 
   // History: added once, never changed (a digest of the record).
   const history = s.history.flatMap((h) => {

@@ -4,6 +4,7 @@
 import { forbiddenCharacterIn, identifierKey, identifierValueIssue } from '../../core/text.ts';
 import type { CoGroupMemberTable, CoGroupTable } from '../../core/groups/group.table.ts';
 import type { CoPersonTable, EmailAddressTable, IdentifierTable, NameTable } from '../../core/people/person.table.ts';
+import { emailInput } from '../../core/people/person.schema.ts';
 import { groupKindOf, personStatusOf, suspendableOf } from './comanage-codes.ts';
 import type { ComanageSnapshot } from './comanage-reader.ts';
 import type { ImportMap, Item } from './import-sync.ts';
@@ -100,11 +101,13 @@ export function emailItems(s: ComanageSnapshot, coId: string, map: ImportMap, sk
   for (const e of s.emails) {
     const personId = map.idOf('person', e.co_person_id);
     if (!personId) continue;
-    const mail = e.mail?.trim();
-    if (!mail || !/^[^\s@]+@[^\s@]+$/.test(mail)) {
-      skipped.push({ kind: 'email', cmId: e.id, reason: `not an email address: "${e.mail ?? ''}"` });
+    // Tessera's own rule for an address (the person form's and the API's): ASCII, as LDAP's mail (IA5String) needs.
+    const parsed = emailInput.shape.mail.safeParse(e.mail ?? '');
+    if (!parsed.success) {
+      skipped.push({ kind: 'email', cmId: e.id, reason: `not an email address Tessera accepts: "${e.mail ?? ''}"` });
       continue;
     }
+    const mail = parsed.data;
     out.push({ cmId: String(e.id), values: { co_id: coId, person_id: personId, mail, type: e.type || 'official', verified: flag(e.verified) } });
   }
   return out;

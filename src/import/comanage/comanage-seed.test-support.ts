@@ -13,7 +13,7 @@ export const SEED = {
   zoeMailToken: 'Zoe8Mail',
   adaSshaPassword: 'ada-ssha-password',
   adaCryptPassword: 'ada-crypt-password',
-  carolBcrypt: PHP_MANUAL_BCRYPT,
+  zoeBcrypt: PHP_MANUAL_BCRYPT,
   baseDn: 'ou=people,dc=example,dc=org',
 } as const;
 
@@ -100,8 +100,8 @@ export async function seedComanage(db: ComanageDb): Promise<void> {
   const service = (id: number, serviceName: string, label: string | null, extra: Record<string, unknown> = {}) => ({ id, co_id: 1, name: serviceName, description: serviceName, short_label: label, visibility: 'CP', identifier_type: 'uid', status: 'A', ...ch, ...extra });
   await db.insert('cm_co_services', [
     service(600, 'Wiki', 'wiki', { co_group_id: 403, visibility: 'CG' }),
-    service(601, 'Mail', 'mail', { visibility: 'CA' }),
-    service(602, 'Git Lab!', null),
+    service(601, 'Mail', 'mail'),
+    service(602, 'Git Lab!', null, { visibility: 'CA' }),
     service(603, 'Wiki (old)', 'wikiold', { co_service_id: 600 }),
     service(604, 'Accounts', 'accounts', { visibility: 'P' }),
   ]);
@@ -123,7 +123,7 @@ export async function seedComanage(db: ComanageDb): Promise<void> {
   await db.insert('cm_passwords', [
     { id: 1000, password_authenticator_id: 1, co_person_id: 10, password: comanageSsha(SEED.adaSshaPassword), password_type: 'SH', ...ch },
     { id: 1001, password_authenticator_id: 1, co_person_id: 10, password: sha512crypt, password_type: 'CR', ...ch },
-    { id: 1002, password_authenticator_id: 1, co_person_id: 13, password: SEED.carolBcrypt.hash, password_type: 'CR', ...ch },
+    { id: 1002, password_authenticator_id: 1, co_person_id: 11, password: SEED.zoeBcrypt.hash, password_type: 'CR', ...ch },
     { id: 1003, password_authenticator_id: 1, co_person_id: 11, password: 'plaintext-pw', password_type: 'NO', ...ch },
     { id: 1004, password_authenticator_id: 1, co_person_id: 10, password: comanageSsha('old-password'), password_type: 'SH', ...ch, password_id: 1000 },
   ]);
