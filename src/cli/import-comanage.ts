@@ -25,7 +25,7 @@ and tokens, and (with --passwords-service) PasswordAuthenticator passwords.
   --ldap-target CM=ID      keep the DNs COmanage's LDAP provisioner target CM (cm_co_ldap_provisioner_targets.id)
                            gave people: they seed the Tessera LDAP target ID (create it after the first
                            run), which then adopts those entries instead of adding new ones
-  --dry-run                print what would be imported; write nothing
+  --dry-run                print what would be imported; import nothing
 
 Only current rows are read (not deleted, not an archived copy). Each CO is imported in one
 transaction: a CO that fails is left as it was. A re-run imports only what changed at the source
@@ -75,7 +75,8 @@ export async function importComanageCommand(runtime: Registry, args: string[], p
   }
   try {
     const { migrate } = await import('./runtime.ts');
-    if (!dryRun) await migrate(runtime);
+    // Like every command, it brings Tessera's schema up to date first (a dry run too: it compares with what is there).
+    await migrate(runtime);
     const reports = await importComanage(runtime.database.db, runtime.ctx.clock, reader, { coIds, tokenScheme: scheme as PasswordScheme, ...(values['passwords-service'] ? { passwordsService: values['passwords-service'] } : {}), ldapTargets, dryRun }, (line) => process.stderr.write(`${line}\n`));
     for (const line of reportLines(reports, dryRun, reader.installation)) print(line);
     return reports.some((r) => r.error) ? 1 : 0;
