@@ -47,6 +47,7 @@ export interface ComanageDb {
   close(): Promise<void>;
 }
 
+/** Connects to the COmanage test database at `url` (postgres:// or mysql://). */
 export async function connectComanage(url: string): Promise<ComanageDb> {
   if (url.startsWith('mysql')) {
     const c = await createConnection(url);

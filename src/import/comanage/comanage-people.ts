@@ -50,6 +50,7 @@ export function peopleItems(s: ComanageSnapshot, coId: string, skipped: Skipped[
   return out;
 }
 
+/** Names of imported people; a name without a given name (Tessera requires one) or with a control character is skipped. */
 export function nameItems(s: ComanageSnapshot, coId: string, map: ImportMap, skipped: Skipped[]): Array<Item<Without<NameTable>>> {
   const out: Array<Item<Without<NameTable>>> = [];
   for (const n of s.names) {
@@ -96,6 +97,7 @@ export function identifierItems(s: ComanageSnapshot, coId: string, map: ImportMa
   return out;
 }
 
+/** Email addresses of imported people that Tessera's own address rule accepts. */
 export function emailItems(s: ComanageSnapshot, coId: string, map: ImportMap, skipped: Skipped[]): Array<Item<Without<EmailAddressTable>>> {
   const out: Array<Item<Without<EmailAddressTable>>> = [];
   for (const e of s.emails) {

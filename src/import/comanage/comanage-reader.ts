@@ -63,7 +63,7 @@ export async function openComanageReader(url: string): Promise<ComanageReader> {
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (!database) throw new ComanageSourceError('the database URL names no database (…/registry)');
   const db = dialect === 'postgres'
-    ? new Kysely<ComanageDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000 }) }) })
+    ? new Kysely<ComanageDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, types: { getTypeParser: utcTimestamps } }) }) })
     : new Kysely<ComanageDatabase>({
         dialect: new MysqlDialect({
           pool: createPool({
@@ -95,6 +95,13 @@ export async function openComanageReader(url: string): Promise<ComanageReader> {
     readCo: (coId) => readCo(db, present, coId),
     close: () => db.destroy(),
   };
+}
+
+/** COmanage's `timestamp` columns hold UTC without a zone; pg would read them as local time, so they stay text (isoOf reads them as UTC). */
+const TIMESTAMP_OID = 1114;
+function utcTimestamps(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === TIMESTAMP_OID) return (value: string) => value;
+  return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
 }
 
 /** The URL without its password, for messages. */

@@ -5,6 +5,7 @@
 import { hashSecret } from '../../plugins/service-tokens/hashing/password-schemes.ts';
 import { comanageSsha, PHP_MANUAL_BCRYPT, type ComanageDb } from './comanage-fixture.test-support.ts';
 
+/** The facts of the seeded installation the tests check against. */
 export const SEED = {
   co: { id: 1, name: 'Astronomy Collaboration' },
   otherCo: { id: 2, name: 'Ünïcode Ørg' },
