@@ -82,6 +82,9 @@ describe('tessera import comanage', () => {
       [['import', 'comanage', '--database-url', 'https://registry.example.org/'], /unsupported database URL scheme "https:"/],
       [['import', 'comanage', '--database-url', await createMariadbDatabase(maria.url)], /is not a COmanage Registry v4 database: the table\(s\) cm_cos, .* are missing/],
     ];
+    const noTokens = await run(['import', 'comanage', '--database-url', url], { ...env, TESSERA_PLUGINS: 'ldap-provisioner' });
+    assert.equal(noTokens.code, 2);
+    assert.match(noTokens.stderr, /enable the service-tokens plugin/);
     for (const [argv, message] of cases) {
       const r = await run(argv, env);
       assert.equal(r.code, 2, argv.join(' '));

@@ -66,6 +66,10 @@ export async function importComanageCommand(runtime: Registry, args: string[], p
     ldapTargets.push({ cmTargetId: Number(m[1]), tesseraTargetId: m[2]! });
   }
 
+  const enabled = new Set(runtime.plugins.map((p) => p.plugin.id));
+  if (!enabled.has('service-tokens')) return fail('the import writes token settings and tokens: enable the service-tokens plugin (TESSERA_PLUGINS)');
+  if (ldapTargets.length > 0 && !enabled.has('ldap-provisioner')) return fail('--ldap-target needs the ldap-provisioner plugin (TESSERA_PLUGINS)');
+
   let reader;
   try {
     reader = await openComanageReader(url);
