@@ -93,10 +93,12 @@ describe('tessera import comanage', () => {
   });
 
   it('a dry run prints the report and writes nothing; the import prints it and a re-run reports no change', async () => {
-    const dry = await run(['import', 'comanage', '--database-url-env', 'CM_URL', '--co', '1', '--passwords-service', 'accounts', '--dry-run'], { ...env, CM_URL: url });
+    // No --passwords-service: the passwords go to the service that uses their authenticator (Accounts).
+    const dry = await run(['import', 'comanage', '--database-url-env', 'CM_URL', '--co', '1', '--dry-run'], { ...env, CM_URL: url });
     assert.equal(dry.code, 0, dry.stdout + dry.stderr);
     assert.match(dry.stdout, /^Dry run: nothing was written\. What an import from 127\.0\.0\.1:\d+\/\w+ would do:/);
     assert.match(dry.stdout, /\n  person +6 +0 +0 +0\n/);
+    assert.match(dry.stdout, /\n  password +3 +0 +0 +0\n/);
     assert.match(dry.stdout, /\n    person 18: unknown CO Person status "ZZ"\n/);
     assert.deepEqual(await coCount(), []);
 

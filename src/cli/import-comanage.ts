@@ -20,8 +20,10 @@ and tokens, and (with --passwords-service) PasswordAuthenticator passwords.
   --co ID                  a COmanage CO id to import (repeat for several; default: every CO)
   --token-scheme SCHEME    how legacy plaintext tokens are hashed on import (default ARGON2ID; the
                            legacy types are too short for a fast scheme, see README "Service tokens")
-  --passwords-service L    the CO Service (COmanage short label) whose tokens the PasswordAuthenticator
-                           passwords become; {SSHA} and {CRYPT} hashes are kept as they are
+  --passwords-service L    PasswordAuthenticator passwords become tokens of the CO Services that use their
+                           authenticator (cm_co_services.authenticator_id); those of an authenticator no
+                           service uses go to this service (COmanage short label). {SSHA} and {CRYPT}
+                           hashes are kept as they are
   --ldap-target CM=ID      keep the DNs COmanage's LDAP provisioner target CM (cm_co_ldap_provisioner_targets.id)
                            gave people: they seed the Tessera LDAP target ID (create it after the first
                            run), which then adopts those entries instead of adding new ones

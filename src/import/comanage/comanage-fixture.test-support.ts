@@ -18,6 +18,8 @@ const TABLES: Record<string, string> = {
   cm_co_group_members: 'id:I co_group_id:I co_person_id:I member:L owner:L valid_from:T valid_through:T source_org_identity_id:I co_group_nesting_id:I created:T modified:T co_group_member_id:I revision:I deleted:L actor_identifier:C256',
   cm_co_services: 'id:I co_id:I cou_id:I name:C128 description:C128 short_label:C32 co_group_id:I cluster_id:I service_url:C256 service_label:C1024 contact_email:C128 logo_url:C512 entitlement_uri:C256 visibility:C2 identifier_type:C32 authenticator_id:I status:C2 created:T modified:T co_service_id:I revision:I deleted:L actor_identifier:C256',
   cm_history_records: 'id:I co_person_id:I co_person_role_id:I org_identity_id:I co_group_id:I co_email_list_id:I co_service_id:I actor_co_person_id:I actor_api_user_id:I action:C4 comment:C256 created:T modified:T history_record_id:I revision:I deleted:L actor_identifier:C256',
+  cm_authenticators: 'id:I co_id:I description:C256 plugin:C32 status:C2 co_message_template_id:I created:T modified:T',
+  cm_password_authenticators: 'id:I authenticator_id:I password_source:C2 min_length:I max_length:I format_crypt_php:L format_plaintext:L format_sha1_ldap:L created:T modified:T',
   cm_co_provisioning_targets: 'id:I co_id:I description:C256 plugin:C32 provision_co_group_id:I skip_org_identity_source_id:I status:C2 retry_interval:I max_retry:I ordr:I created:T modified:T',
   cm_co_service_token_settings: 'id:I co_service_id:I enabled:L token_type:C64 created:T modified:T',
   cm_co_service_tokens: 'id:I co_service_id:I co_person_id:I token:C64 token_type:C2 created:T modified:T',

@@ -15,6 +15,7 @@ import { connectComanage, createComanageSchema } from './comanage-fixture.test-s
 import { SEED, seedComanage } from './comanage-seed.test-support.ts';
 import { importComanage, tokenSchemeProblem, type CoReport, type ImportOptions } from './comanage-import.service.ts';
 import { ComanageSourceError, openComanageReader } from './comanage-reader.ts';
+import { passwordServicesOf } from './comanage-services.ts';
 
 let pgSource: PostgresInstance | undefined;
 let mariaSource: MariadbInstance | undefined;
@@ -194,6 +195,13 @@ forEachDialect('tessera import comanage', (dialect) => {
       await assert.rejects(openComanageReader('postgres://nobody@127.0.0.1:1/registry'), (e: Error) => e instanceof ComanageSourceError && /cannot read the COmanage database at postgres:\/\/nobody@127\.0\.0\.1:1\/registry/.test(e.message));
       const empty = await freshSource('mariadb');
       await assert.rejects(openComanageReader(empty), /not a COmanage Registry v4 database: the table\(s\) cm_cos, cm_co_people.* are missing/);
+    });
+
+    it('sends a password to the services that use its authenticator, else to --passwords-service, else nowhere', () => {
+      const s = { passwordServices: [{ password_authenticator_id: 1, co_service_id: 600 }, { password_authenticator_id: 1, co_service_id: 601 }] };
+      assert.deepEqual(passwordServicesOf(s, 1, 604), [600, 601]);
+      assert.deepEqual(passwordServicesOf(s, 2, 604), [604]);
+      assert.deepEqual(passwordServicesOf(s, 2, undefined), []);
     });
 
     it('refuses a fast token scheme for the legacy token types', () => {

@@ -29,6 +29,8 @@ export interface ComanageSnapshot {
   tokenSettings: CmCoServiceTokenSetting[];
   tokens: CmCoServiceToken[];
   passwords: CmPassword[];
+  /** Which CO Services (current, of this CO) use each password authenticator: [password_authenticator_id, co_service_id]. */
+  passwordServices: Array<{ password_authenticator_id: number; co_service_id: number }>;
   ldapTargets: CmCoLdapProvisionerTarget[];
   ldapDns: CmCoLdapProvisionerDn[];
 }
@@ -142,6 +144,11 @@ async function readCo(db: Kysely<ComanageDatabase>, present: ReadonlySet<Optiona
     ? await db.selectFrom('cm_passwords as r').innerJoin('cm_co_people as p', 'p.id', 'r.co_person_id').selectAll('r')
         .where('p.co_id', '=', coId).where('r.password_id', 'is', null).where((eb) => eb.or([eb('r.deleted', '=', false), eb('r.deleted', 'is', null)])).orderBy('r.id').execute()
     : [];
+  const passwordServices = present.has('cm_password_authenticators')
+    ? await db.selectFrom('cm_password_authenticators as pa').innerJoin('cm_co_services as s', 's.authenticator_id', 'pa.authenticator_id')
+        .select(['pa.id as password_authenticator_id', 's.id as co_service_id']).where('s.co_id', '=', coId).where('s.co_service_id', 'is', null)
+        .where((eb) => eb.or([eb('s.deleted', '=', false), eb('s.deleted', 'is', null)])).orderBy('pa.id').orderBy('s.id').execute()
+    : [];
   const ldapTargets = present.has('cm_co_ldap_provisioner_targets') && present.has('cm_co_provisioning_targets')
     ? await db.selectFrom('cm_co_ldap_provisioner_targets as l').innerJoin('cm_co_provisioning_targets as t', 't.id', 'l.co_provisioning_target_id')
         .select(['l.id', 'l.co_provisioning_target_id', 'l.serverurl', 'l.basedn', 'l.dn_attribute_name', 'l.dn_identifier_type']).where('t.co_id', '=', coId).orderBy('l.id').execute()
@@ -149,5 +156,5 @@ async function readCo(db: Kysely<ComanageDatabase>, present: ReadonlySet<Optiona
   const ldapDns = present.has('cm_co_ldap_provisioner_dns') && ldapTargets.length > 0
     ? await db.selectFrom('cm_co_ldap_provisioner_dns').selectAll().where('co_ldap_provisioner_target_id', 'in', ldapTargets.map((t) => t.id)).where('co_person_id', 'is not', null).orderBy('id').execute()
     : [];
-  return { co, people, names, identifiers, emails, groups, members, services, history, tokenSettings, tokens, passwords, ldapTargets, ldapDns };
+  return { co, people, names, identifiers, emails, groups, members, services, history, tokenSettings, tokens, passwords, passwordServices, ldapTargets, ldapDns };
 }

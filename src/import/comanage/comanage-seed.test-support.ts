@@ -104,8 +104,11 @@ export async function seedComanage(db: ComanageDb): Promise<void> {
     service(601, 'Mail', 'mail'),
     service(602, 'Git Lab!', null, { visibility: 'CA' }),
     service(603, 'Wiki (old)', 'wikiold', { co_service_id: 600 }),
-    service(604, 'Accounts', 'accounts', { visibility: 'P' }),
+    service(604, 'Accounts', 'accounts', { visibility: 'P', authenticator_id: 1 }),
   ]);
+  // PasswordAuthenticator "Accounts password" (authenticator 1), which the Accounts service uses.
+  await db.insert('cm_authenticators', [{ id: 1, co_id: 1, description: 'Accounts password', plugin: 'PasswordAuthenticator', status: 'A', created: T0, modified: T0 }]);
+  await db.insert('cm_password_authenticators', [{ id: 1, authenticator_id: 1, password_source: 'SL', min_length: 8, max_length: 64, format_crypt_php: true, format_plaintext: true, format_sha1_ldap: true, created: T0, modified: T0 }]);
   await db.insert('cm_history_records', [
     { id: 700, co_person_id: 10, actor_co_person_id: 10, action: 'pCPA', comment: 'CO Person added', ...ch },
     { id: 701, co_person_id: 10, co_group_id: 403, action: 'ACGM', comment: 'Added to group astro-wiki', ...ch },

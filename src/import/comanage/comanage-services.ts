@@ -46,7 +46,17 @@ export function serviceItems(s: ComanageSnapshot, coId: string, map: ImportMap, 
   return out;
 }
 
-/** The token settings of services that had CoServiceToken settings, and of the passwords service. */
+/**
+ * The CO Services (COmanage ids) whose tokens a password becomes: those that use its password
+ * authenticator (cm_co_services.authenticator_id, as LdapProvisioner maps them), else the one the
+ * operator named (`--passwords-service`).
+ */
+export function passwordServicesOf(s: Pick<ComanageSnapshot, 'passwordServices'>, passwordAuthenticatorId: number | null, fallback: number | undefined): number[] {
+  const linked = s.passwordServices.filter((l) => l.password_authenticator_id === passwordAuthenticatorId).map((l) => l.co_service_id);
+  return linked.length > 0 ? linked : fallback === undefined ? [] : [fallback];
+}
+
+/** The token settings of services that had CoServiceToken settings, and of the services passwords go to. */
 export function tokenSettingItems(s: ComanageSnapshot, coId: string, map: ImportMap, scheme: PasswordScheme, passwordsServiceCmId: number | undefined): Array<Item<Without<ServiceTokenSettingTable>>> {
   const out: Array<Item<Without<ServiceTokenSettingTable>>> = [];
   const base = { co_id: coId, custom_type: null, storage_scheme: scheme, max_lifetime_days: null, max_tokens_per_person: 5, generation: 'self_and_admins' as const, plaintext_acknowledged: 0, expiry_warning_days: '30,7,1', notices_off: '', revoke_unused_after_days: null };
@@ -56,9 +66,12 @@ export function tokenSettingItems(s: ComanageSnapshot, coId: string, map: Import
     const at = isoOf(t.modified) ?? isoOf(t.created) ?? new Date(0).toISOString();
     if (serviceId) out.push({ cmId: String(t.id), values: { ...base, service_id: serviceId, enabled: flag(t.enabled), token_type: type, created_at: isoOf(t.created) ?? at, updated_at: at } });
   }
-  const pwService = passwordsServiceCmId === undefined ? undefined : map.idOf('service', passwordsServiceCmId);
-  if (pwService && !out.some((o) => o.values.service_id === pwService)) {
-    out.push({ cmId: `passwords:${passwordsServiceCmId}`, values: { ...base, service_id: pwService, enabled: 1, token_type: 'base62-prefixed', storage_scheme: 'SSHA512', created_at: new Date(0).toISOString(), updated_at: new Date(0).toISOString() } });
+  const pwServices = new Set(s.passwords.flatMap((p) => passwordServicesOf(s, p.password_authenticator_id, passwordsServiceCmId)));
+  for (const cmService of pwServices) {
+    const pwService = map.idOf('service', cmService);
+    if (pwService && !out.some((o) => o.values.service_id === pwService)) {
+      out.push({ cmId: `passwords:${cmService}`, values: { ...base, service_id: pwService, enabled: 1, token_type: 'base62-prefixed', storage_scheme: 'SSHA512', created_at: new Date(0).toISOString(), updated_at: new Date(0).toISOString() } });
+    }
   }
   return out;
 }
@@ -108,15 +121,15 @@ export async function hashTokens(items: ReadonlyArray<{ values: TokenValues }>, 
   }
 }
 
-/** PasswordAuthenticator passwords as tokens of the chosen service, their hashes unchanged ({SSHA}, {CRYPT}). */
+/** PasswordAuthenticator passwords as tokens of their services (`passwordServicesOf`), their hashes unchanged ({SSHA}, {CRYPT}). */
 export function passwordItems(s: ComanageSnapshot, coId: string, map: ImportMap, serviceCmId: number | undefined, skipped: Skipped[]): Array<Item<TokenValues>> {
   const out: Array<Item<TokenValues>> = [];
-  const serviceId = serviceCmId === undefined ? undefined : map.idOf('service', serviceCmId);
   for (const p of s.passwords) {
     const personId = map.idOf('person', p.co_person_id);
     if (!personId) continue;
-    if (!serviceId) {
-      skipped.push({ kind: 'password', cmId: p.id, reason: 'no --passwords-service given (or it names no imported service of this CO)' });
+    const serviceIds = passwordServicesOf(s, p.password_authenticator_id, serviceCmId).flatMap((cm) => { const id = map.idOf('service', cm); return id ? [{ cm, id }] : []; });
+    if (serviceIds.length === 0) {
+      skipped.push({ kind: 'password', cmId: p.id, reason: 'no CO Service uses its password authenticator, and no --passwords-service names one of this CO' });
       continue;
     }
     const v = passwordValueOf(p.password_type, p.password);
@@ -126,7 +139,9 @@ export function passwordItems(s: ComanageSnapshot, coId: string, map: ImportMap,
     }
     const created = isoOf(p.created) ?? new Date(0).toISOString();
     const def = JSON.stringify({ id: 'comanage-password', label: 'Password imported from COmanage Registry' });
-    out.push({ cmId: String(p.id), values: tokenRow(coId, personId, serviceId, digestOf(v.value), { hash: v.value, token_type: 'comanage-password', token_type_def: def, storage_scheme: v.scheme, display_hint: `COmanage password (${v.scheme})` }, created) });
+    for (const { cm, id: serviceId } of serviceIds) {
+      out.push({ cmId: `${p.id}@${cm}`, values: tokenRow(coId, personId, serviceId, digestOf({ id: p.id, value: v.value }), { hash: v.value, token_type: 'comanage-password', token_type_def: def, storage_scheme: v.scheme, display_hint: `COmanage password (${v.scheme})` }, created) });
+    }
   }
   return out;
 }

@@ -12,7 +12,9 @@
 //   its Lib/enum.php). Neither table is changelog-enabled.
 // - app/AvailablePlugin/PasswordAuthenticator/Config/Schema/schema.xml: cm_passwords
 //   (`password_type`: PasswordEncodingEnum of its Lib/enum.php, CR crypt by php password_hash,
-//   SH salted SHA-1 without the {SSHA} prefix, NO plaintext, EX external).
+//   SH salted SHA-1 without the {SSHA} prefix, NO plaintext, EX external), and
+//   cm_password_authenticators, whose `authenticator_id` CO Services name in cm_co_services.authenticator_id
+//   (LdapProvisioner writes a password into `;app-<short label>` of each such service).
 // - app/Plugin/LdapProvisioner/Config/Schema/schema.xml: cm_co_ldap_provisioner_targets,
 //   cm_co_ldap_provisioner_dns (one DN per CO Person or CO Group and target).
 // - app/Config/Schema/schema.xml: cm_co_provisioning_targets (joins an LDAP target to its CO).
@@ -55,7 +57,7 @@ export interface CmCoGroupMember extends Changelog {
 export interface CmCoService extends Changelog {
   id: number; co_id: number; cou_id: number | null; name: string; description: string | null; short_label: string | null; co_group_id: number | null;
   service_url: string | null; contact_email: string | null; logo_url: string | null; entitlement_uri: string | null;
-  visibility: string | null; identifier_type: string | null; status: string | null; co_service_id: number | null;
+  visibility: string | null; identifier_type: string | null; authenticator_id: number | null; status: string | null; co_service_id: number | null;
 }
 export interface CmHistoryRecord {
   id: number; co_person_id: number | null; co_group_id: number | null; co_service_id: number | null; actor_co_person_id: number | null;
@@ -64,6 +66,8 @@ export interface CmHistoryRecord {
 export interface CmCoServiceTokenSetting { id: number; co_service_id: number; enabled: Bool; token_type: string | null; created: Time; modified: Time }
 export interface CmCoServiceToken { id: number; co_service_id: number; co_person_id: number; token: string | null; token_type: string | null; created: Time; modified: Time }
 export interface CmPassword extends Changelog { id: number; password_authenticator_id: number | null; co_person_id: number | null; password: string | null; password_type: string | null; password_id: number | null }
+/** PasswordAuthenticator's instance of an authenticator (cm_authenticators, app/Config/Schema/schema.xml), which CO Services name in `authenticator_id`. */
+export interface CmPasswordAuthenticator { id: number; authenticator_id: number | null }
 export interface CmCoProvisioningTarget { id: number; co_id: number; description: string | null; plugin: string | null; status: string | null }
 export interface CmCoLdapProvisionerTarget { id: number; co_provisioning_target_id: number; serverurl: string | null; basedn: string | null; dn_attribute_name: string | null; dn_identifier_type: string | null }
 export interface CmCoLdapProvisionerDn { id: number; co_ldap_provisioner_target_id: number; co_person_id: number | null; co_group_id: number | null; dn: string | null }
@@ -82,6 +86,7 @@ export interface ComanageDatabase {
   cm_co_service_token_settings: CmCoServiceTokenSetting;
   cm_co_service_tokens: CmCoServiceToken;
   cm_passwords: CmPassword;
+  cm_password_authenticators: CmPasswordAuthenticator;
   cm_co_provisioning_targets: CmCoProvisioningTarget;
   cm_co_ldap_provisioner_targets: CmCoLdapProvisionerTarget;
   cm_co_ldap_provisioner_dns: CmCoLdapProvisionerDn;
@@ -90,5 +95,5 @@ export interface ComanageDatabase {
 /** Tables without which nothing can be imported. */
 export const REQUIRED_TABLES = ['cm_cos', 'cm_co_people', 'cm_names', 'cm_identifiers', 'cm_email_addresses', 'cm_co_groups', 'cm_co_group_members', 'cm_co_services'] as const;
 /** Tables of plugins an installation may not have had; each is read only when present. */
-export const OPTIONAL_TABLES = ['cm_history_records', 'cm_co_service_token_settings', 'cm_co_service_tokens', 'cm_passwords', 'cm_co_provisioning_targets', 'cm_co_ldap_provisioner_targets', 'cm_co_ldap_provisioner_dns'] as const;
+export const OPTIONAL_TABLES = ['cm_history_records', 'cm_co_service_token_settings', 'cm_co_service_tokens', 'cm_passwords', 'cm_password_authenticators', 'cm_co_provisioning_targets', 'cm_co_ldap_provisioner_targets', 'cm_co_ldap_provisioner_dns'] as const;
 export type OptionalTable = (typeof OPTIONAL_TABLES)[number];
