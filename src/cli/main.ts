@@ -18,6 +18,7 @@ Commands:
   reprovision        Reprovision a CO (or one person) with a progress bar
   backup             Copy the database to a file while Tessera runs
   restore            Restore a backup into an empty database
+  import comanage    Migrate a COmanage Registry v4 database
 
 Run "tessera <command> --help" for the options of a command.
 Configuration comes from environment variables; see README.md.`,
@@ -65,6 +66,9 @@ LDAP bind passwords in it cannot be decrypted.`,
 Restores a backup made by "tessera backup" into the configured database, which must be empty: a
 SQLite file that does not exist yet, or a PostgreSQL database without tables. Start Tessera
 afterwards with the secret key of the installation the backup comes from.`,
+  import: `Usage: tessera import comanage --database-url URL [--co COMANAGE_CO_ID…] [--token-scheme ARGON2ID] [--passwords-service SHORT_LABEL] [--dry-run]
+
+Migrates a COmanage Registry v4 database; "tessera import comanage --help" tells more.`,
 };
 
 function print(text: string): void {
@@ -274,7 +278,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (!(command in HELP) || command === 'main') return fail(`unknown command "${command}"\n\n${HELP.main}`);
   if (args.includes('--help') || args.includes('-h')) {
-    print(HELP[command]!);
+    if (command === 'import' && args[0] === 'comanage') print((await import('./import-comanage.ts')).IMPORT_COMANAGE_HELP);
+    else print(HELP[command]!);
     return 0;
   }
   if (command === 'backup' || command === 'restore') return backupOrRestore(command, args);
@@ -305,6 +310,8 @@ export async function main(argv: string[]): Promise<number> {
         return await worker(runtime);
       case 'reprovision':
         return await reprovision(runtime, args);
+      case 'import':
+        return await (await import('./import-comanage.ts')).importComanageCommand(runtime, args, print, fail);
     }
     return fail(`unknown command "${command}"`);
   } catch (e) {

@@ -13,6 +13,7 @@ import type {
 } from '../core/people/person.table.ts';
 import type { CoServiceTable } from '../core/co-services/co-service.table.ts';
 import type { NotificationTable, OutboundEmailTable } from '../core/notifications/notification.table.ts';
+import type { ComanageImportMapTable } from '../import/comanage/import-map.table.ts';
 import type { ProvisioningJobTable, ProvisioningStateTable, ProvisioningTargetTable } from '../core/provisioning/provisioning.table.ts';
 
 export interface CoreDatabase {
@@ -35,4 +36,5 @@ export interface CoreDatabase {
   notification: NotificationTable;
   outbound_email: OutboundEmailTable;
   sweep_mark: SweepMarkTable;
+  comanage_import_map: ComanageImportMapTable;
 }

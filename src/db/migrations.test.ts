@@ -55,6 +55,7 @@ const CORE_SCHEMA: Schema<CoreDatabase> = {
     locked_until: N, last_error: N, created_at: R, sent_at: N,
   },
   sweep_mark: { name: R, swept_through: R },
+  comanage_import_map: { installation: R, comanage_co_id: R, kind: R, comanage_id: R, co_id: R, tessera_id: R, digest: R, imported_at: R },
 };
 
 const PLUGIN_SCHEMA: Schema<TestNoteTables> = {
