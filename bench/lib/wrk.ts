@@ -43,7 +43,7 @@ export async function runWrk(opts: { url: string; key: string; pairs: readonly P
   const seconds = opts.mode === 'list' ? 600 : Math.max(1, Math.round(opts.durationMs / 1000));
   const env = { ...process.env, BENCH_MODE: opts.mode, BENCH_KEY: opts.key, BENCH_PAIRS: pairsFile, BENCH_SPARE: opts.spare ? `${opts.spare.user}\t${opts.spare.token}` : '' };
   // bash's `times` prints the CPU time of its children (wrk) once it exited.
-  const cmd = `wrk -t1 -c${opts.connections} -d${seconds}s --latency -s '${SCRIPT}' '${opts.url}' ; times`;
+  const cmd = `wrk -t1 -c${opts.connections} -d${seconds}s --timeout 60s --latency -s '${SCRIPT}' '${opts.url}' ; times`;
   let startedAt = Number.NaN;
   let doneAt = Number.NaN;
   const out = await new Promise<string>((resolve, reject) => {
