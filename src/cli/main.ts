@@ -22,10 +22,12 @@ Commands:
 
 Run "tessera <command> --help" for the options of a command.
 Configuration comes from environment variables; see README.md.`,
-  serve: `Usage: tessera serve
+  serve: `Usage: tessera serve [--processes N]
 
 Serves the web UI and the REST API on TESSERA_HOST:TESSERA_PORT (default 127.0.0.1:8080).
-An empty database is migrated first; pending migrations are applied on every start.`,
+An empty database is migrated first; pending migrations are applied on every start.
+--processes N (or TESSERA_PROCESSES=N): N processes share the port (PostgreSQL only); the
+first one runs the background work.`,
   migrate: `Usage: tessera migrate
 
 Applies pending migrations of the core and of every enabled plugin, then exits.`,
@@ -283,6 +285,16 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'backup' || command === 'restore') return backupOrRestore(command, args);
+  if (command === 'serve') {
+    // Several processes (--processes N, TESSERA_PROCESSES): this one only supervises them.
+    const { runClusterPrimary } = await import('./cluster.ts');
+    try {
+      const status = await runClusterPrimary(args, process.env, (line) => process.stderr.write(`${line}\n`));
+      if (status !== undefined) return status;
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+  }
   const { openRuntime } = await import('./runtime.ts');
   let runtime: Registry;
   try {

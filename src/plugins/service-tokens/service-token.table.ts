@@ -99,11 +99,32 @@ export interface ServiceTokenUnusedNoticeTable {
   sent_at: string;
 }
 
-export type ServiceTokenTables = {
+export type ServiceTokenTables = VerificationTables & {
   service_token_external_use: ServiceTokenExternalUseTable;
   service_token_unused_notice: ServiceTokenUnusedNoticeTable;
   service_token_warning: ServiceTokenWarningTable;
   service_verifier: ServiceVerifierTable;
   service_token_setting: ServiceTokenSettingTable;
   service_token: ServiceTokenTable;
+};
+
+/** One row (id 1): incremented by triggers on every change of services, token settings and verification keys. */
+export interface ServiceTokenCacheVersionTable {
+  id: number;
+  version: number | string | bigint;
+}
+
+/** A failed (or reserved) verification attempt under a rate-limit key, at epoch milliseconds. */
+export interface ServiceTokenVerifyFailureTable {
+  id: string;
+  key: string;
+  at: number | string | bigint;
+  /** 1 while the attempt's check is under way (a reservation), 0 once it failed. */
+  pending: number;
+}
+
+/** The tables of the verification cache and the shared failure counters. */
+export type VerificationTables = {
+  service_token_cache_version: ServiceTokenCacheVersionTable;
+  service_token_verify_failure: ServiceTokenVerifyFailureTable;
 };

@@ -2,6 +2,7 @@ import { definePlugin, type TesseraPlugin } from '../../core/plugins/plugin.ts';
 import { SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import * as initial from './migrations/20261128010000-service-tokens.ts';
 import * as lastUseElsewhere from './migrations/20261203010000-last-use-elsewhere.ts';
+import * as verificationCache from './migrations/20261223010000-verification-cache.ts';
 import { recordExternalUse, type ServiceTokensExtensionPoint } from './last-use/external-use.ts';
 import { sweepUnusedTokens } from './notices/unused-tokens.ts';
 import { sweepExpiryWarnings } from './notices/expiry-warnings.ts';
@@ -47,7 +48,7 @@ export function serviceTokensPlugin(options: ServiceTokensOptions = {}): Tessera
   return definePlugin<ServiceTokenTables>({
     id: SERVICE_TOKENS_PLUGIN_ID,
     description: 'Service tokens (application-specific passwords) for CO Services',
-    migrations: { '20261128010000-service-tokens': initial, '20261203010000-last-use-elsewhere': lastUseElsewhere },
+    migrations: { '20261128010000-service-tokens': initial, '20261203010000-last-use-elsewhere': lastUseElsewhere, '20261223010000-verification-cache': verificationCache },
     errorCodes: SERVICE_TOKEN_ERRORS,
     setup: (host) => {
       const ctx: TokenContext = { ...host.core, db: host.db };

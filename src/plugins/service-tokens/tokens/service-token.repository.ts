@@ -1,12 +1,10 @@
 import type { Insertable } from 'kysely';
 import { isUniqueViolation } from '../../../db/constraint-errors.ts';
 import { AppError } from '../../../core/errors/app-error.ts';
-import type { PersonStatus } from '../../../core/people/person.table.ts';
 import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
 import type { ServiceTokenTable } from '../service-token.table.ts';
 import type { TokenDb } from '../token-context.ts';
 import { liveToken } from './usable-token.ts';
-import { identifierKey } from '../../../core/text.ts';
 
 /** A token as stored: everything but the secret, which is never stored (only its hash). */
 export interface StoredToken {
@@ -171,59 +169,3 @@ export async function recordLastUse(db: TokenDb, tokenId: string, at: string, ad
   await db.updateTable('service_token').set({ last_used_at: at, last_used_address: address }).where('id', '=', tokenId).execute();
 }
 
-/** A live token of the person an identifier names, with what verification needs of both. */
-export interface VerificationCandidate {
-  id: string;
-  hash: string;
-  tokenTypeDef: string;
-  displayHint: string;
-  expiresAt: string | null;
-  personId: string;
-  personStatus: PersonStatus;
-  identifier: string;
-}
-
-/**
- * In one query, the person an active identifier of the service's type names and their live tokens
- * for the service. The identifier is matched by its key (`identifierKey`), as an LDAP bind matches
- * the DN: `ADAQ` and NFD `zoë` find `adaq` and NFC `zoë` for a uid. An unknown person, a person without tokens and a person with tokens all run it
- * alike, so every verification path costs the same.
- */
-export async function liveTokensByIdentifier(
-  db: TokenDb,
-  lookup: { coId: string; serviceId: string; identifierType: string; identifier: string },
-  now: Date,
-): Promise<VerificationCandidate[]> {
-  const rows = await db
-    .selectFrom('identifier as i')
-    .innerJoin('co_person as p', 'p.id', 'i.person_id')
-    .innerJoin('service_token', (join) =>
-      join.onRef('service_token.person_id', '=', 'i.person_id').on('service_token.co_id', '=', lookup.coId).on('service_token.service_id', '=', lookup.serviceId),
-    )
-    .select([
-      'service_token.id',
-      'service_token.hash',
-      'service_token.token_type_def',
-      'service_token.display_hint',
-      'service_token.expires_at',
-      'p.id as person_id',
-      'p.status as person_status',
-      'i.identifier',
-    ])
-    .where('i.co_id', '=', lookup.coId)
-    .where('i.type', '=', lookup.identifierType)
-    .where('i.match_key', '=', identifierKey(lookup.identifierType, lookup.identifier))
-    .where('i.status', '=', 'active')
-    .where((eb) => liveToken(eb, now))
-    .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    hash: r.hash,
-    tokenTypeDef: r.token_type_def,
-    displayHint: r.display_hint,
-    expiresAt: r.expires_at,
-    personId: r.person_id,
-    personStatus: r.person_status,
-    identifier: r.identifier,
-  }));
-}

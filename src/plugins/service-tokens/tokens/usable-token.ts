@@ -13,7 +13,8 @@ import type { TokenDatabase, TokenDb } from '../token-context.ts';
  * automatically when the person is suspended, expires, leaves the service's group, or the service
  * is suspended"). A token is usable now when
  *   1. it is live: not revoked, and without an expiry or with one after now (an expiry at now
- *      exactly has passed) — `isLive`, and `liveToken` for SQL; and
+ *      exactly has passed) — `isLive`, and `liveToken` for SQL (the verification lookup,
+ *      verification/candidate-lookup.ts, writes the same test in its SQL text); and
  *   2. its service accepts tokens from its person — `refusalOf` finds nothing: the CO is not
  *      suspended, tokens are enabled in the service's setting, the service is active, and the person may use the service by the
  *      COmanage rule (`personMayUseService`: active or grace period, group and visibility allow).

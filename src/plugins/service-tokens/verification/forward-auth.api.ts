@@ -4,7 +4,6 @@ import { AppError } from '../../../core/errors/app-error.ts';
 import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
 import type { TokenRouteContext } from '../token-context.ts';
 import type { TokenVerifier } from './token-verifier.ts';
-import { VerifierAuthenticator } from './verification-keys.service.ts';
 
 /** Where reverse proxies send their authentication subrequests. */
 export const FORWARD_AUTH_URL = '/api/v1/service-tokens/forward-auth';
@@ -75,8 +74,6 @@ function basicCredentials(header: string | undefined): { identifier: string; tok
  *   configuration error: asking the user for a password again would not help).
  */
 export function registerForwardAuthApi(app: FastifyInstance, ctx: TokenRouteContext, verifier: TokenVerifier): void {
-  const authenticator = new VerifierAuthenticator(ctx);
-
   ctx.openapi.add({
     method: 'GET',
     url: FORWARD_AUTH_URL,
@@ -93,13 +90,16 @@ export function registerForwardAuthApi(app: FastifyInstance, ctx: TokenRouteCont
     config: { api: true, ownCredentials: true },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       reply.header('Cache-Control', 'no-store');
-      const key = request.headers[VERIFICATION_KEY_HEADER.toLowerCase()];
-      const caller = await authenticator.authenticateKey(typeof key === 'string' ? key.trim() : undefined);
-      if (!caller) throw new AppError(SERVICE_TOKEN_ERRORS.FORWARD_AUTH_KEY_INVALID);
+      const header = request.headers[VERIFICATION_KEY_HEADER.toLowerCase()];
+      const key = typeof header === 'string' ? header.trim() : undefined;
+      const keyInvalid = () => new AppError(SERVICE_TOKEN_ERRORS.FORWARD_AUTH_KEY_INVALID);
+      if (!(await verifier.authenticateKey(key))) throw keyInvalid();
       const refused = new AppError(SERVICE_TOKEN_ERRORS.FORWARD_AUTH_CREDENTIALS_REQUIRED, { headers: { 'WWW-Authenticate': CHALLENGE } });
       const credentials = basicCredentials(request.headers.authorization);
       if (!credentials) throw refused;
-      const result = await verifier.verify(caller, credentials, request.ip);
+      const answer = await verifier.authenticateAndVerify(key, credentials, request.ip);
+      if (!answer) throw keyInvalid();
+      const { caller, result } = answer;
       if (!result.valid || !result.person) throw refused;
       const groups = await currentGroupsOf(ctx.db, caller.coId, result.person.id, ctx.clock.now());
       reply.header(IDENTITY_HEADERS.identifier, headerSafe(result.person.identifier));

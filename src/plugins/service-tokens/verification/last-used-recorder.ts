@@ -4,11 +4,18 @@ import { recordLastUse } from '../tokens/service-token.repository.ts';
 import { inTransaction } from '../../../db/transaction.ts';
 
 const LAST_USED_WRITE_MS = 60_000;
+/**
+ * How long writes that fell due wait for others to join them, in milliseconds. Each SQLite commit
+ * waits for the disk (WAL, synchronous FULL) and blocks the event loop meanwhile; when tokens new
+ * to the process arrive by the thousand per second (after a restart), a commit per event-loop turn
+ * was most of a verification's cost. Ten milliseconds gather them into a few commits.
+ */
+const BATCH_MS = 10;
 
 /**
  * Keeps last-used times in memory and writes each token's at most once a minute, so verification
  * is not a database write per call. `flush` writes what is pending (on a timer and at shutdown).
- * Writes that fall due together (tokens first seen in the same turn of the event loop) go into
+ * Writes that fall due together (tokens first seen within BATCH_MS of each other) go into
  * one transaction: on SQLite each commit waits for the disk, and a burst of new tokens would
  * otherwise cost one disk sync each, blocking the event loop every time.
  */
@@ -28,10 +35,10 @@ export class LastUsedRecorder {
     const last = this.written.get(tokenId) ?? 0;
     if (at.getTime() - last >= LAST_USED_WRITE_MS && !this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => {
+      setTimeout(() => {
         this.scheduled = false;
         void this.flush();
-      });
+      }, BATCH_MS).unref();
     }
   }
 

@@ -1,20 +1,21 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { findService } from '../../../core/co-services/co-service.repository.ts';
+import { timingSafeEqual } from 'node:crypto';
+import { personMayUseService } from '../../../core/co-services/co-service.service.ts';
 import { AppError } from '../../../core/errors/app-error.ts';
-import { RateLimiter } from '../../../core/http/rate-limiter.ts';
 import { identifierKey as identifierMatchKey } from '../../../core/text.ts';
 import type { Logger } from '../../../core/logging/logger.ts';
 import type { PersonStatus } from '../../../core/people/person.table.ts';
-import { displayHint, MIN_ENTROPY_BITS_UNGUESSABLE, normalizeToken, tokenTypeFromDefinition, type TokenType } from '../formats/token-types.ts';
-import { tokenTypeOf } from '../settings/token-setting.service.ts';
+import { displayHint, normalizeToken, tokenTypeFromDefinition, type TokenType } from '../formats/token-types.ts';
 import { hashSecret, verifySecret, type PasswordScheme } from '../hashing/password-schemes.ts';
 import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
-import { findSetting } from '../settings/token-setting.repository.ts';
 import type { TokenContext } from '../token-context.ts';
-import { liveTokensByIdentifier, type VerificationCandidate } from '../tokens/service-token.repository.ts';
-import { refusalFor } from '../tokens/usable-token.ts';
+import { refusalOf } from '../tokens/usable-token.ts';
+import { findCandidates, type Candidate } from './candidate-lookup.ts';
+import { DatabaseFailureLimits, MemoryFailureLimits, type FailureLimits, type LimitKey } from './failure-limits.ts';
 import { LastUsedRecorder } from './last-used-recorder.ts';
+import { RecentlyVerified } from './recently-verified.ts';
+import { StaleCache, VerificationCache } from './verification-cache.ts';
 import type { AuthenticatedVerifier } from './verification-keys.service.ts';
+import { hashVerifierKey, VERIFIER_KEY_PATTERN } from './verifier-key-hash.ts';
 
 /** The answer to a service: whether the token is valid for it, and if so whose it is. */
 export interface VerifyResult {
@@ -34,70 +35,10 @@ export interface VerificationLimits {
 
 export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = { failuresPerIdentifier: 10, failuresPerAddress: 100 };
 
-const RECENT_TTL_MS = 5 * 60_000;
 
-/**
- * Remembers, for five minutes and in this process only, that a token was verified: an HMAC of it
- * under a random per-process key. Services present the same token again and again (every IMAP
- * login, every git fetch); a slow scheme such as argon2id is then paid once per five minutes, not
- * per call. Only a correct token can hit; a wrong one falls through to the full check, and the
- * token's row is still read on every call, so revocation, expiry and status apply at once.
- */
-class RecentlyVerified {
-  private readonly key = randomBytes(32);
-  private readonly entries = new Map<string, { mac: Buffer; hash: string; until: number }>();
-
-  private mac(token: string): Buffer {
-    return createHmac('sha256', this.key).update(token).digest();
-  }
-
-  matches(tokenId: string, hash: string, token: string, now: number): boolean {
-    const e = this.entries.get(tokenId);
-    if (!e || e.until < now || e.hash !== hash) return false;
-    return timingSafeEqual(e.mac, this.mac(token));
-  }
-
-  remember(tokenId: string, hash: string, token: string, now: number): void {
-    if (this.entries.size > 100_000) for (const [id, e] of this.entries) if (e.until < now) this.entries.delete(id);
-    this.entries.set(tokenId, { mac: this.mac(token), hash, until: now + RECENT_TTL_MS });
-  }
-}
-
-/**
- * Verifications under way, per rate-limit key. A failure is counted only once its check ends, so
- * without this, guesses sent at the same moment would all pass the limit before the first failure
- * is recorded. A verification starts only while the failures recorded plus those under way stay
- * within the limit; otherwise it waits for one under way to end, and is then let in or refused.
- * Correct tokens arriving together thus wait a moment at worst; they are never refused.
- */
-class UnderWay {
-  private readonly counts = new Map<string, number>();
-  private waiting: Array<() => void> = [];
-
-  count(key: string): number {
-    return this.counts.get(key) ?? 0;
-  }
-
-  start(keys: string[]): void {
-    for (const key of keys) this.counts.set(key, this.count(key) + 1);
-  }
-
-  end(keys: string[]): void {
-    for (const key of keys) {
-      const n = this.count(key) - 1;
-      if (n > 0) this.counts.set(key, n);
-      else this.counts.delete(key);
-    }
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const wake of waiting) wake();
-  }
-
-  /** Resolves when any verification under way ends. */
-  anEnd(): Promise<void> {
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-}
+const DUMMY_KEY_HASH = Buffer.from(hashVerifierKey('no such key'));
+/** How often a call starts again because the cache was stale before it answers from the database anyway. */
+const STALE_RETRIES = 3;
 
 /**
  * Answers whether (identifier, token) is valid for the calling service. Every answer that is not
@@ -105,13 +46,17 @@ class UnderWay {
  * hash verification either way: the candidate token is found by its display hint (which a
  * checksummed token's last characters give) and, when there is none, a dummy hash of the service's
  * scheme is verified instead.
+ *
+ * Per call: one statement (`findCandidates`: the token with its person, CO status and the cache
+ * version), plus the person's groups only for services gated by a group or visibility. Services,
+ * settings and verification keys come from `VerificationCache`. Failure limits are counted in
+ * memory, or on PostgreSQL in the database, shared by every process (`failure-limits.ts`).
  */
 export class TokenVerifier {
-  private readonly byIdentifier: RateLimiter;
-  private readonly byAddress: RateLimiter;
+  private readonly limits: FailureLimits;
   private readonly dummies = new Map<PasswordScheme, Promise<string>>();
   private readonly recent = new RecentlyVerified();
-  private readonly underWay = new UnderWay();
+  readonly cache: VerificationCache;
   /** Token types by their stored definition: parsing and checking one is pure, and costs more than the query. */
   private readonly types = new Map<string, TokenType | undefined>();
   readonly lastUsed: LastUsedRecorder;
@@ -122,9 +67,9 @@ export class TokenVerifier {
     limits: VerificationLimits = DEFAULT_VERIFICATION_LIMITS,
     logger: Logger = ctx.logger,
   ) {
-    const now = () => ctx.clock.now().getTime();
-    this.byIdentifier = new RateLimiter(limits.failuresPerIdentifier, 60_000, now);
-    this.byAddress = new RateLimiter(limits.failuresPerAddress, 60_000, now);
+    const byKind = { address: limits.failuresPerAddress, identifier: limits.failuresPerIdentifier };
+    this.limits = ctx.dialect === 'postgres' ? new DatabaseFailureLimits(ctx.db, byKind, ctx.clock) : new MemoryFailureLimits(byKind, () => ctx.clock.now().getTime());
+    this.cache = new VerificationCache(ctx.db);
     this.lastUsed = new LastUsedRecorder(ctx, logger);
   }
 
@@ -147,14 +92,37 @@ export class TokenVerifier {
   }
 
   /**
-   * Whether the service's token type cannot be guessed online (at least
-   * MIN_ENTROPY_BITS_UNGUESSABLE bits once the display hint is known). Such tokens are checked
-   * before any limit, so a correct one is never refused because someone else failed; limits then
-   * only slow down failures. Weaker types keep the limits before the check, per identifier too.
+   * Checks a bare verification key (`tsv_…`) against the cached keys: the service it belongs to,
+   * or undefined for a malformed, unknown or revoked key. An unknown id costs the same comparison
+   * as a known one. The answer carries the cache epoch it was read under, so `verify` starts again
+   * if a key was revoked since (`StaleCache`).
    */
-  private async unguessable(caller: AuthenticatedVerifier): Promise<boolean> {
-    const type = tokenTypeOf(await findSetting(this.ctx.db, caller.coId, caller.serviceId));
-    return type !== undefined && type.effectiveEntropyBits >= MIN_ENTROPY_BITS_UNGUESSABLE;
+  async authenticateKey(key: string | undefined): Promise<AuthenticatedVerifier | undefined> {
+    const m = key ? VERIFIER_KEY_PATTERN.exec(key) : null;
+    if (!key || !m) return undefined;
+    const epoch = this.cache.epoch;
+    const hex = m[1]!;
+    const record = await this.cache.key(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`);
+    const match = timingSafeEqual(record ? Buffer.from(record.keyHash) : DUMMY_KEY_HASH, Buffer.from(hashVerifierKey(key)));
+    if (!record || !match || record.revokedAt) return undefined;
+    return { verifierId: record.id, coId: record.coId, serviceId: record.serviceId, epoch };
+  }
+
+  /**
+   * Authenticates the service's key and verifies (identifier, token) for it, starting again when
+   * the lookup finds the cache stale (so a key revoked, or a service changed, on another process
+   * applies to this call). Undefined when the key does not authenticate; otherwise as `verify`.
+   */
+  async authenticateAndVerify(key: string | undefined, input: { identifier: string; token: string }, address: string): Promise<{ caller: AuthenticatedVerifier; result: VerifyResult } | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const caller = await this.authenticateKey(key);
+      if (!caller) return undefined;
+      try {
+        return { caller, result: await this.verify(attempt < STALE_RETRIES ? caller : { ...caller, epoch: undefined }, input, address) };
+      } catch (error) {
+        if (!(error instanceof StaleCache)) throw error;
+      }
+    }
   }
 
   /**
@@ -163,62 +131,63 @@ export class TokenVerifier {
    * on it. Every call costs one hash check. Throws VERIFY_RATE_LIMITED (429, Retry-After) when
    * a limit refuses the attempt: for unguessable types only a failing attempt from an address
    * over its limit; for others also before the check, per address and per (service, identifier).
+   * Throws StaleCache when the cache was older than the database (call again: it is now empty);
+   * a caller whose `epoch` is undefined skips that test (answers from what the lookup read).
    */
   async verify(caller: AuthenticatedVerifier, input: { identifier: string; token: string }, address: string): Promise<VerifyResult> {
-    if (await this.unguessable(caller)) {
-      const result = await this.check(caller, input);
+    const epoch = caller.epoch;
+    const cached = await this.cache.service(caller.coId, caller.serviceId);
+    const limited = (wait: number) => new AppError(SERVICE_TOKEN_ERRORS.VERIFY_RATE_LIMITED, { headers: { 'Retry-After': String(wait) } });
+    const addressKey: LimitKey = { kind: 'address', key: address };
+    if (cached.unguessable) {
+      const result = await this.check(caller, epoch, input);
       if (result.valid) {
         this.lastUsed.record(result.token!.id, this.ctx.clock.now(), address);
         return result;
       }
-      const wait = this.byAddress.check(address);
-      if (wait > 0) throw new AppError(SERVICE_TOKEN_ERRORS.VERIFY_RATE_LIMITED, { headers: { 'Retry-After': String(wait) } });
-      this.byAddress.hit(address);
+      const wait = await this.limits.fail(addressKey);
+      if (wait > 0) throw limited(wait);
       return result;
     }
 
-    const identifierKey = `${caller.serviceId}\u0000${identifierMatchKey('uid', input.identifier)}`;
-    const keys = [`address\u0000${address}`, `identifier\u0000${identifierKey}`];
-    for (;;) {
-      const wait = Math.max(this.byAddress.check(address), this.byIdentifier.check(identifierKey));
-      if (wait > 0) throw new AppError(SERVICE_TOKEN_ERRORS.VERIFY_RATE_LIMITED, { headers: { 'Retry-After': String(wait) } });
-      if (this.underWay.count(keys[0]!) < this.byAddress.remaining(address) && this.underWay.count(keys[1]!) < this.byIdentifier.remaining(identifierKey)) break;
-      await this.underWay.anEnd();
-    }
-
-    this.underWay.start(keys);
+    const identifierKey: LimitKey = { kind: 'identifier', key: `${caller.serviceId}\u0000${identifierMatchKey('uid', input.identifier)}` };
+    const admission = await this.limits.admit([addressKey, identifierKey]);
+    if (typeof admission === 'number') throw limited(admission);
+    let failed = false;
     try {
-      const result = await this.check(caller, input);
-      if (result.valid) {
-        this.lastUsed.record(result.token!.id, this.ctx.clock.now(), address);
-      } else {
-        this.byAddress.hit(address);
-        this.byIdentifier.hit(identifierKey);
-      }
+      const result = await this.check(caller, epoch, input);
+      if (result.valid) this.lastUsed.record(result.token!.id, this.ctx.clock.now(), address);
+      else failed = true;
       return result;
     } finally {
-      this.underWay.end(keys);
+      await admission.settle(failed);
     }
   }
 
   /**
    * One verification: the candidates are the person's live tokens for the service whose display
-   * hint the presented token gives; then the usable-token rule decides (`refusalFor`).
+   * hint the presented token gives; then the usable-token rule decides (`refusalOf`, with the
+   * core's group rule `personMayUseService`).
    */
-  private async check(caller: AuthenticatedVerifier, input: { identifier: string; token: string }): Promise<VerifyResult> {
+  private async check(caller: AuthenticatedVerifier, epoch: string | undefined, input: { identifier: string; token: string }): Promise<VerifyResult> {
     const now = this.ctx.clock.now();
-    const [service, setting] = await Promise.all([findService(this.ctx.db, caller.coId, caller.serviceId), findSetting(this.ctx.db, caller.coId, caller.serviceId)]);
-    const scheme = setting.storageScheme;
-    if (!service) return INVALID;
-    const rows = await liveTokensByIdentifier(this.ctx.db, { coId: caller.coId, serviceId: caller.serviceId, identifierType: service.identifierType, identifier: input.identifier }, now);
-    const candidates = rows.filter((r) => {
+    const { service, setting } = await this.cache.service(caller.coId, caller.serviceId);
+    if (!service) {
+      // Nothing to look up; the version still decides whether "no such service" is current.
+      const { version } = await findCandidates(this.ctx.db, { coId: caller.coId, serviceId: caller.serviceId, identifierType: '', identifier: '' }, now);
+      if (epoch !== undefined && !this.cache.confirm(epoch, version)) throw new StaleCache();
+      return INVALID;
+    }
+    const found = await findCandidates(this.ctx.db, { coId: caller.coId, serviceId: caller.serviceId, identifierType: service.identifierType, identifier: input.identifier }, now);
+    if (epoch !== undefined && !this.cache.confirm(epoch, found.version)) throw new StaleCache();
+    const candidates = found.candidates.filter((r) => {
       const type = this.typeOf(r);
       const canonical = type ? normalizeToken(type, input.token) : null;
       return type && canonical !== null && displayHint(type, canonical) === r.displayHint;
     });
-    let match: VerificationCandidate | undefined;
+    let match: Candidate | undefined;
     if (candidates.length === 0) {
-      await verifySecret(input.token, await this.dummyHash(scheme));
+      await verifySecret(input.token, await this.dummyHash(setting.storageScheme));
     } else {
       const t = now.getTime();
       for (const c of candidates) {
@@ -231,7 +200,7 @@ export class TokenVerifier {
     }
     if (!match) return INVALID;
     const person = { id: match.personId, status: match.personStatus };
-    if (await refusalFor(this.ctx.db, service, setting, person, now)) return INVALID;
+    if (refusalOf(setting, service, true, found.coSuspended) ?? refusalOf(setting, service, await personMayUseService(this.ctx.db, service, person, now))) return INVALID;
     return {
       valid: true,
       person: { id: person.id, identifier: match.identifier, status: person.status, coId: caller.coId },

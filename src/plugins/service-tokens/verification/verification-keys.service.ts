@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { isId, newId } from '../../../db/ids.ts';
 import { isCoAdmin, type Actor } from '../../../core/auth/actor.ts';
 import { type CoService } from '../../../core/co-services/co-service.service.ts';
@@ -10,29 +10,19 @@ import { recordHistory } from '../../../core/history/history.service.ts';
 import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
 import type { TokenContext } from '../token-context.ts';
 import {
-  findVerifierKey,
   findVerifierKeyOfService,
   insertVerifierKey,
   markVerifierKeyRevoked,
   toVerifierKey,
   verifierKeysOfService,
   type VerifierKey,
-  type VerifierKeyRecord,
 } from './verification-key.repository.ts';
 import { inTransaction } from '../../../db/transaction.ts';
+import { hashVerifierKey } from './verifier-key-hash.ts';
 
 export type { VerifierKey } from './verification-key.repository.ts';
 
-/** The key is `tsv_<verifier id without dashes>_<secret>`: the id finds the row, the secret proves it. */
-const KEY_PATTERN = /^tsv_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
-
-function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
-
-function idFromHex(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+const hashKey = hashVerifierKey;
 
 /**
  * Creates a verification key for a service of the CO (CO admins). The key (256 random bits) is
@@ -89,39 +79,6 @@ export interface AuthenticatedVerifier {
   verifierId: string;
   coId: string;
   serviceId: string;
-}
-
-/**
- * Checks `Authorization: Bearer tsv_…`. Keys are cached for a few seconds, so a busy service does
- * not cost a query per call; a revoked key stops working within that time. An unknown id costs
- * the same comparison as a known one.
- */
-export class VerifierAuthenticator {
-  private readonly cache = new Map<string, { key: VerifierKeyRecord | undefined; until: number }>();
-  private static readonly TTL_MS = 5000;
-  private static readonly DUMMY = Buffer.from(hashKey('no such key'));
-
-  constructor(private readonly ctx: TokenContext) {}
-
-  async authenticate(header: string | undefined): Promise<AuthenticatedVerifier | undefined> {
-    return this.authenticateKey(header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
-  }
-
-  /** Checks a bare `tsv_…` key (as forward authentication receives it in its own header). */
-  async authenticateKey(key: string | undefined): Promise<AuthenticatedVerifier | undefined> {
-    const m = key ? KEY_PATTERN.exec(key) : null;
-    if (!key || !m) return undefined;
-    const id = idFromHex(m[1]!);
-    const now = this.ctx.clock.now().getTime();
-    let entry = this.cache.get(id);
-    if (!entry || entry.until < now) {
-      entry = { key: await findVerifierKey(this.ctx.db, id), until: now + VerifierAuthenticator.TTL_MS };
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(id, entry);
-    }
-    const expected = entry.key ? Buffer.from(entry.key.keyHash) : VerifierAuthenticator.DUMMY;
-    const match = timingSafeEqual(expected, Buffer.from(hashKey(key)));
-    if (!entry.key || !match || entry.key.revokedAt) return undefined;
-    return { verifierId: entry.key.id, coId: entry.key.coId, serviceId: entry.key.serviceId };
-  }
+  /** The verification cache's version the key was read under (TokenVerifier.authenticateKey); undefined: not checked. */
+  epoch?: string | undefined;
 }
