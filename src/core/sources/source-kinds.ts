@@ -22,7 +22,7 @@ export interface SourceKind {
    * Throws an Error with a clear message (unreachable, missing tables, wrong layout) before
    * anything is written.
    */
-  read?(settings: Record<string, unknown>, options: { since: string | null; progress: ProgressReporter }): Promise<SourceSnapshot>;
+  read?(settings: Record<string, unknown>, options: { since: string | null; now: Date; progress: ProgressReporter }): Promise<SourceSnapshot>;
 }
 
 /**
@@ -30,7 +30,9 @@ export interface SourceKind {
  * loaded only by the processes that run it). Add a kind here, with its module under
  * src/core/sources/<kind>/ exporting `sourceKind`.
  */
-const KINDS: Record<string, () => Promise<SourceKind>> = {};
+const KINDS: Record<string, () => Promise<SourceKind>> = {
+  'comanage-sql': async () => (await import('./comanage-sql/comanage-sql.kind.ts')).sourceKind,
+};
 
 /** The names of the known kinds. */
 export function sourceKindNames(): string[] {
