@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { ProgressReporter } from '../source-kinds.ts';
+import type { ProgressReporter } from '../source-kind.ts';
 import type { SourceGroupRecord, SourceMemberRecord, SourcePersonRecord, SourceSnapshot } from '../source-records.ts';
 import { ACTIVE_ROLE_STATUSES, bool, mapGroupKind, mapGroupStatus, mapPersonStatus, utc } from './comanage-mapping.ts';
 import type { ComanageConnection } from './comanage-connection.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SourceKind } from '../source-kinds.ts';
+import type { SourceKind } from '../source-kind.ts';
 import { checkLayout, maskUrl, openComanage } from './comanage-connection.ts';
 import { readComanage } from './comanage-reader.ts';
 
