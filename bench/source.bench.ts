@@ -54,19 +54,22 @@ async function seedComanage(url: string): Promise<void> {
   const conn = await openComanage(url);
   try {
     await createSpTables(conn, 'v4');
-    const at = spTime(new Date(), -1);
+    const now = new Date();
+    const at = spTime(now, -1);
     const s = { created: at, modified: at };
+    // Rows changed over the past days, one second apart, as in a registry that grew over time.
+    const stamp = (i: number) => ({ created: at, modified: spTime(new Date(now.getTime() - (N - i + 10) * 1000)) });
     const ids = Array.from({ length: N }, (_, i) => i + 1);
     await insertSp(conn.db, 'co_groups', Array.from({ length: GROUPS }, (_, g) => ({ id: g + 1, cou_id: null, name: `Group ${g}`, description: '', open: false, status: 'A', group_type: 'S', auto: false, ...s })));
     await chunked(ids, 1000, async (chunk) => {
-      await insertSp(conn.db, 'co_people', chunk.map((i) => ({ id: i, status: 'A', ...s })));
-      await insertSp(conn.db, 'names', chunk.map((i) => ({ id: i, co_person_id: i, given: `Given${i}`, family: `Família${i}`, type: 'official', primary_name: true, ...s })));
+      await insertSp(conn.db, 'co_people', chunk.map((i) => ({ id: i, status: 'A', ...stamp(i) })));
+      await insertSp(conn.db, 'names', chunk.map((i) => ({ id: i, co_person_id: i, given: `Given${i}`, family: `Família${i}`, type: 'official', primary_name: true, ...stamp(i) })));
       await insertSp(conn.db, 'identifiers', chunk.flatMap((i) => [
-        { id: 2 * i, co_person_id: i, identifier: `user${i}`, type: 'uid', login: true, status: 'A', ...s },
-        { id: 2 * i + 1, co_person_id: i, identifier: `user${i}@example.org`, type: 'eppn', login: false, status: 'A', ...s },
+        { id: 2 * i, co_person_id: i, identifier: `user${i}`, type: 'uid', login: true, status: 'A', ...stamp(i) },
+        { id: 2 * i + 1, co_person_id: i, identifier: `user${i}@example.org`, type: 'eppn', login: false, status: 'A', ...stamp(i) },
       ]));
-      await insertSp(conn.db, 'email_addresses', chunk.map((i) => ({ id: i, co_person_id: i, mail: `user${i}@example.org`, type: 'official', verified: true, ...s })));
-      await insertSp(conn.db, 'co_group_members', chunk.flatMap((i) => groupsOf(i).map((g, k) => ({ id: 2 * i + k, co_group_id: g + 1, co_person_id: i, member: true, owner: false, valid_from: null, valid_through: null, ...s }))));
+      await insertSp(conn.db, 'email_addresses', chunk.map((i) => ({ id: i, co_person_id: i, mail: `user${i}@example.org`, type: 'official', verified: true, ...stamp(i) })));
+      await insertSp(conn.db, 'co_group_members', chunk.flatMap((i) => groupsOf(i).map((g, k) => ({ id: 2 * i + k, co_group_id: g + 1, co_person_id: i, member: true, owner: false, valid_from: null, valid_through: null, ...stamp(i) }))));
     });
   } finally {
     await conn.close();

@@ -45,25 +45,17 @@ export async function readComanage(conn: ComanageConnection, layout: Layout, pre
   if (layout.types) for (const r of await run(sql`select ${c('id')}, ${c('value')} from ${t(layout.types)}`)) types.set(str(r.id), str(r.value));
   const typeOf = (v: unknown): string => (layout.types ? (types.get(str(v)) ?? `type-${str(v)}`) : str(v)).toLowerCase();
 
-  // Incremental: the people and groups with a row changed since the watermark, read whole.
-  let personFilter = sql`1 = 1`;
-  let groupFilter = sql`1 = 1`;
+  // Incremental: the people and groups with a row changed since the watermark, read whole. The
+  // changed ids are found by subqueries in the source database, so no id list travels either way.
   if (sinceText !== null) {
-    const ids = new Set<string>();
-    for (const r of await run(sql`select ${c('id')} as id from ${t(layout.people)} where ${newer}`)) ids.add(str(r.id));
-    for (const table of [layout.names, layout.identifiers, layout.emails, layout.roles, layout.members]) {
-      for (const r of await run(sql`select ${c(p)} as id from ${t(table)} where ${newer}`)) ids.add(str(r.id));
-    }
-    const groupIds = new Set<string>();
-    for (const r of await run(sql`select ${c('id')} as id from ${t(layout.groups)} where ${newer}`)) groupIds.add(str(r.id));
-    for (const r of await run(sql`select ${c(layout.groupFk)} as id from ${t(layout.members)} where ${newer}`)) groupIds.add(str(r.id));
-    const list = (set: Set<string>) => (set.size ? sql.join([...set].map((v) => sql`${v}`)) : sql`null`);
-    personFilter = sql`${c(p)} in (${list(ids)})`;
-    groupFilter = sql`${c('id')} in (${list(groupIds)})`;
-    const peopleIdFilter = sql`${c('id')} in (${list(ids)})`;
-    return assemble(await readPeople(peopleIdFilter, personFilter), await readGroups(groupFilter), false);
+    const changedPeople = sql`select ${c('id')} from ${t(layout.people)} where ${newer}
+      union select ${c(p)} from ${t(layout.names)} where ${newer} union select ${c(p)} from ${t(layout.identifiers)} where ${newer}
+      union select ${c(p)} from ${t(layout.emails)} where ${newer} union select ${c(p)} from ${t(layout.roles)} where ${newer}
+      union select ${c(p)} from ${t(layout.members)} where ${newer}`;
+    const changedGroups = sql`select ${c('id')} from ${t(layout.groups)} where ${newer} union select ${c(layout.groupFk)} from ${t(layout.members)} where ${newer}`;
+    return assemble(await readPeople(sql`${c('id')} in (select * from (${changedPeople}) p)`, sql`${c(p)} in (select * from (${changedPeople}) p)`), await readGroups(sql`${c('id')} in (select * from (${changedGroups}) g)`), false);
   }
-  return assemble(await readPeople(sql`1 = 1`, personFilter), await readGroups(groupFilter), true);
+  return assemble(await readPeople(sql`1 = 1`, sql`1 = 1`), await readGroups(sql`1 = 1`), true);
 
   async function readPeople(idFilter: RawBuilder<unknown>, fkFilter: RawBuilder<unknown>) {
     await options.progress('reading people', 0, 0);
@@ -82,7 +74,7 @@ export async function readComanage(conn: ComanageConnection, layout: Layout, pre
     await options.progress('reading groups', 0, 0);
     const groups = await run(sql`select ${c('id')}, ${c('cou_id')}, ${c('name')}, ${c('description')}, ${c('status')}, ${c('group_type')} from ${t(layout.groups)} where ${filter}`);
     const flags = layout.memberFlags ? sql`, ${c('member')}, ${c('owner')}` : sql``;
-    const groupIdFilter = groups.length ? sql`${c(layout.groupFk)} in (${sql.join(groups.map((g) => sql`${g.id}`))})` : sql`1 = 0`;
+    const groupIdFilter = sql`${c(layout.groupFk)} in (select ${c('id')} from ${t(layout.groups)} where ${filter})`;
     const members = await run(sql`select ${c(layout.groupFk)} as gid, ${c(p)} as pid, ${c('valid_from')}, ${c('valid_through')}${flags} from ${t(layout.members)} where ${groupIdFilter}`);
     return { groups, members };
   }
