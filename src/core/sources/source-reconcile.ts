@@ -2,7 +2,7 @@ import type { CoreContext } from '../context.ts';
 import { isMemberStatus } from '../people/person.service.ts';
 import type { Source, SourceRunCounts } from './source.repository.ts';
 import type { SourceGroupKind, SourceGroupRecord, SourceMemberRecord, SourcePersonRecord, SourceSnapshot } from './source-records.ts';
-import { fingerprint, loadSourcePeople, personValueOf, type PersonValue } from './source-state.ts';
+import { fingerprint, loadSourcePeople, personValueOf, type PersonValue, type StoredSourcePerson } from './source-state.ts';
 import { deleteSourceGroup, setSourceGroupMembers, upsertSourceGroup } from './source-group.writer.ts';
 import { suspendSourcePerson, upsertSourcePerson } from './source-person.writer.ts';
 
@@ -67,6 +67,17 @@ function describeChange(before: PersonValue, after: PersonValue): string {
   return parts.join(', ');
 }
 
+/** The stored state of the source's people with these external ids (an incremental run), 500 at a time. */
+async function loadSomeSourcePeople(ctx: CoreContext, source: Source, externalIds: string[]): Promise<Map<string, StoredSourcePerson>> {
+  const out = new Map<string, StoredSourcePerson>();
+  for (let i = 0; i < externalIds.length; i += 500) {
+    const rows = await ctx.db.selectFrom('co_person').select('id').where('co_id', '=', source.coId).where('source_id', '=', source.id).where('external_id', 'in', externalIds.slice(i, i + 500)).execute();
+    if (rows.length === 0) continue;
+    for (const [k, v] of await loadSourcePeople(ctx.db, source.coId, source.id, rows.map((r) => r.id))) out.set(k, v);
+  }
+  return out;
+}
+
 const windowKey = (m: { owner?: boolean | number; validFrom?: string | null; validThrough?: string | null }) => JSON.stringify([m.owner ? 1 : 0, m.validFrom ?? null, m.validThrough ?? null]);
 
 /**
@@ -81,7 +92,7 @@ export async function planReconcile(ctx: CoreContext, source: Source, snapshot: 
     groups: { added: [], changed: [], removed: [], unchanged: 0 },
     memberships: { added: [], changed: [], removed: [], unchanged: 0 },
   };
-  const stored = await loadSourcePeople(db, source.coId, source.id);
+  const stored = snapshot.complete ? await loadSourcePeople(db, source.coId, source.id) : await loadSomeSourcePeople(ctx, source, snapshot.people.map((p) => p.externalId));
   const people: SourcePersonRecord[] = [];
   const seen = new Set<string>();
   for (const record of snapshot.people) {
@@ -113,13 +124,16 @@ export async function planReconcile(ctx: CoreContext, source: Source, snapshot: 
   const groupRows = await db.selectFrom('co_group').select(['id', 'external_id', 'name', 'description', 'status']).where('co_id', '=', source.coId).where('source_id', '=', source.id).execute();
   const groupsByExternal = new Map(groupRows.map((g) => [g.external_id ?? '', g]));
   const admins = await db.selectFrom('co_group').select('id').where('co_id', '=', source.coId).where('group_type', '=', 'admins').executeTakeFirst();
-  const memberRows = await db
+  // An incremental snapshot lists a few groups: only their memberships are read.
+  const listedGroupIds = snapshot.complete ? undefined : snapshot.groups.flatMap((g) => (g.kind === 'admins' ? (admins ? [admins.id] : []) : groupsByExternal.has(g.externalId) ? [groupsByExternal.get(g.externalId)!.id] : []));
+  let memberQuery = db
     .selectFrom('co_group_member as m')
     .innerJoin('co_person as p', 'p.id', 'm.person_id')
     .select(['m.group_id', 'p.external_id', 'm.owner', 'm.valid_from', 'm.valid_through'])
     .where('m.co_id', '=', source.coId)
-    .where('m.source_id', '=', source.id)
-    .execute();
+    .where('m.source_id', '=', source.id);
+  if (listedGroupIds) memberQuery = memberQuery.where('m.group_id', 'in', listedGroupIds.length ? listedGroupIds : ['']);
+  const memberRows = await memberQuery.execute();
   const membersByGroup = new Map<string, Map<string, string>>();
   for (const m of memberRows) {
     const byPerson = membersByGroup.get(m.group_id) ?? new Map<string, string>();

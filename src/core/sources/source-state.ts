@@ -43,10 +43,15 @@ export const nameKey = (n: NameValue): string => JSON.stringify([n.given, n.midd
 export const identifierKeyOf = (i: IdentifierValue): string => JSON.stringify([i.type, i.identifier]);
 export const emailKey = (e: EmailValue): string => JSON.stringify([e.type, e.mail]);
 
+/** The items without duplicates (by key), sorted by key; each key is computed once (this runs for every person of a run). */
 function dedupe<T>(items: T[], key: (t: T) => string): T[] {
+  if (items.length < 2) return items;
   const seen = new Map<string, T>();
-  for (const item of items) if (!seen.has(key(item))) seen.set(key(item), item);
-  return [...seen.values()].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  for (const item of items) {
+    const k = key(item);
+    if (!seen.has(k)) seen.set(k, item);
+  }
+  return [...seen.keys()].sort().map((k) => seen.get(k)!);
 }
 
 /** The canonical form of names a source sends: NFC, duplicates dropped, exactly one primary when any. */
