@@ -9,6 +9,7 @@ import * as pendingJobKey from './migrations/20261210000000-pending-job-key.ts';
 import * as signInNamespaces from './migrations/20261210000000-sign-in-namespaces.ts';
 import * as apiUserPerCo from './migrations/20261210010000-api-user-per-co.ts';
 import * as sweepMarks from './migrations/20261215010000-sweep-marks.ts';
+import * as sources from './migrations/20261220000000-sources.ts';
 import * as comanageImport from './migrations/20261221000000-comanage-import.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261210000000-sign-in-namespaces': signInNamespaces,
   '20261210010000-api-user-per-co': apiUserPerCo,
   '20261215010000-sweep-marks': sweepMarks,
+  '20261220000000-sources': sources,
   '20261221000000-comanage-import': comanageImport,
 };
 
