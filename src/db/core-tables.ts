@@ -2,6 +2,7 @@ import type { ApiUserTable } from '../core/api-users/api-user.table.ts';
 import type { LocalAccountTable, WebSessionTable } from '../core/auth/auth.table.ts';
 import type { CoTable } from '../core/cos/co.table.ts';
 import type { CoGroupMemberTable, CoGroupTable } from '../core/groups/group.table.ts';
+import type { SourceTable } from '../core/sources/source.table.ts';
 import type { SweepMarkTable } from '../core/jobs/sweep-mark.table.ts';
 import type { HistoryRecordTable } from '../core/history/history.table.ts';
 import type {
@@ -35,4 +36,5 @@ export interface CoreDatabase {
   notification: NotificationTable;
   outbound_email: OutboundEmailTable;
   sweep_mark: SweepMarkTable;
+  source: SourceTable;
 }

@@ -20,13 +20,13 @@ const R = 'not null' as const;
 
 const CORE_SCHEMA: Schema<CoreDatabase> = {
   co: { id: R, name: R, description: R, status: R, is_platform: R, created_at: R, updated_at: R },
-  co_person: { id: R, co_id: R, status: R, created_at: R, updated_at: R },
-  identifier: { id: R, co_id: R, person_id: R, identifier: R, type: R, match_key: R, login: R, status: R, created_at: R },
+  co_person: { id: R, co_id: R, status: R, created_at: R, updated_at: R, source_id: N, external_id: N },
+  identifier: { id: R, co_id: R, person_id: R, identifier: R, type: R, match_key: R, login: R, status: R, created_at: R, source_id: N, external_id: N },
   co_identifier_type: { id: R, co_id: R, name: R },
-  name: { id: R, co_id: R, person_id: R, given: R, middle: N, family: N, suffix: N, type: R, primary_name: R },
-  email_address: { id: R, co_id: R, person_id: R, mail: R, type: R, verified: R },
-  co_group: { id: R, co_id: R, name: R, description: R, status: R, group_type: R, created_at: R },
-  co_group_member: { id: R, co_id: R, group_id: R, person_id: R, member: R, owner: R, valid_from: N, valid_through: N, created_at: R },
+  name: { id: R, co_id: R, person_id: R, given: R, middle: N, family: N, suffix: N, type: R, primary_name: R, source_id: N, external_id: N },
+  email_address: { id: R, co_id: R, person_id: R, mail: R, type: R, verified: R, source_id: N, external_id: N },
+  co_group: { id: R, co_id: R, name: R, description: R, status: R, group_type: R, created_at: R, source_id: N, external_id: N },
+  co_group_member: { id: R, co_id: R, group_id: R, person_id: R, member: R, owner: R, valid_from: N, valid_through: N, created_at: R, source_id: N, external_id: N },
   co_service: {
     id: R, co_id: R, name: R, description: R, short_label: R, co_group_id: N, service_url: N, contact_email: N, logo_url: N,
     entitlement_uri: N, visibility: R, identifier_type: R, status: R, created_at: R, updated_at: R,
@@ -55,6 +55,10 @@ const CORE_SCHEMA: Schema<CoreDatabase> = {
     locked_until: N, last_error: N, created_at: R, sent_at: N,
   },
   sweep_mark: { name: R, swept_through: R },
+  source: {
+    id: R, co_id: R, kind: R, name: R, settings_encrypted: R, status: R, last_run_at: N, last_full_run_at: N, last_run_counts: N,
+    last_error: N, watermark: N, progress: N, created_at: R, updated_at: R,
+  },
 };
 
 const PLUGIN_SCHEMA: Schema<TestNoteTables> = {

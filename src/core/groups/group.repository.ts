@@ -14,6 +14,8 @@ export interface Group {
   status: 'active' | 'suspended';
   type: GroupType;
   createdAt: string;
+  /** The source that owns the group (src/core/sources/), absent when made in Tessera. */
+  sourceId?: string | null;
 }
 
 /** A person's row in a group; `validFrom`/`validThrough` are ISO timestamps, null for unbounded. */
@@ -25,6 +27,8 @@ export interface Membership {
   owner: boolean;
   validFrom: string | null;
   validThrough: string | null;
+  /** The source that owns this membership row, absent when made in Tessera; both may exist for one person and group. */
+  sourceId?: string | null;
 }
 
 const toGroup = (r: CoGroupTable): Group => ({
@@ -35,6 +39,7 @@ const toGroup = (r: CoGroupTable): Group => ({
   status: r.status,
   type: r.group_type,
   createdAt: r.created_at,
+  ...(r.source_id ? { sourceId: r.source_id } : {}),
 });
 const toMembership = (r: CoGroupMemberTable): Membership => ({
   id: r.id,
@@ -44,6 +49,7 @@ const toMembership = (r: CoGroupMemberTable): Membership => ({
   owner: r.owner === 1,
   validFrom: r.valid_from,
   validThrough: r.valid_through,
+  ...(r.source_id ? { sourceId: r.source_id } : {}),
 });
 
 const groupNameTaken = () => new AppError(CORE_ERRORS.GROUP_NAME_TAKEN, { field: 'name' });
@@ -128,6 +134,8 @@ export async function groupsWithValidMembership(db: Executor, coId: string, pers
     .where('g.status', '=', 'active')
     .where((eb) => eb.or([eb('m.valid_from', 'is', null), eb('m.valid_from', '<=', t)]))
     .where((eb) => eb.or([eb('m.valid_through', 'is', null), eb('m.valid_through', '>', t)]))
+    // A person may hold a local and a source's membership of one group.
+    .distinct()
     .orderBy('g.name')
     .execute();
   return rows.map(toGroup);

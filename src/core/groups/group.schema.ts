@@ -27,6 +27,8 @@ export const groupResponse = z.object({
   status: z.enum(['active', 'suspended']),
   type: z.enum(['standard', 'admins', 'members']),
   createdAt: z.string(),
+  /** The source that owns the group (src/core/sources/); null when made in Tessera. */
+  sourceId: z.string().nullable().optional(),
 });
 
 export const membershipResponse = z.object({
@@ -37,6 +39,8 @@ export const membershipResponse = z.object({
   owner: z.boolean(),
   validFrom: z.string().nullable(),
   validThrough: z.string().nullable(),
+  /** The source that owns the membership; null when made in Tessera. */
+  sourceId: z.string().nullable().optional(),
 });
 
 export const groupListResponse = z.object({ items: z.array(groupResponse) });

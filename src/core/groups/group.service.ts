@@ -28,6 +28,7 @@ import {
   type Membership,
 } from './group.repository.ts';
 import { inTransaction } from '../../db/transaction.ts';
+import { assertNotSourceOwned } from '../sources/source-ownership.ts';
 
 export type { Group, Membership } from './group.repository.ts';
 
@@ -70,6 +71,7 @@ export async function updateGroup(ctx: CoreContext, actor: Actor, coId: string, 
     // Reaches every member: alone in the CO (see the lock order in src/db/transaction.ts).
     await lockCo(trx, coId, 'exclusive');
     const group = await getGroupIn(trx, coId, groupId);
+    await assertNotSourceOwned(trx, coId, group.sourceId, `The group ${group.name}`, 'name');
     if (group.type !== 'standard' && input.name !== group.name) throw new AppError(CORE_ERRORS.GROUP_SYSTEM_PROTECTED, { field: 'name' });
     await updateGroupRow(trx, coId, groupId, { name: input.name, description: input.description, status: input.status });
     await recordHistory(trx, ctx.clock, actor, { coId, groupId, action: 'GROUP_UPDATED', comment: `Group ${input.name} updated` });
@@ -88,6 +90,7 @@ export async function deleteGroup(ctx: CoreContext, actor: Actor, coId: string, 
     await lockCo(trx, coId, 'exclusive');
     const group = await getGroupIn(trx, coId, groupId);
     if (group.type !== 'standard') throw new AppError(CORE_ERRORS.GROUP_SYSTEM_PROTECTED);
+    await assertNotSourceOwned(trx, coId, group.sourceId, `The group ${group.name}`);
     const services = await serviceNamesRestrictedTo(trx, coId, groupId);
     if (services.length > 0) {
       throw new AppError(CORE_ERRORS.GROUP_IN_USE, { message: `CO Services restricted to this group: ${services.join(', ')}; choose another group for them first` });
@@ -168,6 +171,7 @@ export async function removeMembership(ctx: CoreContext, actor: Actor, coId: str
     // Lock the person, then read the row again: it may have gone with them meanwhile.
     const row = found && (await lockPerson(trx, coId, found.personId, 'write')) ? await findMembership(trx, coId, groupId, membershipId) : undefined;
     if (!row) throw new AppError(CORE_ERRORS.MEMBERSHIP_NOT_FOUND);
+    await assertNotSourceOwned(trx, coId, row.sourceId, `This membership of ${group.name}`);
     if (group.type === 'admins' && personIdOf(actor, coId) === row.personId && actor.kind === 'person' && !actor.platformAdmin) {
       throw new AppError(CORE_ERRORS.FORBIDDEN, { message: 'You cannot remove yourself from the admins group' });
     }

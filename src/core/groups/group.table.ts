@@ -1,6 +1,8 @@
+import type { SourceOwned } from '../sources/source.table.ts';
+
 export type GroupType = 'standard' | 'admins' | 'members';
 
-export interface CoGroupTable {
+export interface CoGroupTable extends SourceOwned {
   id: string;
   co_id: string;
   name: string;
@@ -10,7 +12,7 @@ export interface CoGroupTable {
   created_at: string;
 }
 
-export interface CoGroupMemberTable {
+export interface CoGroupMemberTable extends SourceOwned {
   id: string;
   co_id: string;
   group_id: string;

@@ -18,6 +18,8 @@ export interface PersonName {
   suffix: string | null;
   type: string;
   primary: boolean;
+  /** The source that owns this name (src/core/sources/); absent when made in Tessera. */
+  sourceId?: string | null;
 }
 /** An identifier of a person; `login` maps an authenticated username to them. */
 export interface PersonIdentifier {
@@ -26,6 +28,8 @@ export interface PersonIdentifier {
   type: string;
   login: boolean;
   status: string;
+  /** The source that owns this identifier, absent when made in Tessera. */
+  sourceId?: string | null;
 }
 /** An email address of a person; only verified ones receive notices. */
 export interface PersonEmail {
@@ -33,6 +37,8 @@ export interface PersonEmail {
   mail: string;
   type: string;
   verified: boolean;
+  /** The source that owns this address, absent when made in Tessera. */
+  sourceId?: string | null;
 }
 
 /** A CO Person with everything hanging off them, as services return it. */
@@ -44,6 +50,8 @@ export interface Person {
   names: PersonName[];
   identifiers: PersonIdentifier[];
   emails: PersonEmail[];
+  /** The source that brought the person in and owns their status (src/core/sources/), absent for a person made in Tessera. */
+  source?: { id: string; name: string; externalId: string } | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -61,6 +69,7 @@ const toName = (r: NameTable): PersonName => ({
   suffix: r.suffix,
   type: r.type,
   primary: r.primary_name === 1,
+  ...(r.source_id ? { sourceId: r.source_id } : {}),
 });
 const toIdentifier = (r: IdentifierTable): PersonIdentifier => ({
   id: r.id,
@@ -68,18 +77,22 @@ const toIdentifier = (r: IdentifierTable): PersonIdentifier => ({
   type: r.type,
   login: r.login === 1,
   status: r.status,
+  ...(r.source_id ? { sourceId: r.source_id } : {}),
 });
-const toEmail = (r: EmailAddressTable): PersonEmail => ({ id: r.id, mail: r.mail, type: r.type, verified: r.verified === 1 });
+const toEmail = (r: EmailAddressTable): PersonEmail => ({ id: r.id, mail: r.mail, type: r.type, verified: r.verified === 1, ...(r.source_id ? { sourceId: r.source_id } : {}) });
 
 /** Loads people with their names, identifiers and emails, in four queries whatever their number. */
 export async function loadPeople(db: Executor, coId: string, rows: CoPersonTable[]): Promise<Person[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [names, identifiers, emails] = await Promise.all([
+  const sourceIds = [...new Set(rows.flatMap((r) => (r.source_id ? [r.source_id] : [])))];
+  const [names, identifiers, emails, sources] = await Promise.all([
     db.selectFrom('name').selectAll().where('co_id', '=', coId).where('person_id', 'in', ids).orderBy('primary_name', 'desc').orderBy('id').execute(),
     db.selectFrom('identifier').selectAll().where('co_id', '=', coId).where('person_id', 'in', ids).orderBy('type').orderBy('identifier').execute(),
     db.selectFrom('email_address').selectAll().where('co_id', '=', coId).where('person_id', 'in', ids).orderBy('mail').execute(),
+    sourceIds.length ? db.selectFrom('source').select(['id', 'name']).where('co_id', '=', coId).where('id', 'in', sourceIds).execute() : Promise.resolve([]),
   ]);
+  const sourceNames = new Map(sources.map((s) => [s.id, s.name]));
   return rows.map((r) => {
     const personNames = names.filter((n) => n.person_id === r.id).map(toName);
     const primary = personNames.find((n) => n.primary) ?? personNames[0];
@@ -91,6 +104,7 @@ export async function loadPeople(db: Executor, coId: string, rows: CoPersonTable
       names: personNames,
       identifiers: identifiers.filter((i) => i.person_id === r.id).map(toIdentifier),
       emails: emails.filter((e) => e.person_id === r.id).map(toEmail),
+      ...(r.source_id ? { source: { id: r.source_id, name: sourceNames.get(r.source_id) ?? r.source_id, externalId: r.external_id ?? '' } } : {}),
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     };

@@ -58,9 +58,9 @@ export const listPeopleQuery = z.object({
   pageSize: z.coerce.number().int().min(1).max(200).default(25),
 });
 
-export const nameResponse = z.object({ id: z.string(), given: z.string(), middle: z.string().nullable(), family: z.string().nullable(), suffix: z.string().nullable(), type: z.string(), primary: z.boolean() });
-export const identifierResponse = z.object({ id: z.string(), identifier: z.string(), type: z.string(), login: z.boolean(), status: z.string() });
-export const emailResponse = z.object({ id: z.string(), mail: z.string(), type: z.string(), verified: z.boolean() });
+export const nameResponse = z.object({ id: z.string(), given: z.string(), middle: z.string().nullable(), family: z.string().nullable(), suffix: z.string().nullable(), type: z.string(), primary: z.boolean(), sourceId: z.string().nullable().optional() });
+export const identifierResponse = z.object({ id: z.string(), identifier: z.string(), type: z.string(), login: z.boolean(), status: z.string(), sourceId: z.string().nullable().optional() });
+export const emailResponse = z.object({ id: z.string(), mail: z.string(), type: z.string(), verified: z.boolean(), sourceId: z.string().nullable().optional() });
 
 export const personResponse = z.object({
   id: z.string(),
@@ -70,6 +70,8 @@ export const personResponse = z.object({
   names: z.array(nameResponse),
   identifiers: z.array(identifierResponse),
   emails: z.array(emailResponse),
+  /** The source that owns the person (src/core/sources/); null for a person made in Tessera. */
+  source: z.object({ id: z.string(), name: z.string(), externalId: z.string() }).nullable().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -28,6 +28,7 @@ import {
 } from './person.repository.ts';
 import type { PersonStatus } from './person.table.ts';
 import { inTransaction } from '../../db/transaction.ts';
+import { assertNotSourceOwned } from '../sources/source-ownership.ts';
 
 export type { Person } from './person.repository.ts';
 
@@ -150,9 +151,10 @@ async function changePerson<T>(
   });
 }
 
-/** Sets the person's status (CO admins); provisioning follows through the change event. */
+/** Sets the person's status (CO admins); provisioning follows through the change event. SOURCE_OWNED (409) for a person a source brought in. */
 export function setPersonStatus(ctx: CoreContext, actor: Actor, coId: string, personId: string, status: PersonStatus): Promise<void> {
   return changePerson(ctx, actor, coId, personId, async (trx, person) => {
+    await assertNotSourceOwned(trx, coId, person.source?.id, 'This person’s status', 'status');
     await updatePerson(trx, coId, personId, { status });
     return { action: 'PERSON_STATUS_CHANGED', comment: `Status changed from ${person.status} to ${status}`, result: undefined };
   });
@@ -171,6 +173,7 @@ export function removeIdentifier(ctx: CoreContext, actor: Actor, coId: string, p
   return changePerson(ctx, actor, coId, personId, async (trx, person) => {
     const ident = person.identifiers.find((i) => i.id === identifierId);
     if (!ident) throw new AppError(CORE_ERRORS.IDENTIFIER_NOT_FOUND);
+    await assertNotSourceOwned(trx, coId, ident.sourceId, `The identifier ${ident.identifier}`);
     await deletePersonPart(trx, 'identifier', coId, identifierId);
     return { action: 'IDENTIFIER_REMOVED', comment: `Identifier ${ident.identifier} (${ident.type}) removed`, result: undefined };
   });
@@ -192,6 +195,7 @@ export function removeName(ctx: CoreContext, actor: Actor, coId: string, personI
   return changePerson(ctx, actor, coId, personId, async (trx, person) => {
     const name = person.names.find((n) => n.id === nameId);
     if (!name) throw new AppError(CORE_ERRORS.NAME_NOT_FOUND);
+    await assertNotSourceOwned(trx, coId, name.sourceId, `The name ${formatName(name)}`);
     if (name.primary) throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: 'The primary name cannot be removed; make another name primary first', field: 'name' });
     await deletePersonPart(trx, 'name', coId, nameId);
     return { action: 'NAME_REMOVED', comment: `Name ${formatName(name)} removed`, result: undefined };
@@ -212,18 +216,20 @@ export function removeEmail(ctx: CoreContext, actor: Actor, coId: string, person
   return changePerson(ctx, actor, coId, personId, async (trx, person) => {
     const email = person.emails.find((e) => e.id === emailId);
     if (!email) throw new AppError(CORE_ERRORS.EMAIL_NOT_FOUND);
+    await assertNotSourceOwned(trx, coId, email.sourceId, `The email address ${email.mail}`);
     await deletePersonPart(trx, 'email_address', coId, emailId);
     return { action: 'EMAIL_REMOVED', comment: `Email address ${email.mail} removed`, result: undefined };
   });
 }
 
-/** Removes the person and what hangs off them; history stays, with the person detached. */
+/** Removes the person and what hangs off them; history stays, with the person detached. SOURCE_OWNED (409) for a person a source brought in (terminate or finalise the source). */
 export async function deletePerson(ctx: CoreContext, actor: Actor, coId: string, personId: string): Promise<void> {
   assertAdmin(actor, coId);
   await inTransaction(ctx.db, async (trx) => {
     await lockCo(trx, coId, 'shared');
     const person = (await lockPerson(trx, coId, personId, 'delete')) ? await findPerson(trx, coId, personId) : undefined;
     if (!person) throw new AppError(CORE_ERRORS.PERSON_NOT_FOUND);
+    await assertNotSourceOwned(trx, coId, person.source?.id, 'This person');
     // Listeners see the person before the rows go, so they can schedule removal from directories.
     await publishChange(ctx, trx, { kind: 'person-deleted', coId, personId, reason: 'deleted' });
     await recordHistory(trx, ctx.clock, actor, { coId, action: 'PERSON_DELETED', comment: `CO Person ${person.displayName} (${personId}) deleted` });

@@ -1,3 +1,5 @@
+import type { SourceOwned } from '../sources/source.table.ts';
+
 export const PERSON_STATUSES = [
   'active',
   'grace_period',
@@ -15,7 +17,7 @@ export const PERSON_STATUSES = [
 ] as const;
 export type PersonStatus = (typeof PERSON_STATUSES)[number];
 
-export interface CoPersonTable {
+export interface CoPersonTable extends SourceOwned {
   id: string;
   co_id: string;
   status: PersonStatus;
@@ -23,7 +25,7 @@ export interface CoPersonTable {
   updated_at: string;
 }
 
-export interface IdentifierTable {
+export interface IdentifierTable extends SourceOwned {
   id: string;
   co_id: string;
   person_id: string;
@@ -47,7 +49,7 @@ export interface CoIdentifierTypeTable {
   name: string;
 }
 
-export interface NameTable {
+export interface NameTable extends SourceOwned {
   id: string;
   co_id: string;
   person_id: string;
@@ -59,7 +61,7 @@ export interface NameTable {
   primary_name: number;
 }
 
-export interface EmailAddressTable {
+export interface EmailAddressTable extends SourceOwned {
   id: string;
   co_id: string;
   person_id: string;
