@@ -59,6 +59,7 @@ const CORE_SCHEMA: Schema<CoreDatabase> = {
     id: R, co_id: R, kind: R, name: R, settings_encrypted: R, status: R, last_run_at: N, last_full_run_at: N, last_run_counts: N,
     last_error: N, watermark: N, progress: N, created_at: R, updated_at: R,
   },
+  scim_token: { id: R, co_id: R, source_id: R, label: R, token_hash: R, hint: R, created_at: R, last_used_at: N, revoked_at: N },
 };
 
 const PLUGIN_SCHEMA: Schema<TestNoteTables> = {

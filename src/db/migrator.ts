@@ -10,6 +10,7 @@ import * as signInNamespaces from './migrations/20261210000000-sign-in-namespace
 import * as apiUserPerCo from './migrations/20261210010000-api-user-per-co.ts';
 import * as sweepMarks from './migrations/20261215010000-sweep-marks.ts';
 import * as sources from './migrations/20261220000000-sources.ts';
+import * as scimTokens from './migrations/20261222000000-scim-tokens.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
@@ -22,6 +23,7 @@ const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261210010000-api-user-per-co': apiUserPerCo,
   '20261215010000-sweep-marks': sweepMarks,
   '20261220000000-sources': sources,
+  '20261222000000-scim-tokens': scimTokens,
 };
 
 class StaticMigrations implements MigrationProvider {

@@ -30,7 +30,9 @@ export interface SourceKind {
  * loaded only by the processes that run it). Add a kind here, with its module under
  * src/core/sources/<kind>/ exporting `sourceKind`.
  */
-const KINDS: Record<string, () => Promise<SourceKind>> = {};
+const KINDS: Record<string, () => Promise<SourceKind>> = {
+  scim: async () => (await import('./scim/scim.kind.ts')).sourceKind,
+};
 
 /** The names of the known kinds. */
 export function sourceKindNames(): string[] {

@@ -31,7 +31,7 @@ export function memberIdsOf(value: unknown, attribute = 'members'): string[] {
 }
 
 /**
- * A SCIM Group body (POST or PUT) → ScimGroupData: displayName required (at most 200 characters),
+ * A SCIM Group body (POST or PUT) → ScimGroupData: displayName required (at most 128 characters, as the core's groups),
  * members by User id, SRAM's extension (description, urn, labels, links) accepted. Unknown
  * attributes: invalidSyntax; wrong types: invalidValue.
  */
@@ -39,7 +39,7 @@ export function parseScimGroup(body: unknown): ScimGroupData {
   const g = canonicalKeys(asObject(body, '(body)'), KNOWN, '');
   const displayName = optionalString(g.displayName, 'displayName');
   if (displayName === undefined) throw invalidValue('displayName is required');
-  if (displayName.length > 200) throw invalidValue('displayName is longer than 200 characters');
+  if (displayName.length > 128) throw invalidValue('displayName is longer than 128 characters');
   const ext = g[SRAM_GROUP_SCHEMA] === undefined || g[SRAM_GROUP_SCHEMA] === null ? {} : canonicalKeys(asObject(g[SRAM_GROUP_SCHEMA], SRAM_GROUP_SCHEMA), ['description', 'urn', 'labels', 'links'], SRAM_GROUP_SCHEMA);
   optionalString(ext.urn, `${SRAM_GROUP_SCHEMA}:urn`);
   return {
