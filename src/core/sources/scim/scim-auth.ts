@@ -11,13 +11,14 @@ import { hashScimToken } from './scim-token.service.ts';
 const UNAUTHORIZED = (detail: string) => new ScimError(401, undefined, detail, { 'WWW-Authenticate': 'Bearer realm="Tessera SCIM"' });
 
 /**
- * Authenticates SCIM requests by the source's bearer token and applies the limits: failed
- * attempts per client address (30 a minute), and each source's `requestsPerMinute` (per process).
- * Tokens are found by their SHA-256; a token of another source than the URL names is refused
- * like a wrong one. A finalised or terminated source answers 403.
+ * Authenticates SCIM requests by the source's bearer token and applies the source's
+ * `requestsPerMinute` (per process, counted after authentication, so strangers cannot use up a
+ * source's budget). Tokens are 256 random bits found by their SHA-256: guessing is hopeless, so
+ * failures are not counted per address (a flood of them is a reverse proxy's to stop). A token of
+ * another source than the URL names is refused like a wrong one. A finalised or terminated source
+ * answers 403.
  */
 export class ScimAuthenticator {
-  private readonly failures = new RateLimiter(30, 60_000);
   private readonly perSource = new Map<string, { limit: number; limiter: RateLimiter }>();
   private readonly settings = new Map<string, { sealed: string; settings: ScimSettings }>();
 
@@ -25,14 +26,10 @@ export class ScimAuthenticator {
 
   /** The request's source, or a ScimError (401, 403, 429). */
   async authenticate(request: FastifyRequest, sourceId: string): Promise<ScimSource> {
-    const address = request.ip;
-    const wait = this.failures.check(address);
-    if (wait > 0) throw new ScimError(429, undefined, 'Too many failed attempts', { 'Retry-After': String(wait) });
     const header = request.headers.authorization;
     const secret = typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : undefined;
     const token = secret ? await findLiveScimToken(this.ctx.db, hashScimToken(secret)) : undefined;
     if (!token || token.sourceId !== sourceId) {
-      this.failures.hit(address);
       throw UNAUTHORIZED(secret ? 'The bearer token is not valid for this endpoint' : 'A bearer token is required (Authorization: Bearer …)');
     }
     const source = await findSource(this.ctx.db, token.coId, token.sourceId);

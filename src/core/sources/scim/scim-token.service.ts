@@ -66,14 +66,18 @@ export async function listScimTokens(ctx: CoreContext, actor: Actor, coId: strin
 }
 
 /**
- * Revokes one token: the next request with it answers 401. CO admins. Errors: FORBIDDEN,
- * SOURCE_NOT_FOUND, NOT_FOUND (no such unrevoked token of the source).
+ * Revokes one token: the next request with it answers 401. CO admins. A token revoked already is
+ * left as it is. Errors: FORBIDDEN, SOURCE_NOT_FOUND, NOT_FOUND (the source has no such token).
  */
 export async function revokeScimToken(ctx: CoreContext, actor: Actor, coId: string, sourceId: string, tokenId: string): Promise<void> {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
   await inTransaction(ctx.db, async (trx) => {
     const source = await scimSourceOf(trx, coId, sourceId);
-    if (!(await revokeScimTokenRow(trx, coId, sourceId, tokenId, ctx.clock.now().toISOString()))) throw new AppError(CORE_ERRORS.NOT_FOUND, { message: 'No such token of this source' });
+    if (!(await revokeScimTokenRow(trx, coId, sourceId, tokenId, ctx.clock.now().toISOString()))) {
+      // Revoked already: nothing to do. Unknown: 404.
+      if ((await listScimTokensOfSource(trx, coId, sourceId)).some((t) => t.id === tokenId)) return;
+      throw new AppError(CORE_ERRORS.NOT_FOUND, { message: 'No such token of this source' });
+    }
     await recordHistory(trx, ctx.clock, actor, { coId, action: 'SCIM_TOKEN_REVOKED', comment: `SCIM token ${tokenId} of source ${source.name} revoked` });
   });
 }
