@@ -8,6 +8,7 @@ import { projectionOf } from './scim-resource.ts';
 import type { ScimSource } from './scim-source.ts';
 import { translateWriteError } from './scim-write-errors.ts';
 import { registerScimTokenApi } from './scim-token.api.ts';
+import { registerScimTokenRoutes } from './scim-token.routes.tsx';
 import { createUser, deleteUser, getUser, listUsers, patchUser, replaceUser } from './scim-users.service.ts';
 
 const SCIM_TYPE = 'application/scim+json; charset=utf-8';
@@ -37,10 +38,11 @@ function sendScimError(error: unknown, request: FastifyRequest, reply: FastifyRe
  * Users, Groups, ServiceProviderConfig, ResourceTypes, Schemas. Each request authenticates by the
  * source's bearer token (not by session or API user), takes application/scim+json or
  * application/json up to MAX_SCIM_BODY_BYTES, and every error answers a SCIM error body. Also
- * registers the REST API of SCIM tokens (scim-token.api.ts).
+ * registers the REST API and the web pages of SCIM tokens (scim-token.api.ts, scim-token.routes.tsx).
  */
 export async function registerScimRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   registerScimTokenApi(app, ctx);
+  registerScimTokenRoutes(app, ctx);
   const auth = new ScimAuthenticator(ctx);
   const sources = new WeakMap<FastifyRequest, ScimSource>();
   const sourceOf = (request: FastifyRequest): ScimSource => sources.get(request)!;
