@@ -20,6 +20,7 @@ import { Menus } from '../core/web/menu.ts';
 import type { Database } from '../db/database.ts';
 import { startPeriodicTasks } from './background.ts';
 import { MEMBERSHIP_WINDOW_SWEEP_MS, sweepMembershipWindows } from '../core/groups/membership-window.sweep.ts';
+import { runDueSources, SOURCE_SCHEDULE_MS } from '../core/sources/source-schedule.ts';
 
 /** One enabled plugin, set up: the plugin and what its setup contributed. */
 export interface InstalledPlugin {
@@ -147,6 +148,8 @@ export function createRegistry(options: RegistryOptions): Registry {
         startPeriodicTasks([
           // Time-based transitions of the core reach the directories within this period, also after downtime.
           { name: 'group membership windows', everyMs: MEMBERSHIP_WINDOW_SWEEP_MS, run: async () => void (await sweepMembershipWindows(core)) },
+          // Sources: nightly full reconciliations, incremental runs in between (src/core/sources/source-schedule.ts).
+          { name: 'source runs', everyMs: SOURCE_SCHEDULE_MS, run: async () => void (await runDueSources(core)) },
           ...installed.flatMap(({ parts }) => parts.periodic ?? []),
         ], logger),
       ];

@@ -18,6 +18,7 @@ Commands:
   reprovision        Reprovision a CO (or one person) with a progress bar
   backup             Copy the database to a file while Tessera runs
   restore            Restore a backup into an empty database
+  source             Add, run, list, finalise or terminate sources (e.g. COmanage Registry)
 
 Run "tessera <command> --help" for the options of a command.
 Configuration comes from environment variables; see README.md.`,
@@ -60,6 +61,7 @@ Writes a consistent copy of the database to FILE while Tessera keeps running: SQ
 online backup API, PostgreSQL through pg_dump (custom format; needs PostgreSQL's client programs).
 FILE must not exist. Keep the secret key (TESSERA_SECRET_KEY_FILE) with the backup: without it the
 LDAP bind passwords in it cannot be decrypted.`,
+  source: 'See "tessera source --help".',
   restore: `Usage: tessera restore --from FILE
 
 Restores a backup made by "tessera backup" into the configured database, which must be empty: a
@@ -272,6 +274,10 @@ export async function main(argv: string[]): Promise<number> {
     print(HELP.main!);
     return command ? 0 : 2;
   }
+  if (command === 'source') {
+    const { sourceHelp } = await import('./source.ts');
+    if (sourceHelp(args)) return args.length === 0 ? 2 : 0;
+  }
   if (!(command in HELP) || command === 'main') return fail(`unknown command "${command}"\n\n${HELP.main}`);
   if (args.includes('--help') || args.includes('-h')) {
     print(HELP[command]!);
@@ -305,6 +311,8 @@ export async function main(argv: string[]): Promise<number> {
         return await worker(runtime);
       case 'reprovision':
         return await reprovision(runtime, args);
+      case 'source':
+        return await (await import('./source.ts')).sourceCommand(runtime, args);
     }
     return fail(`unknown command "${command}"`);
   } catch (e) {

@@ -21,6 +21,7 @@ function configurationMenu(ctx: RouteContext, co: Co, actor: Actor): DashboardEn
     { label: 'Groups', href: `${base}/groups`, description: 'Groups and their members' },
     { label: 'CO Services', href: `${base}/services`, description: 'The services this CO runs' },
     { label: 'API users', href: `${base}/api-users`, description: 'Credentials for the REST API' },
+    { label: 'Sources', href: `${base}/sources`, description: 'Registries people and groups come from (COmanage Registry)' },
     { label: 'Provisioning targets', href: `${base}/provisioning-targets`, description: 'Directories the CO’s people are provisioned to' },
     { label: 'Identifier types', href: `${base}/identifier-types`, description: 'Kinds of identifiers people have' },
     { label: 'History', href: `${base}/history`, description: 'Every change in the CO' },

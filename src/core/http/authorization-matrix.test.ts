@@ -82,7 +82,7 @@ const EXPECTATIONS: Array<[RegExp, readonly Role[]]> = [
   [/^POST \/api\/v1\/cos$/, ONLY.nobody],
   [/^PATCH \/api\/v1\/cos\/:coId$/, ONLY.nobody],
   // Reads of what only administrators see (directories, jobs, keys, history) need a privileged API user.
-  [/^GET \/api\/v1\/cos\/:coId\/(people\/:personId\/provisioning|provisioning-targets|ldap-servers|services\/:serviceId\/verification-keys|sources\/:sourceId\/scim-tokens|history|reprovision)(\/.*)?$/, ONLY.apiWritersOfA],
+  [/^GET \/api\/v1\/cos\/:coId\/(people\/:personId\/provisioning|provisioning-targets|ldap-servers|services\/:serviceId\/verification-keys|history|reprovision|sources)(\/.*)?$/, ONLY.apiWritersOfA],
   [/^GET \/api\/v1\/cos\/:coId(\/.*)?$/, ONLY.apiReadersOfA],
   [/^(POST|PUT|PATCH|DELETE) \/api\/v1\/cos\/:coId\/.*$/, ONLY.apiWritersOfA],
   // Web: a person's notices; the list of their COs; making a CO is the platform's.
@@ -191,6 +191,12 @@ forEachDialect('Authorization matrix of every route', (dialect) => {
     const scim = await addScimSource(t.ctx, SYSTEM_ACTOR, coA.id, { name: 'matrix SCIM' });
     const [scimToken] = await listScimTokens(t.ctx, SYSTEM_ACTOR, coA.id, scim.source.id);
     const now = t.clock.now().toISOString();
+    // A source whose database cannot be reached: allowed callers get its errors, not a refusal.
+    const sourceId = newId();
+    await t.db.insertInto('source').values({
+      id: sourceId, co_id: coA.id, kind: 'comanage-sql', name: `registry-${sourceId.slice(0, 6)}`, settings_encrypted: t.ctx.secretBox.seal(JSON.stringify({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none', prefix: 'sp_', layout: 'v4' })),
+      status: 'active', last_run_at: null, last_full_run_at: null, last_run_counts: null, last_error: null, watermark: null, progress: null, created_at: now, updated_at: now,
+    }).execute();
     await t.db.insertInto('outbound_email').values({
       id: emailId, co_id: coA.id, notification_id: null, to_address: 'olive@example.org', subject: 'Notice', text_body: 'text', html_body: '<p>text</p>',
       state: 'failed', attempts: 5, run_after: now, locked_until: null, last_error: 'refused', created_at: now, sent_at: null,
@@ -228,7 +234,8 @@ forEachDialect('Authorization matrix of every route', (dialect) => {
         outboundEmailId: emailId,
         jobId: job.id,
         batchId: batch.batchId,
-        sourceId: scim.source.id,
+        sourceId,
+        scimSourceId: scim.source.id,
         scimTokenId: scimToken!.id,
         id: newId(),
       },
@@ -240,6 +247,7 @@ forEachDialect('Authorization matrix of every route', (dialect) => {
       if (name === 'coId') return w.coA;
       if (name === 'partId') return w.ids[/\/names\//.test(path) ? 'nameId' : /\/emails\//.test(path) ? 'personEmailId' : 'identifierId']!;
       if (name === 'tokenId' && path.includes('/scim-tokens/')) return w.ids.scimTokenId!;
+      if (name === 'sourceId' && (path.includes('/scim-tokens') || path.startsWith('/scim/'))) return w.ids.scimSourceId!;
       if (name === 'emailId') return w.ids[path.includes('/failures/emails/') ? 'outboundEmailId' : 'personEmailId']!;
       return w.ids[name] ?? `missing-${name}`;
     });

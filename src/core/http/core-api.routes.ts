@@ -7,6 +7,7 @@ import { registerPersonApi } from '../people/person.api.ts';
 import type { RouteContext } from './route-context.ts';
 import { registerProvisioningApi } from '../provisioning/provisioning.api.ts';
 import { registerCoServiceApi } from '../co-services/co-service.api.ts';
+import { registerSourceApi } from '../sources/source.api.ts';
 
 /**
  * The core's JSON API under /api/v1. Each capability declares its routes with `apiRoute`, which
@@ -20,4 +21,5 @@ export function registerCoreApiRoutes(app: FastifyInstance, ctx: RouteContext): 
   registerCoServiceApi(app, ctx);
   registerHistoryApi(app, ctx);
   registerProvisioningApi(app, ctx);
+  registerSourceApi(app, ctx);
 }

@@ -63,9 +63,13 @@ function AddForm(props: { title: string; form: FormState; action: string; csrfTo
   );
 }
 
-/** A remove button in each row of the person's names, identifiers or addresses; none where `confirm` gives no question. */
-function removeColumn<T extends { id: string }>(base: string, part: string, csrf: string, confirm: (row: T) => string | undefined) {
+/**
+ * A remove button in each row of the person's names, identifiers or addresses; none where `confirm`
+ * gives no question, and none on a row a source owns (it says so instead: it is changed at the source).
+ */
+function removeColumn<T extends { id: string; sourceId?: string | null }>(base: string, part: string, csrf: string, confirm: (row: T) => string | undefined) {
   return actionsColumn<T>((row) => {
+    if (row.sourceId) return <span class="muted">from the source</span>;
     const question = confirm(row);
     return question !== undefined && <ActionButton action={`${base}/${part}/${row.id}/delete`} csrfToken={csrf} label="Remove" danger confirm={question} />;
   });
@@ -101,6 +105,12 @@ export function PersonPage(props: {
       <p>
         <StatusBadge status={person.status} /> {props.self && <span class="muted">This is you.</span>}
       </p>
+      {person.source && (
+        <p class="flash flash-info" role="status">
+          This person comes from the source {admin ? <a href={`/cos/${co.id}/sources/${person.source.id}`}>{person.source.name}</a> : person.source.name} (id <code>{person.source.externalId}</code> there). Their
+          status, and the names, identifiers and email addresses marked “from the source”, are changed there and read-only here; service tokens are Tessera’s and survive every update.
+        </p>
+      )}
       {props.links.length > 0 && (
         <nav class="actions" aria-label="More for this person">
           {props.links.map((l) => (
@@ -111,7 +121,7 @@ export function PersonPage(props: {
         </nav>
       )}
 
-      {admin && (
+      {admin && !person.source && (
         <Section id="status-h" title="Status" class="card">
           <EditForm action={`${base}/status`} csrfToken={csrf} form={forms.status} submit="Change status" class="row-form">
             <SelectField form={forms.status} name="status" label="Status" options={PERSON_STATUS_OPTIONS} hint="Expired, suspended and locked people lose group memberships and token access." />
@@ -205,7 +215,7 @@ export function PersonPage(props: {
         <HistoryTable entries={props.history} coId={co.id} />
       </Section>
 
-      {admin && !props.self && (
+      {admin && !props.self && !person.source && (
         <Section id="delete-h" title="Delete" class="card danger-zone">
           <p>Deleting removes the person, their names, identifiers, email addresses and memberships. History stays.</p>
           <ActionButton action={`${base}/delete`} csrfToken={csrf} label={`Delete ${person.displayName}`} danger confirm={`Delete ${person.displayName} for good?`} />

@@ -145,7 +145,7 @@ export async function runSource(
   try {
     let snapshot;
     try {
-      snapshot = await kind.read(await sourceSettings(ctx, source), { since, progress });
+      snapshot = await kind.read(await sourceSettings(ctx, source), { since, now: ctx.clock.now(), progress });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (!dryRun) await updateSourceRow(ctx.db, coId, source.id, { last_error: message, last_run_at: now(), updated_at: now() });

@@ -10,6 +10,7 @@ import { registerProvisioningRoutes } from '../provisioning/provisioning.routes.
 import { registerReprovisionRoutes } from '../provisioning/reprovision.routes.tsx';
 import { registerServiceRoutes } from '../co-services/co-service.routes.tsx';
 import { registerNotificationRoutes } from '../notifications/notification.routes.tsx';
+import { registerSourceRoutes } from '../sources/source.routes.tsx';
 
 /** The registry's web UI: one route module per capability, each guarding its own pages. */
 export function registerCoreWebRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -23,4 +24,5 @@ export function registerCoreWebRoutes(app: FastifyInstance, ctx: RouteContext): 
   registerProvisioningRoutes(app, ctx);
   registerReprovisionRoutes(app, ctx);
   registerNotificationRoutes(app, ctx);
+  registerSourceRoutes(app, ctx);
 }
