@@ -1,12 +1,17 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { emptyForm } from '../../web/components.views.tsx';
+import { postedValues, submitForm } from '../../web/forms.ts';
 import type { RouteContext } from '../../http/route-context.ts';
 import { requireCoAdmin } from '../../web/guards.ts';
 import { redirectWith, sendPage } from '../../web/render.ts';
 import { getSource } from '../source.service.ts';
 import { scimBaseUrl } from './scim-auth.ts';
 import { createScimToken, listScimTokens, revokeScimToken, rotateScimTokens } from './scim-token.service.ts';
-import { ScimTokenShownPage, ScimTokensPage } from './scim-token.views.tsx';
+import { ScimSourceNewPage, ScimTokenShownPage, ScimTokensPage } from './scim-token.views.tsx';
+import { addScimSource } from './scim-source.service.ts';
 
+type CoRoute = { Params: { coId: string } };
 type SourceRoute = { Params: { coId: string; sourceId: string } };
 type TokenRoute = { Params: { coId: string; sourceId: string; tokenId: string } };
 
@@ -15,6 +20,23 @@ type TokenRoute = { Params: { coId: string; sourceId: string; tokenId: string } 
  * rotation (answered with the page that shows the secret once, no-store), revoking one.
  */
 export function registerScimTokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const newSourceForm = z.object({ name: z.string().trim().min(1, 'Required').max(100), relativeLocation: z.string().optional().transform((v) => v === 'on' || v === 'true') });
+
+  app.get<CoRoute>('/cos/:coId/sources/new-scim', async (request, reply) => {
+    const { co } = await requireCoAdmin(ctx, request, request.params.coId);
+    return sendPage(ctx, request, reply, (page) => <ScimSourceNewPage page={page} co={co} form={emptyForm()} />);
+  });
+
+  // Answers with the page that shows the first token: it exists only in this response.
+  app.post<CoRoute>('/cos/:coId/sources/new-scim', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const outcome = await submitForm(newSourceForm, postedValues(request), (input) => addScimSource(ctx, actor, co.id, input));
+    if (!outcome.ok) return sendPage(ctx, request, reply, (page) => <ScimSourceNewPage page={page} co={co} form={{ ...outcome.form, values: postedValues(request) }} />, outcome.status);
+    const { source, baseUrl, secret } = outcome.value;
+    reply.header('Cache-Control', 'no-store');
+    return sendPage(ctx, request, reply, (page) => <ScimTokenShownPage page={page} co={co} source={source} baseUrl={baseUrl} secret={secret} rotated={false} />, 201);
+  });
+
   app.get<SourceRoute>('/cos/:coId/sources/:sourceId/scim-tokens', async (request, reply) => {
     const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
     const tokens = await listScimTokens(ctx, actor, co.id, request.params.sourceId);

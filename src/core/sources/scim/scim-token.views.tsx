@@ -1,5 +1,5 @@
 import type { Co } from '../../cos/co.service.ts';
-import { ActionButton, EmptyState, Facts, PostForm, Time } from '../../web/components.views.tsx';
+import { ActionButton, Checkbox, EditForm, EmptyState, Facts, PostForm, TextField, Time, type FormState } from '../../web/components.views.tsx';
 import { coCrumbs, Layout } from '../../web/layout.views.tsx';
 import type { PageContext } from '../../web/page-context.ts';
 import { actionsColumn, DataTable } from '../../web/table.views.tsx';
@@ -84,6 +84,19 @@ export function ScimTokenShownPage(props: { page: PageContext; co: Co; source: S
       <p>
         <a href={tokensHref(co, source)}>Back to the source</a>
       </p>
+    </Layout>
+  );
+}
+
+/** New SCIM source: its name, and whether meta.location is relative (SRAM). */
+export function ScimSourceNewPage(props: { page: PageContext; co: Co; form: FormState }) {
+  const { page, co, form } = props;
+  return (
+    <Layout page={page} title="New SCIM source" crumbs={coCrumbs(co, { label: 'Sources', href: `/cos/${co.id}/sources` }, { label: 'New SCIM source' })}>
+      <EditForm action={`/cos/${co.id}/sources/new-scim`} csrfToken={page.csrfToken} form={form} submit="Add SCIM source" cancel={`/cos/${co.id}/sources`}>
+        <TextField form={form} name="name" label="Name" required autocomplete="off" hint="E.g. SRAM, Entra ID, Okta; unique in the CO." />
+        <Checkbox form={form} name="relativeLocation" label="Relative meta.location (/Users/<id>): SRAM needs it; leave off for Entra ID and Okta" />
+      </EditForm>
     </Layout>
   );
 }

@@ -44,6 +44,29 @@ forEachDialect('SCIM tokens', (dialect) => {
     assert.equal((await users(scim.sourceId, third)).statusCode, 401);
   });
 
+  it('web UI: a CO admin adds a SCIM source and sees its base URL and first token once; a taken name re-renders the form', async () => {
+    const co = await buildCo(t);
+    const admin = await buildPerson(t, co.id, { admin: true });
+    const browser = await signIn(t, admin.username);
+    const post = (values: Record<string, string>) => {
+      const body = form({ _csrf: browser.csrf, ...values });
+      return t.app.inject({ method: 'POST', url: `/cos/${co.id}/sources/new-scim`, headers: { ...browser.headers, ...body.headers }, payload: body.payload });
+    };
+    assert.equal((await t.app.inject({ method: 'GET', url: `/cos/${co.id}/sources/new-scim`, headers: browser.headers })).statusCode, 200);
+    const added = await post({ name: 'SRAM', relativeLocation: 'on' });
+    assert.equal(added.statusCode, 201, added.body.slice(0, 500));
+    assert.equal(added.headers['cache-control'], 'no-store');
+    const secret = /<div class="secret" id="scim-token">([^<]+)<\/div>/.exec(added.body)![1]!;
+    const source = await t.db.selectFrom('source').select('id').where('co_id', '=', co.id).where('name', '=', 'SRAM').executeTakeFirstOrThrow();
+    const listed = await users(source.id, secret);
+    assert.equal(listed.statusCode, 200);
+    const created = await t.app.inject({ method: 'POST', url: `/scim/v2/${source.id}/Users`, headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/scim+json' }, payload: { userName: 'rel' } });
+    assert.equal((created.json() as { meta: { location: string } }).meta.location, `/Users/${(created.json() as { id: string }).id}`, 'relative locations as chosen');
+    const again = await post({ name: 'SRAM' });
+    assert.equal(again.statusCode, 409);
+    assert.match(again.body, /form-errors|error/);
+  });
+
   it('REST API: a privileged API user lists, makes, rotates and revokes; an unprivileged one is refused', async () => {
     const co = await buildCo(t);
     const scim = await scimSource(t, co.id, { name: 'Api' });
