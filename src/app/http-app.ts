@@ -18,6 +18,7 @@ import { registerAuthRoutes } from '../core/auth/auth.routes.tsx';
 import { registerOidcRoutes } from '../core/auth/oidc.routes.tsx';
 import { registerCoreWebRoutes } from '../core/web/core-web.routes.ts';
 import { registerCoreApiRoutes } from '../core/http/core-api.routes.ts';
+import { registerScimRoutes } from '../core/sources/scim/scim.routes.ts';
 import { registerReadiness } from './readiness.ts';
 import { closeConnectionsWhenClosing } from './graceful-close.ts';
 import '../core/http/fastify-types.ts';
@@ -51,7 +52,8 @@ function parseBasic(header: string | undefined): { username: string; password: s
 }
 
 function isJson(contentType: string | undefined): boolean {
-  return /^application\/json\s*(;|$)/i.test(contentType ?? '');
+  // SCIM clients send application/scim+json (RFC 7644 §3.1), which is JSON as well.
+  return /^application\/(scim\+)?json\s*(;|$)/i.test(contentType ?? '');
 }
 
 /**
@@ -190,6 +192,7 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
   registerOidcRoutes(app, ctx);
   registerCoreWebRoutes(app, ctx);
   registerCoreApiRoutes(app, ctx);
+  await registerScimRoutes(app, ctx);
   for (const { parts } of registry.plugins) if (parts.routes) await parts.routes(app, ctx);
   app.addHook('onClose', () => registry.close());
 

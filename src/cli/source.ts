@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Registry } from '../app/registry.ts';
+import { SCIM_ADD_HELP } from './source-scim.ts';
 
 /** `tessera source …` help, per subcommand. */
 export const SOURCE_HELP: Record<string, string> = {
@@ -7,6 +8,7 @@ export const SOURCE_HELP: Record<string, string> = {
 
 Sources are registries that own some of a CO's people and groups (see "Sources" in README.md).
   add comanage-sql   Add a COmanage Registry SqlProvisioner target as a source of a CO
+  add scim           Add a SCIM 2.0 endpoint (SRAM, Entra ID, Okta) to a CO; prints its URL and a token
   run NAME           Run a source: a full reconciliation or the changes since the last run
   list               List sources with their status, last run and counts
   finalise NAME      Make Tessera the owner of everything the source brought in
@@ -53,6 +55,10 @@ function fail(message: string): number {
 /** Whether `args` ask for help; prints the subcommand's help when they do. */
 export function sourceHelp(args: string[]): boolean {
   if (!args.includes('--help') && !args.includes('-h') && args.length > 0) return false;
+  if (args[0] === 'add' && args[1] === 'scim') {
+    out(SCIM_ADD_HELP);
+    return true;
+  }
   const sub = args[0] && SOURCE_HELP[args[0]] && args[0] !== 'source' ? args[0] : 'source';
   out(SOURCE_HELP[sub]!);
   return true;
@@ -80,6 +86,7 @@ export async function sourceCommand(runtime: Registry, args: string[]): Promise<
   try {
     switch (sub) {
       case 'add': {
+        if (rest[0] === 'scim') return await (await import('./source-scim.ts')).addScimSourceCommand(runtime, rest.slice(1));
         const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { co: { type: 'string' }, name: { type: 'string' }, 'database-url': { type: 'string' }, 'database-url-env': { type: 'string' }, prefix: { type: 'string' }, layout: { type: 'string' } } });
         const kind = positionals[0];
         if (kind !== 'comanage-sql') return fail(`source add needs the kind: comanage-sql (see tessera source add --help)`);

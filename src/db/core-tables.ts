@@ -3,6 +3,7 @@ import type { LocalAccountTable, WebSessionTable } from '../core/auth/auth.table
 import type { CoTable } from '../core/cos/co.table.ts';
 import type { CoGroupMemberTable, CoGroupTable } from '../core/groups/group.table.ts';
 import type { SourceTable } from '../core/sources/source.table.ts';
+import type { ScimTokenTable } from '../core/sources/scim/scim-token.table.ts';
 import type { SweepMarkTable } from '../core/jobs/sweep-mark.table.ts';
 import type { HistoryRecordTable } from '../core/history/history.table.ts';
 import type {
@@ -39,4 +40,5 @@ export interface CoreDatabase {
   sweep_mark: SweepMarkTable;
   source: SourceTable;
   comanage_import_map: ComanageImportMapTable;
+  scim_token: ScimTokenTable;
 }

@@ -11,6 +11,7 @@ import * as apiUserPerCo from './migrations/20261210010000-api-user-per-co.ts';
 import * as sweepMarks from './migrations/20261215010000-sweep-marks.ts';
 import * as sources from './migrations/20261220000000-sources.ts';
 import * as comanageImport from './migrations/20261221000000-comanage-import.ts';
+import * as scimTokens from './migrations/20261222000000-scim-tokens.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
@@ -24,6 +25,7 @@ const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261215010000-sweep-marks': sweepMarks,
   '20261220000000-sources': sources,
   '20261221000000-comanage-import': comanageImport,
+  '20261222000000-scim-tokens': scimTokens,
 };
 
 class StaticMigrations implements MigrationProvider {

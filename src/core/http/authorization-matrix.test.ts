@@ -21,6 +21,8 @@ import { requestReprovision } from '../provisioning/provisioning.service.ts';
 import { targetInput } from '../provisioning/target.schema.ts';
 import { createTarget } from '../provisioning/target.service.ts';
 import { addLdapServer } from '../../../test/support/ldap-servers.ts';
+import { addScimSource } from '../sources/scim/scim-source.service.ts';
+import { listScimTokens } from '../sources/scim/scim-token.service.ts';
 
 /** Who calls. "A" is the CO every URL names; "B" is another CO. */
 const ROLES = [
@@ -66,6 +68,8 @@ const EXPECTATIONS: Array<[RegExp, readonly Role[]]> = [
   // Signing in and out: every caller gets an answer of its own (a wrong password, a missing CSRF
   // token); nothing is asserted but that it is not a failure of the server.
   [/^POST \/(sign-in|sign-out)$/, ANY_ANSWER],
+  // SCIM sources' endpoints: the source's bearer token, which no role here holds.
+  [/^\w+ \/scim\/v2\/:sourceId(\/.*)?$/, ONLY.nobody],
   // Services' verification: a verification key, which no role here holds.
   [/^\w+ \/api\/v1\/service-tokens\/(verify|forward-auth)$/, ONLY.nobody],
   // LDAP servers are the platform's (its admins, and API users of the platform CO, which no role
@@ -184,6 +188,8 @@ forEachDialect('Authorization matrix of every route', (dialect) => {
     await t.db.updateTable('provisioning_job').set({ state: 'failed', attempts: 3, last_error: 'directory down' }).where('id', '=', job.id).execute();
     const { apiUser } = await createApiUser(t.ctx, SYSTEM_ACTOR, coA.id, { username: `sync-${newId().slice(0, 8)}`, privileged: false, allowedAddresses: '' });
     const emailId = newId();
+    const scim = await addScimSource(t.ctx, SYSTEM_ACTOR, coA.id, { name: 'matrix SCIM' });
+    const [scimToken] = await listScimTokens(t.ctx, SYSTEM_ACTOR, coA.id, scim.source.id);
     const now = t.clock.now().toISOString();
     // A source whose database cannot be reached: allowed callers get its errors, not a refusal.
     const sourceId = newId();
@@ -229,6 +235,8 @@ forEachDialect('Authorization matrix of every route', (dialect) => {
         jobId: job.id,
         batchId: batch.batchId,
         sourceId,
+        scimSourceId: scim.source.id,
+        scimTokenId: scimToken!.id,
         id: newId(),
       },
     };
@@ -238,6 +246,8 @@ forEachDialect('Authorization matrix of every route', (dialect) => {
     return path.replace(/:(\w+)/g, (_, name: string) => {
       if (name === 'coId') return w.coA;
       if (name === 'partId') return w.ids[/\/names\//.test(path) ? 'nameId' : /\/emails\//.test(path) ? 'personEmailId' : 'identifierId']!;
+      if (name === 'tokenId' && path.includes('/scim-tokens/')) return w.ids.scimTokenId!;
+      if (name === 'sourceId' && (path.includes('/scim-tokens') || path.startsWith('/scim/'))) return w.ids.scimSourceId!;
       if (name === 'emailId') return w.ids[path.includes('/failures/emails/') ? 'outboundEmailId' : 'personEmailId']!;
       return w.ids[name] ?? `missing-${name}`;
     });

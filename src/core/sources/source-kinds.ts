@@ -9,6 +9,7 @@ export type { ProgressReporter, SourceKind } from './source-kind.ts';
  */
 const KINDS: Record<string, () => Promise<SourceKind>> = {
   'comanage-sql': async () => (await import('./comanage-sql/comanage-sql.kind.ts')).sourceKind,
+  scim: async () => (await import('./scim/scim.kind.ts')).sourceKind,
 };
 
 /** The names of the known kinds. */

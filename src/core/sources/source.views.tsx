@@ -42,6 +42,7 @@ export function SourcesPage(props: { page: PageContext; co: Co; sources: Array<S
         A source is a registry that owns some of this CO’s people and groups, such as COmanage Registry. What it brings in is read-only here; tokens stay Tessera’s.
       </p>
       <NewLink href={`/cos/${co.id}/sources/new`} label="Add a COmanage Registry source" />
+      <NewLink href={`/cos/${co.id}/sources/new-scim`} label="Add a SCIM source (SRAM, Entra ID, Okta)" />
       {sources.length === 0 ? (
         <EmptyState>
           <p>No sources: every person and group of this CO is managed here.</p>
@@ -142,6 +143,11 @@ export function SourcePage(props: { page: PageContext; co: Co; source: Source; d
           ]}
         />
       </div>
+      {source.kind === 'scim' ? (
+        <p>
+          <a href={`${base}/scim-tokens`}>SCIM base URL and bearer tokens</a>
+        </p>
+      ) : null}
       {source.status === 'active' ? (
         <p>
           <ActionButton action={`${base}/run`} csrfToken={page.csrfToken} label="Run now" hidden={{ mode: 'run' }} />{' '}
