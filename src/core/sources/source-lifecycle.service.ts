@@ -11,6 +11,7 @@ import type { ProvisioningContext } from '../provisioning/target.service.ts';
 import { getSource } from './source.service.ts';
 import { updateSourceRow } from './source.repository.ts';
 import { SOURCE_OWNED_TABLES } from './source.table.ts';
+import { dropSourceMembershipsShadowedByLocal } from './source-ownership.ts';
 
 /**
  * Finalises a source (CO admins): Tessera becomes the owner of everything it brought in. Every
@@ -24,6 +25,7 @@ export async function finaliseSource(ctx: ProvisioningContext, actor: Actor, coI
   return inTransaction(ctx.db, async (trx) => {
     await lockCo(trx, coId, 'exclusive');
     const counts: Record<string, number> = {};
+    await dropSourceMembershipsShadowedByLocal(trx, coId, source.id);
     for (const table of SOURCE_OWNED_TABLES) {
       const result = await trx.updateTable(table).set({ source_id: null, external_id: null }).where('co_id', '=', coId).where('source_id', '=', source.id).executeTakeFirst();
       counts[table] = Number(result.numUpdatedRows);

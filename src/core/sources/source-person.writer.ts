@@ -11,6 +11,7 @@ import { allIdentifierTypes } from '../people/person.service.ts';
 import type { PersonStatus } from '../people/person.table.ts';
 import type { Source } from './source.repository.ts';
 import { SOURCE_ERRORS } from './source-errors.ts';
+import { dropSourceMembershipsShadowedByLocal } from './source-ownership.ts';
 import type { SourcePersonRecord } from './source-records.ts';
 import { emailKey, fingerprint, identifierKeyOf, loadSourcePeople, nameKey, personValueOf, type PersonValue } from './source-state.ts';
 
@@ -177,6 +178,7 @@ export async function detachSourcePerson(ctx: CoreContext, source: Source, exter
     const row = await trx.selectFrom('co_person').select('id').where('co_id', '=', source.coId).where('source_id', '=', source.id).where('external_id', '=', externalId).executeTakeFirst();
     if (!row || !(await lockPerson(trx, source.coId, row.id, 'write'))) return false;
     const clear = { source_id: null, external_id: null };
+    await dropSourceMembershipsShadowedByLocal(trx, source.coId, source.id, row.id);
     for (const table of ['name', 'identifier', 'email_address', 'co_group_member'] as const) {
       await trx.updateTable(table).set(clear).where('co_id', '=', source.coId).where('person_id', '=', row.id).where('source_id', '=', source.id).execute();
     }

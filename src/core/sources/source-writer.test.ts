@@ -148,6 +148,27 @@ forEachDialect('Source writer', (dialect) => {
     assert.equal(two.status, 'suspended');
   });
 
+  it('detach and finalise keep the local membership where the person has one of the same group beside the source\'s', async () => {
+    const co = await buildCo(t);
+    const source = await buildSource(co.id);
+    const { personId: ada } = await upsertSourcePerson(t.ctx, source, person('1', 'ada'));
+    const { personId: lin } = await upsertSourcePerson(t.ctx, source, person('2', 'lin'));
+    const { groupId } = await upsertSourceGroup(t.ctx, source, { externalId: 'g', name: 'Both kinds' });
+    await setSourceGroupMembers(t.ctx, source, { externalId: 'g' }, [{ personExternalId: '1' }, { personExternalId: '2' }]);
+    const adaLocal = await addMembership(t.ctx, SYSTEM_ACTOR, co.id, groupId!, { personId: ada, member: true, owner: false });
+    const linLocal = await addMembership(t.ctx, SYSTEM_ACTOR, co.id, groupId!, { personId: lin, member: true, owner: false });
+    const membershipsOf = (personId: string) => t.db.selectFrom('co_group_member').select(['id', 'source_id']).where('group_id', '=', groupId!).where('person_id', '=', personId).execute();
+
+    assert.equal(await detachSourcePerson(t.ctx, source, '1'), true);
+    assert.deepEqual(await membershipsOf(ada), [{ id: adaLocal.id, source_id: null }]);
+    assert.equal((await membershipsOf(lin)).length, 2, 'the other person is untouched');
+
+    const counts = await finaliseSource(t.ctx, SYSTEM_ACTOR, co.id, source.id);
+    assert.deepEqual(await membershipsOf(lin), [{ id: linLocal.id, source_id: null }]);
+    assert.equal(counts.co_person, 1);
+    assert.equal(counts.co_group_member, 0);
+  });
+
   it('finalise hands everything to Tessera; terminate removes what the source brought in', async () => {
     const co = await buildCo(t);
     const kept = await buildSource(co.id);
