@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import { isId, newId } from '../../db/ids.ts';
 import { takesRowLocks } from '../../db/transaction.ts';
@@ -22,9 +22,14 @@ export interface ProvisioningJob {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /** When the job was put back because its target could not be reached; null when it is not held. */
+  heldSince: string | null;
+  /** Attempts that met an unreachable target (not counted against the target's maximum of retries). */
+  heldAttempts: number;
 }
 
-function toJob(r: ProvisioningJobTable): ProvisioningJob {
+/** A provisioning_job row as the worker and the pages see it. */
+export function toJob(r: Selectable<ProvisioningJobTable>): ProvisioningJob {
   return {
     id: r.id,
     coId: r.co_id,
@@ -42,6 +47,8 @@ function toJob(r: ProvisioningJobTable): ProvisioningJob {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
+    heldSince: r.held_since,
+    heldAttempts: r.held_attempts,
   };
 }
 
@@ -191,6 +198,9 @@ export interface JobSettlement {
   runAfter?: string;
   updatedAt?: string;
   finishedAt?: string | null;
+  /** When the job was held because its target could not be reached (null: not held). */
+  heldSince?: string | null;
+  heldAttempts?: number;
 }
 
 /**
@@ -209,6 +219,8 @@ export async function settleJobs(db: Executor, jobIds: readonly string[], worker
       ...(s.runAfter !== undefined ? { run_after: s.runAfter } : {}),
       ...(s.updatedAt !== undefined ? { updated_at: s.updatedAt } : {}),
       ...(s.finishedAt !== undefined ? { finished_at: s.finishedAt } : {}),
+      ...(s.heldSince !== undefined ? { held_since: s.heldSince } : {}),
+      ...(s.heldAttempts !== undefined ? { held_attempts: s.heldAttempts } : {}),
       locked_by: null,
       locked_until: null,
     })

@@ -7,7 +7,7 @@ import { allIdentifierTypes } from '../../core/people/person.service.ts';
 import type { PreviousState, ProvisionInput, ProvisionResult, Provisioner, Target } from '../../core/provisioning/provisioner.ts';
 import type { Executor } from '../../db/database.ts';
 import { ldapTargetSettingsSchema, type LdapConfig, type LdapTargetSettings } from './ldap-config.schema.ts';
-import { ldapConnectionFor, ldapErrorOf, valuesOf, type LdapConnection } from './ldap-connection.ts';
+import { ldapConnectionFor, ldapErrorOf, probeDirectory, valuesOf, type LdapConnection } from './ldap-connection.ts';
 import { isWithinSubtree, modifyDnTarget, sameDn } from './ldap-dn.ts';
 import { addAttributes, attributesToRead, changesFor, desiredEntry, dnOf, rdnValueOf, type DesiredEntry } from './ldap-entry.ts';
 import { claimEntry, releaseClaims, type ClaimDb } from './ldap-entry-claims.ts';
@@ -270,5 +270,11 @@ export function ldapProvisioner(contributors: readonly LdapAttributeContributor[
       : {}),
     // The run gets the settings expanded with the server's (expandConfig), parsed again in runOf.
     provision: (input) => provisionEntry(input, contributors, scope),
+    // Held jobs (the directory was down) go again as soon as a connect and bind works.
+    probe: async (target) => {
+      const ldapTarget = asLdapTarget(target);
+      if (!ldapTarget) throw new LdapProvisioningError(`the settings of LDAP target "${target.description}" are incomplete`);
+      await probeDirectory(target.id, ldapTarget.config);
+    },
   };
 }
