@@ -24,26 +24,23 @@ export async function claimJobsOfPeople(trx: Executor, coId: string, personIds: 
     free = rows.map((r) => r.id);
     if (free.length === 0) return [];
   }
-  const due = trx.selectFrom('provisioning_job').select('id').where('co_id', '=', coId).where('person_id', 'in', free).where('state', '=', 'pending').where('run_after', '<=', now);
-  const rows = await trx
+  // People with a job running under a live lease are someone else's for now: read once (not per row).
+  const busy = trx.selectFrom('provisioning_job as r').select('r.person_id').where('r.person_id', 'in', free).where('r.state', '=', 'running').where('r.locked_until', '>=', now);
+  let update = trx
     .updateTable('provisioning_job')
     .set({ state: 'running', locked_by: workerId, locked_until: lockedUntil, updated_at: now })
-    .where('id', 'in', locks ? due.forUpdate().skipLocked() : due)
-    .where('state', '=', 'pending')
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('provisioning_job as r')
-            .select('r.id')
-            .where('r.co_id', '=', coId)
-            .whereRef('r.person_id', '=', 'provisioning_job.person_id')
-            .where('r.state', '=', 'running')
-            .where('r.locked_until', '>=', now),
-        ),
-      ),
-    )
-    .returningAll()
-    .execute();
+    .where('person_id', 'in', free)
+    .where('co_id', '=', coId)
+    // On SQLite the unary + keeps the planner off the (state, run_after) index, which would scan
+    // every pending job of the backlog for each chunk: the people's index finds their few jobs.
+    .where(locks ? sql.ref('state') : sql`+state`, '=', 'pending')
+    .where(locks ? sql.ref('run_after') : sql`+run_after`, '<=', now)
+    .where('person_id', 'not in', busy);
+  if (locks) {
+    const due = trx.selectFrom('provisioning_job').select('id').where('co_id', '=', coId).where('person_id', 'in', free).where('state', '=', 'pending').where('run_after', '<=', now);
+    update = update.where('id', 'in', due.forUpdate().skipLocked());
+  }
+  const rows = await update.returningAll().execute();
   return rows.map(toJob);
 }
 
