@@ -51,6 +51,8 @@ const ROUNDS = Number(flags.rounds);
 const CONCURRENCY = flags.concurrency!.split(',').map(Number);
 const started = Date.now();
 const loadBefore = loadAverage();
+/** The commit of the code this run loaded (read at the start: the tree may move while it runs). */
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-provision-'));
 const slapd = await startSlapd();
@@ -218,7 +220,6 @@ Correctness: after a final reprovision the directory held ${entries} entries (of
 `;
 if (!flags['no-write']) writeSection('provision', body);
 if (flags.profile) {
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   const text = `## Provisioning CPU profile: ${flags.profile} (\`bench:provision -- --profile ${flags.profile}\`)
 
 Commit ${commit}, ${new Date().toISOString().slice(0, 16)}Z, ${N} people, load average ${loadBefore} before the run. Profiled with node:inspector in the benchmark process (which is the worker's process; slapd runs apart and is not in the profile), sampling every 1 ms, from the reprovision request to the last job done. Self time: time spent in a function itself, not in what it calls; \`(idle)\` is the process waiting (for slapd, or for its turn on the shared cores).
