@@ -8,12 +8,15 @@ import type { PreviousState } from './provisioner.ts';
 import { toJob, type ProvisioningJob } from './provisioning-job.repository.ts';
 
 /**
- * `claimJobsOfPerson` for many people of one CO, in one UPDATE … RETURNING: their due pending jobs
- * become the worker's until `lockedUntil`, except those of a person with a job still running under
- * a live lease (another worker provisions them). On PostgreSQL a person whose transaction-level
- * advisory lock another claim holds is left to that claim, and jobs a change is writing right now
- * are skipped (FOR UPDATE SKIP LOCKED), as in `claimJobsOfPerson`. Runs inside the caller's
- * transaction. Returns the jobs claimed.
+ * Claims the due pending jobs of these people of one CO for a worker until `lockedUntil`, in one
+ * UPDATE … WHERE state = 'pending' … RETURNING, so two workers never claim the same job; and only
+ * for people with no job running under a live lease, so two workers never provision one person at
+ * once (the one that read older data could finish last and leave it in the directory). On
+ * PostgreSQL claims of one person are serialised by a transaction-level advisory lock (a person
+ * whose lock another claim holds is left to that claim), and the jobs a change's transaction is
+ * writing right now are skipped (`FOR UPDATE SKIP LOCKED`), so the worker never waits for a
+ * change, nor a change for the worker; the change nudges it once committed. SQLite runs one writer
+ * at a time anyway. Runs inside the caller's transaction. Returns the jobs claimed.
  */
 export async function claimJobsOfPeople(trx: Executor, coId: string, personIds: readonly string[], workerId: string, lockedUntil: string, now: string): Promise<ProvisioningJob[]> {
   if (personIds.length === 0) return [];
@@ -95,8 +98,10 @@ export async function settleJobsAs(db: Executor, jobIds: readonly string[], work
 }
 
 /**
- * `supersedeFailedJobs` for many people of one target: their jobs failed for good, or waiting to
- * be tried again, are settled as superseded (a run just succeeded). Fresh waiting jobs stay.
+ * Settles as superseded (a later run succeeded) the jobs of one target for these people that an
+ * earlier change left behind: those failed for good, and those waiting to be tried again (after a
+ * failed attempt, behind a failed target, held, or taken back from a stopped worker). A fresh
+ * waiting job (no attempt, no error) stays: it may come from a change made after the run read the person.
  */
 export async function supersedeFailedJobsOfPeople(db: Executor, targetId: string, personIds: readonly string[], now: string): Promise<void> {
   if (personIds.length === 0) return;

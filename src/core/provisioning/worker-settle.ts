@@ -48,7 +48,7 @@ export async function settleChunk(env: ChunkEnv, coId: string, outcomes: readonl
     }
     for (const o of outcomes) {
       if (o.kind !== 'deferred') continue;
-      await settleJobs(trx, [o.job.id], workerId, { state: 'pending', lastError: o.why, runAfter: o.runAfter, updatedAt: now, ...(o.held ? { heldSince: now } : {}) });
+      await settleJobs(trx, [o.job.id], workerId, { state: 'pending', lastError: o.why, runAfter: o.runAfter, updatedAt: now, heldSince: o.held ? now : null });
     }
     await settleSucceeded(env, trx, coId, outcomes.filter((o): o is Succeeded => o.kind === 'succeeded' && kept.has(o.target.id)), people, now);
     const failed: Failed[] = [];
