@@ -91,7 +91,11 @@ forEachDialect('Worker killed halfway through a chunk', (dialect) => {
     await slapd?.stop();
   });
 
-  const entries = async () => (await ldap.search(`ou=people,${slapd.suffix}`, { scope: 'one', filter: '(objectClass=*)', attributes: ['entryUUID', 'userPassword'] })).searchEntries;
+  // People's entries only: the token target's scheme probe (scheme-probe.ts, run when a worker
+  // starts) adds and deletes a short-lived `cn=tessera-scheme-probe-…` entry in the same subtree,
+  // and a kill can leave it behind; it is not a person's entry.
+  const entries = async () =>
+    (await ldap.search(`ou=people,${slapd.suffix}`, { scope: 'one', filter: '(!(cn=tessera-scheme-probe-*))', attributes: ['entryUUID', 'userPassword'] })).searchEntries;
   const jobsByState = async () => {
     const rows = await database.db.selectFrom('provisioning_job').select(['state', 'person_id']).where('co_id', '=', world.coId).execute();
     const out: Record<string, number> = {};
