@@ -29,6 +29,7 @@ import { loadAverage } from './lib/proc.ts';
 import { writeSection } from './lib/report.ts';
 import { median } from './lib/stats.ts';
 import { addLdapServer } from '../test/support/ldap-servers.ts';
+import { profiled, profileMarkdown, type summariseProfile } from './lib/cpu-profile.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -36,11 +37,13 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '8,32' },
     'no-write': { type: 'boolean', default: false },
+    profile: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (flags.help) {
-  console.log('Usage: npm run bench:provision -- [--people 10000] [--rounds 1] [--concurrency 8,32] [--no-write]');
+  console.log('Usage: npm run bench:provision -- [--people 10000] [--rounds 1] [--concurrency 8,32] [--no-write] [--profile LABEL]');
+  console.log('  --profile LABEL: CPU-profile the first full reprovision and the no-change one; their summary goes to the section provision-profile-LABEL, the .cpuprofile files to the system temp folder');
   process.exit(0);
 }
 const N = Number(flags.people);
@@ -48,6 +51,8 @@ const ROUNDS = Number(flags.rounds);
 const CONCURRENCY = flags.concurrency!.split(',').map(Number);
 const started = Date.now();
 const loadBefore = loadAverage();
+/** The commit of the code this run loaded (read at the start: the tree may move while it runs). */
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-provision-'));
 const slapd = await startSlapd();
@@ -143,18 +148,27 @@ function ldapaddRun(ldif: string): number {
 const tessera = new Map<number, number[]>(CONCURRENCY.map((c) => [c, []]));
 const ldapadd: number[] = [];
 let noChange = 0;
+const profiles: Array<{ title: string; summary: ReturnType<typeof summariseProfile>; file: string }> = [];
+/** Runs `run`, CPU-profiled when --profile is given (the first time for each title). */
+async function maybeProfiled<T>(title: string, run: () => Promise<T>): Promise<T> {
+  if (!flags.profile || profiles.some((p) => p.title === title)) return run();
+  const file = join(tmpdir(), `tessera-provision-${flags.profile}-${profiles.length + 1}.cpuprofile`);
+  const { result, summary } = await profiled(run, file);
+  profiles.push({ title, summary, file });
+  return result;
+}
 let ldif = '';
 for (let round = 0; round < ROUNDS; round++) {
   for (const c of CONCURRENCY) {
     await emptyDirectory();
-    const s = await tesseraRun(c);
+    const s = await maybeProfiled(`Full reprovision of ${N} people into an empty directory (worker concurrency ${c})`, () => tesseraRun(c));
     tessera.get(c)!.push(s);
     console.log(`round ${round + 1}: Tessera (worker concurrency ${c}) ${s.toFixed(1)} s, ${((s * 1000) / N).toFixed(2)} ms/person`);
   }
   if (round === 0) {
     if (countPeople() !== N) throw new Error(`the directory holds ${countPeople()} entries, not ${N}`);
     const t = Date.now();
-    await tesseraRun(CONCURRENCY.at(-1)!);
+    await maybeProfiled(`No-change reprovision of ${N} people`, () => tesseraRun(CONCURRENCY.at(-1)!));
     noChange = seconds(t);
     console.log(`no-change reprovision: ${noChange.toFixed(1)} s`);
     ldif = exportPeople();
@@ -205,6 +219,17 @@ Goal: Tessera within 1.5× of ldapadd — best ratio here **${(best / ldapaddMed
 Correctness: after a final reprovision the directory held ${entries} entries (of ${N}) and ${binds} of ${sample.length} sampled tokens bound with ldapwhoami.
 `;
 if (!flags['no-write']) writeSection('provision', body);
+if (flags.profile) {
+  const text = `## Provisioning CPU profile: ${flags.profile} (\`bench:provision -- --profile ${flags.profile}\`)
+
+Commit ${commit}, ${new Date().toISOString().slice(0, 16)}Z, ${N} people, load average ${loadBefore} before the run. Profiled with node:inspector in the benchmark process (which is the worker's process; slapd runs apart and is not in the profile), sampling every 1 ms, from the reprovision request to the last job done. Self time: time spent in a function itself, not in what it calls; \`(idle)\` is the process waiting (for slapd, or for its turn on the shared cores).
+
+${profiles.map((p) => profileMarkdown(p.title, p.summary)).join('\n\n')}
+`;
+  if (!flags['no-write']) writeSection(`provision-profile-${flags.profile.replace(/[^a-z0-9-]/gi, '-').toLowerCase()}`, text);
+  else console.log(text);
+  for (const p of profiles) console.log(`profile: ${p.file}`);
+}
 console.log(`\nbest Tessera/ldapadd: ${(best / ldapaddMedian).toFixed(2)}× (ldapadd ${ldapaddMedian.toFixed(1)} s)`);
 
 await database.destroy();

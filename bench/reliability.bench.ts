@@ -1,11 +1,13 @@
 // npm run bench:reliability -- [--db sqlite,postgres] [--rounds 3] [--load-seconds 10] [--lanes 16] [--no-write]
 //
-// Two figures of the provisioning worker, each on a `tessera serve` process (compiled dist/) over a
+// Three figures of the provisioning worker, each on a `tessera serve` process (compiled dist/) over a
 // CO whose tokens go to a throwaway slapd (an LDAP target and an LDAP service token target):
 // - Recovery after a crash: 16 lanes generate tokens over HTTP; after 60 answered 201 the server
 //   gets SIGKILL with requests and jobs in flight; a new server starts on the same database. The
 //   recovery time runs from the restart (the new process spawned) to the moment the last token
 //   that answered 201 binds in slapd. `--rounds` crashes per database.
+// - Directory down, then back: tokens generated while slapd is stopped; the time from slapd answering
+//   again (same port) to the first and the last of those tokens binding.
 // - Time to bind under sustained load: 16 lanes generate tokens as fast as the machine allows for
 //   `--load-seconds`; for each token that answered 201, the time until it first binds in slapd
 //   (4 LDAP connections cycle through the tokens not yet bound, so the resolution is one cycle).
@@ -17,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDatabase, type Database } from '../src/db/database.ts';
 import { createDatabase, startPostgres, type PostgresInstance } from '../test/support/postgres.ts';
-import { BindWatcher, buildTokenWorld, generateTokens, startServe, waitForIdleWorker, type TokenWorld } from '../test/support/reliability.ts';
+import { BindWatcher, buildTokenWorld, generateTokens, startServe, waitForIdleWorker, type Issued, type TokenWorld } from '../test/support/reliability.ts';
 import { startSlapd, type SlapdInstance } from '../test/support/slapd.ts';
 import { machineInfo, machineMarkdown } from './lib/machine.ts';
 import { loadAverage } from './lib/proc.ts';
@@ -44,6 +46,8 @@ const ROUNDS = Number(flags.rounds);
 const LOAD_MS = Number(flags['load-seconds']) * 1000;
 const LANES = Number(flags.lanes);
 const BEFORE_KILL = 60;
+/** Tokens generated while the directory is down, per outage round. */
+const OUTAGE_TOKENS = 40;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const loadBefore = loadAverage();
 
@@ -144,29 +148,94 @@ async function loadRound(dialect: 'sqlite' | 'postgres', slapd: SlapdInstance): 
   }
 }
 
-const slapd = await startSlapd();
+interface Outage {
+  issued: number;
+  held: number;
+  firstMs: number;
+  allMs: number;
+  unbound: number;
+}
+
+/**
+ * Directory down, then back: with the server idle, slapd stops; tokens are generated over HTTP
+ * while it is down (their jobs fail and are held); slapd starts again on the same port. Measured
+ * from the moment slapd answers again to the first and to the last of those tokens binding.
+ */
+async function outageRound(dialect: 'sqlite' | 'postgres', slapd: SlapdInstance): Promise<Outage> {
+  const fresh = await freshWorld(dialect, slapd);
+  try {
+    const server = await startServe(fresh.world.env);
+    await waitForIdleWorker(fresh.database, fresh.world);
+    let issued: Issued[] = [];
+    let held = 0;
+    await slapd.restart(async () => {
+      let answered = 0;
+      ({ issued } = await generateTokens(server.url, fresh.world, { lanes: 4, stop: () => answered >= OUTAGE_TOKENS, onIssued: () => void answered++ }));
+      // Wait until the server tried the jobs and found the directory down (they are held).
+      for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+        const open = await fresh.database.db.selectFrom('provisioning_job').select(['held_since', 'attempts']).where('state', 'in', ['pending', 'running']).execute();
+        held = open.filter((j) => j.attempts > 0).length;
+        if (open.length > 0 && held === open.filter((j) => j.attempts > 0 || j.held_since !== null).length && held > 0) break;
+      }
+      // …and a little longer, as an outage would last.
+      await new Promise((r) => setTimeout(r, 2_000));
+    });
+    const back = performance.now();
+    const watcher = new BindWatcher(slapd.url);
+    for (const token of issued) watcher.watch(token);
+    const unbound = await watcher.waitAll(back + 120_000);
+    await watcher.close();
+    await server.stop();
+    const times = [...watcher.boundAt.values()].map((t) => t - back);
+    return { issued: issued.length, held, firstMs: Math.min(...times), allMs: Math.max(...times), unbound: unbound.length };
+  } finally {
+    await fresh.close();
+  }
+}
+
+/**
+ * Runs a round on a slapd of its own, stopped after it: each round's world names its people alike
+ * (rel-0000…), and a directory holding a former world's entries, which this world's database did not
+ * create, would refuse them.
+ */
+async function onFreshSlapd<T>(round: (slapd: SlapdInstance) => Promise<T>): Promise<T> {
+  const slapd = await startSlapd();
+  try {
+    return await round(slapd);
+  } finally {
+    await slapd.stop();
+  }
+}
+
+const outages = new Map<string, Outage[]>();
 const recoveries = new Map<string, Recovery[]>();
 const loads = new Map<string, Load>();
 try {
   for (const dialect of DBS) {
     const rounds: Recovery[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const r = await crashRound(dialect, slapd);
+      const r = await onFreshSlapd((slapd) => crashRound(dialect, slapd));
       log(`crash ${dialect} #${i + 1}: ${r.issued} tokens answered 201, ${r.running} jobs running and ${r.pending} pending after the kill; all bound ${ms(r.recoveryMs)} ms after the restart (${r.unbound} unbound)`);
       rounds.push(r);
     }
     recoveries.set(dialect, rounds);
-    const l = await loadRound(dialect, slapd);
+    const outageRounds: Outage[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const o = await onFreshSlapd((slapd) => outageRound(dialect, slapd));
+      log(`outage ${dialect} #${i + 1}: ${o.issued} tokens made while slapd was down (${o.held} jobs tried and held); after slapd returned: first bind ${ms(o.firstMs)} ms, all bound ${ms(o.allMs)} ms (${o.unbound} unbound)`);
+      outageRounds.push(o);
+    }
+    outages.set(dialect, outageRounds);
+    const l = await onFreshSlapd((slapd) => loadRound(dialect, slapd));
     log(`load ${dialect}: ${l.issued} tokens, ${rate(l.perSecond)}/s; 201 → bind p50 ${ms(percentile(l.waits, 50))} ms, p99 ${ms(percentile(l.waits, 99))} ms, max ${ms(Math.max(...l.waits))} ms (${l.unbound} unbound)`);
     loads.set(dialect, l);
   }
 } finally {
-  await slapd.stop();
   await postgres?.stop();
 }
 
 const machine = machineInfo({ postgres: DBS.includes('postgres') });
-const body = `## Reliability: recovery after a crash, time to bind under load (\`bench:reliability\`)
+const body = `## Reliability: recovery after a crash, after a directory outage, time to bind under load (\`bench:reliability\`)
 
 ${machineMarkdown(machine)}
 | Load average before / after | ${loadBefore} / ${loadAverage()} |
@@ -181,6 +250,18 @@ wait for the 15 s lease.
 |---|---|---|---|---|---|---|
 ${[...recoveries]
   .map(([db, rs]) => `| ${db} | ${rs.length} | ${rs.map((r) => r.issued).join(', ')} | ${rs.map((r) => `${r.running} / ${r.pending}`).join(', ')} | ${(median(rs.map((r) => r.recoveryMs)) / 1000).toFixed(2)} s | ${(Math.max(...rs.map((r) => r.recoveryMs)) / 1000).toFixed(2)} s | ${rs.reduce((a, r) => a + r.unbound, 0)} |`)
+  .join('\n')}
+
+**Directory down, then back.** With the server idle, slapd stops; ${OUTAGE_TOKENS} tokens are generated over HTTP while it is
+down (the worker tries their jobs, finds the directory unreachable and holds them); after the jobs were tried and two more seconds,
+slapd starts again on the same port. Measured from the moment slapd answers again (its restart returned) to the first and to the
+last of those tokens binding. The worker probes the directory of held jobs every second and releases them when it answers; the
+targets' retry interval is 5 s (back-off 5, 10, 20 s…), which no longer decides when the jobs go again. Goal: < 5 s.
+
+| Database | Rounds | Jobs held (per round) | Back → first bind, median | Back → all bound, median | worst | Tokens never bound |
+|---|---|---|---|---|---|---|
+${[...outages]
+  .map(([db, os]) => `| ${db} | ${os.length} | ${os.map((o) => o.held).join(', ')} | ${(median(os.map((o) => o.firstMs)) / 1000).toFixed(2)} s | **${(median(os.map((o) => o.allMs)) / 1000).toFixed(2)} s** | ${(Math.max(...os.map((o) => o.allMs)) / 1000).toFixed(2)} s | ${os.reduce((a, o) => a + o.unbound, 0)} |`)
   .join('\n')}
 
 **Time to bind under sustained load.** ${LANES} lanes generate tokens (200 people, {SSHA512}) as fast as the machine allows for

@@ -23,6 +23,7 @@ import { openDatabase } from '../src/db/database.ts';
 import { migrateToLatest, migrationSets } from '../src/db/migrator.ts';
 import { bundledPlugins } from '../src/plugins/catalogue.ts';
 import { startSlapd } from '../test/support/slapd.ts';
+import { addLdapServer } from '../test/support/ldap-servers.ts';
 import { benchSecretKey, createBenchCo, createTokenService, createUsers, issueTokens } from './lib/fixtures.ts';
 import { machineInfo, machineMarkdown } from './lib/machine.ts';
 import { loadAverage } from './lib/proc.ts';
@@ -109,7 +110,8 @@ const ldapTarget = await createTarget(ctx, SYSTEM_ACTOR, co.id, {
   ordinal: 10,
   retryIntervalSeconds: 30,
   maxRetries: 3,
-  config: { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, baseDn: people },
+  // The server is a platform admin's (LDAP servers); it may write the people and the services subtrees.
+  config: { serverId: await addLdapServer(ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [slapd.suffix], coIds: [co.id] }), baseDn: people },
 });
 for (const [i, service] of [wiki, mail].entries()) {
   const label = i === 0 ? 'Wiki' : 'Mail';

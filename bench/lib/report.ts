@@ -18,7 +18,8 @@ keeps the others, so run a script again to refresh its figures; do not edit them
 | \`npm run bench:verify\` | Token verification: Tessera's verification API against OpenLDAP simple binds, with the same hashes |
 | \`npm run bench:generate\` | Token generation: hash time per storage scheme, and the service call end to end on SQLite and PostgreSQL |
 | \`npm run bench:provision\` | Provisioning to LDAP |
-| \`npm run bench:reliability\` | Recovery after a crash of \`tessera serve\`, and the time from a token's 201 to its first bind under sustained load |
+| \`npm run bench:reliability\` | Recovery after a crash of \`tessera serve\` and after a directory outage, and the time from a token's 201 to its first bind under sustained load |
+| \`npm run bench:generate-bind\` | The time from a token's 201 to its first bind, one token at a time |
 `;
 
 /** Replaces (or appends) the section `name` of docs/benchmarks.md with `body`. */

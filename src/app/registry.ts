@@ -110,7 +110,8 @@ export function createRegistry(options: RegistryOptions): Registry {
   }
   const contributors: ProvisioningDataContributor[] = installed.flatMap(({ plugin, parts }) => {
     const contribute = parts.provisioningData;
-    return contribute ? [{ id: plugin.id, contribute }] : [];
+    const contributeMany = parts.provisioningDataOfPeople;
+    return contribute ? [{ id: plugin.id, contribute, ...(contributeMany ? { contributeMany } : {}) }] : [];
   });
 
   const worker = new ProvisioningWorker(core, contributors, { leaseMs: config.workerLeaseSeconds * 1000, ...options.worker });

@@ -44,7 +44,7 @@ const CORE_SCHEMA: Schema<CoreDatabase> = {
   },
   provisioning_job: {
     id: R, co_id: R, target_id: R, person_id: R, kind: R, state: R, attempts: R, run_after: R, locked_by: N, locked_until: N,
-    last_error: N, batch_id: N, reason: R, created_at: R, updated_at: R, finished_at: N,
+    last_error: N, batch_id: N, reason: R, created_at: R, updated_at: R, finished_at: N, held_since: N, held_attempts: R,
   },
   provisioning_state: {
     id: R, co_id: R, target_id: R, person_id: R, status: R, target_key: N, detail: R, last_error: N, last_attempt_at: R, last_success_at: N,

@@ -12,6 +12,7 @@ import * as sweepMarks from './migrations/20261215010000-sweep-marks.ts';
 import * as sources from './migrations/20261220000000-sources.ts';
 import * as comanageImport from './migrations/20261221000000-comanage-import.ts';
 import * as scimTokens from './migrations/20261222000000-scim-tokens.ts';
+import * as heldJobs from './migrations/20261224000000-held-jobs.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
@@ -26,6 +27,7 @@ const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261220000000-sources': sources,
   '20261221000000-comanage-import': comanageImport,
   '20261222000000-scim-tokens': scimTokens,
+  '20261224000000-held-jobs': heldJobs,
 };
 
 class StaticMigrations implements MigrationProvider {

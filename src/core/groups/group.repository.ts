@@ -141,6 +141,31 @@ export async function groupsWithValidMembership(db: Executor, coId: string, pers
   return rows.map(toGroup);
 }
 
+/**
+ * `groupsWithValidMembership` for many people of one CO in one query: each person's active groups
+ * holding a `member` row valid at `now`, by name; a person without any maps to an empty list.
+ */
+export async function groupsWithValidMembershipOfPeople(db: Executor, coId: string, personIds: readonly string[], now: Date): Promise<Map<string, Group[]>> {
+  const out = new Map<string, Group[]>(personIds.map((id) => [id, []]));
+  if (personIds.length === 0) return out;
+  const t = now.toISOString();
+  const rows = await db
+    .selectFrom('co_group as g')
+    .innerJoin('co_group_member as m', 'm.group_id', 'g.id')
+    .selectAll('g')
+    .select('m.person_id as member_person_id')
+    .where('g.co_id', '=', coId)
+    .where('m.person_id', 'in', [...personIds])
+    .where('m.member', '=', 1)
+    .where('g.status', '=', 'active')
+    .where((eb) => eb.or([eb('m.valid_from', 'is', null), eb('m.valid_from', '<=', t)]))
+    .where((eb) => eb.or([eb('m.valid_through', 'is', null), eb('m.valid_through', '>', t)]))
+    .orderBy('g.name')
+    .execute();
+  for (const { member_person_id, ...group } of rows) out.get(member_person_id)?.push(toGroup(group));
+  return out;
+}
+
 /** The CO's automatic members group, when it is active (a list: empty or one group). */
 export async function activeMembersGroups(db: Executor, coId: string): Promise<Group[]> {
   const rows = await db.selectFrom('co_group').selectAll().where('co_id', '=', coId).where('group_type', '=', 'members').where('status', '=', 'active').execute();

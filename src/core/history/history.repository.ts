@@ -35,6 +35,11 @@ export async function insertHistoryRecord(db: Executor, row: HistoryRecordTable)
   await db.insertInto('history_record').values(row).execute();
 }
 
+/** Inserts many history rows in one statement (nothing for none). */
+export async function insertHistoryRecords(db: Executor, rows: readonly HistoryRecordTable[]): Promise<void> {
+  if (rows.length > 0) await db.insertInto('history_record').values([...rows]).execute();
+}
+
 /**
  * The CO's history, newest first (ties by id), optionally about one person or one service. No
  * authorization here: callers that serve people check the role first (`listCoHistory`).

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts';
 import type { CoreContext } from '../context.ts';
 import { assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
-import { insertHistoryRecord, listHistory, type HistoryEntry } from './history.repository.ts';
+import { insertHistoryRecord, insertHistoryRecords, listHistory, type HistoryEntry } from './history.repository.ts';
 
 export type { HistoryEntry } from './history.repository.ts';
 
@@ -38,6 +38,27 @@ export async function recordHistory(db: Executor, clock: Clock, actor: Actor, in
     comment: input.comment,
     created_at: clock.now().toISOString(),
   });
+}
+
+/** `recordHistory` for many entries by one actor at one time, in one statement; inside the transaction they explain. */
+export async function recordHistoryMany(db: Executor, clock: Clock, actor: Actor, inputs: readonly HistoryInput[]): Promise<void> {
+  const now = clock.now().toISOString();
+  await insertHistoryRecords(
+    db,
+    inputs.map((input) => ({
+      id: newId(),
+      co_id: input.coId,
+      person_id: input.personId ?? null,
+      group_id: input.groupId ?? null,
+      service_id: input.serviceId ?? null,
+      actor_person_id: actor.kind === 'person' ? (actor.personIds[input.coId] ?? null) : null,
+      actor_api_user_id: actor.kind === 'api' ? actor.apiUserId : null,
+      actor_label: actor.label,
+      action: input.action,
+      comment: input.comment,
+      created_at: now,
+    })),
+  );
 }
 
 /**

@@ -68,6 +68,11 @@ export interface PluginParts {
    * plugin's id in `ProvisioningData.plugins`.
    */
   provisioningData?: (db: Executor, data: ProvisioningData) => Promise<Record<string, unknown>>;
+  /**
+   * `provisioningData` for many people of one CO at once (the worker's batches), one part per
+   * person in the order of `data`, with set-based queries. Optional; needs `provisioningData`.
+   */
+  provisioningDataOfPeople?: (db: Executor, data: readonly ProvisioningData[]) => Promise<Array<Record<string, unknown>>>;
   /** Provisioner types this plugin adds (e.g. `ldap`). */
   provisioners?: Provisioner[];
   /** Runs inside the transaction of every registry change (a transactional outbox). */

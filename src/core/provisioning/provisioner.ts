@@ -107,6 +107,13 @@ export interface Provisioner<S extends z.ZodType = z.ZodType> {
    */
   onlyWithdraws?(input: { target: Target<z.output<S>>; intent: 'present' | 'absent'; data: ProvisioningData | undefined; previous: PreviousState | undefined }): boolean;
   provision(input: ProvisionInput<z.output<S>>): Promise<ProvisionResult>;
+  /**
+   * Checks that the target's system answers (e.g. connects and binds to the directory), throwing
+   * when it does not. The worker probes the targets whose jobs are held because `provision` threw
+   * a TargetUnreachableError (target-unreachable.ts), and releases them once this resolves.
+   * Unset: held jobs wait for their back-off.
+   */
+  probe?(target: Target<z.output<S>>, targets: Target[]): Promise<void>;
   /** What the target's page should say about it beyond its settings (read-only; no network). */
   notices?(db: Executor, target: Target<z.output<S>>): Promise<TargetNotice[]>;
 }

@@ -1,7 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import { isId, newId } from '../../db/ids.ts';
-import { takesRowLocks } from '../../db/transaction.ts';
 import type { JobKind, JobState, ProvisioningJobTable } from './provisioning.table.ts';
 
 /** A row of the provisioning outbox (provisioning_job). Timestamps are ISO strings. */
@@ -22,9 +21,14 @@ export interface ProvisioningJob {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /** When the job was put back because its target could not be reached; null when it is not held. */
+  heldSince: string | null;
+  /** Attempts that met an unreachable target (not counted against the target's maximum of retries). */
+  heldAttempts: number;
 }
 
-function toJob(r: ProvisioningJobTable): ProvisioningJob {
+/** A provisioning_job row as the worker and the pages see it. */
+export function toJob(r: Selectable<ProvisioningJobTable>): ProvisioningJob {
   return {
     id: r.id,
     coId: r.co_id,
@@ -42,6 +46,8 @@ function toJob(r: ProvisioningJobTable): ProvisioningJob {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
+    heldSince: r.held_since,
+    heldAttempts: r.held_attempts,
   };
 }
 
@@ -137,52 +143,6 @@ export async function duePeople(db: Executor, now: string, limit: number): Promi
   return rows.map((r) => ({ coId: r.co_id, personId: r.person_id }));
 }
 
-/**
- * Claims the person's due pending jobs for a worker until `lockedUntil`, in one UPDATE … WHERE
- * state = 'pending', so two workers never claim the same job; and only while no other worker runs
- * jobs of the person under a live lease, so two workers never provision one person at once (the
- * one that read older data could finish last and leave it in the directory). Runs inside the
- * caller's transaction. On PostgreSQL claims of one person are serialised by a transaction-level
- * advisory lock (a worker that cannot take it at once leaves the person to the one that holds it),
- * and the jobs a change's transaction is writing right now are skipped (`FOR UPDATE SKIP LOCKED`),
- * so the worker never waits for a change, nor a change for the worker; the change nudges it once
- * committed. SQLite runs one writer at a time anyway. Returns the jobs claimed.
- */
-export async function claimJobsOfPerson(trx: Executor, coId: string, personId: string, workerId: string, lockedUntil: string, now: string): Promise<ProvisioningJob[]> {
-  const locks = takesRowLocks(trx);
-  if (locks) {
-    const { rows } = await sql<{ free: boolean }>`select pg_try_advisory_xact_lock(hashtextextended(${`provisioning:${personId}`}, 0)) as free`.execute(trx);
-    if (!rows[0]?.free) return [];
-  }
-  const due = trx
-    .selectFrom('provisioning_job')
-    .select('id')
-    .where('co_id', '=', coId)
-    .where('person_id', '=', personId)
-    .where('state', '=', 'pending')
-    .where('run_after', '<=', now);
-  const rows = await trx
-    .updateTable('provisioning_job')
-    .set({ state: 'running', locked_by: workerId, locked_until: lockedUntil, updated_at: now })
-    .where('id', 'in', locks ? due.forUpdate().skipLocked() : due)
-    .where('state', '=', 'pending')
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('provisioning_job as r')
-            .select('r.id')
-            .where('r.co_id', '=', coId)
-            .where('r.person_id', '=', personId)
-            .where('r.state', '=', 'running')
-            .where('r.locked_until', '>=', now),
-        ),
-      ),
-    )
-    .returningAll()
-    .execute();
-  return rows.map(toJob);
-}
-
 /** How a claimed job ends (or goes back to the queue). Fields left undefined stay as they are. */
 export interface JobSettlement {
   state: JobState;
@@ -191,6 +151,9 @@ export interface JobSettlement {
   runAfter?: string;
   updatedAt?: string;
   finishedAt?: string | null;
+  /** When the job was held because its target could not be reached (null: not held). */
+  heldSince?: string | null;
+  heldAttempts?: number;
 }
 
 /**
@@ -209,6 +172,8 @@ export async function settleJobs(db: Executor, jobIds: readonly string[], worker
       ...(s.runAfter !== undefined ? { run_after: s.runAfter } : {}),
       ...(s.updatedAt !== undefined ? { updated_at: s.updatedAt } : {}),
       ...(s.finishedAt !== undefined ? { finished_at: s.finishedAt } : {}),
+      ...(s.heldSince !== undefined ? { held_since: s.heldSince } : {}),
+      ...(s.heldAttempts !== undefined ? { held_attempts: s.heldAttempts } : {}),
       locked_by: null,
       locked_until: null,
     })
@@ -217,22 +182,6 @@ export async function settleJobs(db: Executor, jobIds: readonly string[], worker
     .where('locked_by', '=', workerId)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
-}
-
-/**
- * Settles as superseded (a later run succeeded) the jobs of (target, person) that an earlier
- * change left behind: those failed for good, and those waiting to be tried again (after a failed
- * attempt, behind a failed target, or taken back from a stopped worker). A fresh waiting job (no
- * attempt, no error) stays: it may come from a change made after the run read the person.
- */
-export async function supersedeFailedJobs(db: Executor, targetId: string, personId: string, now: string): Promise<void> {
-  await db
-    .updateTable('provisioning_job')
-    .set({ state: 'superseded', finished_at: now, updated_at: now })
-    .where('target_id', '=', targetId)
-    .where('person_id', '=', personId)
-    .where((eb) => eb.or([eb('state', '=', 'failed'), eb.and([eb('state', '=', 'pending'), eb.or([eb('attempts', '>', 0), eb('last_error', 'is not', null)])])]))
-    .execute();
 }
 
 /* ---- What operators see ---- */

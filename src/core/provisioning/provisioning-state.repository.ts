@@ -20,12 +20,6 @@ function parseDetail(detail: string): Record<string, unknown> {
   }
 }
 
-/** What the target recorded for the person, as a provisioner sees it; undefined if never provisioned. */
-export async function findState(db: Executor, targetId: string, personId: string): Promise<PreviousState | undefined> {
-  const row = await db.selectFrom('provisioning_state').select(['status', 'target_key', 'detail']).where('target_id', '=', targetId).where('person_id', '=', personId).executeTakeFirst();
-  return row ? { status: row.status, targetKey: row.target_key, detail: parseDetail(row.detail) } : undefined;
-}
-
 /** Every target's state for the person, in no particular order. */
 export async function statesOfPerson(db: Executor, coId: string, personId: string): Promise<ProvisioningState[]> {
   const rows = await db.selectFrom('provisioning_state').selectAll().where('co_id', '=', coId).where('person_id', '=', personId).execute();

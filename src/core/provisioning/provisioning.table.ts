@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 export const PROVISIONING_MODES = ['automatic', 'queue', 'queue_on_error', 'manual', 'disabled'] as const;
 export type ProvisioningMode = (typeof PROVISIONING_MODES)[number];
 
@@ -45,6 +47,10 @@ export interface ProvisioningJobTable {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** When the job was put back because its target could not be reached (held until a probe finds it again); null otherwise. */
+  held_since: string | null;
+  /** Attempts (of `attempts`) that met an unreachable target; they do not count against the target's maximum of retries. */
+  held_attempts: Generated<number>;
 }
 
 /** What a target holds for a person, as far as Tessera knows: shown to operators, used to rename. */

@@ -1,19 +1,13 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Executor } from '../../db/database.ts';
-import { SYSTEM_ACTOR } from '../auth/actor.ts';
-import { recordHistory } from '../history/history.service.ts';
 import { BackgroundJob } from '../jobs/background-job.ts';
-import { keepsEntry } from '../people/person.service.ts';
-import { buildProvisioningData, type ProvisioningData, type ProvisioningDataContributor } from './provisioning-data.ts';
-import { inTransaction } from '../../db/transaction.ts';
-import { lockPerson } from '../people/person.repository.ts';
-import { claimJobsOfPerson, duePeople, releaseLeases, renewLeases, settleJobs, supersedeFailedJobs, workersHoldingJobs, type JobSettlement, type ProvisioningJob } from './provisioning-job.repository.ts';
-import { keepTarget } from './provisioning-target.repository.ts';
-import { findState, saveState } from './provisioning-state.repository.ts';
-import type { Target } from './provisioner.ts';
+import type { ProvisioningDataContributor } from './provisioning-data.ts';
+import { duePeople, releaseLeases, renewLeases, workersHoldingJobs } from './provisioning-job.repository.ts';
 import { PassSession } from './provisioner-session.ts';
-import { provisionerOf, unsealedTargetsOf, type ProvisioningContext } from './target.service.ts';
+import { HeldJobs } from './held-jobs.ts';
+import type { ProvisioningContext } from './target.service.ts';
+import { claimChunk, runChunk, type ChunkEnv } from './worker-chunk.ts';
+import { settleChunk } from './worker-settle.ts';
 
 export interface WorkerOptions {
   /** How often to look for due jobs when not nudged, in ms. Default 1000. */
@@ -24,31 +18,28 @@ export interface WorkerOptions {
    * others when it runs out (on the same host, at once: see `deadWorkersOnThisHost`). Default 15 000.
    */
   leaseMs?: number;
-  /** People processed at once. Default 8. */
+  /** People whose provisioners run at once in a chunk. Default 32. */
   concurrency?: number;
-  /** People taken up per pass at most (those due at its start, then those that come due while it runs). Default 200. */
+  /** People taken up per pass at most (those due at its start, then those that come due while it runs). Default 500. */
   batchSize?: number;
+  /** People claimed, read and settled together (one transaction each), at most. Default 100. */
+  chunkSize?: number;
 }
 
 /** How long a pass keeps taking up people whose jobs came due after it started, in ms. */
 const PASS_REFILL_MS = 5_000;
 
-/** The longest wait between two attempts of a failing job, in seconds. */
-const MAX_BACKOFF_SECONDS = 3600;
-
-function errorText(error: unknown): string {
-  const e = error as { message?: string };
-  return (e?.message ?? String(error)).slice(0, 1000);
-}
-
-type Outcome = { ok: true } | { ok: false; retryAt: string };
+/** Chunks of a pass under way at once: while one waits for its targets, the next is claimed or settled. */
+const CHUNK_LANES = 2;
 
 /**
- * Claims due jobs and runs them, a person at a time: that person's targets in their order
- * (deletions in reverse), so a token provisioner never runs before the entry it writes into exists.
- * Claiming is one UPDATE … WHERE state = 'pending', so two workers never run the same job. The
- * loop (poll, nudge, back-off) is a BackgroundJob; failures are logged with the CO, target, job
- * and person ids, never a setting.
+ * Claims due jobs and runs them in chunks of people of one CO: each chunk's jobs claimed in one
+ * transaction, its people's data and states read with set-based queries, their targets run in
+ * order (deletions in reverse, so a token provisioner never runs before the entry it writes into
+ * exists), and its outcomes settled in one transaction. Claiming is one UPDATE … WHERE state =
+ * 'pending', so two workers never run the same job. Jobs of a target that cannot be reached are
+ * held (held-jobs.ts) and released once a probe finds it again. The loop (poll, nudge, back-off)
+ * is a BackgroundJob; failures are logged with the CO, target, job and person ids, never a setting.
  */
 export class ProvisioningWorker {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -56,6 +47,8 @@ export class ProvisioningWorker {
   private readonly leaseMs: number;
   private readonly concurrency: number;
   private readonly batchSize: number;
+  private readonly chunkSize: number;
+  private readonly held: HeldJobs;
 
   constructor(
     private readonly ctx: ProvisioningContext,
@@ -63,8 +56,10 @@ export class ProvisioningWorker {
     options: WorkerOptions = {},
   ) {
     this.leaseMs = options.leaseMs ?? 15_000;
-    this.concurrency = options.concurrency ?? 8;
-    this.batchSize = options.batchSize ?? 200;
+    this.concurrency = options.concurrency ?? 32;
+    this.batchSize = options.batchSize ?? 500;
+    this.chunkSize = options.chunkSize ?? 100;
+    this.held = new HeldJobs(ctx);
     this.job = new BackgroundJob({ name: 'provisioning', logger: ctx.logger, pollMs: options.pollMs ?? 1000, pass: () => this.runOnce() });
   }
 
@@ -88,14 +83,20 @@ export class ProvisioningWorker {
     return this.job.drain();
   }
 
+  private get env(): ChunkEnv {
+    return { ctx: this.ctx, contributors: this.contributors, workerId: this.id, leaseMs: this.leaseMs, concurrency: this.concurrency, logger: this.ctx.logger };
+  }
+
   /**
-   * One pass: release lapsed leases, claim due people, run their jobs. Returns jobs run. Passes may
-   * run side by side (in this worker or others): claims keep them apart.
+   * One pass: release lapsed leases and the held jobs of targets that answer again, take up due
+   * people, run their jobs chunk by chunk. Returns jobs run. Passes may run side by side (in this
+   * worker or others): claims keep them apart.
    */
   async runOnce(): Promise<number> {
     const now = this.ctx.clock.now().toISOString();
     const taken = await releaseLeases(this.ctx.db, now, deadWorkersOnThisHost(await workersHoldingJobs(this.ctx.db)));
     if (taken > 0) this.ctx.logger.info({ jobs: taken }, 'provisioning jobs taken back from stopped workers');
+    await this.held.releaseReachable();
     const due = await duePeople(this.ctx.db, now, this.batchSize);
     if (due.length === 0) return 0;
     const session = new PassSession();
@@ -107,36 +108,48 @@ export class ProvisioningWorker {
     }, Math.max(100, Math.floor(this.leaseMs / 3)));
     heartbeat.unref();
     try {
-      // Lanes take the next due person as soon as they are free; when the list runs out, it is
-      // read again (up to `batchSize` people and PASS_REFILL_MS per pass), so people whose jobs
-      // arrived during the pass wait for a free lane, not for the slowest person of the batch.
+      // Lanes take the next chunk as soon as they are free; when the list runs out, it is read
+      // again (up to `batchSize` people and PASS_REFILL_MS per pass), so people whose jobs arrived
+      // during the pass wait for a free lane, not for the end of the pass.
       const queue = [...due];
-      let taken = queue.length;
+      let takenUp = queue.length;
       const inFlight = new Set<string>();
       const passStarted = Date.now();
       let refilling: Promise<void> | undefined;
       const refill = () =>
         (refilling ??= (async () => {
-          if (taken < this.batchSize && Date.now() - passStarted < PASS_REFILL_MS) {
+          if (takenUp < this.batchSize && Date.now() - passStarted < PASS_REFILL_MS) {
             const more = await duePeople(this.ctx.db, this.ctx.clock.now().toISOString(), this.batchSize);
-            const fresh = more.filter((p) => !inFlight.has(p.personId)).slice(0, this.batchSize - taken);
+            const fresh = more.filter((p) => !inFlight.has(p.personId)).slice(0, this.batchSize - takenUp);
             queue.push(...fresh);
-            taken += fresh.length;
+            takenUp += fresh.length;
           }
           refilling = undefined;
         })());
-      const lanes = Array.from({ length: Math.min(this.concurrency, queue.length) }, async () => {
+      const nextChunk = (): { coId: string; personIds: string[] } | undefined => {
+        const first = queue[0];
+        if (!first) return undefined;
+        // Split what is queued between the lanes, so a handful of people do not wait for one another.
+        const size = Math.max(1, Math.min(this.chunkSize, Math.ceil(queue.length / CHUNK_LANES)));
+        const personIds: string[] = [];
+        for (let i = 0; i < queue.length && personIds.length < size; ) {
+          if (queue[i]!.coId === first.coId) personIds.push(queue.splice(i, 1)[0]!.personId);
+          else i++;
+        }
+        return { coId: first.coId, personIds };
+      };
+      const lanes = Array.from({ length: CHUNK_LANES }, async () => {
         for (;;) {
           if (queue.length === 0) await refill();
-          const next = queue.shift();
-          if (!next) return;
-          inFlight.add(next.personId);
+          const chunk = nextChunk();
+          if (!chunk) return;
+          for (const id of chunk.personIds) inFlight.add(id);
           try {
             // Not `count += await …`: that reads `count` before the await, and lanes would overwrite each other.
-            const ran = await this.runPerson(next.coId, next.personId, session);
+            const ran = await this.runChunkOf(chunk.coId, chunk.personIds, session);
             count += ran;
           } finally {
-            inFlight.delete(next.personId);
+            for (const id of chunk.personIds) inFlight.delete(id);
           }
         }
       });
@@ -148,143 +161,23 @@ export class ProvisioningWorker {
     return count;
   }
 
-  private settle(db: Executor, jobIds: string[], settlement: JobSettlement): Promise<boolean> {
-    return settleJobs(db, jobIds, this.id, settlement);
-  }
-
-  private async runPerson(coId: string, personId: string, session: PassSession): Promise<number> {
-    const now = this.ctx.clock.now();
-    const claimed = await inTransaction(this.ctx.db, (trx) => claimJobsOfPerson(trx, coId, personId, this.id, new Date(now.getTime() + this.leaseMs).toISOString(), now.toISOString()));
+  /** Claims, runs and settles the due jobs of some people of one CO; returns how many jobs were claimed. */
+  private async runChunkOf(coId: string, personIds: string[], session: PassSession): Promise<number> {
+    const env = this.env;
+    const claimed = await claimChunk(env, coId, personIds);
     if (claimed.length === 0) return 0;
-    const targets = await unsealedTargetsOf(this.ctx, this.ctx.db, coId);
-    // Coalesce: one run per target; the others are superseded by it.
-    const byTarget = new Map<string, ProvisioningJob[]>();
-    for (const job of claimed) byTarget.set(job.targetId, [...(byTarget.get(job.targetId) ?? []), job]);
-    const runs: Array<{ target: Target; job: ProvisioningJob; merged: ProvisioningJob[] }> = [];
-    for (const [targetId, jobs] of byTarget) {
-      const target = targets.find((t) => t.id === targetId);
-      const job = jobs.find((j) => j.kind === 'delete') ?? jobs[0]!;
-      if (target) runs.push({ target, job, merged: jobs.filter((j) => j !== job) });
+    const outcomes = await runChunk(env, coId, claimed, session);
+    const failed = await settleChunk(env, coId, outcomes);
+    for (const { target, job, message, givingUp, retryAt, unreachable } of failed) {
+      this.ctx.logger.warn(
+        { coId: target.coId, targetId: target.id, jobId: job.id, personId: job.personId, attempts: job.attempts + 1, error: message, ...(givingUp ? { givingUp } : { retryAt }), ...(unreachable ? { held: true } : {}) },
+        'provisioning job failed',
+      );
     }
-    const deleting = runs.some((r) => r.job.kind === 'delete');
-    runs.sort((a, b) => (deleting ? b.target.ordinal - a.target.ordinal : a.target.ordinal - b.target.ordinal));
-    const data = await buildProvisioningData(this.ctx.db, this.ctx.clock, this.contributors, coId, personId);
-
-    let blockedBy: { target: Target; retryAt: string } | undefined;
-    for (const { target, job, merged } of runs) {
-      await this.settle(this.ctx.db, merged.map((j) => j.id), { state: 'superseded', finishedAt: this.ctx.clock.now().toISOString() });
-      if (blockedBy && !(await this.onlyWithdraws(target, job, data, personId))) {
-        await this.defer(job, blockedBy.retryAt, `waiting for target "${blockedBy.target.description}"`);
-        continue;
-      }
-      const outcome = await this.runJob(target, targets, job, data, personId, session);
-      if (!outcome.ok) blockedBy = { target, retryAt: outcome.retryAt };
+    for (const o of outcomes) {
+      if (o.kind === 'succeeded') this.ctx.logger.debug({ coId, targetId: o.target.id, jobId: o.job.id, personId: o.job.personId, status: o.result.status }, 'provisioning job succeeded');
     }
     return claimed.length;
-  }
-
-  /** Whether the target's provisioner says this run would only take access away (see Provisioner.onlyWithdraws). */
-  private async onlyWithdraws(target: Target, job: ProvisioningJob, data: ProvisioningData | undefined, personId: string): Promise<boolean> {
-    const provisioner = provisionerOf(this.ctx, target.provisionerType);
-    if (!provisioner?.onlyWithdraws || target.mode === 'disabled') return false;
-    const previous = await findState(this.ctx.db, target.id, personId);
-    return provisioner.onlyWithdraws({ target, intent: this.intentFor(target, job, data), data, previous });
-  }
-
-  private intentFor(target: Target, job: ProvisioningJob, data: ProvisioningData | undefined): 'present' | 'absent' {
-    if (job.kind === 'delete' || !data) return 'absent';
-    if (!keepsEntry(data.person.status)) return 'absent';
-    if (target.provisionGroupId && !data.groups.some((g) => g.id === target.provisionGroupId)) return 'absent';
-    return 'present';
-  }
-
-  private async runJob(target: Target, targets: Target[], job: ProvisioningJob, data: ProvisioningData | undefined, personId: string, session: PassSession): Promise<Outcome> {
-    const db = this.ctx.db;
-    const provisioner = provisionerOf(this.ctx, target.provisionerType);
-    const started = this.ctx.clock.now().toISOString();
-    if (target.mode === 'disabled') {
-      await this.settle(db, [job.id], { state: 'superseded', finishedAt: started, lastError: 'target disabled' });
-      return { ok: true };
-    }
-    try {
-      if (!provisioner) throw new Error(`no provisioner of type "${target.provisionerType}" is enabled`);
-      const previous = await findState(db, target.id, personId);
-      const result = await provisioner.provision({
-        target,
-        targets,
-        intent: this.intentFor(target, job, data),
-        data,
-        personId,
-        previous,
-        stateOf: (targetId) => findState(db, targetId, personId),
-        session,
-      });
-      const now = this.ctx.clock.now().toISOString();
-      await inTransaction(db, async (trx) => {
-        // Lock order (src/db/transaction.ts): target, then person, then job. A target deleted
-        // meanwhile took its jobs with it; a person deleted meanwhile is recorded without the link.
-        if (!(await keepTarget(trx, target.id))) return;
-        const personExists = await lockPerson(trx, target.coId, personId, 'keep');
-        if (!(await this.settle(trx, [job.id], { state: 'succeeded', attempts: job.attempts + 1, finishedAt: now, updatedAt: now, lastError: null }))) return;
-        // The target holds what the registry says now, so earlier failures of this (target, person),
-        // and retries still waiting, are settled too: they would show as failed or pending forever.
-        await supersedeFailedJobs(trx, target.id, personId, now);
-        await saveState(trx, { coId: target.coId, targetId: target.id, personId }, { status: result.status, targetKey: result.targetKey, detail: result.detail ?? {}, error: null, success: now }, this.ctx.clock.now().toISOString());
-        const changed = !previous || previous.status !== result.status || previous.targetKey !== result.targetKey;
-        if (changed || job.batchId || job.attempts > 0) {
-          await recordHistory(trx, this.ctx.clock, SYSTEM_ACTOR, {
-            coId: target.coId,
-            personId: personExists ? personId : null,
-            action: 'PROVISIONED',
-            comment: `${result.status === 'removed' ? 'Removed from' : 'Provisioned to'} target "${target.description}"${result.targetKey ? ` (${result.targetKey})` : ''}`,
-          });
-        }
-      });
-      this.ctx.logger.debug({ coId: target.coId, targetId: target.id, jobId: job.id, personId, status: result.status }, 'provisioning job succeeded');
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, retryAt: await this.fail(target, job, personId, errorText(error)) };
-    }
-  }
-
-  /** A failed attempt: retried with exponential back-off until the target's maximum, then kept as failed. */
-  private async fail(target: Target, job: ProvisioningJob, personId: string, message: string): Promise<string> {
-    const now = this.ctx.clock.now();
-    const attempts = job.attempts + 1;
-    const givingUp = attempts > target.maxRetries;
-    const delay = Math.min(MAX_BACKOFF_SECONDS, target.retryIntervalSeconds * 2 ** (attempts - 1));
-    const retryAt = new Date(now.getTime() + delay * 1000).toISOString();
-    await inTransaction(this.ctx.db, async (trx) => {
-      if (!(await keepTarget(trx, target.id))) return;
-      const personExists = await lockPerson(trx, target.coId, personId, 'keep');
-      const ours = await this.settle(trx, [job.id], {
-        state: givingUp ? 'failed' : 'pending',
-        attempts,
-        lastError: message,
-        runAfter: givingUp ? job.runAfter : retryAt,
-        updatedAt: now.toISOString(),
-        finishedAt: givingUp ? now.toISOString() : null,
-      });
-      if (!ours) return;
-      await saveState(trx, { coId: target.coId, targetId: target.id, personId }, { status: 'failed', error: message }, this.ctx.clock.now().toISOString());
-      await recordHistory(trx, this.ctx.clock, SYSTEM_ACTOR, {
-        coId: target.coId,
-        personId: personExists ? personId : null,
-        action: 'PROVISIONING_FAILED',
-        comment: `Provisioning to target "${target.description}" failed (attempt ${attempts}): ${message}${givingUp ? '; no more retries, retry it by hand' : `; retrying at ${retryAt}`}`,
-      });
-    });
-    this.ctx.logger.warn(
-      { coId: target.coId, targetId: target.id, jobId: job.id, personId, attempts, error: message, ...(givingUp ? { givingUp } : { retryAt }) },
-      'provisioning job failed',
-    );
-    return retryAt;
-  }
-
-  /** Puts a job back without counting an attempt, to run with the earlier target that failed. */
-  private async defer(job: ProvisioningJob, runAfter: string, why: string): Promise<void> {
-    const now = this.ctx.clock.now();
-    await this.settle(this.ctx.db, [job.id], { state: 'pending', lastError: why, runAfter, updatedAt: now.toISOString() });
   }
 }
 

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, type Change, type Control, type Entry } from 'ldapts';
+import { BusyError, Client, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, UnavailableError, type Change, type Control, type Entry } from 'ldapts';
+import { isNetworkFailure, markUnreachable, TargetUnreachableError } from '../../core/provisioning/target-unreachable.ts';
 import type { ProvisionerSession } from '../../core/provisioning/provisioner.ts';
 import { describeTlsError } from '../../core/tls/tls-error.ts';
 import { caBundleOf, type LdapConfig } from './ldap-config.schema.ts';
@@ -75,10 +76,14 @@ export class LdapConnection {
     } catch (error) {
       await client.unbind().catch(() => undefined);
       this.onOpen(false);
+      const message = `cannot connect to LDAP server ${url}${startTls ? ' with StartTLS' : ''}: ${describeLdapError(error)}`;
+      // A server that cannot be reached holds the jobs (no retry counted); one that answers "no" fails them.
       this.failure =
         error instanceof InvalidCredentialsError
           ? new Error(`LDAP bind to ${url} as ${bindDn} failed: invalid credentials`)
-          : new Error(`cannot connect to LDAP server ${url}${startTls ? ' with StartTLS' : ''}: ${describeLdapError(error)}`);
+          : isDirectoryDown(error)
+            ? new TargetUnreachableError(message)
+            : new Error(message);
       throw this.failure;
     }
     this.onOpen(true);
@@ -96,8 +101,14 @@ export class LdapConnection {
     try {
       return await use(client);
     } catch (error) {
-      throw new LdapOperationError(operation, dn, error);
+      const failure = new LdapOperationError(operation, dn, error);
+      throw isDirectoryDown(error) ? markUnreachable(failure) : failure;
     }
+  }
+
+  /** Connects and binds (or reuses the bound client); throws what opening threw. For probes. */
+  async check(): Promise<void> {
+    await this.bound();
   }
 
   add(dn: string, attributes: Record<string, string[]>): Promise<void> {
@@ -135,6 +146,28 @@ export class LdapConnection {
     const client = this.client ?? (await this.opening?.catch(() => undefined));
     this.client = undefined;
     if (client) await client.unbind().catch(() => undefined);
+  }
+}
+
+/**
+ * Whether an LDAP failure means the directory is down rather than refusing: a network failure, or
+ * the server saying it is busy or unavailable (result codes 51 and 52, RFC 4511 §4.1.9).
+ */
+export function isDirectoryDown(error: unknown): boolean {
+  return isNetworkFailure(error) || error instanceof BusyError || error instanceof UnavailableError;
+}
+
+/**
+ * Connects and binds to the directory with these settings, then unbinds: resolves when it answers,
+ * throws (a TargetUnreachableError when it is down) when not. Records the outcome in
+ * `directoryReachability` under `targetId`.
+ */
+export async function probeDirectory(targetId: string, settings: LdapConnectionSettings): Promise<void> {
+  const connection = new LdapConnection(settings, (up) => directoryReachability.set(targetId, { up, at: Date.now() }));
+  try {
+    await connection.check();
+  } finally {
+    await connection.close();
   }
 }
 

@@ -33,28 +33,30 @@ export interface Claimant {
 /**
  * Claims `dn` in the directory at `url` for the person. Idempotent for the same person (from any
  * target). Throws LdapProvisioningError "DN conflict" when another person holds it. One query when
- * the person holds it already, two when the claim is new.
+ * the person holds it already, two when the claim is new. Returns whether the claim is new; a new
+ * claim made with `addPending` is marked "an add is under way" at once (see `beginAdd`).
  */
-export async function claimEntry(db: ClaimDb, url: string, dn: string, who: Claimant, now: Date): Promise<void> {
+export async function claimEntry(db: ClaimDb, url: string, dn: string, who: Claimant, now: Date, options: { addPending?: boolean } = {}): Promise<boolean> {
   const directory = directoryKey(url);
   const key = dnKey(dn);
   for (let attempt = 0; attempt < 2; attempt++) {
     const holder = await db.selectFrom('ldap_entry_claim').select(['co_id', 'person_id', 'dn']).where('directory', '=', directory).where('dn_key', '=', key).executeTakeFirst();
     if (holder) {
-      if (holder.person_id === who.personId) return;
+      if (holder.person_id === who.personId) return false;
       const whose = holder.co_id === who.coId ? 'another person of this CO' : 'a person of another CO writing to the same directory';
       throw new LdapProvisioningError(
         `DN conflict: the entry ${dn} is the entry of ${whose} (as ${holder.dn}); the directory compares names without regard to case and Unicode form, so two people cannot be named alike. Nothing was written: give one of them another naming identifier`,
       );
     }
     try {
-      await db.insertInto('ldap_entry_claim').values({ directory, dn_key: key, dn, co_id: who.coId, target_id: who.targetId, person_id: who.personId, claimed_at: now.toISOString(), add_pending: 0 }).execute();
-      return;
+      await db.insertInto('ldap_entry_claim').values({ directory, dn_key: key, dn, co_id: who.coId, target_id: who.targetId, person_id: who.personId, claimed_at: now.toISOString(), add_pending: options.addPending ? 1 : 0 }).execute();
+      return true;
     } catch (error) {
       // Another worker claimed it at the same moment: read who, once.
       if (!isUniqueViolation(error)) throw error;
     }
   }
+  return false;
 }
 
 /** Releases the person's claims made through this target, except the one on `keepDn` if given. */

@@ -3,13 +3,13 @@
 // existing entries and it did (recorded in history). Only such entries are taken over, rewritten
 // wholesale or deleted; anything else that stands where a person's entry should be is left alone.
 import { BerWriter, Control, EqualityFilter, ResultCodeError } from 'ldapts';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
 import { SYSTEM_ACTOR } from '../../core/auth/actor.ts';
 import { recordHistory } from '../../core/history/history.service.ts';
 import type { CoreDatabase } from '../../db/core-tables.ts';
 import { sameDn } from './ldap-dn.ts';
-import { directoryKey } from './ldap-entry-claims.ts';
+import { directoryKey, dnKey } from './ldap-entry-claims.ts';
 import type { LdapProvisionerTables } from './ldap-entry-claim.table.ts';
 
 /** The operational attributes that say which entry this is and who made it. */
@@ -88,8 +88,11 @@ export interface OwnershipRecord {
   origin: 'created' | 'adopted';
 }
 
-/** Records that Tessera owns the entry (idempotent); an adoption also goes into the CO's history. */
-export async function recordOwnership(scope: OwnershipScope, record: OwnershipRecord, targetDescription: string): Promise<void> {
+/**
+ * Records that Tessera owns the entry (idempotent); an adoption also goes into the CO's history.
+ * With `endAdd`, the add that made it is marked done (see `endAdd`) in the same transaction.
+ */
+export async function recordOwnership(scope: OwnershipScope, record: OwnershipRecord, targetDescription: string, options: { endAdd?: boolean } = {}): Promise<void> {
   const directory = directoryKey(record.url);
   const now = scope.clock.now().toISOString();
   await scope.db.transaction().execute(async (trx) => {
@@ -98,6 +101,7 @@ export async function recordOwnership(scope: OwnershipScope, record: OwnershipRe
       .insertInto('ldap_owned_entry')
       .values({ directory, entry_uuid: record.uuid, co_id: record.coId, target_id: record.targetId, person_id: record.personId, dn: record.dn, origin: record.origin, recorded_at: now })
       .execute();
+    if (options.endAdd) await endAddIn(trx, record.url, record.dn, record.personId);
     if (record.origin === 'adopted') {
       await recordHistory(trx, scope.clock, SYSTEM_ACTOR, {
         coId: record.coId,
@@ -120,17 +124,21 @@ export async function forgetOwnership(scope: OwnershipScope, url: string, uuid: 
  * add was sent), and an entry found at the DN is the one that add made.
  */
 export async function beginAdd(scope: OwnershipScope, url: string, dn: string, personId: string): Promise<boolean> {
-  const rows = await scope.db.selectFrom('ldap_entry_claim').select(['dn_key', 'dn', 'add_pending']).where('directory', '=', directoryKey(url)).where('person_id', '=', personId).execute();
-  const claim = rows.find((r) => sameDn(r.dn, dn));
-  if (!claim) return false;
-  if (claim.add_pending !== 1) await scope.db.updateTable('ldap_entry_claim').set({ add_pending: 1 }).where('directory', '=', directoryKey(url)).where('dn_key', '=', claim.dn_key).execute();
-  return claim.add_pending === 1;
+  // By the claim's key (directory, DN key): one index lookup, whatever the number of claims.
+  const claim = scope.db.selectFrom('ldap_entry_claim').select('add_pending').where('directory', '=', directoryKey(url)).where('dn_key', '=', dnKey(dn)).where('person_id', '=', personId);
+  const row = await claim.executeTakeFirst();
+  if (!row) return false;
+  if (row.add_pending !== 1) await scope.db.updateTable('ldap_entry_claim').set({ add_pending: 1 }).where('directory', '=', directoryKey(url)).where('dn_key', '=', dnKey(dn)).where('person_id', '=', personId).execute();
+  return row.add_pending === 1;
 }
 
 /** The add's outcome is known (made, or refused because an entry exists). */
 export async function endAdd(scope: OwnershipScope, url: string, dn: string, personId: string): Promise<void> {
-  const rows = await scope.db.selectFrom('ldap_entry_claim').select(['dn_key', 'dn']).where('directory', '=', directoryKey(url)).where('person_id', '=', personId).where('add_pending', '=', 1).execute();
-  for (const claim of rows.filter((r) => sameDn(r.dn, dn))) await scope.db.updateTable('ldap_entry_claim').set({ add_pending: 0 }).where('directory', '=', directoryKey(url)).where('dn_key', '=', claim.dn_key).execute();
+  await endAddIn(scope.db, url, dn, personId);
+}
+
+async function endAddIn(db: OwnershipScope['db'] | Transaction<CoreDatabase & LdapProvisionerTables>, url: string, dn: string, personId: string): Promise<void> {
+  await db.updateTable('ldap_entry_claim').set({ add_pending: 0 }).where('directory', '=', directoryKey(url)).where('dn_key', '=', dnKey(dn)).where('person_id', '=', personId).where('add_pending', '=', 1).execute();
 }
 
 /** Did the server's bind DN create this entry (its creatorsName, RFC 4512 §3.4.1)? */

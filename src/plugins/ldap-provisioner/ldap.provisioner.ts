@@ -7,7 +7,7 @@ import { allIdentifierTypes } from '../../core/people/person.service.ts';
 import type { PreviousState, ProvisionInput, ProvisionResult, Provisioner, Target } from '../../core/provisioning/provisioner.ts';
 import type { Executor } from '../../db/database.ts';
 import { ldapTargetSettingsSchema, type LdapConfig, type LdapTargetSettings } from './ldap-config.schema.ts';
-import { ldapConnectionFor, ldapErrorOf, valuesOf, type LdapConnection } from './ldap-connection.ts';
+import { ldapConnectionFor, ldapErrorOf, probeDirectory, valuesOf, type LdapConnection } from './ldap-connection.ts';
 import { isWithinSubtree, modifyDnTarget, sameDn } from './ldap-dn.ts';
 import { addAttributes, attributesToRead, changesFor, desiredEntry, dnOf, rdnValueOf, type DesiredEntry } from './ldap-entry.ts';
 import { claimEntry, releaseClaims, type ClaimDb } from './ldap-entry-claims.ts';
@@ -47,11 +47,12 @@ function ownershipOf(scope: Scope | undefined): OwnershipScope | undefined {
 }
 
 /** Adds the entry, reads its entryUUID back and records that Tessera created it. */
-async function addEntry(run: Run, ldap: LdapConnection, entry: DesiredEntry, contributions: Contributions): Promise<ProvisionResult> {
+async function addEntry(run: Run, ldap: LdapConnection, entry: DesiredEntry, contributions: Contributions, claimMarked = false): Promise<ProvisionResult> {
   const { attributes, contributed } = addAttributes(entry, contributions());
   const ownership = ownershipOf(run.scope);
   const { url } = run.config;
-  const wasPending = ownership ? await beginAdd(ownership, url, entry.dn, run.input.personId) : false;
+  // A claim made just now for this add is marked already (and no earlier add can have been lost).
+  const wasPending = ownership && !claimMarked ? await beginAdd(ownership, url, entry.dn, run.input.personId) : false;
   try {
     await ldap.add(entry.dn, attributes);
   } catch (error) {
@@ -63,8 +64,7 @@ async function addEntry(run: Run, ldap: LdapConnection, entry: DesiredEntry, con
   }
   const uuid = firstValue((await ldap.read(entry.dn, ['entryUUID'])) ?? {}, 'entryUUID');
   if (ownership && uuid) {
-    await recordOwnership(ownership, { url, uuid, coId: run.input.target.coId, targetId: run.input.target.id, personId: run.input.personId, dn: entry.dn, origin: 'created' }, run.input.target.description);
-    await endAdd(ownership, url, entry.dn, run.input.personId);
+    await recordOwnership(ownership, { url, uuid, coId: run.input.target.coId, targetId: run.input.target.id, personId: run.input.personId, dn: entry.dn, origin: 'created' }, run.input.target.description, { endAdd: true });
   }
   return provisioned(entry.dn, randomUUID(), contributed, false, uuid);
 }
@@ -193,13 +193,14 @@ async function provisionEntry(rawInput: ProvisionInput<LdapTargetSettings>, cont
   if (previousDn && rdnValueOf(config, input.data) === undefined) return withdrawUnnamed(run, connection, previousDn);
   const entry = desiredEntry(config, input.data);
   // Before anything is written: the DN must be this person's, not another person's entry.
-  if (scope) await claimEntry(scope.db, config.url, entry.dn, { coId: input.target.coId, targetId: input.target.id, personId: input.personId }, scope.clock.now());
+  // A new claim for a first add is marked "add under way" as it is made (one write instead of two).
+  const claimedNow = scope ? await claimEntry(scope.db, config.url, entry.dn, { coId: input.target.coId, targetId: input.target.id, personId: input.personId }, scope.clock.now(), { addPending: !previousDn }) : false;
   const request = { ldapTarget: input.target, targets: input.targets, data: input.data };
   const contributions = () => contributors.flatMap((c) => c.attributesFor(request));
   const ldap = await connection();
   if (!previousDn) {
     try {
-      return await addEntry(run, ldap, entry, contributions);
+      return await addEntry(run, ldap, entry, contributions, claimedNow);
     } catch (error) {
       // Made by hand, by another CO, or by a run whose outcome was lost: takeOver decides.
       if (!(ldapErrorOf(error) instanceof AlreadyExistsError)) throw error;
@@ -270,5 +271,11 @@ export function ldapProvisioner(contributors: readonly LdapAttributeContributor[
       : {}),
     // The run gets the settings expanded with the server's (expandConfig), parsed again in runOf.
     provision: (input) => provisionEntry(input, contributors, scope),
+    // Held jobs (the directory was down) go again as soon as a connect and bind works.
+    probe: async (target) => {
+      const ldapTarget = asLdapTarget(target);
+      if (!ldapTarget) throw new LdapProvisioningError(`the settings of LDAP target "${target.description}" are incomplete`);
+      await probeDirectory(target.id, ldapTarget.config);
+    },
   };
 }

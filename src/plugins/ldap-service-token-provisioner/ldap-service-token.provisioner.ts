@@ -6,7 +6,7 @@ import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
 import type { ProvisionInput, ProvisionResult, Provisioner, Target, TargetNotice } from '../../core/provisioning/provisioner.ts';
 import type { CoreDatabase } from '../../db/core-tables.ts';
 import type { Executor } from '../../db/database.ts';
-import { ldapConnectionFor, ldapErrorOf, valuesOf, type LdapConnection } from '../ldap-provisioner/ldap-connection.ts';
+import { ldapConnectionFor, ldapErrorOf, probeDirectory, valuesOf, type LdapConnection } from '../ldap-provisioner/ldap-connection.ts';
 import { asLdapTarget, ldapEntryOf, LdapProvisioningError, ldapTargetOf } from '../ldap-provisioner/ldap-extension.ts';
 import type { ServiceTokenTables } from '../service-tokens/service-token.table.ts';
 import { findSetting } from '../service-tokens/settings/token-setting.repository.ts';
@@ -312,6 +312,12 @@ export function ldapServiceTokenProvisioner(tables: TokenTables, scope?: Service
       if (input.target.config.attribute !== 'serviceEntries') return provisionTokens(input);
       if (!scope) throw new Error('service entries need the plugin’s database (ldapServiceTokenProvisioner(tables, scope))');
       return provisionServiceEntry(input, scope);
+    },
+    // Held jobs (the directory was down) go again as soon as the LDAP target's directory answers.
+    probe: async (target, targets) => {
+      const ldapTarget = ldapTargetOf(targets, target.config.ldapTargetId);
+      if (!ldapTarget) throw new LdapProvisioningError(`the LDAP target ${target.config.ldapTargetId} of token target "${target.description}" no longer exists`);
+      await probeDirectory(ldapTarget.id, ldapTarget.config);
     },
     // Taking tokens out of an entry never waits behind a failing job of its LDAP target: a
     // revocation or suspension fails closed (trust boundaries, "delayed token removal").

@@ -6,7 +6,7 @@ import * as verificationCache from './migrations/20261223010000-verification-cac
 import { recordExternalUse, type ServiceTokensExtensionPoint } from './last-use/external-use.ts';
 import { sweepUnusedTokens } from './notices/unused-tokens.ts';
 import { sweepExpiryWarnings } from './notices/expiry-warnings.ts';
-import { usableTokensOf } from './provisioning/token-provisioning-data.ts';
+import { usableTokensOf, usableTokensOfPeople } from './provisioning/token-provisioning-data.ts';
 import type { ServiceTokenTables } from './service-token.table.ts';
 import { registerTokenSettingApi } from './settings/token-setting.api.ts';
 import { registerTokenSettingRoutes } from './settings/token-setting.routes.tsx';
@@ -86,6 +86,11 @@ export function serviceTokensPlugin(options: ServiceTokensOptions = {}): Tessera
         close: () => verifier.lastUsed.flushAll(),
         // Provisioners get the hashes of usable tokens (never a secret: those exist only at generation).
         provisioningData: async (db, data) => ({ tokens: await usableTokensOf(host.withTables(db), data.co.id, data.person, host.clock.now()) }),
+        provisioningDataOfPeople: async (db, data) => {
+          if (data.length === 0) return [];
+          const people = data.map((d) => ({ id: d.person.id, status: d.person.status, groups: d.groups }));
+          return (await usableTokensOfPeople(host.withTables(db), data[0]!.co.id, people, host.clock.now())).map((tokens) => ({ tokens }));
+        },
       };
     },
   });

@@ -64,6 +64,19 @@ export async function liveTokensOfPerson(db: TokenDb, coId: string, personId: st
   return (await q.orderBy('created_at').execute()).map(toStoredToken);
 }
 
+/** `liveTokensOfPerson` for many people of one CO in one query: live tokens by person id, oldest first. */
+export async function liveTokensOfPeople(db: TokenDb, coId: string, personIds: readonly string[], now: Date): Promise<Map<string, StoredToken[]>> {
+  const out = new Map<string, StoredToken[]>();
+  if (personIds.length === 0) return out;
+  const rows = await db.selectFrom('service_token').selectAll().where('co_id', '=', coId).where('person_id', 'in', [...personIds]).where((eb) => liveToken(eb, now)).orderBy('created_at').execute();
+  for (const row of rows) {
+    const list = out.get(row.person_id);
+    if (list) list.push(toStoredToken(row));
+    else out.set(row.person_id, [toStoredToken(row)]);
+  }
+  return out;
+}
+
 /** One token of the person, or undefined (also for another person's or another CO's token). */
 export async function findTokenOfPerson(db: TokenDb, coId: string, personId: string, tokenId: string): Promise<StoredToken | undefined> {
   const row = await db.selectFrom('service_token').selectAll().where('co_id', '=', coId).where('person_id', '=', personId).where('id', '=', tokenId).executeTakeFirst();
