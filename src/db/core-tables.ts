@@ -11,6 +11,7 @@ import type {
   IdentifierTable,
   NameTable,
 } from '../core/people/person.table.ts';
+import type { PersonSearchTermTable } from '../core/people/person-search.table.ts';
 import type { CoServiceTable } from '../core/co-services/co-service.table.ts';
 import type { NotificationTable, OutboundEmailTable } from '../core/notifications/notification.table.ts';
 import type { ProvisioningJobTable, ProvisioningStateTable, ProvisioningTargetTable } from '../core/provisioning/provisioning.table.ts';
@@ -35,4 +36,5 @@ export interface CoreDatabase {
   notification: NotificationTable;
   outbound_email: OutboundEmailTable;
   sweep_mark: SweepMarkTable;
+  person_search_term: PersonSearchTermTable;
 }

@@ -55,6 +55,7 @@ const CORE_SCHEMA: Schema<CoreDatabase> = {
     locked_until: N, last_error: N, created_at: R, sent_at: N,
   },
   sweep_mark: { name: R, swept_through: R },
+  person_search_term: { co_id: R, person_id: R, part_id: R, term: R },
 };
 
 const PLUGIN_SCHEMA: Schema<TestNoteTables> = {

@@ -9,6 +9,7 @@ import * as pendingJobKey from './migrations/20261210000000-pending-job-key.ts';
 import * as signInNamespaces from './migrations/20261210000000-sign-in-namespaces.ts';
 import * as apiUserPerCo from './migrations/20261210010000-api-user-per-co.ts';
 import * as sweepMarks from './migrations/20261215010000-sweep-marks.ts';
+import * as peopleSearch from './migrations/20261225000000-people-search.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
@@ -20,6 +21,7 @@ const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261210000000-sign-in-namespaces': signInNamespaces,
   '20261210010000-api-user-per-co': apiUserPerCo,
   '20261215010000-sweep-marks': sweepMarks,
+  '20261225000000-people-search': peopleSearch,
 };
 
 class StaticMigrations implements MigrationProvider {

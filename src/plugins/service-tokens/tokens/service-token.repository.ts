@@ -227,3 +227,15 @@ export async function liveTokensByIdentifier(
     identifier: r.identifier,
   }));
 }
+
+/** Stores many new tokens in multi-row INSERTs (bulk loading); a repeated form nonce is TOKEN_ALREADY_SHOWN (409), as one at a time. */
+export async function insertTokens(db: TokenDb, rows: ReadonlyArray<Insertable<ServiceTokenTable>>): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    try {
+      await db.insertInto('service_token').values(rows.slice(i, i + 500)).execute();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new AppError(SERVICE_TOKEN_ERRORS.TOKEN_ALREADY_SHOWN);
+      throw e;
+    }
+  }
+}
