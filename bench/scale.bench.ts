@@ -91,6 +91,8 @@ interface CaseResult {
 interface DbResult {
   db: 'sqlite' | 'postgres';
   seedSeconds: number;
+  /** CPU time of this (the loading) process while seeding: all of the work on SQLite, the client's share on PostgreSQL. */
+  seedCpuSeconds: number;
   seedLoad: string;
   sizeBytes: number;
   sizeDetail: string;
@@ -176,6 +178,7 @@ async function runDb(db: 'sqlite' | 'postgres', secretKey: string): Promise<DbRe
     const keep = (i: number) => i % stride === 0;
     const tokens: SeededToken[] = [];
     const seedLoad = loadAverage();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const startMs = Date.parse('2025-01-01T00:00:00Z');
     for (let from = 0; from < N; from += BATCH) {
@@ -184,6 +187,8 @@ async function runDb(db: 'sqlite' | 'postgres', secretKey: string): Promise<DbRe
       if ((to / BATCH) % 20 === 0 || to === N) log(`  ${db}: seeded ${to.toLocaleString('en-US')} people, ${((performance.now() - t0) / 1000).toFixed(0)} s, load ${loadAverage()}`);
     }
     const seedSeconds = (performance.now() - t0) / 1000;
+    const seedCpu = process.cpuUsage(cpu0);
+    const seedCpuSeconds = (seedCpu.user + seedCpu.system) / 1e6;
     // PostgreSQL's autovacuum gathers planner statistics after a bulk load; do it now rather than
     // at a random moment of the measurements. On SQLite the server gathers them itself when it
     // opens the file (PRAGMA optimize, src/db/database.ts).
@@ -306,7 +311,7 @@ async function runDb(db: 'sqlite' | 'postgres', secretKey: string): Promise<DbRe
       sizeDetail = 'pg_database_size';
     }
     log(`${db}: database ${(sizeBytes / 2 ** 20).toFixed(0)} MiB; server RSS ${rssMiB.toFixed(0)} MiB (peak ${peakRssMiB.toFixed(0)} MiB)`);
-    return { db, seedSeconds, seedLoad: `${seedLoad} before, ${loadAverage()} after`, sizeBytes, sizeDetail, rssMiB, peakRssMiB, cases, explain };
+    return { db, seedSeconds, seedCpuSeconds, seedLoad: `${seedLoad} before, ${loadAverage()} after`, sizeBytes, sizeDetail, rssMiB, peakRssMiB, cases, explain };
   } finally {
     for (const c of cleanups) await c().catch((e) => log(`cleanup: ${String(e)}`));
   }
@@ -366,6 +371,7 @@ ${ABOUT}
 | | |
 |---|---|
 | Seeding | ${r.seedSeconds.toFixed(0)} s: ${Math.round(N / r.seedSeconds).toLocaleString('en-US')} people/s (batches of ${BATCH.toLocaleString('en-US')} people per transaction; load ${r.seedLoad}) |
+| Seeding, CPU time of the loading process | ${r.seedCpuSeconds.toFixed(0)} s: ${((r.seedCpuSeconds * 1e6) / N).toFixed(0)} µs per person${r.db === 'sqlite' ? ' (all the work: SQLite runs in the process), so about ' + Math.round((r.seedCpuSeconds * 1_000_000) / N / 60) + ' min of one core for 1,000,000 people' : ' (the client side only; PostgreSQL works in its own processes)'} |
 | Database size | ${(r.sizeBytes / 2 ** 20).toFixed(0)} MiB (${r.sizeDetail}) |
 | Server RSS | ${r.rssMiB.toFixed(0)} MiB after the measurements, peak ${r.peakRssMiB.toFixed(0)} MiB (VmRSS, VmHWM of \`tessera serve\`); goal < 400 MB: ${r.peakRssMiB * 1.048576 < 400 ? 'yes' : '**no**'} |
 
