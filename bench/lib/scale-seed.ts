@@ -25,8 +25,9 @@ export function familyOf(i: number): string {
   const s = `${SYLLABLES[i % 20]}${SYLLABLES[Math.floor(i / 20) % 20]}${SYLLABLES[Math.floor(i / 400) % 20]}`;
   return s[0]!.toUpperCase() + s.slice(1);
 }
+/** The given name of person i: spread over the people (not in blocks), 400,000 (given, family) pairs in all. */
 export function givenOf(i: number): string {
-  return GIVEN[Math.floor(i / 8000) % GIVEN.length]!;
+  return GIVEN[(7 * i + Math.floor(i / 8000)) % GIVEN.length]!;
 }
 /** The uid of person i: `u` and seven digits. */
 export function uidOf(i: number): string {

@@ -12,13 +12,13 @@ forEachDialect('People search', (dialect) => {
   const ids = async (coId: string, q: string) => (await searchPeople(t.ctx.db, coId, { q, limit: 50, offset: 0 })).people.map((p) => p.id);
 
   /** Rows of a person made for bulk loading: one name, a uid, an email. */
-  const rowsOf = (coId: string, i: number, createdAt: string, given = 'Many'): NewPersonRows => {
+  const rowsOf = (coId: string, i: number, createdAt: string, given = 'Many', handle = 'many'): NewPersonRows => {
     const personId = newId();
     return {
       person: { id: personId, co_id: coId, status: 'active', created_at: createdAt, updated_at: createdAt },
       names: [{ id: newId(), co_id: coId, person_id: personId, given, middle: null, family: `Person${i}`, suffix: null, type: 'official', primary_name: 1 }],
-      identifiers: [{ id: newId(), co_id: coId, person_id: personId, identifier: `many${i}`, type: 'uid', login: 1, status: 'active', created_at: createdAt }],
-      emails: [{ id: newId(), co_id: coId, person_id: personId, mail: `many${i}@bulk.example`, type: 'official', verified: 1 }],
+      identifiers: [{ id: newId(), co_id: coId, person_id: personId, identifier: `${handle}${i}`, type: 'uid', login: 1, status: 'active', created_at: createdAt }],
+      emails: [{ id: newId(), co_id: coId, person_id: personId, mail: `${handle}${i}@bulk.example`, type: 'official', verified: 1 }],
     };
   };
 
@@ -78,11 +78,22 @@ forEachDialect('People search', (dialect) => {
     assert.deepEqual(await ids(co.id, 'person2021'), [people[2021]!.person.id]);
     assert.deepEqual(await ids(co.id, 'many2021@bulk.example'), [people[2021]!.person.id]);
 
+    // Old matches behind many newer people who do not match: after walking `walkLimit` people the
+    // matches are sorted in full instead, with the same page.
+    const newer = Array.from({ length: 1500 }, (_, i) => rowsOf(co.id, 100000 + i, new Date(base + (count + i) * 1000).toISOString(), 'Newer', 'newer'));
+    await t.ctx.db.transaction().execute((trx) => insertPeopleBatch(trx, newer));
+    for (const walkLimit of [1000, 100_000]) {
+      const old = await searchPeople(t.ctx.db, co.id, { q: 'Many', limit: 25, offset: 25, walkLimit });
+      assert.deepEqual(old.people.map((p) => p.id), newest.slice(25, 50), `walk limit ${walkLimit}`);
+      assert.equal(old.total, count);
+    }
+    const newestAll = [...newer].reverse().map((p) => p.person.id).concat(newest);
+
     // No search: the CO newest first, counted exactly or up to a limit.
     const all = await searchPeople(t.ctx.db, co.id, { limit: 10, offset: 0, countUpTo: 100 });
-    assert.deepEqual(all.people.map((p) => p.id), newest.slice(0, 10));
+    assert.deepEqual(all.people.map((p) => p.id), newestAll.slice(0, 10));
     assert.deepEqual([all.total, all.totalIsAtLeast], [100, true]);
-    assert.equal((await searchPeople(t.ctx.db, co.id, { limit: 10, offset: 0 })).total, count);
+    assert.equal((await searchPeople(t.ctx.db, co.id, { limit: 10, offset: 0 })).total, count + newer.length);
   });
 
   it('loads people in bulk under the same identifier rules as one at a time', async () => {

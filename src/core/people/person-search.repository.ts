@@ -29,17 +29,18 @@ export interface PeoplePage {
  * Query shapes (each an index range, never a scan of the CO for a page):
  * - no search: `co_person_co_created_idx` from the newest, LIMIT/OFFSET;
  * - a search: up to SEARCH_GATHER_LIMIT + 1 distinct people from `person_search_term_co_term_idx`;
- *   if that is all, they are read by primary key, sorted here and paged; if not, the CO's people are walked newest first,
- *   each probed through `person_search_term_person_idx`, until the page is full.
+ *   if that is all, they are read by primary key, sorted here and paged. If not (a common term),
+ *   the CO's people are walked newest first, a chunk at a time, asking the term index which of
+ *   each chunk match, until the page is full; after `walkLimit` people (SEARCH_WALK_LIMIT) without
+ *   a full page the matches are old ones, and they are all gathered and sorted in the database.
  */
 export async function searchPeople(
   db: Executor,
   coId: string,
-  opts: { q?: string; limit: number; offset: number; countUpTo?: number },
+  opts: { q?: string; limit: number; offset: number; countUpTo?: number; walkLimit?: number },
 ): Promise<PeoplePage> {
-  const newestFirst = db.selectFrom('co_person as p').selectAll('p').where('p.co_id', '=', coId).orderBy('p.created_at', 'desc').orderBy('p.id');
   if (!opts.q) {
-    const rows = await newestFirst.limit(opts.limit).offset(opts.offset).execute();
+    const rows = await db.selectFrom('co_person').selectAll().where('co_id', '=', coId).orderBy('created_at', 'desc').orderBy('id').limit(opts.limit).offset(opts.offset).execute();
     const counted = db.selectFrom('co_person').select('id').where('co_id', '=', coId);
     const { total, totalIsAtLeast } = await countOf(db, opts.countUpTo === undefined ? counted : counted.limit(opts.countUpTo + 1), opts.countUpTo);
     return { people: await loadPeople(db, coId, rows), total, totalIsAtLeast };
@@ -59,17 +60,69 @@ export async function searchPeople(
     const rows = found.slice(opts.offset, opts.offset + opts.limit);
     return { people: await loadPeople(db, coId, rows), ...capped(gathered.length, opts.countUpTo) };
   }
-  const rows = await newestFirst
-    .where((eb) => eb.exists(eb.selectFrom('person_search_term as t').select('t.person_id').whereRef('t.person_id', '=', 'p.id').where(termPrefixRange('t.term', q))))
-    .limit(opts.limit)
-    .offset(opts.offset)
-    .execute();
+  const walked = await walkNewestFirst(db, coId, q, opts.offset + opts.limit, opts.walkLimit ?? SEARCH_WALK_LIMIT);
+  const rows = walked ? walked.slice(opts.offset, opts.offset + opts.limit) : await sortAllMatches(db, coId, q, opts.limit, opts.offset);
   // More than SEARCH_GATHER_LIMIT match: a count that stops at or below it is known already.
   const { total, totalIsAtLeast } =
     opts.countUpTo !== undefined && opts.countUpTo <= SEARCH_GATHER_LIMIT
       ? { total: opts.countUpTo, totalIsAtLeast: true }
       : await countOf(db, opts.countUpTo === undefined ? matching : matching.limit(opts.countUpTo + 1), opts.countUpTo);
   return { people: await loadPeople(db, coId, rows), total, totalIsAtLeast };
+}
+
+/** People walked newest first, in chunks of WALK_CHUNK, before a common term's matches are sorted in full instead. */
+export const SEARCH_WALK_LIMIT = 20_000;
+const WALK_CHUNK = 1000;
+
+/**
+ * The first `want` matches, newest first (fewer when the CO has no more), found by walking the
+ * CO's people newest first, a chunk at a time through `co_person_co_created_idx`, and asking the
+ * term index which of each chunk match. Undefined when `walkLimit` people were walked and
+ * the page is still not full: the matches are old, and sorting them all costs less.
+ */
+async function walkNewestFirst(db: Executor, coId: string, q: string, want: number, walkLimit: number): Promise<CoPersonTable[] | undefined> {
+  const matched: CoPersonTable[] = [];
+  let after: CoPersonTable | undefined;
+  for (let walked = 0; matched.length < want; ) {
+    if (walked >= walkLimit) return undefined;
+    const from = after;
+    let chunkQuery = db.selectFrom('co_person').selectAll().where('co_id', '=', coId);
+    if (from) chunkQuery = chunkQuery.where((eb) => eb.or([eb('created_at', '<', from.created_at), eb.and([eb('created_at', '=', from.created_at), eb('id', '>', from.id)])]));
+    const chunk = await chunkQuery.orderBy('created_at', 'desc').orderBy('id').limit(WALK_CHUNK).execute();
+    if (chunk.length === 0) break;
+    walked += chunk.length;
+    after = chunk[chunk.length - 1];
+    const hits = await db
+      .selectFrom('person_search_term as t')
+      .select('t.person_id')
+      .distinct()
+      .where('t.co_id', '=', coId)
+      .where('t.person_id', 'in', chunk.map((r) => r.id))
+      .where(termPrefixRange('t.term', q))
+      .execute();
+    const hit = new Set(hits.map((h) => h.person_id));
+    matched.push(...chunk.filter((r) => hit.has(r.id)));
+    if (chunk.length < WALK_CHUNK) break;
+  }
+  return matched.slice(0, want);
+}
+
+/** A page of all the people matching `q`, sorted newest first in the database (the matches gathered first, MATERIALIZED). */
+async function sortAllMatches(db: Executor, coId: string, q: string, limit: number, offset: number): Promise<CoPersonTable[]> {
+  return db
+    .with(
+      (cte) => cte('m').materialized(),
+      (qb) => qb.selectFrom('person_search_term as t').select('t.person_id').distinct().where('t.co_id', '=', coId).where(termPrefixRange('t.term', q)),
+    )
+    .selectFrom('m')
+    .innerJoin('co_person as p', 'p.id', 'm.person_id')
+    .selectAll('p')
+    .where('p.co_id', '=', coId)
+    .orderBy('p.created_at', 'desc')
+    .orderBy('p.id')
+    .limit(limit)
+    .offset(offset)
+    .execute();
 }
 
 /** The rows `subquery` yields (give it LIMIT upTo + 1 to stop early), as a page's total: "at least upTo" beyond upTo. */
