@@ -13,6 +13,7 @@ import type {
   IdentifierTable,
   NameTable,
 } from '../core/people/person.table.ts';
+import type { PersonSearchTermTable } from '../core/people/person-search.table.ts';
 import type { CoServiceTable } from '../core/co-services/co-service.table.ts';
 import type { NotificationTable, OutboundEmailTable } from '../core/notifications/notification.table.ts';
 import type { ComanageImportMapTable } from '../import/comanage/import-map.table.ts';
@@ -41,4 +42,5 @@ export interface CoreDatabase {
   source: SourceTable;
   comanage_import_map: ComanageImportMapTable;
   scim_token: ScimTokenTable;
+  person_search_term: PersonSearchTermTable;
 }

@@ -61,6 +61,7 @@ const CORE_SCHEMA: Schema<CoreDatabase> = {
   },
   comanage_import_map: { installation: R, comanage_co_id: R, kind: R, comanage_id: R, co_id: R, tessera_id: R, digest: R, imported_at: R },
   scim_token: { id: R, co_id: R, source_id: R, label: R, token_hash: R, hint: R, created_at: R, last_used_at: N, revoked_at: N },
+  person_search_term: { co_id: R, person_id: R, part_id: R, term: R },
 };
 
 const PLUGIN_SCHEMA: Schema<TestNoteTables> = {

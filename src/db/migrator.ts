@@ -13,6 +13,7 @@ import * as sources from './migrations/20261220000000-sources.ts';
 import * as comanageImport from './migrations/20261221000000-comanage-import.ts';
 import * as scimTokens from './migrations/20261222000000-scim-tokens.ts';
 import * as heldJobs from './migrations/20261224000000-held-jobs.ts';
+import * as peopleSearch from './migrations/20261225000000-people-search.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
@@ -28,6 +29,7 @@ const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261221000000-comanage-import': comanageImport,
   '20261222000000-scim-tokens': scimTokens,
   '20261224000000-held-jobs': heldJobs,
+  '20261225000000-people-search': peopleSearch,
 };
 
 class StaticMigrations implements MigrationProvider {

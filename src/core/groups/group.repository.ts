@@ -219,3 +219,10 @@ export async function platformAdminsExist(db: Executor): Promise<boolean> {
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Inserts many membership rows in multi-row INSERTs (bulk loading); a duplicate is MEMBERSHIP_EXISTS (409), as one at a time. */
+export async function insertMemberships(db: Executor, rows: readonly CoGroupMemberTable[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000) {
+    await mapUniqueViolation(db.insertInto('co_group_member').values(rows.slice(i, i + 1000)).execute(), () => new AppError(CORE_ERRORS.MEMBERSHIP_EXISTS, { field: 'personId' }));
+  }
+}

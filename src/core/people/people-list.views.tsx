@@ -16,7 +16,7 @@ export function peopleHref(coId: string, q: string | undefined, page: number, pa
 }
 
 /** CO People: a search, one page of people with their identifiers, addresses and status, and a pager. */
-export function PeopleListPage(props: { page: PageContext; co: Co; people: Person[]; total: number; q: string; pageNumber: number; pageSize: number }) {
+export function PeopleListPage(props: { page: PageContext; co: Co; people: Person[]; total: number; totalIsAtLeast: boolean; q: string; pageNumber: number; pageSize: number }) {
   const { page, co, people, q } = props;
   return (
     <Layout page={page} title="CO People" crumbs={coCrumbs(co, { label: 'CO People' })}>
@@ -35,7 +35,7 @@ export function PeopleListPage(props: { page: PageContext; co: Co; people: Perso
       {people.length === 0 ? (
         <EmptyState>
           {q ? (
-            <p>No one matches “{q}”. Try part of a name, an identifier or an email address.</p>
+            <p>No one matches “{q}”. Try the start of a name (any word of it), an identifier, an email address or its domain.</p>
           ) : props.total === 0 ? (
             <p>
               No people yet — <a href={`/cos/${co.id}/people/new`}>add the first person</a>.
@@ -65,7 +65,7 @@ export function PeopleListPage(props: { page: PageContext; co: Co; people: Perso
               { label: 'Status', cell: (p) => <StatusBadge status={p.status} /> },
             ]}
           />
-          <Pager page={props.pageNumber} pageSize={props.pageSize} total={props.total} href={(n) => peopleHref(co.id, q, n, props.pageSize)} />
+          <Pager page={props.pageNumber} pageSize={props.pageSize} total={props.total} href={(n) => peopleHref(co.id, q, n, props.pageSize)} {...(props.totalIsAtLeast ? { atLeast: { shown: people.length } } : {})} />
         </>
       )}
     </Layout>

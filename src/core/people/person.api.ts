@@ -102,7 +102,7 @@ export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void
     method: 'GET',
     url: PEOPLE,
     operationId: 'listPeople',
-    summary: 'List or search the CO’s people (q matches names, identifiers and email addresses), newest first',
+    summary: 'List or search the CO’s people, newest first: q matches the start of a name (from any of its words), an identifier, an email address or its domain, ignoring case',
     tag,
     params: coParams,
     query: listPeopleQuery,

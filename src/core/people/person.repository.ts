@@ -1,4 +1,3 @@
-import { sql, type ExpressionBuilder } from 'kysely';
 import type { CoreDatabase } from '../../db/core-tables.ts';
 import { mapUniqueViolation } from '../../db/constraint-errors.ts';
 import type { Executor } from '../../db/database.ts';
@@ -7,6 +6,7 @@ import { takesRowLocks } from '../../db/transaction.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { CASE_EXACT_IDENTIFIER_TYPES, identifierIgnoresCase, identifierKey } from '../text.ts';
+import { deleteSearchTerms, emailTerms, identifierTerms, insertSearchTerms, nameTerms } from './person-search-terms.ts';
 import type { CoIdentifierTypeTable, CoPersonTable, EmailAddressTable, IdentifierTable, NameTable, PersonStatus } from './person.table.ts';
 
 /** A name of a person (COmanage Name): given is required, one name is primary. */
@@ -119,34 +119,6 @@ export async function findPerson(db: Executor, coId: string, personId: string): 
   return (await loadPeople(db, coId, [row]))[0];
 }
 
-/**
- * Case-insensitive search over names, identifiers and email addresses, newest first. The pattern is
- * lowercased by the database's own lower(), like the columns, so both sides fold case the same way
- * (a pattern lowercased in JavaScript would never match "Émile" where lower() keeps the "É").
- */
-export async function searchPeople(
-  db: Executor,
-  coId: string,
-  opts: { q?: string; limit: number; offset: number },
-): Promise<{ people: Person[]; total: number }> {
-  let base = db.selectFrom('co_person as p').where('p.co_id', '=', coId);
-  if (opts.q) {
-    const escaped = `%${opts.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const like = sql<string>`lower(${escaped})`;
-    const fullName = sql<string>`lower(n.given || ' ' || coalesce(n.middle || ' ', '') || coalesce(n.family, ''))`;
-    base = base.where((eb) =>
-      eb.or([
-        eb.exists(eb.selectFrom('name as n').select('n.id').whereRef('n.person_id', '=', 'p.id').where(fullName, 'like', sql<string>`${like} escape '\\'`)),
-        eb.exists(eb.selectFrom('identifier as i').select('i.id').whereRef('i.person_id', '=', 'p.id').where(sql`lower(i.identifier)`, 'like', sql<string>`${like} escape '\\'`)),
-        eb.exists(eb.selectFrom('email_address as e').select('e.id').whereRef('e.person_id', '=', 'p.id').where(sql`lower(e.mail)`, 'like', sql<string>`${like} escape '\\'`)),
-      ]),
-    );
-  }
-  const countRow = await base.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await base.selectAll('p').orderBy('p.created_at', 'desc').orderBy('p.id').limit(opts.limit).offset(opts.offset).execute();
-  return { people: await loadPeople(db, coId, rows), total: Number(countRow.n) };
-}
-
 /** The identifier types the CO added to the built-in ones, by name. */
 export async function identifierTypesOf(db: Executor, coId: string): Promise<string[]> {
   const rows = await db.selectFrom('co_identifier_type').select('name').where('co_id', '=', coId).orderBy('name').execute();
@@ -211,6 +183,7 @@ export async function deletePersonRow(db: Executor, coId: string, personId: stri
 /** Inserts a name; the caller keeps "one primary name" true (see `clearPrimaryName`). */
 export async function insertName(db: Executor, row: NameTable): Promise<void> {
   await db.insertInto('name').values(row).execute();
+  await insertSearchTerms(db, [{ coId: row.co_id, personId: row.person_id, partId: row.id, terms: nameTerms(row) }]);
 }
 
 /** Makes none of the person's names primary, before another one becomes primary. */
@@ -238,16 +211,21 @@ export async function insertIdentifier(db: Executor, row: Omit<IdentifierTable, 
     });
   }
   await mapUniqueViolation(db.insertInto('identifier').values({ ...row, identifier, match_key: matchKey }).execute(), () => new AppError(CORE_ERRORS.IDENTIFIER_TAKEN, { field }));
+  await insertSearchTerms(db, [{ coId: row.co_id, personId: row.person_id, partId: row.id, terms: identifierTerms(identifier) }]);
 }
 
 /** Inserts an email address. */
 export async function insertEmail(db: Executor, row: EmailAddressTable): Promise<void> {
   await db.insertInto('email_address').values(row).execute();
+  await insertSearchTerms(db, [{ coId: row.co_id, personId: row.person_id, partId: row.id, terms: emailTerms(row.mail) }]);
 }
 
-/** Deletes one name, identifier or email address of the CO by id. */
+/** Deletes one name, identifier or email address of the CO by id, with the search terms it gave its person. */
 export async function deletePersonPart(db: Executor, table: 'name' | 'identifier' | 'email_address', coId: string, id: string): Promise<void> {
+  const part = await db.selectFrom(table).select('person_id').where('co_id', '=', coId).where('id', '=', id).executeTakeFirst();
+  if (!part) return;
   await db.deleteFrom(table).where('co_id', '=', coId).where('id', '=', id).execute();
+  await deleteSearchTerms(db, coId, part.person_id, id);
 }
 
 /**

@@ -42,6 +42,8 @@ const peopleQuery = z.object({
 });
 // PostgreSQL refuses NUL in text parameters; no search needs control characters.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
+/** The CO People page counts people (found or all) up to this many, then says "more than": a pager needs no exact count of a million. */
+const PEOPLE_COUNTED_UP_TO = 1000;
 
 const nonEmpty = (v: unknown) => typeof v === 'string' && v.trim() !== '';
 
@@ -113,9 +115,9 @@ export function registerPersonRoutes(app: FastifyInstance, ctx: RouteContext): v
     const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
     const query = peopleQuery.parse(request.query ?? {});
     const q = query.q.replace(CONTROL_CHARS, '');
-    const result = await listPeople(ctx, actor, co.id, { q: q || undefined, page: query.page, pageSize: query.pageSize });
+    const result = await listPeople(ctx, actor, co.id, { q: q || undefined, page: query.page, pageSize: query.pageSize, countUpTo: PEOPLE_COUNTED_UP_TO });
     return sendPage(ctx, request, reply, (page) => (
-      <PeopleListPage page={page} co={co} people={result.people} total={result.total} q={q} pageNumber={query.page} pageSize={query.pageSize} />
+      <PeopleListPage page={page} co={co} people={result.people} total={result.total} totalIsAtLeast={result.totalIsAtLeast} q={q} pageNumber={query.page} pageSize={query.pageSize} />
     ));
   });
 

@@ -22,11 +22,11 @@ import {
   insertName,
   insertPerson,
   lockPerson,
-  searchPeople,
   updatePerson,
   type Person,
 } from './person.repository.ts';
 import type { PersonStatus } from './person.table.ts';
+import { searchPeople } from './person-search.repository.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { assertNotSourceOwned } from '../sources/source-ownership.ts';
 
@@ -66,20 +66,25 @@ export async function getPerson(ctx: CoreContext, actor: Actor, coId: string, pe
   return person;
 }
 
-/** One page (1-based) of the CO's people, newest first, optionally searched; FORBIDDEN to non-readers. */
+/**
+ * One page (1-based) of the CO's people, newest first, optionally searched (see `searchPeople`:
+ * prefix of a name from any word on, an identifier, an email address or its domain, case
+ * insensitive); FORBIDDEN to non-readers. `countUpTo`: count no further and say "at least".
+ */
 export async function listPeople(
   ctx: CoreContext,
   actor: Actor,
   coId: string,
-  query: { q?: string | undefined; page: number; pageSize: number },
-): Promise<{ people: Person[]; total: number; page: number; pageSize: number }> {
+  query: { q?: string | undefined; page: number; pageSize: number; countUpTo?: number },
+): Promise<{ people: Person[]; total: number; totalIsAtLeast: boolean; page: number; pageSize: number }> {
   assertThat(readsEveryone(actor, coId), CORE_ERRORS.FORBIDDEN);
-  const { people, total } = await searchPeople(ctx.db, coId, {
+  const { people, total, totalIsAtLeast } = await searchPeople(ctx.db, coId, {
     ...(query.q ? { q: query.q } : {}),
     limit: query.pageSize,
     offset: (query.page - 1) * query.pageSize,
+    ...(query.countUpTo !== undefined ? { countUpTo: query.countUpTo } : {}),
   });
-  return { people, total, page: query.page, pageSize: query.pageSize };
+  return { people, total, totalIsAtLeast, page: query.page, pageSize: query.pageSize };
 }
 
 /** The built-in identifier types followed by the CO's own, by name. */

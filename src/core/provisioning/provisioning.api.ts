@@ -121,7 +121,11 @@ export function registerProvisioningApi(app: FastifyInstance, ctx: RouteContext)
     response: reprovisionResponse,
     status: 202,
     co: 'admin',
-    handler: async ({ actor, body, co }) => requestReprovision(ctx, actor, co.id, { ...(body.personId ? { personId: body.personId } : {}), ...(body.targetId ? { targetId: body.targetId } : {}) }),
+    handler: async ({ actor, body, co }) => {
+      const batch = await requestReprovision(ctx, actor, co.id, { ...(body.personId ? { personId: body.personId } : {}), ...(body.targetId ? { targetId: body.targetId } : {}) });
+      ctx.nudgeWorker();
+      return batch;
+    },
   });
 
   apiRoute(app, ctx, {

@@ -177,8 +177,9 @@ export function Time(props: { iso: string | null | undefined }) {
 }
 
 /** "Showing 26–50 of 80" with previous and next links; `href` builds the link of a page. */
-export function Pager(props: { page: number; pageSize: number; total: number; href: (page: number) => string }) {
+export function Pager(props: { page: number; pageSize: number; total: number; href: (page: number) => string; atLeast?: { shown: number } }) {
   const { page, pageSize, total } = props;
+  if (props.atLeast) return <OpenEndedPager {...props} shown={props.atLeast.shown} />;
   const pages = Math.max(1, Math.ceil(total / pageSize));
   if (total === 0) return null;
   const first = Math.min(total, (page - 1) * pageSize + 1);
@@ -190,6 +191,19 @@ export function Pager(props: { page: number; pageSize: number; total: number; hr
       {page > 1 ? <a href={props.href(page - 1)} rel="prev">← Previous</a> : <span class="muted">← Previous</span>}
       <span>{first <= last ? `Showing ${first}–${last} of ${total}` : `Page ${page} of ${pages}`}</span>
       {page < pages ? <a href={props.href(page + 1)} rel="next">Next →</a> : <span class="muted">Next →</span>}
+    </nav>
+  );
+}
+
+/** The pager of a list counted only up to `total` ("more than total"): a next page while a page is full. */
+function OpenEndedPager(props: { page: number; pageSize: number; total: number; href: (page: number) => string; shown: number }) {
+  const { page, pageSize, total, shown } = props;
+  const first = (page - 1) * pageSize + 1;
+  return (
+    <nav class="pager" aria-label="Pages">
+      {page > 1 ? <a href={props.href(page - 1)} rel="prev">← Previous</a> : <span class="muted">← Previous</span>}
+      <span>{shown > 0 ? `Showing ${first}–${first + shown - 1} of more than ${total.toLocaleString('en-US')}` : `Page ${page}`}</span>
+      {shown === pageSize ? <a href={props.href(page + 1)} rel="next">Next →</a> : <span class="muted">Next →</span>}
     </nav>
   );
 }

@@ -182,3 +182,14 @@ export async function recordLastUse(db: TokenDb, tokenId: string, at: string, ad
   await db.updateTable('service_token').set({ last_used_at: at, last_used_address: address }).where('id', '=', tokenId).execute();
 }
 
+/** Stores many new tokens in multi-row INSERTs (bulk loading); a repeated form nonce is TOKEN_ALREADY_SHOWN (409), as one at a time. */
+export async function insertTokens(db: TokenDb, rows: ReadonlyArray<Insertable<ServiceTokenTable>>): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    try {
+      await db.insertInto('service_token').values(rows.slice(i, i + 500)).execute();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new AppError(SERVICE_TOKEN_ERRORS.TOKEN_ALREADY_SHOWN);
+      throw e;
+    }
+  }
+}

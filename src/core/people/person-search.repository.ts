@@ -1,0 +1,140 @@
+import type { AliasedSelectQueryBuilder } from 'kysely';
+import type { Executor } from '../../db/database.ts';
+import { loadPeople, type Person } from './person.repository.ts';
+import type { CoPersonTable } from './person.table.ts';
+import { termPrefixRange } from './person-search-terms.ts';
+
+/**
+ * Matches gathered before a search changes plan: up to this many people found by the term index are
+ * sorted newest first in memory (and counted exactly); beyond it the term is common enough that
+ * walking the CO's people newest first finds a page of matches after a few thousand rows.
+ */
+export const SEARCH_GATHER_LIMIT = 2000;
+
+/** A page of people, and how many there are: exactly, or (`totalIsAtLeast`) at least that many. */
+export interface PeoplePage {
+  people: Person[];
+  total: number;
+  /** True when `total` is a lower bound: counting stopped at `countUpTo`. */
+  totalIsAtLeast: boolean;
+}
+
+/**
+ * One page of the CO's people, newest first (created_at descending, then id), optionally searched.
+ * A search finds the people one of whose terms starts with `q`, case folded by the database's
+ * lower() on both sides (see person-search-terms.ts): a name from any word on, an identifier, an
+ * email address or its domain. `countUpTo`: stop counting there and say "at least" (the web page,
+ * which need not count a million people for its pager); without it the total is exact.
+ *
+ * Query shapes (each an index range, never a scan of the CO for a page):
+ * - no search: `co_person_co_created_idx` from the newest, LIMIT/OFFSET;
+ * - a search: up to SEARCH_GATHER_LIMIT + 1 distinct people from `person_search_term_co_term_idx`;
+ *   if that is all, they are read by primary key, sorted here and paged. If not (a common term),
+ *   the CO's people are walked newest first, a chunk at a time, asking the term index which of
+ *   each chunk match, until the page is full; after `walkLimit` people (SEARCH_WALK_LIMIT) without
+ *   a full page the matches are old ones, and they are all gathered and sorted in the database.
+ */
+export async function searchPeople(
+  db: Executor,
+  coId: string,
+  opts: { q?: string; limit: number; offset: number; countUpTo?: number; walkLimit?: number },
+): Promise<PeoplePage> {
+  if (!opts.q) {
+    const rows = await db.selectFrom('co_person').selectAll().where('co_id', '=', coId).orderBy('created_at', 'desc').orderBy('id').limit(opts.limit).offset(opts.offset).execute();
+    const counted = db.selectFrom('co_person').select('id').where('co_id', '=', coId);
+    const { total, totalIsAtLeast } = await countOf(db, opts.countUpTo === undefined ? counted : counted.limit(opts.countUpTo + 1), opts.countUpTo);
+    return { people: await loadPeople(db, coId, rows), total, totalIsAtLeast };
+  }
+  const q = opts.q;
+  const matching = db.selectFrom('person_search_term as t').select('t.person_id').distinct().where('t.co_id', '=', coId).where(termPrefixRange('t.term', q));
+  const gathered = (await matching.limit(SEARCH_GATHER_LIMIT + 1).execute()).map((r) => r.person_id);
+  if (gathered.length <= SEARCH_GATHER_LIMIT) {
+    if (gathered.length === 0) return { people: [], total: 0, totalIsAtLeast: false };
+    // Read by primary key and sorted here: an ORDER BY in SQL may tempt a planner into walking the
+    // whole CO by `co_person_co_created_idx` to avoid the sort.
+    const found: CoPersonTable[] = [];
+    for (let i = 0; i < gathered.length; i += 500) {
+      found.push(...(await db.selectFrom('co_person').selectAll().where('co_id', '=', coId).where('id', 'in', gathered.slice(i, i + 500)).execute()));
+    }
+    found.sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const rows = found.slice(opts.offset, opts.offset + opts.limit);
+    return { people: await loadPeople(db, coId, rows), ...capped(gathered.length, opts.countUpTo) };
+  }
+  const walked = await walkNewestFirst(db, coId, q, opts.offset + opts.limit, opts.walkLimit ?? SEARCH_WALK_LIMIT);
+  const rows = walked ? walked.slice(opts.offset, opts.offset + opts.limit) : await sortAllMatches(db, coId, q, opts.limit, opts.offset);
+  // More than SEARCH_GATHER_LIMIT match: a count that stops at or below it is known already.
+  const { total, totalIsAtLeast } =
+    opts.countUpTo !== undefined && opts.countUpTo <= SEARCH_GATHER_LIMIT
+      ? { total: opts.countUpTo, totalIsAtLeast: true }
+      : await countOf(db, opts.countUpTo === undefined ? matching : matching.limit(opts.countUpTo + 1), opts.countUpTo);
+  return { people: await loadPeople(db, coId, rows), total, totalIsAtLeast };
+}
+
+/** People walked newest first, in chunks of WALK_CHUNK, before a common term's matches are sorted in full instead. */
+export const SEARCH_WALK_LIMIT = 20_000;
+const WALK_CHUNK = 1000;
+
+/**
+ * The first `want` matches, newest first (fewer when the CO has no more), found by walking the
+ * CO's people newest first, a chunk at a time through `co_person_co_created_idx`, and asking the
+ * term index which of each chunk match. Undefined when `walkLimit` people were walked and
+ * the page is still not full: the matches are old, and sorting them all costs less.
+ */
+async function walkNewestFirst(db: Executor, coId: string, q: string, want: number, walkLimit: number): Promise<CoPersonTable[] | undefined> {
+  const matched: CoPersonTable[] = [];
+  let after: CoPersonTable | undefined;
+  for (let walked = 0; matched.length < want; ) {
+    if (walked >= walkLimit) return undefined;
+    const from = after;
+    let chunkQuery = db.selectFrom('co_person').selectAll().where('co_id', '=', coId);
+    if (from) chunkQuery = chunkQuery.where((eb) => eb.or([eb('created_at', '<', from.created_at), eb.and([eb('created_at', '=', from.created_at), eb('id', '>', from.id)])]));
+    const chunk = await chunkQuery.orderBy('created_at', 'desc').orderBy('id').limit(WALK_CHUNK).execute();
+    if (chunk.length === 0) break;
+    walked += chunk.length;
+    after = chunk[chunk.length - 1];
+    const hits = await db
+      .selectFrom('person_search_term as t')
+      .select('t.person_id')
+      .distinct()
+      .where('t.co_id', '=', coId)
+      .where('t.person_id', 'in', chunk.map((r) => r.id))
+      .where(termPrefixRange('t.term', q))
+      .execute();
+    const hit = new Set(hits.map((h) => h.person_id));
+    matched.push(...chunk.filter((r) => hit.has(r.id)));
+    if (chunk.length < WALK_CHUNK) break;
+  }
+  return matched.slice(0, want);
+}
+
+/** A page of all the people matching `q`, sorted newest first in the database (the matches gathered first, MATERIALIZED). */
+async function sortAllMatches(db: Executor, coId: string, q: string, limit: number, offset: number): Promise<CoPersonTable[]> {
+  return db
+    .with(
+      (cte) => cte('m').materialized(),
+      (qb) => qb.selectFrom('person_search_term as t').select('t.person_id').distinct().where('t.co_id', '=', coId).where(termPrefixRange('t.term', q)),
+    )
+    .selectFrom('m')
+    .innerJoin('co_person as p', 'p.id', 'm.person_id')
+    .selectAll('p')
+    .where('p.co_id', '=', coId)
+    .orderBy('p.created_at', 'desc')
+    .orderBy('p.id')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+}
+
+/** The rows `subquery` yields (give it LIMIT upTo + 1 to stop early), as a page's total: "at least upTo" beyond upTo. */
+async function countOf(
+  db: Executor,
+  subquery: { as<A extends string>(alias: A): AliasedSelectQueryBuilder<{ id: string } | { person_id: string }, A> },
+  upTo: number | undefined,
+): Promise<{ total: number; totalIsAtLeast: boolean }> {
+  const row = await db.selectFrom(subquery.as('r')).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+  return capped(Number(row.n), upTo);
+}
+
+function capped(n: number, upTo: number | undefined): { total: number; totalIsAtLeast: boolean } {
+  return upTo !== undefined && n > upTo ? { total: upTo, totalIsAtLeast: true } : { total: n, totalIsAtLeast: false };
+}
