@@ -69,6 +69,54 @@ export async function deleteSearchTerms(db: Executor, coId: string, personId: st
   await db.deleteFrom('person_search_term').where('person_id', '=', personId).where('co_id', '=', coId).where('part_id', '=', partId).execute();
 }
 
+/** Part rows per statement when terms are rewritten by id. */
+const PARTS_PER_STATEMENT = 500;
+
+/**
+ * Makes the search terms of the name, identifier or email rows `ids` of `table` match those rows
+ * as they are now: their old terms are deleted, and rows that still exist get their terms again.
+ * For writers that insert, update or delete part rows directly (bulk imports) rather than through
+ * person.repository.ts; call it in the same transaction, after the writes.
+ */
+export async function syncSearchTermsOfParts(db: Executor, table: (typeof SEARCH_TERM_SOURCES)[number], ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += PARTS_PER_STATEMENT) {
+    const part = ids.slice(i, i + PARTS_PER_STATEMENT);
+    await db.deleteFrom('person_search_term').where('part_id', 'in', part).execute();
+    await insertSearchTerms(db, await termsOfParts(db, table, part));
+  }
+}
+
+async function termsOfParts(db: Executor, table: (typeof SEARCH_TERM_SOURCES)[number], ids: string[]): Promise<SearchTermsOf[]> {
+  if (table === 'name') {
+    const rows = await db.selectFrom('name').select(['id', 'co_id', 'person_id', 'given', 'middle', 'family']).where('id', 'in', ids).execute();
+    return rows.map((r) => ({ coId: r.co_id, personId: r.person_id, partId: r.id, terms: nameTerms(r) }));
+  }
+  if (table === 'identifier') {
+    const rows = await db.selectFrom('identifier').select(['id', 'co_id', 'person_id', 'identifier']).where('id', 'in', ids).execute();
+    return rows.map((r) => ({ coId: r.co_id, personId: r.person_id, partId: r.id, terms: identifierTerms(r.identifier) }));
+  }
+  const rows = await db.selectFrom('email_address').select(['id', 'co_id', 'person_id', 'mail']).where('id', 'in', ids).execute();
+  return rows.map((r) => ({ coId: r.co_id, personId: r.person_id, partId: r.id, terms: emailTerms(r.mail) }));
+}
+
+/**
+ * Deletes the search terms of a person whose name, identifier or email row is gone (for writers
+ * that delete part rows by condition, such as a source replacing the rows it owns). Call it in the
+ * transaction that deleted them.
+ */
+export async function deleteOrphanSearchTerms(db: Executor, coId: string, personId: string): Promise<void> {
+  await db
+    .deleteFrom('person_search_term')
+    .where('co_id', '=', coId)
+    .where('person_id', '=', personId)
+    .where((eb) =>
+      eb.and(SEARCH_TERM_SOURCES.map((table) =>
+        eb('part_id', 'not in', eb.selectFrom(table).select('id').where('co_id', '=', coId).where('person_id', '=', personId)),
+      )),
+    )
+    .execute();
+}
+
 /** The highest code point: a term starting with `p` sorts (bytewise) between `p` and `p` followed by it. */
 const TOP = '\u{10FFFF}';
 

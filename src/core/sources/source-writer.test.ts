@@ -7,6 +7,7 @@ import { addMembership, listGroups, removeMembership, updateGroup } from '../gro
 import { addIdentifier, getPerson, removeIdentifier, setPersonStatus, deletePerson } from '../people/person.service.ts';
 import { buildCo, buildPerson, everyRow, forEachDialect, useTestApp } from '../../../test/support/test-app.ts';
 import { findSource, insertSource, type Source } from './source.repository.ts';
+import { searchPeople } from '../people/person-search.repository.ts';
 import { setSourceGroupMembers, upsertSourceGroup, removeSourceGroupMembers } from './source-group.writer.ts';
 import { detachSourcePerson, suspendSourcePerson, upsertSourcePerson } from './source-person.writer.ts';
 import { applyReconcile, planReconcile } from './source-reconcile.ts';
@@ -146,6 +147,25 @@ forEachDialect('Source writer', (dialect) => {
     await applyReconcile(t.ctx, source, plan3, async () => {});
     const two = await t.db.selectFrom('co_person').select('status').where('source_id', '=', source.id).where('external_id', '=', '2').executeTakeFirstOrThrow();
     assert.equal(two.status, 'suspended');
+  });
+
+  it('keeps the People search in step with what the source writes: new names and identifiers are found, replaced ones no longer', async () => {
+    const co = await buildCo(t);
+    const source = await buildSource(co.id);
+    const found = async (q: string) => (await searchPeople(t.db, co.id, { q, limit: 10, offset: 0 })).people.map((p) => p.id);
+    const { personId } = await upsertSourcePerson(t.ctx, source, person('1', 'quill'));
+    assert.deepEqual(await found('Ångström'), [personId]);
+    assert.deepEqual(await found('quill'), [personId]);
+    assert.deepEqual(await found('quill@example.org'), [personId]);
+    await upsertSourcePerson(t.ctx, source, person('1', 'quenby', {
+      names: [{ given: 'Rosalind', family: 'Franklin', type: 'official', primary: true }],
+      emails: [{ mail: 'rf@kings.example', type: 'official', verified: true }],
+    }));
+    assert.deepEqual(await found('Franklin'), [personId]);
+    assert.deepEqual(await found('quenby'), [personId]);
+    assert.deepEqual(await found('kings.example'), [personId]);
+    assert.deepEqual(await found('Ångström'), [], 'the replaced name is no longer found');
+    assert.deepEqual(await found('quill'), [], 'the removed identifier and email are no longer found');
   });
 
   it('detach and finalise keep the local membership where the person has one of the same group beside the source\'s', async () => {

@@ -16,6 +16,7 @@ import { SEED, seedComanage } from './comanage-seed.test-support.ts';
 import { importComanage, tokenSchemeProblem, type CoReport, type ImportOptions } from './comanage-import.service.ts';
 import { ComanageSourceError, openComanageReader } from './comanage-reader.ts';
 import { passwordServicesOf } from './comanage-services.ts';
+import { searchPeople } from '../../core/people/person-search.repository.ts';
 
 let pgSource: PostgresInstance | undefined;
 let mariaSource: MariadbInstance | undefined;
@@ -98,6 +99,8 @@ forEachDialect('tessera import comanage', (dialect) => {
         ].sort());
         assert.deepEqual((await db().selectFrom('co_identifier_type').select('name').where('co_id', '=', co.id).execute()).map((r) => r.name), ['badge']);
         assert.deepEqual((await db().selectFrom('email_address').select('mail').where('co_id', '=', co.id).orderBy('mail').execute()).map((r) => r.mail), ['ada@example.org']);
+        const found = async (q: string) => (await searchPeople(db(), co.id, { q, limit: 10, offset: 0 })).people.length;
+        assert.deepEqual([await found('Lovelace'), await found('ada'), await found('example.org'), await found('bob,admin')], [1, 1, 1, 1], 'imported people are found by the People search');
 
         const groups = await db().selectFrom('co_group').select(['id', 'name', 'group_type']).where('co_id', '=', co.id).orderBy('name').execute();
         assert.deepEqual(groups.map((g) => `${g.name}/${g.group_type}`), ['CO:COU:Optics:members:active/standard', 'CO:admins/admins', 'CO:members:active/members', 'astro-wiki/standard']);
@@ -163,6 +166,9 @@ forEachDialect('tessera import comanage', (dialect) => {
         assert.deepEqual(report!.counts.name, { added: 0, changed: 1, unchanged: 4, removed: 1 }, 'Eve\'s name is no longer read; it stays in Tessera with her');
         assert.deepEqual(report!.counts.identifier, { added: 1, changed: 0, unchanged: 7, removed: 1 });
         assert.equal(report!.counts.person!.removed, 1);
+        const coId = (await db().selectFrom('co').select('id').where('name', '=', SEED.co.name).executeTakeFirstOrThrow()).id;
+        const found = async (q: string) => (await searchPeople(db(), coId, { q, limit: 10, offset: 0 })).people.length;
+        assert.deepEqual([await found('Zoé Ærø'), await found('Zoë Ærø'), await found('carol@example.org')], [1, 0, 1], 'the People search follows changed and added rows');
         const eve = await db().selectFrom('identifier').innerJoin('co_person', 'co_person.id', 'identifier.person_id').select('co_person.status').where('identifier.identifier', '=', 'carol@example.org').executeTakeFirst();
         assert.ok(eve, 'the new identifier is there');
         const eveStatus = await db().selectFrom('co_person').innerJoin('name', 'name.person_id', 'co_person.id').select('co_person.status').where('name.given', '=', 'Eve').executeTakeFirstOrThrow();

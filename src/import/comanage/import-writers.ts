@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import { ADMINS_GROUP_NAME, MEMBERS_GROUP_NAME } from '../../core/cos/co.service.ts';
 import { BUILT_IN_IDENTIFIER_TYPES } from '../../core/people/person.schema.ts';
+import { syncSearchTermsOfParts } from '../../core/people/person-search-terms.ts';
 import type { CoreDatabase } from '../../db/core-tables.ts';
 import { newId } from '../../db/ids.ts';
 import type { ServiceTokenTables } from '../../plugins/service-tokens/service-token.table.ts';
@@ -75,29 +76,32 @@ export function writers(db: ImportDb) {
       remove: (ids: string[]) => drop(() => inParts(ids, (part) => db.deleteFrom('co_group').where('id', 'in', part).execute())),
     },
     name: {
-      insert: async (rows: Rows<Omit<NameTable, 'id'>>) => { for (const c of chunks(withIds(rows), 10)) await db.insertInto('name').values(c).execute(); },
-      update: async (id: string, v: Omit<NameTable, 'id'>) => { await db.updateTable('name').set(v).where('id', '=', id).execute(); },
+      insert: async (rows: Rows<Omit<NameTable, 'id'>>) => { for (const c of chunks(withIds(rows), 10)) await db.insertInto('name').values(c).execute(); await syncSearchTermsOfParts(db, 'name', rows.map((r) => r.id)); },
+      update: async (id: string, v: Omit<NameTable, 'id'>) => { await db.updateTable('name').set(v).where('id', '=', id).execute(); await syncSearchTermsOfParts(db, 'name', [id]); },
       remove: async (ids: string[]) => {
         const { keep, remove } = await split('name', ids);
         await inParts(remove, (part) => db.deleteFrom('name').where('id', 'in', part).execute());
+        await syncSearchTermsOfParts(db, 'name', remove);
         return keep;
       },
     },
     identifier: {
-      insert: async (rows: Rows<Omit<IdentifierTable, 'id'>>) => { for (const c of chunks(withIds(rows), 10)) await db.insertInto('identifier').values(c).execute(); },
-      update: async (id: string, v: Omit<IdentifierTable, 'id'>) => { await db.updateTable('identifier').set(v).where('id', '=', id).execute(); },
+      insert: async (rows: Rows<Omit<IdentifierTable, 'id'>>) => { for (const c of chunks(withIds(rows), 10)) await db.insertInto('identifier').values(c).execute(); await syncSearchTermsOfParts(db, 'identifier', rows.map((r) => r.id)); },
+      update: async (id: string, v: Omit<IdentifierTable, 'id'>) => { await db.updateTable('identifier').set(v).where('id', '=', id).execute(); await syncSearchTermsOfParts(db, 'identifier', [id]); },
       remove: async (ids: string[]) => {
         const { keep, remove } = await split('identifier', ids);
         await inParts(remove, (part) => db.deleteFrom('identifier').where('id', 'in', part).execute());
+        await syncSearchTermsOfParts(db, 'identifier', remove);
         return keep;
       },
     },
     email: {
-      insert: async (rows: Rows<Omit<EmailAddressTable, 'id'>>) => { for (const c of chunks(withIds(rows), 7)) await db.insertInto('email_address').values(c).execute(); },
-      update: async (id: string, v: Omit<EmailAddressTable, 'id'>) => { await db.updateTable('email_address').set(v).where('id', '=', id).execute(); },
+      insert: async (rows: Rows<Omit<EmailAddressTable, 'id'>>) => { for (const c of chunks(withIds(rows), 7)) await db.insertInto('email_address').values(c).execute(); await syncSearchTermsOfParts(db, 'email_address', rows.map((r) => r.id)); },
+      update: async (id: string, v: Omit<EmailAddressTable, 'id'>) => { await db.updateTable('email_address').set(v).where('id', '=', id).execute(); await syncSearchTermsOfParts(db, 'email_address', [id]); },
       remove: async (ids: string[]) => {
         const { keep, remove } = await split('email_address', ids);
         await inParts(remove, (part) => db.deleteFrom('email_address').where('id', 'in', part).execute());
+        await syncSearchTermsOfParts(db, 'email_address', remove);
         return keep;
       },
     },
