@@ -60,12 +60,19 @@ export function GroupPage(props: {
           ['Created', <Time iso={group.createdAt} />],
         ]}
       />
-      <div class="actions">
-        <a class="button secondary" href={`${base}/edit`}>Edit</a>
-        {group.type === 'standard' && props.services.length === 0 && (
-          <ActionButton action={`${base}/delete`} csrfToken={page.csrfToken} label="Delete group" danger confirm={`Delete the group ${group.name}? Its memberships go with it.`} />
-        )}
-      </div>
+      {group.sourceId ? (
+        <p class="flash flash-info" role="status">
+          This group comes from <a href={`/cos/${co.id}/sources/${group.sourceId}`}>a source</a>: its name, description and status, and the memberships marked “from the source”, are
+          changed there and read-only here. Memberships added here stay local beside them.
+        </p>
+      ) : (
+        <div class="actions">
+          <a class="button secondary" href={`${base}/edit`}>Edit</a>
+          {group.type === 'standard' && props.services.length === 0 && (
+            <ActionButton action={`${base}/delete`} csrfToken={page.csrfToken} label="Delete group" danger confirm={`Delete the group ${group.name}? Its memberships go with it.`} />
+          )}
+        </div>
+      )}
       {props.services.length > 0 && (
         <Section id="services-h" title="CO Services restricted to this group">
           <ul class="plain">
@@ -100,7 +107,9 @@ export function GroupPage(props: {
             !automatic &&
               actionsColumn<MemberRow>(
                 ({ membership: m, person }) =>
-                  m.id !== props.ownAdminMembershipId && (
+                  m.sourceId ? (
+                    <span class="muted">from the source</span>
+                  ) : m.id !== props.ownAdminMembershipId && (
                     <ActionButton action={`${base}/members/${m.id}/delete`} csrfToken={page.csrfToken} label="Remove" danger confirm={`Remove ${nameOf(person)} from ${group.name}?`} />
                   ),
               ),

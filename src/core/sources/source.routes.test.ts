@@ -5,6 +5,8 @@ import type { Co } from '../cos/co.service.ts';
 import { buildApiUser, buildCo, buildPerson, forEachDialect, signIn, useTestApp, type Browser } from '../../../test/support/test-app.ts';
 import { assertEscaped, fieldMessage, followRedirect, get, post, XSS } from '../../../test/support/web-pages.ts';
 import { upsertSourcePerson } from './source-person.writer.ts';
+import { setSourceGroupMembers, upsertSourceGroup } from './source-group.writer.ts';
+import { addMembership } from '../groups/group.service.ts';
 import { addSource, getSource } from './source.service.ts';
 
 const UNREACHABLE = 'postgres://reader:s3cret-pw@127.0.0.1:1/registry';
@@ -82,5 +84,25 @@ forEachDialect('Sources pages and API', (dialect) => {
     const listed = await t.app.inject({ method: 'GET', url: `/api/v1/cos/${co.id}/sources`, headers: { authorization: api.authorization } });
     assert.equal(listed.statusCode, 200);
     assert.ok(!listed.body.includes('s3cret-pw'));
+  });
+
+  it('shows a source-owned group read-only: no edit or delete, its memberships marked, local ones removable', async () => {
+    const source = await addSource(t.ctx, SYSTEM_ACTOR, co.id, { kind: 'comanage-sql', name: 'groups-from-registry', settings: { databaseUrl: UNREACHABLE } });
+    const { personId: fromSource } = await upsertSourcePerson(t.ctx, source, { externalId: 'p1', status: 'active', names: [{ given: 'Ida', type: 'official' }], identifiers: [], emails: [] });
+    const { groupId } = await upsertSourceGroup(t.ctx, source, { externalId: 'g1', name: 'Registry group' });
+    await setSourceGroupMembers(t.ctx, source, { externalId: 'g1' }, [{ personExternalId: 'p1' }]);
+    const local = await buildPerson(t, co.id, { username: 'local-member' });
+    const localMembership = await addMembership(t.ctx, SYSTEM_ACTOR, co.id, groupId!, { personId: local.id, member: true, owner: false });
+    const sourceMembership = await t.db.selectFrom('co_group_member').select('id').where('group_id', '=', groupId!).where('person_id', '=', fromSource).executeTakeFirstOrThrow();
+    const page = await get(t, `/cos/${co.id}/groups/${groupId}`, admin);
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, new RegExp(`This group comes from <a href="/cos/${co.id}/sources/${source.id}">a source</a>`));
+    assert.ok(!page.body.includes(`/groups/${groupId}/edit`), 'no Edit link');
+    assert.ok(!page.body.includes(`/groups/${groupId}/delete`), 'no Delete button');
+    assert.ok(!page.body.includes(`/members/${sourceMembership.id}/delete`), 'the source membership has no Remove button');
+    assert.match(page.body, /from the source/);
+    assert.ok(page.body.includes(`/members/${localMembership.id}/delete`), 'the local membership can be removed');
+    const refused = await post(t, `/cos/${co.id}/groups/${groupId}/members/${sourceMembership.id}/delete`, admin, {});
+    assert.equal(refused.statusCode, 409);
   });
 });
