@@ -9,33 +9,9 @@ import { openDatabase } from '../db/database.ts';
 import { createMariadbDatabase, startMariadb, type MariadbInstance } from '../../test/support/mariadb.ts';
 import { connectComanage, createComanageSchema } from '../import/comanage/comanage-fixture.test-support.ts';
 import { SEED, seedComanage } from '../import/comanage/comanage-seed.test-support.ts';
-import { main } from './main.ts';
+import { runTessera } from '../../test/support/cli.ts';
 
-/** Runs the command in this process with the given environment, capturing what it prints (strings only). */
-async function run(argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  const out = { stdout: '', stderr: '' };
-  const originals = { stdout: process.stdout.write, stderr: process.stderr.write };
-  const capture = (stream: 'stdout' | 'stderr') =>
-    function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-      if (typeof chunk === 'string') {
-        out[stream] += chunk;
-        return true;
-      }
-      return (originals[stream] as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as typeof process.stdout.write;
-  process.stdout.write = capture('stdout');
-  process.stderr.write = capture('stderr');
-  try {
-    return { code: await main(argv), ...out };
-  } finally {
-    process.stdout.write = originals.stdout;
-    process.stderr.write = originals.stderr;
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
-}
+const run = (argv: string[], env: Record<string, string>) => runTessera(argv, env);
 
 describe('tessera import comanage', () => {
   let dir: string;

@@ -6,44 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolvePersonActor } from '../core/auth/principal.service.ts';
 import { openDatabase } from '../db/database.ts';
-import { main } from './main.ts';
+import { runTessera } from '../../test/support/cli.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs the command in this process with the given TESSERA_* environment, capturing what it
- * prints. Only strings are captured: the test runner's own reporting (buffers) passes through.
- */
-async function run(argv: string[], env: Record<string, string> = {}): Promise<Run> {
-  const saved = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('TESSERA_')).map((k) => [k, process.env[k]]));
-  for (const k of Object.keys(saved)) delete process.env[k];
-  Object.assign(process.env, env);
-  const out = { stdout: '', stderr: '' };
-  const originals = { stdout: process.stdout.write, stderr: process.stderr.write };
-  const capture = (stream: 'stdout' | 'stderr') =>
-    function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-      if (typeof chunk === 'string') {
-        out[stream] += chunk;
-        return true;
-      }
-      return (originals[stream] as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as typeof process.stdout.write;
-  process.stdout.write = capture('stdout');
-  process.stderr.write = capture('stderr');
-  try {
-    const code = await main(argv);
-    return { code, ...out };
-  } finally {
-    process.stdout.write = originals.stdout;
-    process.stderr.write = originals.stderr;
-    for (const k of Object.keys(env)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
-}
+const run = (argv: string[], env: Record<string, string> = {}) => runTessera(argv, env, { onlyGivenTesseraVariables: true });
 
 const COMMANDS = ['serve', 'migrate', 'setup', 'account', 'api-user', 'worker', 'reprovision'];
 

@@ -8,32 +8,9 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { openDatabase } from '../db/database.ts';
 import { newId } from '../db/ids.ts';
-import { main } from './main.ts';
+import { runTessera } from '../../test/support/cli.ts';
 
-async function run(argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  const out = { stdout: '', stderr: '' };
-  const originals = { stdout: process.stdout.write, stderr: process.stderr.write };
-  const capture = (stream: 'stdout' | 'stderr') =>
-    function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-      if (typeof chunk === 'string') {
-        out[stream] += chunk;
-        return true;
-      }
-      return (originals[stream] as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as typeof process.stdout.write;
-  process.stdout.write = capture('stdout');
-  process.stderr.write = capture('stderr');
-  try {
-    return { code: await main(argv), ...out };
-  } finally {
-    process.stdout.write = originals.stdout;
-    process.stderr.write = originals.stderr;
-    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
-}
+const run = (argv: string[], env: Record<string, string>) => runTessera(argv, env);
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-scim-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
