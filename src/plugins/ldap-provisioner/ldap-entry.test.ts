@@ -85,6 +85,20 @@ describe('desiredEntry', () => {
   });
 });
 
+describe('mail values', () => {
+  it('writes ASCII addresses as they are, a Unicode domain in its xn-- form, and leaves out a non-ASCII local part (mail is an IA5 String)', () => {
+    const data = personData({
+      emails: [
+        { id: newId(), mail: 'ana@example.org', type: 'official', verified: true },
+        { id: newId(), mail: 'ana@bücher.example', type: 'personal', verified: false },
+        { id: newId(), mail: 'zoë@example.org', type: 'personal', verified: false },
+      ],
+    });
+    const entry = desiredEntry(ldapSettings({ attributes: ['cn', 'sn', 'mail', 'uid'] }), data);
+    assert.deepEqual(attrs(entry).mail, ['ana@example.org', 'ana@xn--bcher-kva.example']);
+  });
+});
+
 describe('values other targets contribute to an add', () => {
   it('merges the contributions, records which went in, and never puts one into an owned attribute', () => {
     const data = personData();

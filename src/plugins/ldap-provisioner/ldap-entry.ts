@@ -6,6 +6,7 @@ import { formatName } from '../../core/people/person.repository.ts';
 import { dnValueOctets, MAX_IDENTIFIER_DN_OCTETS } from '../../core/text.ts';
 import { ATTRIBUTE_NEEDS_CLASS, type LdapConfig, type LdapPersonAttribute } from './ldap-config.schema.ts';
 import { buildDn } from './ldap-dn.ts';
+import { ldapMailValue } from './ldap-mail.ts';
 import { LdapProvisioningError, type ContributedValues, type LdapContribution } from './ldap-extension.ts';
 
 export interface DesiredEntry {
@@ -65,7 +66,7 @@ function attributeValues(attribute: LdapPersonAttribute, data: ProvisioningData,
       // Single-valued in inetOrgPerson: the primary name only.
       return person.names.length > 0 ? uniqueValues('displayName', [person.displayName]) : [];
     case 'mail':
-      return uniqueValues('mail', person.emails.map((e) => e.mail));
+      return uniqueValues('mail', person.emails.map((e) => ldapMailValue(e.mail)));
     case 'uid':
       return uniqueValues('uid', person.identifiers.filter((i) => i.type === 'uid' && i.status === 'active').map((i) => i.identifier));
     case 'isMemberOf':

@@ -9,6 +9,7 @@ import type { PreviousState } from '../../core/provisioning/provisioner.ts';
 import type { ProvisioningData } from '../../core/provisioning/provisioning-data.ts';
 import type { LdapConfig } from '../ldap-provisioner/ldap-config.schema.ts';
 import { buildDn } from '../ldap-provisioner/ldap-dn.ts';
+import { ldapMailValue } from '../ldap-provisioner/ldap-mail.ts';
 import type { LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
 
 /** The attributes a service entry holds, all owned by the token target (objectClass apart). */
@@ -88,7 +89,7 @@ export function serviceEntryFor(
     ['uid', uid],
     ['cn', cn.length > 0 ? cn : [rdnValue]],
     ['sn', sn.length > 0 ? sn : [rdnValue]],
-    ['mail', unique(person.emails.map((e) => e.mail))],
+    ['mail', unique(person.emails.map((e) => ldapMailValue(e.mail)).filter((m): m is string => m !== undefined))],
     ['userPassword', unique(hashes, true)],
     ['isMemberOf', config.serviceEntryGroup ? unique(groupNames, true) : []],
   ]);
