@@ -4,11 +4,12 @@ import { SCIM_ADD_HELP } from './source-scim.ts';
 
 /** `tessera source …` help, per subcommand. */
 export const SOURCE_HELP: Record<string, string> = {
-  source: `Usage: tessera source <add|run|list|finalise|terminate> [options]
+  source: `Usage: tessera source <add|set|run|list|finalise|terminate> [options]
 
 Sources are registries that own some of a CO's people and groups (see "Sources" in README.md).
   add comanage-sql   Add a COmanage Registry SqlProvisioner target as a source of a CO
   add scim           Add a SCIM 2.0 endpoint (SRAM, Entra ID, Okta) to a CO; prints its URL and a token
+  set NAME           Change a source's settings (a new database URL, prefix or layout)
   run NAME           Run a source: a full reconciliation or the changes since the last run
   list               List sources with their status, last run and counts
   finalise NAME      Make Tessera the owner of everything the source brought in
@@ -21,6 +22,12 @@ Adds a source that reads the tables COmanage Registry's SqlProvisioner writes in
 included, is stored encrypted with the secret key. Prefer --database-url-env so the password stays
 out of the shell history. --prefix is the target's table prefix (default sp_); --layout is v4
 (COmanage Registry 4.x, default) or v5 (Registry PE). Nothing is read until the first run.`,
+  set: `Usage: tessera source set NAME [--co CO_ID] [--database-url URL | --database-url-env VAR] [--prefix P] [--layout v4|v5]
+
+Changes the settings of the COmanage SQL source named NAME, e.g. a new URL after the database
+password was rotated; settings not given are kept. The URL is stored encrypted; prefer
+--database-url-env. What the source brought in is not touched; its next run reads with the new
+settings. Recorded in history.`,
   run: `Usage: tessera source run NAME [--co CO_ID] [--dry-run] [--full]
 
 Runs the source named NAME (give --co when several COs have a source of that name). The first run,
@@ -95,6 +102,17 @@ export async function sourceCommand(runtime: Registry, args: string[]): Promise<
         if (!url) return fail('source add needs --database-url URL or --database-url-env VAR (a variable that is set)');
         const source = await service.addSource(ctx, SYSTEM_ACTOR, values.co, { kind, name: values.name, settings: { databaseUrl: url, ...(values.prefix !== undefined ? { prefix: values.prefix } : {}), ...(values.layout ? { layout: values.layout } : {}) } });
         out(`Source ${source.name} added to CO ${source.coId} (${await service.describeSource(ctx, source)}). Run it with: tessera source run ${source.name}`);
+        return 0;
+      }
+      case 'set': {
+        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { co: { type: 'string' }, 'database-url': { type: 'string' }, 'database-url-env': { type: 'string' }, prefix: { type: 'string' }, layout: { type: 'string' } } });
+        const source = await named(positionals[0], values.co);
+        if (values['database-url-env'] !== undefined && !process.env[values['database-url-env']]) return fail(`source set: the variable ${values['database-url-env']} is not set`);
+        const url = values['database-url'] ?? (values['database-url-env'] ? process.env[values['database-url-env']] : undefined);
+        const changes = { ...(url !== undefined ? { databaseUrl: url } : {}), ...(values.prefix !== undefined ? { prefix: values.prefix } : {}), ...(values.layout !== undefined ? { layout: values.layout } : {}) };
+        if (Object.keys(changes).length === 0) return fail('source set needs at least one of --database-url, --database-url-env, --prefix, --layout (see tessera source set --help)');
+        const updated = await service.updateSourceSettings(ctx, SYSTEM_ACTOR, source.coId, source.id, changes);
+        out(`Source ${updated.name} of CO ${updated.coId}: ${await service.describeSource(ctx, updated)}`);
         return 0;
       }
       case 'list': {

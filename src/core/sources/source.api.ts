@@ -3,8 +3,8 @@ import { apiRoute, coParams } from '../http/api-route.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import type { SourceDiff } from './source-reconcile.ts';
 import { finaliseSource, terminateSource } from './source-lifecycle.service.ts';
-import { sourceAddInput, sourceFinaliseResponse, sourceListResponse, sourceResponse, sourceRunInput, sourceRunResponse, sourceTerminateInput, sourceTerminateResponse } from './source.schema.ts';
-import { addSource, describeSource, getSource, listSources, runSource, type Source } from './source.service.ts';
+import { sourceAddInput, sourceSettingsInput, sourceFinaliseResponse, sourceListResponse, sourceResponse, sourceRunInput, sourceRunResponse, sourceTerminateInput, sourceTerminateResponse } from './source.schema.ts';
+import { addSource, describeSource, getSource, listSources, runSource, updateSourceSettings, type Source } from './source.service.ts';
 import { z } from 'zod';
 
 const SOURCES = '/api/v1/cos/:coId/sources';
@@ -45,6 +45,14 @@ export function registerSourceApi(app: FastifyInstance, ctx: RouteContext): void
     method: 'GET', url: `${SOURCES}/:sourceId`, operationId: 'getSource', summary: 'Read a source, with the progress of a run under way', tag,
     params: sourceParams, response: sourceResponse, co: 'admin',
     handler: async ({ actor, co, params }) => presentSource(ctx, await getSource(ctx, actor, co.id, params.sourceId)),
+  });
+  apiRoute(app, ctx, {
+    method: 'PATCH', url: `${SOURCES}/:sourceId`, operationId: 'updateSourceSettings', summary: 'Change some of a source\'s settings (e.g. a new databaseUrl); the others are kept; stored encrypted', tag,
+    params: sourceParams, body: sourceSettingsInput, response: sourceResponse, errors: [422], co: 'admin',
+    handler: async ({ actor, co, params, body }) => {
+      const source = await getSource(ctx, actor, co.id, params.sourceId);
+      return presentSource(ctx, await updateSourceSettings(ctx, actor, co.id, source.id, body.settings));
+    },
   });
   apiRoute(app, ctx, {
     method: 'POST', url: `${SOURCES}/:sourceId/runs`, operationId: 'runSource', summary: 'Run a source (full or incremental), or dry-run it to see the diff without writing', tag,

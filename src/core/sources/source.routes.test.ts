@@ -7,7 +7,7 @@ import { assertEscaped, fieldMessage, followRedirect, get, post, XSS } from '../
 import { upsertSourcePerson } from './source-person.writer.ts';
 import { setSourceGroupMembers, upsertSourceGroup } from './source-group.writer.ts';
 import { addMembership } from '../groups/group.service.ts';
-import { addSource, getSource } from './source.service.ts';
+import { addSource, getSource, sourceSettings } from './source.service.ts';
 
 const UNREACHABLE = 'postgres://reader:s3cret-pw@127.0.0.1:1/registry';
 
@@ -104,5 +104,62 @@ forEachDialect('Sources pages and API', (dialect) => {
     assert.ok(page.body.includes(`/members/${localMembership.id}/delete`), 'the local membership can be removed');
     const refused = await post(t, `/cos/${co.id}/groups/${groupId}/members/${sourceMembership.id}/delete`, admin, {});
     assert.equal(refused.statusCode, 409);
+  });
+
+  it('changes some settings through the API, keeping the others; refuses bad values and a terminated source, changing nothing', async () => {
+    const source = await addSource(t.ctx, SYSTEM_ACTOR, co.id, { kind: 'comanage-sql', name: 'rotated', settings: { databaseUrl: UNREACHABLE, prefix: 'cm_sp_', layout: 'v4' } });
+    const api = await buildApiUser(t, co.id, true);
+    const patch = (payload: Record<string, unknown>) => t.app.inject({ method: 'PATCH', url: `/api/v1/cos/${co.id}/sources/${source.id}`, headers: { authorization: api.authorization }, payload });
+    const before = await t.db.selectFrom('source').select('settings_encrypted').where('id', '=', source.id).executeTakeFirstOrThrow();
+
+    const bad = await patch({ settings: { layout: 'v9' } });
+    assert.equal(bad.statusCode, 400, bad.body);
+    assert.equal(bad.json().error.code, 'VALIDATION_FAILED');
+    assert.deepEqual(await t.db.selectFrom('source').select('settings_encrypted').where('id', '=', source.id).executeTakeFirstOrThrow(), before);
+
+    const ok = await patch({ settings: { databaseUrl: 'postgres://reader:n3w-pw@db.example.org:5432/registry' } });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.ok(!ok.body.includes('n3w-pw'), 'the password is not sent back');
+    assert.match(ok.json().settings, /db\.example\.org/);
+    const stored = await sourceSettings(t.ctx, await getSource(t.ctx, SYSTEM_ACTOR, co.id, source.id));
+    assert.deepEqual(stored, { databaseUrl: 'postgres://reader:n3w-pw@db.example.org:5432/registry', prefix: 'cm_sp_', layout: 'v4' });
+    const history = await t.db.selectFrom('history_record').select('comment').where('co_id', '=', co.id).where('action', '=', 'SOURCE_SETTINGS_CHANGED').execute();
+    assert.equal(history.length, 1);
+    assert.match(history[0]!.comment!, /databaseUrl/);
+    assert.ok(!history[0]!.comment!.includes('n3w-pw'));
+
+    const unprivileged = await buildApiUser(t, co.id, false);
+    const refused = await t.app.inject({ method: 'PATCH', url: `/api/v1/cos/${co.id}/sources/${source.id}`, headers: { authorization: unprivileged.authorization }, payload: { settings: { prefix: 'x_' } } });
+    assert.equal(refused.statusCode, 403);
+
+    await post(t, `/cos/${co.id}/sources/${source.id}/terminate`, admin, { confirm: 'yes' });
+    const terminated = await patch({ settings: { prefix: 'x_' } });
+    assert.equal(terminated.statusCode, 422, terminated.body);
+    assert.equal(terminated.json().error.code, 'SOURCE_NOT_ACTIVE');
+  });
+
+  it('changes settings on the web: the form shows the prefix and layout but never the URL, re-renders bad input, keeps the URL when left empty', async () => {
+    const source = await addSource(t.ctx, SYSTEM_ACTOR, co.id, { kind: 'comanage-sql', name: 'web-settings', settings: { databaseUrl: UNREACHABLE, prefix: 'cm_sp_', layout: 'v4' } });
+    const base = `/cos/${co.id}/sources/${source.id}`;
+    assert.match((await get(t, base, admin)).body, new RegExp(`href="${base}/settings"`));
+    const form = await get(t, `${base}/settings`, admin);
+    assert.equal(form.statusCode, 200);
+    assert.match(form.body, /value="cm_sp_"/);
+    assert.ok(!form.body.includes('s3cret-pw'), 'the stored URL is not shown');
+    const stored = async () => sourceSettings(t.ctx, await getSource(t.ctx, SYSTEM_ACTOR, co.id, source.id));
+
+    const bad = await post(t, `${base}/settings`, admin, { databaseUrl: 'postgres://reader:typo-pw@db.example.org/registry', prefix: '', layout: 'v4' });
+    assert.equal(bad.statusCode, 400);
+    assert.ok(fieldMessage(bad.body, 'f-prefix'));
+    assert.ok(!bad.body.includes('typo-pw'), 'the posted URL is not sent back');
+    assert.deepEqual(await stored(), { databaseUrl: UNREACHABLE, prefix: 'cm_sp_', layout: 'v4' });
+
+    const kept = await post(t, `${base}/settings`, admin, { databaseUrl: '', prefix: 'sp2_', layout: 'v5' });
+    assert.equal(kept.statusCode, 303, kept.body);
+    assert.deepEqual(await stored(), { databaseUrl: UNREACHABLE, prefix: 'sp2_', layout: 'v5' });
+    const rotated = await post(t, `${base}/settings`, admin, { databaseUrl: 'postgres://reader:n3w-pw@db.example.org:5432/registry', prefix: 'sp2_', layout: 'v5' });
+    assert.equal(rotated.statusCode, 303);
+    assert.match((await followRedirect(t, rotated, admin)).body, /Settings of web-settings saved/);
+    assert.equal((await stored()).databaseUrl, 'postgres://reader:n3w-pw@db.example.org:5432/registry');
   });
 });

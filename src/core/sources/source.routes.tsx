@@ -7,8 +7,8 @@ import { requireCoAdmin } from '../web/guards.ts';
 import { redirectWith, sendPage } from '../web/render.ts';
 import { finaliseSource, terminateSource } from './source-lifecycle.service.ts';
 import { sourceName } from './source.schema.ts';
-import { addSource, describeSource, getSource, listSources, runSource } from './source.service.ts';
-import { SourceNewPage, SourcePage, SourcesPage, SourceTerminatePage } from './source.views.tsx';
+import { addSource, describeSource, getSource, listSources, runSource, sourceSettings, updateSourceSettings } from './source.service.ts';
+import { SourceNewPage, SourcePage, SourceSettingsPage, SourcesPage, SourceTerminatePage } from './source.views.tsx';
 
 type CoRoute = { Params: { coId: string } };
 type SourceRoute = { Params: { coId: string; sourceId: string } };
@@ -19,6 +19,13 @@ const comanageForm = z.object({
   databaseUrl: z.string().trim().min(1, 'A database URL is needed'),
   prefix: z.string().trim().optional(),
   layout: z.enum(['v4', 'v5']).default('v4'),
+});
+
+/** The settings form of a COmanage SQL source: an empty URL keeps the current one. */
+const comanageSettingsForm = z.object({
+  databaseUrl: z.string().trim().optional(),
+  prefix: z.string().trim().min(1, 'A table prefix is needed'),
+  layout: z.enum(['v4', 'v5']),
 });
 
 /**
@@ -50,6 +57,28 @@ export function registerSourceRoutes(app: FastifyInstance, ctx: RouteContext): v
     // The URL holds a password: it is never sent back in the re-rendered form.
     if (!outcome.ok) return showNew(request, reply, co.id, { ...outcome.form, values: { ...values, databaseUrl: '' } }, outcome.status);
     return redirectWith(reply, `/cos/${co.id}/sources/${outcome.value.id}`, { kind: 'success', message: `Source ${outcome.value.name} added. Try a dry run first.` });
+  });
+
+  async function showSettings(request: FastifyRequest, reply: FastifyReply, coId: string, sourceId: string, form?: FormState, status = 200) {
+    const { actor, co } = await requireCoAdmin(ctx, request, coId);
+    const source = await getSource(ctx, actor, co.id, sourceId);
+    const current = await sourceSettings(ctx, source);
+    const shown = form ?? emptyForm({ prefix: String(current.prefix ?? ''), layout: String(current.layout ?? 'v4') });
+    return sendPage(ctx, request, reply, (page) => <SourceSettingsPage page={page} co={co} source={source} form={shown} />, status);
+  }
+
+  app.get<SourceRoute>('/cos/:coId/sources/:sourceId/settings', async (request, reply) => showSettings(request, reply, request.params.coId, request.params.sourceId));
+
+  app.post<SourceRoute>('/cos/:coId/sources/:sourceId/settings', async (request, reply) => {
+    const { actor, co } = await requireCoAdmin(ctx, request, request.params.coId);
+    const source = await getSource(ctx, actor, co.id, request.params.sourceId);
+    const values = postedValues(request);
+    const outcome = await submitForm(comanageSettingsForm, values, (input) =>
+      updateSourceSettings(ctx, actor, co.id, source.id, { ...(input.databaseUrl ? { databaseUrl: input.databaseUrl } : {}), prefix: input.prefix, layout: input.layout }),
+    );
+    // The URL holds a password: it is never sent back in the re-rendered form.
+    if (!outcome.ok) return showSettings(request, reply, co.id, source.id, { ...outcome.form, values: { ...values, databaseUrl: '' } }, outcome.status);
+    return redirectWith(reply, `/cos/${co.id}/sources/${source.id}`, { kind: 'success', message: `Settings of ${source.name} saved.` });
   });
 
   app.get<SourceRoute>('/cos/:coId/sources/:sourceId', async (request, reply) => {

@@ -10,6 +10,11 @@ export const sourceAddInput = z.object({
   settings: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** Changing a source's settings: only those to change (checked by the kind; the others are kept). */
+export const sourceSettingsInput = z.object({
+  settings: z.record(z.string(), z.unknown()),
+});
+
 /** Running a source: a dry run writes nothing; `full` forces a full reconciliation. */
 export const sourceRunInput = z.object({
   dryRun: z.boolean().default(false),

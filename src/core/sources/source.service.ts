@@ -98,6 +98,33 @@ export async function addSource(ctx: ProvisioningContext, actor: Actor, coId: st
   });
 }
 
+/**
+ * Changes some of a source's settings (CO admins), e.g. a new database URL after its password was
+ * rotated, or another table prefix. `changes` holds only the settings to change; the others, the
+ * URL's password included, are kept. The result is checked by the source's kind as when it was added
+ * (VALIDATION_FAILED, 400, naming the setting) and stored encrypted; what the source owns is not
+ * touched, and its next run reads with the new settings. Errors: NOT_FOUND, FORBIDDEN,
+ * SOURCE_NOT_ACTIVE (422) for a finalised or terminated source. Recorded in history.
+ */
+export async function updateSourceSettings(ctx: ProvisioningContext, actor: Actor, coId: string, sourceId: string, changes: Record<string, unknown>): Promise<Source> {
+  assertAdmin(actor, coId);
+  const source = await getSource(ctx, actor, coId, sourceId);
+  if (source.status !== 'active') throw new AppError(SOURCE_ERRORS.SOURCE_NOT_ACTIVE);
+  const kind = await kindOf(source.kind);
+  const parsed = kind.settings.safeParse({ ...(await sourceSettings(ctx, source)), ...changes });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'settings', message: i.message }));
+    throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { issues, message: issues.map((i) => `${i.field}: ${i.message}`).join('; ') });
+  }
+  return inTransaction(ctx.db, async (trx) => {
+    await lockCo(trx, coId, 'shared');
+    await updateSourceRow(trx, coId, source.id, { settings_encrypted: ctx.secretBox.seal(JSON.stringify(parsed.data)), updated_at: ctx.clock.now().toISOString() });
+    const changed = Object.keys(changes).sort().join(', ') || 'nothing';
+    await recordHistory(trx, ctx.clock, actor, { coId, action: 'SOURCE_SETTINGS_CHANGED', comment: `Source ${source.name}: settings changed (${changed}); now ${kind.describe(parsed.data)}` });
+    return (await findSource(trx, coId, source.id))!;
+  });
+}
+
 /** What a run did (or, dry, would do). */
 export interface SourceRunResult {
   counts: SourceRunCounts;

@@ -80,6 +80,22 @@ export function SourceNewPage(props: { page: PageContext; co: Co; form: FormStat
   );
 }
 
+/** Changing a COmanage SQL source's settings: a new database URL (empty keeps it), prefix, layout. */
+export function SourceSettingsPage(props: { page: PageContext; co: Co; source: Source; form: FormState }) {
+  const { page, co, source, form } = props;
+  const base = `/cos/${co.id}/sources/${source.id}`;
+  return (
+    <Layout page={page} title={`Settings of ${source.name}`} crumbs={coCrumbs(co, sourcesCrumb(co), { label: source.name, href: base }, { label: 'Settings' })}>
+      <p class="muted">What the source brought in is not touched; its next run reads with these settings.</p>
+      <EditForm action={`${base}/settings`} csrfToken={page.csrfToken} form={form} submit="Save settings" cancel={base}>
+        <TextField form={form} name="databaseUrl" label="New database URL" autocomplete="off" type="password" hint="Leave empty to keep the current one (e.g. give one with a rotated password); stored encrypted." />
+        <TextField form={form} name="prefix" label="Table prefix" autocomplete="off" hint="The SqlProvisioner target's table prefix." />
+        <SelectField form={form} name="layout" label="Layout" options={[{ value: 'v4', label: 'v4 (COmanage Registry 4.x)' }, { value: 'v5', label: 'v5 (Registry PE)' }]} />
+      </EditForm>
+    </Layout>
+  );
+}
+
 function DiffList(props: { title: string; items: Array<{ externalId: string; label: string; detail?: string }> }) {
   if (props.items.length === 0) return null;
   return (
@@ -153,6 +169,13 @@ export function SourcePage(props: { page: PageContext; co: Co; source: Source; d
           <ActionButton action={`${base}/run`} csrfToken={page.csrfToken} label="Run now" hidden={{ mode: 'run' }} />{' '}
           <ActionButton action={`${base}/run`} csrfToken={page.csrfToken} label="Full run" hidden={{ mode: 'full' }} />{' '}
           <ActionButton action={`${base}/run`} csrfToken={page.csrfToken} label="Dry run (show the diff)" hidden={{ mode: 'dry-run' }} />{' '}
+          {source.kind === 'comanage-sql' ? (
+            <>
+              <a class="button secondary" href={`${base}/settings`}>
+                Settings…
+              </a>{' '}
+            </>
+          ) : null}
           <ActionButton action={`${base}/finalise`} csrfToken={page.csrfToken} label="Finalise" confirm={`Make Tessera the owner of everything ${source.name} brought in? The source stops for good.`} />{' '}
           <a class="button danger" href={`${base}/terminate`}>
             Terminate…
