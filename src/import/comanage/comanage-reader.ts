@@ -1,9 +1,8 @@
 // Reads one COmanage Registry v4 database (PostgreSQL or MySQL/MariaDB, both of which COmanage
 // supports) through Kysely. Only current rows are read: `deleted` not true and no parent id (see
 // comanage-tables.ts); every query is scoped by the CO being imported.
-import { createPool } from 'mysql2';
-import pg from 'pg';
-import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { maskUrl, openComanage } from '../../core/sources/comanage-sql/comanage-connection.ts';
 import type {
   CmCo, CmCoGroup, CmCoGroupMember, CmCoLdapProvisionerDn, CmCoLdapProvisionerTarget, CmCoPerson, CmCoService, CmCoServiceToken,
   CmCoServiceTokenSetting, CmEmailAddress, CmHistoryRecord, CmIdentifier, CmName, CmPassword, ComanageDatabase, OptionalTable,
@@ -64,16 +63,8 @@ export async function openComanageReader(url: string): Promise<ComanageReader> {
   if (!dialect) throw new ComanageSourceError(`unsupported database URL scheme "${protocol}:"; COmanage Registry runs on PostgreSQL (postgres://) or MySQL/MariaDB (mysql://)`);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (!database) throw new ComanageSourceError('the database URL names no database (…/registry)');
-  const db = dialect === 'postgres'
-    ? new Kysely<ComanageDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, types: { getTypeParser: utcTimestamps } }) }) })
-    : new Kysely<ComanageDatabase>({
-        dialect: new MysqlDialect({
-          pool: createPool({
-            host: parsed.hostname, port: Number(parsed.port || 3306), user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password),
-            database, connectionLimit: 2, connectTimeout: 10_000, timezone: 'Z', dateStrings: false, charset: 'utf8mb4',
-          }),
-        }),
-      });
+  // The same connection as a COmanage SQL source: timestamps as text (UTC in COmanage; isoOf reads them so).
+  const { db } = await openComanage<ComanageDatabase>(url);
   let tables: Set<string>;
   try {
     const schema = dialect === 'postgres' ? sql`current_schema()` : sql`database()`;
@@ -81,12 +72,12 @@ export async function openComanageReader(url: string): Promise<ComanageReader> {
     tables = new Set(rows.rows.map((r) => String(r.name).toLowerCase()));
   } catch (error) {
     await db.destroy().catch(() => {});
-    throw new ComanageSourceError(`cannot read the COmanage database at ${redact(parsed)}: ${(error as Error).message}`);
+    throw new ComanageSourceError(`cannot read the COmanage database at ${maskUrl(url)}: ${(error as Error).message}`);
   }
   const missing = REQUIRED_TABLES.filter((t) => !tables.has(t));
   if (missing.length > 0) {
     await db.destroy();
-    throw new ComanageSourceError(`${redact(parsed)} is not a COmanage Registry v4 database: the table(s) ${missing.join(', ')} are missing (tables with another prefix than cm_ are not supported)`);
+    throw new ComanageSourceError(`${maskUrl(url)} is not a COmanage Registry v4 database: the table(s) ${missing.join(', ')} are missing (tables with another prefix than cm_ are not supported)`);
   }
   const present = new Set(OPTIONAL_TABLES.filter((t) => tables.has(t)));
   return {
@@ -97,18 +88,6 @@ export async function openComanageReader(url: string): Promise<ComanageReader> {
     readCo: (coId) => readCo(db, present, coId),
     close: () => db.destroy(),
   };
-}
-
-/** COmanage's `timestamp` columns hold UTC without a zone; pg would read them as local time, so they stay text (isoOf reads them as UTC). */
-const TIMESTAMP_OID = 1114;
-function utcTimestamps(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
-  if (oid === TIMESTAMP_OID) return (value: string) => value;
-  return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
-}
-
-/** The URL without its password, for messages. */
-function redact(url: URL): string {
-  return `${url.protocol}//${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.host}${url.pathname}`;
 }
 
 async function readCo(db: Kysely<ComanageDatabase>, present: ReadonlySet<OptionalTable>, coId: number): Promise<ComanageSnapshot> {

@@ -13,8 +13,8 @@ export function maskUrl(url: string): string {
 }
 
 /** A connection to a SqlProvisioner target database, PostgreSQL or MySQL/MariaDB. */
-export interface ComanageConnection {
-  db: Kysely<unknown>;
+export interface ComanageConnection<DB = unknown> {
+  db: Kysely<DB>;
   dialect: 'postgres' | 'mysql';
   close(): Promise<void>;
 }
@@ -22,9 +22,10 @@ export interface ComanageConnection {
 /**
  * Opens the database a URL names: `postgres://` / `postgresql://` (pg), `mysql://` / `mariadb://`
  * (mysql2). Timestamps are read as text on both (they are UTC in COmanage; see `utc`), so no
- * driver shifts them by the local time zone. Throws a clear Error for another scheme.
+ * driver shifts them by the local time zone. `DB` types the tables to read (the import's cm_
+ * tables); a source reads through its layout, untyped. Throws a clear Error for another scheme.
  */
-export async function openComanage(url: string): Promise<ComanageConnection> {
+export async function openComanage<DB = unknown>(url: string): Promise<ComanageConnection<DB>> {
   const scheme = url.split(':')[0]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') {
     const pg = (await import('pg')).default;
@@ -38,7 +39,7 @@ export async function openComanage(url: string): Promise<ComanageConnection> {
       types,
     });
     pool.on('error', () => {});
-    return { db: new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', close: () => pool.end() };
+    return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', close: () => pool.end() };
   }
   if (scheme === 'mysql' || scheme === 'mariadb') {
     const mysql = await import('mysql2');
@@ -56,7 +57,7 @@ export async function openComanage(url: string): Promise<ComanageConnection> {
       supportBigNumbers: true,
       bigNumberStrings: true,
     });
-    return { db: new Kysely<unknown>({ dialect: new MysqlDialect({ pool }) }), dialect: 'mysql', close: () => new Promise((resolve) => pool.end(() => resolve())) };
+    return { db: new Kysely<DB>({ dialect: new MysqlDialect({ pool }) }), dialect: 'mysql', close: () => new Promise((resolve) => pool.end(() => resolve())) };
   }
   throw new Error(`the database URL must start with postgres://, postgresql://, mysql:// or mariadb:// (got ${maskUrl(url)})`);
 }
