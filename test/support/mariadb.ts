@@ -5,13 +5,15 @@
 // Speed: mariadb-install-db takes a few seconds, so it runs once per MariaDB version and OS user;
 // the resulting data directory is kept under os.tmpdir() as a template and each server starts
 // from a copy of it (about 0.7 s to ready).
-import { chown, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 import {
   PortClashError,
+  findOrBuildTemplate as findOrBuildTemplateDir,
+  makeOwnedTempDir as makeSharedOwnedTempDir,
   onProcessExit,
   removeDirSync,
   requireCommand,
@@ -165,40 +167,24 @@ function ensureTemplate(): Promise<string> {
 async function findOrBuildTemplate(): Promise<string> {
   const version = await mariadbVersion();
   const owner = runAsIds(MARIADB_OS_USER)?.uid ?? process.getuid?.() ?? 0;
-  const template = join(tmpdir(), `tessera-mariadb-template-${version}-${TEMPLATE_FORMAT}-uid${owner}`);
-  if (await isUsableTemplate(template, owner)) return template;
-  await rm(template, { recursive: true, force: true });
-  // Built beside it and renamed into place, so a template that exists is complete even when
-  // parallel test processes race to build it.
-  const staging = await makeOwnedTempDir(tmpdir(), `tessera-mariadb-template-${version}-staging-`);
-  try {
-    await runCommand(
-      INSTALL_DB,
-      [
-        '--no-defaults',
-        `--datadir=${staging}`,
-        '--auth-root-authentication-method=normal',
-        '--skip-test-db',
-        ...(process.getuid?.() === 0 ? [`--user=${MARIADB_OS_USER}`] : []),
-      ],
-      staging,
-    );
-    await rename(staging, template);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    if (await isUsableTemplate(template, owner)) return template; // another process won the race
-    throw error;
-  }
-  return template;
-}
-
-async function isUsableTemplate(template: string, owner: number): Promise<boolean> {
-  try {
-    // Only trust a template owned by the user that will run it (os.tmpdir() is shared).
-    return (await stat(template)).uid === owner && (await stat(join(template, 'mysql'))).isDirectory();
-  } catch {
-    return false;
-  }
+  return findOrBuildTemplateDir(join(tmpdir(), `tessera-mariadb-template-${version}-${TEMPLATE_FORMAT}-uid${owner}`), {
+    runAsUser: MARIADB_OS_USER,
+    marker: 'mysql',
+    stagingPrefix: `tessera-mariadb-template-${version}-staging-`,
+    build: async (staging) => {
+      await runCommand(
+        INSTALL_DB,
+        [
+          '--no-defaults',
+          `--datadir=${staging}`,
+          '--auth-root-authentication-method=normal',
+          '--skip-test-db',
+          ...(process.getuid?.() === 0 ? [`--user=${MARIADB_OS_USER}`] : []),
+        ],
+        staging,
+      );
+    },
+  });
 }
 
 async function mariadbVersion(): Promise<string> {
@@ -208,9 +194,6 @@ async function mariadbVersion(): Promise<string> {
   return version;
 }
 
-async function makeOwnedTempDir(parent: string, prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(parent, prefix));
-  const ids = runAsIds(MARIADB_OS_USER);
-  if (ids !== undefined) await chown(dir, ids.uid, ids.gid);
-  return dir;
+function makeOwnedTempDir(parent: string, prefix: string): Promise<string> {
+  return makeSharedOwnedTempDir(parent, prefix, MARIADB_OS_USER);
 }

@@ -6,13 +6,15 @@
 // copy of it. Copying is then the slowest step (28 MB, a thousand files), so clusters live on a
 // roomy tmpfs (/dev/shm) when there is one; TESSERA_TEST_TMPDIR overrides the choice.
 import { statfsSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { chown, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
   PortClashError,
+  findOrBuildTemplate as findOrBuildTemplateDir,
+  makeOwnedTempDir as makeSharedOwnedTempDir,
   onProcessExit,
   removeDirSync,
   requireCommand,
@@ -174,43 +176,26 @@ function ensureTemplate(): Promise<string> {
 async function findOrBuildTemplate(): Promise<string> {
   const version = await postgresVersion();
   const owner = runAsIds(PG_OS_USER)?.uid ?? process.getuid?.() ?? 0;
-  const template = join(tmpdir(), `tessera-pg-template-${version}-${TEMPLATE_FORMAT}-uid${owner}`);
-  if (await isUsableTemplate(template, owner)) return template;
-  // Templates appear by an atomic rename, so one that exists but is unusable is broken, not half-built.
-  await rm(template, { recursive: true, force: true });
-  // Build beside it and rename into place: the rename is atomic, so a template that exists is
-  // complete, and parallel test processes racing to build it cannot see a half-written one.
-  const staging = await makeOwnedTempDir(tmpdir(), `tessera-pg-template-${version}-staging-`);
-  try {
-    await runCommand(
-      join(PG_BIN_DIR, 'initdb'),
-      [
-        '-D', staging,
-        '--auth=trust', '-U', 'postgres',
-        '--encoding=UTF8', '--locale=C', // the same collation on every machine
-        '--no-sync', '--no-instructions',
-        // 1 MiB WAL segments instead of 16: a smaller template is quicker to copy for every cluster.
-        '--wal-segsize=1',
-      ],
-      staging,
-      PG_OS_USER,
-    );
-    await rename(staging, template);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    if (await isUsableTemplate(template, owner)) return template; // another process won the race
-    throw error;
-  }
-  return template;
-}
-
-async function isUsableTemplate(template: string, owner: number): Promise<boolean> {
-  try {
-    // Only trust a template owned by the user that will run it (os.tmpdir() is shared).
-    return (await stat(template)).uid === owner && (await stat(join(template, 'PG_VERSION'))).isFile();
-  } catch {
-    return false;
-  }
+  return findOrBuildTemplateDir(join(tmpdir(), `tessera-pg-template-${version}-${TEMPLATE_FORMAT}-uid${owner}`), {
+    runAsUser: PG_OS_USER,
+    marker: 'PG_VERSION',
+    stagingPrefix: `tessera-pg-template-${version}-staging-`,
+    build: async (staging) => {
+      await runCommand(
+        join(PG_BIN_DIR, 'initdb'),
+        [
+          '-D', staging,
+          '--auth=trust', '-U', 'postgres',
+          '--encoding=UTF8', '--locale=C', // the same collation on every machine
+          '--no-sync', '--no-instructions',
+          // 1 MiB WAL segments instead of 16: a smaller template is quicker to copy for every cluster.
+          '--wal-segsize=1',
+        ],
+        staging,
+        PG_OS_USER,
+      );
+    },
+  });
 }
 
 async function postgresVersion(): Promise<string> {
@@ -239,10 +224,8 @@ function clusterRoot(): string {
   return tmpdir();
 }
 
-async function makeOwnedTempDir(parent: string, prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(parent, prefix));
-  await chownToPgUser(dir);
-  return dir;
+function makeOwnedTempDir(parent: string, prefix: string): Promise<string> {
+  return makeSharedOwnedTempDir(parent, prefix, PG_OS_USER);
 }
 
 async function makeOwnedDir(dir: string): Promise<void> {

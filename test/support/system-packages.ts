@@ -6,7 +6,8 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { basename } from 'node:path';
+import { chown, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -287,4 +288,48 @@ function isDeadOrZombie(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Template data directories (a database's initialised data directory, copied for each instance)
+
+/** A temporary directory under `parent`, owned by `runAsUser` when we are root (a server's data). */
+export async function makeOwnedTempDir(parent: string, prefix: string, runAsUser: string): Promise<string> {
+  const dir = await mkdtemp(join(parent, prefix));
+  const ids = runAsIds(runAsUser);
+  if (ids !== undefined) await chown(dir, ids.uid, ids.gid);
+  return dir;
+}
+
+/**
+ * The template directory `template`, built by `build` into a fresh directory (made, owned by
+ * `runAsUser`, beside `stagingPrefix`) when none usable exists. It appears by an atomic rename, so
+ * one that exists is complete and parallel test processes racing to build it cannot see a
+ * half-written one; one is usable when `runAsUser` owns it (os.tmpdir() is shared) and it holds
+ * `marker` (a path inside it that only a finished build has). Returns the template's path.
+ */
+export async function findOrBuildTemplate(
+  template: string,
+  options: { runAsUser: string; marker: string; stagingPrefix: string; build: (staging: string) => Promise<void> },
+): Promise<string> {
+  const owner = runAsIds(options.runAsUser)?.uid ?? process.getuid?.() ?? 0;
+  const usable = async () => {
+    try {
+      return (await stat(template)).uid === owner && (await stat(join(template, options.marker))) !== undefined;
+    } catch {
+      return false;
+    }
+  };
+  if (await usable()) return template;
+  await rm(template, { recursive: true, force: true }); // exists but unusable: broken, not half-built
+  const staging = await makeOwnedTempDir(dirname(template), options.stagingPrefix, options.runAsUser);
+  try {
+    await options.build(staging);
+    await rename(staging, template);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    if (await usable()) return template; // another process won the race
+    throw error;
+  }
+  return template;
 }
