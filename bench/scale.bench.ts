@@ -98,6 +98,9 @@ interface DbResult {
   sizeDetail: string;
   rssMiB: number;
   peakRssMiB: number;
+  /** Of rssMiB: the process's own memory (RssAnon: heaps, SQLite's page cache) and mapped file pages (RssFile: the SQLite memory map, code). */
+  anonMiB: number;
+  fileMiB: number;
   cases: CaseResult[];
   explain: string[];
 }
@@ -105,7 +108,7 @@ interface DbResult {
 const rnd = (n: number) => Math.floor(Math.random() * n);
 const pick = <T>(items: readonly T[]) => items[rnd(items.length)]!;
 
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+function procStatus(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
   return line ? Number(/\d+/.exec(line)![0]) / 1024 : Number.NaN;
 }
@@ -292,6 +295,8 @@ async function runDb(db: 'sqlite' | 'postgres', secretKey: string): Promise<DbRe
 
     const rssMiB = procStatus(server.pid, 'VmRSS');
     const peakRssMiB = procStatus(server.pid, 'VmHWM');
+    const anonMiB = procStatus(server.pid, 'RssAnon');
+    const fileMiB = procStatus(server.pid, 'RssFile');
     await server.stop();
     const problems = server.problems().trim();
     if (problems) log(`${db}: the server reported:\n${problems.slice(0, 6000)}`);
@@ -310,8 +315,8 @@ async function runDb(db: 'sqlite' | 'postgres', secretKey: string): Promise<DbRe
       sizeBytes = Number(row.rows[0]!.n);
       sizeDetail = 'pg_database_size';
     }
-    log(`${db}: database ${(sizeBytes / 2 ** 20).toFixed(0)} MiB; server RSS ${rssMiB.toFixed(0)} MiB (peak ${peakRssMiB.toFixed(0)} MiB)`);
-    return { db, seedSeconds, seedCpuSeconds, seedLoad: `${seedLoad} before, ${loadAverage()} after`, sizeBytes, sizeDetail, rssMiB, peakRssMiB, cases, explain };
+    log(`${db}: database ${(sizeBytes / 2 ** 20).toFixed(0)} MiB; server RSS ${rssMiB.toFixed(0)} MiB (anonymous ${anonMiB.toFixed(0)}, file-backed ${fileMiB.toFixed(0)}; peak ${peakRssMiB.toFixed(0)} MiB)`);
+    return { db, seedSeconds, seedCpuSeconds, seedLoad: `${seedLoad} before, ${loadAverage()} after`, sizeBytes, sizeDetail, rssMiB, peakRssMiB, anonMiB, fileMiB, cases, explain };
   } finally {
     for (const c of cleanups) await c().catch((e) => log(`cleanup: ${String(e)}`));
   }
@@ -373,7 +378,7 @@ ${ABOUT}
 | Seeding | ${r.seedSeconds.toFixed(0)} s: ${Math.round(N / r.seedSeconds).toLocaleString('en-US')} people/s (batches of ${BATCH.toLocaleString('en-US')} people per transaction; load ${r.seedLoad}) |
 | Seeding, CPU time of the loading process | ${r.seedCpuSeconds.toFixed(0)} s: ${((r.seedCpuSeconds * 1e6) / N).toFixed(0)} µs per person${r.db === 'sqlite' ? ' (all the work: SQLite runs in the process), so about ' + Math.round((r.seedCpuSeconds * 1_000_000) / N / 60) + ' min of one core for 1,000,000 people' : ' (the client side only; PostgreSQL works in its own processes)'} |
 | Database size | ${(r.sizeBytes / 2 ** 20).toFixed(0)} MiB (${r.sizeDetail}) |
-| Server RSS | ${r.rssMiB.toFixed(0)} MiB after the measurements, peak ${r.peakRssMiB.toFixed(0)} MiB (VmRSS, VmHWM of \`tessera serve\`); goal < 400 MB: ${r.peakRssMiB * 1.048576 < 400 ? 'yes' : '**no**'} |
+| Server RSS | ${r.rssMiB.toFixed(0)} MiB after the measurements (anonymous ${r.anonMiB.toFixed(0)} MiB: heaps and SQLite's page cache; file-backed ${r.fileMiB.toFixed(0)} MiB: the SQLite memory map and code), peak ${r.peakRssMiB.toFixed(0)} MiB (VmRSS, RssAnon, RssFile, VmHWM of \`tessera serve\`); goal < 400 MB: ${r.peakRssMiB * 1.048576 < 400 ? 'yes' : '**no**'} |
 
 | Request | What | p50 ms | p95 ms | p99 ms | Server CPU ms/request | Errors | p95 < 50 ms | Load average (1, 5, 15 min) after |
 |---|---|---|---|---|---|---|---|---|

@@ -46,9 +46,12 @@ export function openDatabase(url: string): Database {
   const sqlite = new SQLite(path);
   // exec, not pragma(): pragma() prepares a statement that is then left to the garbage collector.
   sqlite.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000');
-  // Reads through a memory map (up to 256 MiB) instead of a pread() system call per page: a process
-  // that just started otherwise pays a system call for every page its first lookups touch.
-  sqlite.exec('PRAGMA mmap_size = 268435456');
+  // Reads through a memory map instead of a pread() system call per page: a process that just
+  // started otherwise pays a system call for every page its first lookups touch. The map is capped
+  // at 64 MiB: every page of it that was read counts in the process's RSS, and at 100,000 people a
+  // 256 MiB map filled up and made the server's RSS 416 MiB (bench:scale); pages beyond the map are
+  // read with pread() from the kernel's page cache, which caches them all the same.
+  sqlite.exec('PRAGMA mmap_size = 67108864');
   // Planner statistics, as SQLite advises for a connection that lives long (sqlite.org/lang_analyze.html):
   // without them an equality on co_id looks selective, and at a million people a query for a few
   // people by id walks the whole CO. Sampled (analysis_limit) so a large database opens in seconds,
