@@ -1,4 +1,4 @@
-import type { AliasedSelectQueryBuilder } from 'kysely';
+import { countRows, type PageCount } from '../../db/count-rows.ts';
 import type { Executor } from '../../db/database.ts';
 import { loadPeople, type Person } from './person.repository.ts';
 import type { CoPersonTable } from './person.table.ts';
@@ -42,7 +42,7 @@ export async function searchPeople(
   if (!opts.q) {
     const rows = await db.selectFrom('co_person').selectAll().where('co_id', '=', coId).orderBy('created_at', 'desc').orderBy('id').limit(opts.limit).offset(opts.offset).execute();
     const counted = db.selectFrom('co_person').select('id').where('co_id', '=', coId);
-    const { total, totalIsAtLeast } = await countOf(db, opts.countUpTo === undefined ? counted : counted.limit(opts.countUpTo + 1), opts.countUpTo);
+    const { total, totalIsAtLeast } = await countRows(db, counted, opts.countUpTo);
     return { people: await loadPeople(db, coId, rows), total, totalIsAtLeast };
   }
   const q = opts.q;
@@ -66,7 +66,7 @@ export async function searchPeople(
   const { total, totalIsAtLeast } =
     opts.countUpTo !== undefined && opts.countUpTo <= SEARCH_GATHER_LIMIT
       ? { total: opts.countUpTo, totalIsAtLeast: true }
-      : await countOf(db, opts.countUpTo === undefined ? matching : matching.limit(opts.countUpTo + 1), opts.countUpTo);
+      : await countRows(db, matching, opts.countUpTo);
   return { people: await loadPeople(db, coId, rows), total, totalIsAtLeast };
 }
 
@@ -125,16 +125,6 @@ async function sortAllMatches(db: Executor, coId: string, q: string, limit: numb
     .execute();
 }
 
-/** The rows `subquery` yields (give it LIMIT upTo + 1 to stop early), as a page's total: "at least upTo" beyond upTo. */
-async function countOf(
-  db: Executor,
-  subquery: { as<A extends string>(alias: A): AliasedSelectQueryBuilder<{ id: string } | { person_id: string }, A> },
-  upTo: number | undefined,
-): Promise<{ total: number; totalIsAtLeast: boolean }> {
-  const row = await db.selectFrom(subquery.as('r')).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
-  return capped(Number(row.n), upTo);
-}
-
-function capped(n: number, upTo: number | undefined): { total: number; totalIsAtLeast: boolean } {
+function capped(n: number, upTo: number | undefined): PageCount {
   return upTo !== undefined && n > upTo ? { total: upTo, totalIsAtLeast: true } : { total: n, totalIsAtLeast: false };
 }
