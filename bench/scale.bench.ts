@@ -262,6 +262,13 @@ async function runDb(db: 'sqlite' | 'postgres', secretKey: string): Promise<DbRe
     cases.push(await timed('Search: email domain', 'e.g. "dept7.example.org": N/50 match', () => page(q(`dept${rnd(50)}.example.org`), /Showing 1–25 of/)));
     cases.push(await timed('Search: no match', 'e.g. "zz0123"', () => page(q(`zz${rnd(10000)}`), /No one matches/)));
     cases.push(await timed('A person’s page', 'GET /cos/:co/people/:id', () => { const p = pick(samplePeople); return page(`${peoplePath}/${p.id}`, new RegExp(uidOf(p.i))); }));
+    const groupPath = `/cos/${co.id}/groups/${staff.id}`;
+    cases.push(await timed('A group’s page (every person a member)', 'GET /cos/:co/groups/:id: 100 members of N, "more than 1,000"', () => page(groupPath, /Showing 1–100 of more than 1,000/)));
+    cases.push(await timed('A group’s page 50', 'GET /cos/:co/groups/:id?page=50', () => page(`${groupPath}?page=50`, /Showing 4901–5000 of more than 1,000/)));
+    cases.push(await timed('A group’s memberships (API), page 50', 'GET /api/v1/cos/:co/groups/:id/members?page=50: 100 rows and the exact total', async () => {
+      const res = await api('GET', `/api/v1/cos/${co.id}/groups/${staff.id}/members?page=50`);
+      return res.status === 200 && Array.isArray(res.body.items) && (res.body.items as unknown[]).length === 100 && res.body.total === N;
+    }));
     cases.push(await timed('The person’s token page', 'GET /cos/:co/people/:id/service-tokens', () => { const p = pick(samplePeople); return page(`${peoplePath}/${p.id}/service-tokens`, /Mail/); }));
     const verifyKey = service.key;
     cases.push(await timed('Verification (API)', 'POST /api/v1/service-tokens/verify, a random seeded token', async () => {

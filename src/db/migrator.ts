@@ -14,6 +14,7 @@ import * as comanageImport from './migrations/20261221000000-comanage-import.ts'
 import * as scimTokens from './migrations/20261222000000-scim-tokens.ts';
 import * as heldJobs from './migrations/20261224000000-held-jobs.ts';
 import * as peopleSearch from './migrations/20261225000000-people-search.ts';
+import * as groupMemberOrder from './migrations/20261228000000-group-member-order.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
@@ -30,6 +31,7 @@ const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261222000000-scim-tokens': scimTokens,
   '20261224000000-held-jobs': heldJobs,
   '20261225000000-people-search': peopleSearch,
+  '20261228000000-group-member-order': groupMemberOrder,
 };
 
 class StaticMigrations implements MigrationProvider {

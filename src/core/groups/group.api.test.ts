@@ -98,6 +98,30 @@ forEachDialect('Groups API', (dialect) => {
       assert.equal(again.body.error.code, 'MEMBERSHIP_NOT_FOUND');
     });
 
+    it('lists memberships a page at a time, oldest first, with the total, and refuses a bad page (400)', async () => {
+      const g = await newGroup(w.adminA, w.coA.id);
+      const added: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const p = await buildPerson(t, w.coA.id);
+        const res = await w.adminA('POST', `${groups(w.coA.id)}/${g.id}/members`, { personId: p.id });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        added.push(res.body.id as string);
+        t.clock.advance(1000);
+      }
+      const first = await w.readerA('GET', `${groups(w.coA.id)}/${g.id}/members?pageSize=2`);
+      const third = await w.readerA('GET', `${groups(w.coA.id)}/${g.id}/members?page=3&pageSize=2`);
+      assert.equal(first.status, 200);
+      assert.deepEqual({ ...first.body, items: first.body.items.map((m: { id: string }) => m.id) }, { items: added.slice(0, 2), total: 5, page: 1, pageSize: 2 });
+      assert.deepEqual({ ...third.body, items: third.body.items.map((m: { id: string }) => m.id) }, { items: added.slice(4), total: 5, page: 3, pageSize: 2 });
+      const all = await w.readerA('GET', `${groups(w.coA.id)}/${g.id}/members`);
+      assert.deepEqual([all.body.items.length, all.body.total, all.body.page, all.body.pageSize], [5, 5, 1, 100], 'the default page');
+      for (const bad of ['pageSize=0', 'pageSize=1001', 'page=0', 'page=x']) {
+        const res = await w.readerA('GET', `${groups(w.coA.id)}/${g.id}/members?${bad}`);
+        assert.equal(res.status, 400, bad);
+        assert.equal(res.body.error.code, 'VALIDATION_FAILED', bad);
+      }
+    });
+
     it('lists the automatic members group but refuses to edit it, and protects the system groups', async () => {
       const members = await systemGroup(w.coA.id, 'members');
       const admins = await systemGroup(w.coA.id, 'admins');

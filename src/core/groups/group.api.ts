@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { apiRoute, coParams, idParam } from '../http/api-route.ts';
 import type { RouteContext } from '../http/route-context.ts';
-import { groupInput, groupListResponse, groupResponse, membershipInput, membershipListResponse, membershipResponse } from './group.schema.ts';
+import { groupInput, groupListResponse, groupResponse, listMembershipsQuery, membershipInput, membershipListResponse, membershipResponse } from './group.schema.ts';
 import { addMembership, createGroup, deleteGroup, getGroup, listGroups, listMemberships, removeMembership, updateGroup } from './group.service.ts';
 
 const groupParams = coParams.extend({ groupId: idParam });
@@ -81,12 +81,16 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     method: 'GET',
     url: `${GROUP}/members`,
     operationId: 'listMemberships',
-    summary: 'List a group’s memberships (the members group lists the CO’s active people, with ids that cannot be removed)',
+    summary: 'List a group’s memberships, a page at a time, oldest first (the members group lists the CO’s active people, with ids that cannot be removed)',
     tag,
     params: groupParams,
+    query: listMembershipsQuery,
     response: membershipListResponse,
     co: 'read',
-    handler: async ({ actor, params, co }) => ({ items: await listMemberships(ctx, actor, co.id, params.groupId) }),
+    handler: async ({ actor, params, query, co }) => {
+      const { items, total, page, pageSize } = await listMemberships(ctx, actor, co.id, params.groupId, query);
+      return { items, total, page, pageSize };
+    },
   });
 
   apiRoute(app, ctx, {

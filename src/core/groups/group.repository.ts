@@ -1,5 +1,6 @@
 import { mapUniqueViolation } from '../../db/constraint-errors.ts';
 import type { Executor } from '../../db/database.ts';
+import { countRows, type PageCount } from '../../db/count-rows.ts';
 import { isId } from '../../db/ids.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
@@ -88,10 +89,45 @@ export async function deleteGroupRow(db: Executor, coId: string, groupId: string
   await db.deleteFrom('co_group').where('co_id', '=', coId).where('id', '=', groupId).execute();
 }
 
-/** The membership rows of a group of the CO, oldest first. */
-export async function listMembershipRows(db: Executor, coId: string, groupId: string): Promise<Membership[]> {
-  const rows = await db.selectFrom('co_group_member').selectAll().where('co_id', '=', coId).where('group_id', '=', groupId).orderBy('created_at').execute();
+/**
+ * A page of the membership rows of a group of the CO, oldest first (then by id, so pages never
+ * overlap), read on the index `co_group_member_group_created_idx`: `limit` rows after `offset`.
+ */
+export async function listMembershipRows(db: Executor, coId: string, groupId: string, page: { limit: number; offset: number }): Promise<Membership[]> {
+  const rows = await db
+    .selectFrom('co_group_member')
+    .selectAll()
+    .where('group_id', '=', groupId)
+    .where('co_id', '=', coId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
   return rows.map(toMembership);
+}
+
+/**
+ * How many membership rows the group of the CO has. With `upTo`, counting stops past it and the
+ * answer is `{ total: upTo, totalIsAtLeast: true }` (a page that says "more than 1,000" rather than
+ * counting a million rows on every view).
+ */
+export async function countMembershipRows(db: Executor, coId: string, groupId: string, upTo?: number): Promise<PageCount> {
+  const rows = db.selectFrom('co_group_member').select('id').where('group_id', '=', groupId).where('co_id', '=', coId);
+  return countRows(db, rows, upTo);
+}
+
+/** Which of `personIds` have a membership row (any validity window) in the group of the CO. */
+export async function peopleWithMembershipRow(db: Executor, coId: string, groupId: string, personIds: readonly string[]): Promise<Set<string>> {
+  if (personIds.length === 0) return new Set();
+  const rows = await db.selectFrom('co_group_member').select('person_id').where('group_id', '=', groupId).where('co_id', '=', coId).where('person_id', 'in', personIds).execute();
+  return new Set(rows.map((r) => r.person_id));
+}
+
+/** The person's oldest membership row in the group of the CO (a source's row and a local one may both exist), or undefined. */
+export async function findMembershipOfPerson(db: Executor, coId: string, groupId: string, personId: string): Promise<Membership | undefined> {
+  const row = await db.selectFrom('co_group_member').selectAll().where('group_id', '=', groupId).where('co_id', '=', coId).where('person_id', '=', personId).orderBy('created_at').orderBy('id').executeTakeFirst();
+  return row && toMembership(row);
 }
 
 /** One membership row of the group; undefined for a malformed id or a row of another group or CO. */

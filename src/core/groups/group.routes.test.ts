@@ -204,6 +204,33 @@ forEachDialect('Group pages', (dialect) => {
     assert.equal((await memberRows(gid)).length, 0);
   });
 
+  it('shows a large group a page of 100 members at a time, counting them up to 1,000', async () => {
+    const co = await buildCo(t, 'Paged');
+    const owner = await buildPerson(t, co.id, { admin: true, given: 'Paula', family: 'Pager' });
+    const browser = await signIn(t, owner.username);
+    const gid = await groupId(co.id, 'CO:members:active');
+    const names: string[] = [];
+    for (let i = 0; i < 104; i++) {
+      const family = `Member${String(i).padStart(3, '0')}`;
+      await buildPerson(t, co.id, { given: 'Paged', family });
+      names.push(`Paged ${family}`);
+      t.clock.advance(1000);
+    }
+    const first = await get(t, `${groups(co.id)}/${gid}`, browser);
+    assert.equal(first.statusCode, 200);
+    assert.match(first.body, /Members \(105\)/);
+    assert.match(first.body, /Showing 1–100 of 105/);
+    assert.ok(first.body.includes(`href="${groups(co.id)}/${gid}?page=2#members-h"`), 'a link to the second page');
+    assert.ok(first.body.includes(names[98]!) && !first.body.includes(names[99]!), 'the oldest 100 (the admin and 99 others)');
+    const second = await get(t, `${groups(co.id)}/${gid}?page=2`, browser);
+    assert.match(second.body, /Showing 101–105 of 105/);
+    for (const n of names.slice(99)) assert.ok(second.body.includes(n), n);
+    assert.ok(!second.body.includes(names[98]!));
+    const junk = await get(t, `${groups(co.id)}/${gid}?page=abc`, browser);
+    assert.equal(junk.statusCode, 200, 'a page that is not a number is the first page');
+    assert.match(junk.body, /Showing 1–100 of 105/);
+  });
+
   it('does not offer admins to remove themselves from the admins group', async () => {
     const gid = await groupId(coA.id, 'CO:admins');
     const page = await get(t, `${groups(coA.id)}/${gid}`, admin);

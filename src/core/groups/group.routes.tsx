@@ -11,7 +11,8 @@ import { localTimesAsUtc, postedValues, submitForm } from '../web/forms.ts';
 import { requireCoAdmin } from '../web/guards.ts';
 import { redirectWith, sendPage } from '../web/render.ts';
 import { groupInput, membershipInput } from './group.schema.ts';
-import { addMembership, createGroup, deleteGroup, getGroup, listGroups, listMemberships, removeMembership, updateGroup, type Group } from './group.service.ts';
+import { addMembership, createGroup, deleteGroup, getGroup, listGroups, listMemberships, removeMembership, updateGroup, whichAreInGroup, type Group } from './group.service.ts';
+import { findMembershipOfPerson } from './group.repository.ts';
 import { GroupFormPage } from './group-form.views.tsx';
 import { GroupsListPage } from './group-list.views.tsx';
 import { GroupPage } from './group.views.tsx';
@@ -20,12 +21,14 @@ type CoRoute = { Params: { coId: string } };
 type GroupRoute = { Params: { coId: string; groupId: string } };
 type MembershipRoute = { Params: { coId: string; groupId: string; membershipId: string } };
 
-/** How many members a group page lists, and how many people its "add a member" choice offers. */
-const MEMBERS_SHOWN = 500;
+/** Members a group page lists per page, how far it counts them ("more than 1,000"), and how many people its "add a member" choice offers. */
+const MEMBERS_PER_PAGE = 100;
+const MEMBERS_COUNTED_UP_TO = 1000;
 const CANDIDATES_SHOWN = 200;
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
 
-const candidateQuery = z.object({ q: z.string().trim().max(256).catch('') });
+/** The group page's query: `q` narrows the people offered to add, `page` is the page of members. */
+const groupPageQuery = z.object({ q: z.string().trim().max(256).catch(''), page: z.coerce.number().int().min(1).max(1000000).catch(1) });
 /** System groups keep their name and status; only the description is theirs to change. */
 const systemGroupInput = groupInput.pick({ description: true });
 
@@ -42,24 +45,27 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: RouteContext): vo
   async function showGroup(request: FastifyRequest, reply: FastifyReply, coId: string, groupId: string, form: FormState, status = 200) {
     const { actor, co } = await requireCoAdmin(ctx, request, coId);
     const group = await getGroup(ctx, actor, co.id, groupId);
-    const [memberships, allServices] = await Promise.all([listMemberships(ctx, actor, co.id, group.id), listServices(ctx, actor, co.id)]);
+    const query = groupPageQuery.parse(request.query ?? {});
+    const [memberships, allServices] = await Promise.all([
+      listMemberships(ctx, actor, co.id, group.id, { page: query.page, pageSize: MEMBERS_PER_PAGE, countUpTo: MEMBERS_COUNTED_UP_TO }),
+      listServices(ctx, actor, co.id),
+    ]);
     const services = allServices.filter((s) => s.coGroupId === group.id);
-    const shown = memberships.slice(0, MEMBERS_SHOWN);
-    const people = await findPeopleByIds(ctx.db, co.id, shown.map((m) => m.personId));
-    const members = shown
+    const people = await findPeopleByIds(ctx.db, co.id, memberships.items.map((m) => m.personId));
+    const members = memberships.items
       .map((membership) => ({ membership, person: people.get(membership.personId) }))
       .sort((a, b) => (a.person?.displayName ?? '').localeCompare(b.person?.displayName ?? ''));
-    const q = candidateQuery.parse(request.query ?? {}).q.replace(CONTROL_CHARS, '');
+    const q = query.q.replace(CONTROL_CHARS, '');
     let candidates: Person[] = [];
     let candidatesTotal = 0;
     if (group.type !== 'members') {
-      const found = await listPeople(ctx, actor, co.id, { q: q || undefined, page: 1, pageSize: CANDIDATES_SHOWN });
-      const inGroup = new Set(memberships.map((m) => m.personId));
+      const found = await listPeople(ctx, actor, co.id, { q: q || undefined, page: 1, pageSize: CANDIDATES_SHOWN, countUpTo: CANDIDATES_SHOWN });
+      const inGroup = await whichAreInGroup(ctx, actor, co.id, group, found.people.map((p) => p.id));
       candidates = found.people.filter((p) => !inGroup.has(p.id)).sort((a, b) => a.displayName.localeCompare(b.displayName));
-      candidatesTotal = found.total;
+      candidatesTotal = found.totalIsAtLeast ? found.total + 1 : found.total;
     }
     const myPersonId = actor.personIds[co.id];
-    const ownAdminMembershipId = group.type === 'admins' && !actor.platformAdmin ? memberships.find((m) => m.personId === myPersonId)?.id : undefined;
+    const ownAdminMembershipId = group.type === 'admins' && !actor.platformAdmin && myPersonId ? (await findMembershipOfPerson(ctx.db, co.id, group.id, myPersonId))?.id : undefined;
     return sendPage(
       ctx,
       request,
@@ -71,7 +77,7 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: RouteContext): vo
           group={group}
           members={members}
           services={services}
-          totalMembers={memberships.length}
+          memberships={memberships}
           candidates={candidates}
           candidatesTotal={candidatesTotal}
           q={q}

@@ -44,4 +44,9 @@ export const membershipResponse = z.object({
 });
 
 export const groupListResponse = z.object({ items: z.array(groupResponse) });
-export const membershipListResponse = z.object({ items: z.array(membershipResponse) });
+/** A page of a group's memberships (API): oldest first; `total` counts them all. */
+export const listMembershipsQuery = z.object({
+  page: z.coerce.number().int().min(1).max(1000000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const membershipListResponse = z.object({ items: z.array(membershipResponse), total: z.number().int(), page: z.number().int(), pageSize: z.number().int() });

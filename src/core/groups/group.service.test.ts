@@ -15,11 +15,14 @@ import {
   listMemberships,
   removeMembership,
   updateGroup,
+  whichAreInGroup,
   type Group,
 } from './group.service.ts';
 import { membershipsOfPerson } from './group.repository.ts';
 
 const DAY = 24 * 3600 * 1000;
+/** One page that holds every membership these tests make. */
+const ALL = { page: 1, pageSize: 1000 };
 
 const isError = (code: string, status: number, field?: string) => (e: AppError) => {
   assert.equal(e.code, code);
@@ -98,7 +101,7 @@ forEachDialect('Groups', (dialect) => {
     assert.equal(await inGroup(past.id), false);
     assert.equal(await inGroup(current.id), true);
     // Every row is still listed for admins, whatever its window.
-    assert.equal((await listMemberships(t.ctx, SYSTEM_ACTOR, co.id, group.id)).length, 3);
+    assert.equal((await listMemberships(t.ctx, SYSTEM_ACTOR, co.id, group.id, ALL)).items.length, 3);
     assert.equal((await membershipsOfPerson(t.ctx.db, co.id, future.id)).length, 1);
 
     t.clock.advance(DAY + 1000);
@@ -117,7 +120,7 @@ forEachDialect('Groups', (dialect) => {
     const suspended = await buildPerson(t, co.id, { status: 'suspended' });
     const pending = await buildPerson(t, co.id, { status: 'pending' });
 
-    const listed = await listMemberships(t.ctx, SYSTEM_ACTOR, co.id, members.id);
+    const listed = (await listMemberships(t.ctx, SYSTEM_ACTOR, co.id, members.id, ALL)).items;
     assert.deepEqual(new Set(listed.map((m) => m.personId)), new Set([active.id, grace.id]));
     for (const p of [active, grace]) assert.ok((await currentGroupsOf(t.ctx.db, co.id, p.id, t.clock.now())).some((g) => g.id === members.id));
     for (const p of [suspended, pending]) assert.ok(!(await currentGroupsOf(t.ctx.db, co.id, p.id, t.clock.now())).some((g) => g.id === members.id));
@@ -127,7 +130,7 @@ forEachDialect('Groups', (dialect) => {
     assert.deepEqual(await t.ctx.db.selectFrom('co_group_member').select('id').where('group_id', '=', members.id).execute(), []);
 
     await setPersonStatus(t.ctx, SYSTEM_ACTOR, co.id, active.id, 'expired');
-    const after = await listMemberships(t.ctx, SYSTEM_ACTOR, co.id, members.id);
+    const after = (await listMemberships(t.ctx, SYSTEM_ACTOR, co.id, members.id, ALL)).items;
     assert.deepEqual(after.map((m) => m.personId), [grace.id]);
   });
 
@@ -211,5 +214,37 @@ forEachDialect('Groups', (dialect) => {
     const history = await t.ctx.db.selectFrom('history_record').select(['actor_label', 'actor_person_id', 'person_id']).where('action', '=', 'GROUP_MEMBERSHIP_REMOVED').where('group_id', '=', admins.id).execute();
     assert.deepEqual(history, [{ actor_label: admin.username, actor_person_id: admin.id, person_id: colleague.id }]);
     assert.equal(isCoAdmin(await actorFor(t, colleague.username), co.id), false);
+  });
+
+  it('lists a group a page at a time, oldest first, and counts up to a bound when asked', async () => {
+    const co = await buildCo(t);
+    const group = await createGroup(t.ctx, SYSTEM_ACTOR, co.id, { name: 'Paged', description: '', status: 'active' });
+    const people = [];
+    for (let i = 0; i < 7; i++) {
+      const p = await buildPerson(t, co.id, { status: 'active' });
+      people.push(p);
+      await addMembership(t.ctx, SYSTEM_ACTOR, co.id, group.id, { personId: p.id, member: true, owner: false });
+      t.clock.advance(1000);
+    }
+    const pages = [];
+    for (let page = 1; page <= 3; page++) pages.push(await listMemberships(t.ctx, SYSTEM_ACTOR, co.id, group.id, { page, pageSize: 3 }));
+    assert.deepEqual(pages.map((p) => p.items.length), [3, 3, 1]);
+    assert.deepEqual(pages.flatMap((p) => p.items.map((m) => m.personId)), people.map((p) => p.id), 'every member once, oldest first');
+    assert.deepEqual(pages.map((p) => [p.total, p.totalIsAtLeast]), [[7, false], [7, false], [7, false]]);
+    assert.deepEqual((await listMemberships(t.ctx, SYSTEM_ACTOR, co.id, group.id, { page: 4, pageSize: 3 })).items, []);
+
+    const bounded = await listMemberships(t.ctx, SYSTEM_ACTOR, co.id, group.id, { page: 1, pageSize: 3, countUpTo: 5 });
+    assert.deepEqual([bounded.total, bounded.totalIsAtLeast], [5, true]);
+    const exact = await listMemberships(t.ctx, SYSTEM_ACTOR, co.id, group.id, { page: 1, pageSize: 3, countUpTo: 7 });
+    assert.deepEqual([exact.total, exact.totalIsAtLeast], [7, false]);
+
+    const { members } = await systemGroups(co.id);
+    const automatic = await listMemberships(t.ctx, SYSTEM_ACTOR, co.id, members.id, { page: 2, pageSize: 4, countUpTo: 5 });
+    assert.deepEqual(automatic.items.map((m) => m.personId), people.slice(4).map((p) => p.id), 'the second page of the members group, oldest first');
+    assert.deepEqual([automatic.total, automatic.totalIsAtLeast], [5, true]);
+
+    const outsider = await buildPerson(t, co.id, { status: 'active' });
+    assert.deepEqual(await whichAreInGroup(t.ctx, SYSTEM_ACTOR, co.id, group, [people[0]!.id, outsider.id, people[6]!.id]), new Set([people[0]!.id, people[6]!.id]));
+    await assert.rejects(whichAreInGroup(t.ctx, SYSTEM_ACTOR, co.id, members, [outsider.id]), isError('GROUP_MEMBERSHIP_AUTOMATIC', 422));
   });
 });

@@ -8,7 +8,8 @@ import { AppError, assertThat } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { recordHistory } from '../history/history.service.ts';
 import { lockCo } from '../cos/co.repository.ts';
-import { findPerson, findPersonStatus, listPersonIdsOfCo, lockPerson, personIdsWithStatus } from '../people/person.repository.ts';
+import { countPeopleWithStatus, findPerson, findPersonStatus, listPersonIdsOfCo, lockPerson, personIdsWithStatus } from '../people/person.repository.ts';
+import type { PageCount } from '../../db/count-rows.ts';
 import { isMemberStatus, MEMBER_STATUSES } from '../people/person.service.ts';
 import type { GroupInput, MembershipInput } from './group.schema.ts';
 import {
@@ -21,7 +22,9 @@ import {
   insertGroups,
   insertMembership,
   listGroupsOfCo,
+  countMembershipRows,
   listMembershipRows,
+  peopleWithMembershipRow,
   memberPersonIdsOfGroup,
   updateGroupRow,
   type Group,
@@ -103,18 +106,47 @@ export async function deleteGroup(ctx: CoreContext, actor: Actor, coId: string, 
   });
 }
 
+/** A page of a group's memberships, with the count of all of them (see `listMemberships`). */
+export interface MembershipPage extends PageCount {
+  items: Membership[];
+  page: number;
+  pageSize: number;
+}
+
 /**
- * The group's memberships. The members group is automatic: it lists the CO's active and
- * grace-period people as `auto-<personId>` rows. GROUP_NOT_FOUND when the actor cannot read the CO.
+ * A page of the group's memberships, oldest first: `pageSize` rows of page `page` (from 1). The
+ * members group is automatic: it lists the CO's active and grace-period people as
+ * `auto-<personId>` rows. `countUpTo`: count no further and say "at least" (the web page; the API
+ * counts them all). GROUP_NOT_FOUND when the actor cannot read the CO.
  */
-export async function listMemberships(ctx: CoreContext, actor: Actor, coId: string, groupId: string): Promise<Membership[]> {
+export async function listMemberships(
+  ctx: CoreContext,
+  actor: Actor,
+  coId: string,
+  groupId: string,
+  query: { page: number; pageSize: number; countUpTo?: number },
+): Promise<MembershipPage> {
   if (!canReadCo(actor, coId)) throw new AppError(CORE_ERRORS.GROUP_NOT_FOUND);
   const group = await getGroupIn(ctx.db, coId, groupId);
+  const window = { limit: query.pageSize, offset: (query.page - 1) * query.pageSize };
   if (group.type === 'members') {
-    const personIds = await personIdsWithStatus(ctx.db, coId, MEMBER_STATUSES);
-    return personIds.map((id) => ({ id: `auto-${id}`, groupId, personId: id, member: true, owner: false, validFrom: null, validThrough: null }));
+    const [personIds, count] = await Promise.all([personIdsWithStatus(ctx.db, coId, MEMBER_STATUSES, window), countPeopleWithStatus(ctx.db, coId, MEMBER_STATUSES, query.countUpTo)]);
+    const items = personIds.map((id) => ({ id: `auto-${id}`, groupId, personId: id, member: true, owner: false, validFrom: null, validThrough: null }));
+    return { items, ...count, page: query.page, pageSize: query.pageSize };
   }
-  return listMembershipRows(ctx.db, coId, groupId);
+  const [items, count] = await Promise.all([listMembershipRows(ctx.db, coId, groupId, window), countMembershipRows(ctx.db, coId, groupId, query.countUpTo)]);
+  return { items, ...count, page: query.page, pageSize: query.pageSize };
+}
+
+/**
+ * Which of `personIds` have a membership row (any validity window) in the group of the CO: for the
+ * web page's list of people to add. GROUP_NOT_FOUND when the actor cannot read the CO;
+ * GROUP_MEMBERSHIP_AUTOMATIC for the members group, whose membership is the people's status.
+ */
+export async function whichAreInGroup(ctx: CoreContext, actor: Actor, coId: string, group: Group, personIds: readonly string[]): Promise<Set<string>> {
+  if (!canReadCo(actor, coId) || group.coId !== coId) throw new AppError(CORE_ERRORS.GROUP_NOT_FOUND);
+  assertThat(group.type !== 'members', CORE_ERRORS.GROUP_MEMBERSHIP_AUTOMATIC);
+  return peopleWithMembershipRow(ctx.db, coId, group.id, personIds);
 }
 
 /**

@@ -1,12 +1,12 @@
 import type { Co } from '../cos/co.service.ts';
 import type { Person } from '../people/person.repository.ts';
 import type { CoService } from '../co-services/co-service.service.ts';
-import { ActionButton, Checkbox, EditForm, EmptyState, Facts, Section, SelectField, StatusBadge, TextField, Time, YesNo, type FormState } from '../web/components.views.tsx';
+import { ActionButton, Checkbox, EditForm, EmptyState, Facts, Pager, Section, SelectField, StatusBadge, TextField, Time, YesNo, type FormState } from '../web/components.views.tsx';
 import { coCrumbs, Layout } from '../web/layout.views.tsx';
 import type { PageContext } from '../web/page-context.ts';
 import { actionsColumn, DataTable } from '../web/table.views.tsx';
 import { groupsCrumb } from './group-form.views.tsx';
-import type { Group, Membership } from './group.service.ts';
+import type { Group, Membership, MembershipPage } from './group.service.ts';
 
 const TYPE_LABELS: Record<Group['type'], string> = {
   standard: 'Standard',
@@ -38,7 +38,8 @@ export function GroupPage(props: {
   members: MemberRow[];
   /** CO Services restricted to this group: while there are any, it cannot be deleted. */
   services: CoService[];
-  totalMembers: number;
+  /** The page of memberships shown (members holds them joined to their people, sorted by name). */
+  memberships: MembershipPage;
   candidates: Person[];
   candidatesTotal: number;
   q: string;
@@ -86,7 +87,7 @@ export function GroupPage(props: {
         </Section>
       )}
 
-      <Section id="members-h" title={`Members (${props.totalMembers})`}>
+      <Section id="members-h" title={`Members (${props.memberships.totalIsAtLeast ? `more than ${props.memberships.total.toLocaleString('en-US')}` : props.memberships.total})`}>
         {automatic && <p class="muted">Every active or grace-period person of the CO is a member of this group; change a person’s status to change their membership.</p>}
         {group.type === 'admins' && <p class="muted">Members of this group administer the CO.</p>}
         <DataTable
@@ -115,11 +116,13 @@ export function GroupPage(props: {
               ),
           ]}
         />
-        {props.members.length < props.totalMembers && (
-          <p class="muted">
-            Showing the first {props.members.length}. <a href={`/cos/${co.id}/people`}>CO People</a> lists everyone.
-          </p>
-        )}
+        <Pager
+          page={props.memberships.page}
+          pageSize={props.memberships.pageSize}
+          total={props.memberships.total}
+          href={(n) => `${base}?${new URLSearchParams({ ...(props.q ? { q: props.q } : {}), page: String(n) }).toString()}#members-h`}
+          {...(props.memberships.totalIsAtLeast ? { atLeast: { shown: props.memberships.items.length } } : {})}
+        />
       </Section>
 
       {!automatic && (

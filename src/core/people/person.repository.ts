@@ -1,6 +1,7 @@
 import type { CoreDatabase } from '../../db/core-tables.ts';
 import { mapUniqueViolation } from '../../db/constraint-errors.ts';
 import type { Executor } from '../../db/database.ts';
+import { countRows, type PageCount } from '../../db/count-rows.ts';
 import { isId } from '../../db/ids.ts';
 import { takesRowLocks } from '../../db/transaction.ts';
 import { AppError } from '../errors/app-error.ts';
@@ -158,11 +159,21 @@ export async function lockPerson(db: Executor, coId: string, personId: string, m
   return (await locked.executeTakeFirst()) !== undefined;
 }
 
-/** Ids of the CO's people whose status is one of these. */
-export async function personIdsWithStatus(db: Executor, coId: string, statuses: readonly PersonStatus[]): Promise<string[]> {
+/**
+ * A page of the ids of the CO's people whose status is one of `statuses`, oldest first (then by
+ * id), walking the index `co_person_co_created_idx`: `limit` ids after `offset`.
+ */
+export async function personIdsWithStatus(db: Executor, coId: string, statuses: readonly PersonStatus[], page: { limit: number; offset: number }): Promise<string[]> {
   if (statuses.length === 0) return [];
-  const rows = await db.selectFrom('co_person').select('id').where('co_id', '=', coId).where('status', 'in', statuses).execute();
+  const rows = await db.selectFrom('co_person').select('id').where('co_id', '=', coId).where('status', 'in', statuses).orderBy('created_at').orderBy('id').limit(page.limit).offset(page.offset).execute();
   return rows.map((r) => r.id);
+}
+
+/** How many of the CO's people have one of `statuses`; with `upTo`, counting stops past it ("at least upTo"). */
+export async function countPeopleWithStatus(db: Executor, coId: string, statuses: readonly PersonStatus[], upTo?: number): Promise<PageCount> {
+  if (statuses.length === 0) return { total: 0, totalIsAtLeast: false };
+  const rows = db.selectFrom('co_person').select('id').where('co_id', '=', coId).where('status', 'in', statuses);
+  return countRows(db, rows, upTo);
 }
 
 /** Inserts the co_person row only; names, identifiers and emails are inserted beside it. */
