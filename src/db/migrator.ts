@@ -15,6 +15,7 @@ import * as scimTokens from './migrations/20261222000000-scim-tokens.ts';
 import * as heldJobs from './migrations/20261224000000-held-jobs.ts';
 import * as peopleSearch from './migrations/20261225000000-people-search.ts';
 import * as groupMemberOrder from './migrations/20261228000000-group-member-order.ts';
+import * as searchTermsFollowDeletes from './migrations/20261228010000-search-terms-follow-deletes.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
@@ -32,6 +33,7 @@ const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261224000000-held-jobs': heldJobs,
   '20261225000000-people-search': peopleSearch,
   '20261228000000-group-member-order': groupMemberOrder,
+  '20261228010000-search-terms-follow-deletes': searchTermsFollowDeletes,
 };
 
 class StaticMigrations implements MigrationProvider {

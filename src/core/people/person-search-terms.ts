@@ -64,19 +64,15 @@ export async function insertSearchTerms(db: Executor, parts: readonly SearchTerm
   }
 }
 
-/** Deletes the search terms of one name, identifier or email row of the CO. */
-export async function deleteSearchTerms(db: Executor, coId: string, personId: string, partId: string): Promise<void> {
-  await db.deleteFrom('person_search_term').where('person_id', '=', personId).where('co_id', '=', coId).where('part_id', '=', partId).execute();
-}
-
 /** Part rows per statement when terms are rewritten by id. */
 const PARTS_PER_STATEMENT = 500;
 
 /**
  * Makes the search terms of the name, identifier or email rows `ids` of `table` match those rows
- * as they are now: their old terms are deleted, and rows that still exist get their terms again.
- * For writers that insert, update or delete part rows directly (bulk imports) rather than through
- * person.repository.ts; call it in the same transaction, after the writes.
+ * as they are now: their old terms are deleted, and the rows get their terms again. For writers
+ * that insert or update part rows directly (bulk imports) rather than through
+ * person.repository.ts; call it in the same transaction, after the writes. (Deleting a part row
+ * needs nothing: a trigger deletes its terms, migration 20261228010000.)
  */
 export async function syncSearchTermsOfParts(db: Executor, table: (typeof SEARCH_TERM_SOURCES)[number], ids: readonly string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += PARTS_PER_STATEMENT) {
@@ -97,24 +93,6 @@ async function termsOfParts(db: Executor, table: (typeof SEARCH_TERM_SOURCES)[nu
   }
   const rows = await db.selectFrom('email_address').select(['id', 'co_id', 'person_id', 'mail']).where('id', 'in', ids).execute();
   return rows.map((r) => ({ coId: r.co_id, personId: r.person_id, partId: r.id, terms: emailTerms(r.mail) }));
-}
-
-/**
- * Deletes the search terms of a person whose name, identifier or email row is gone (for writers
- * that delete part rows by condition, such as a source replacing the rows it owns). Call it in the
- * transaction that deleted them.
- */
-export async function deleteOrphanSearchTerms(db: Executor, coId: string, personId: string): Promise<void> {
-  await db
-    .deleteFrom('person_search_term')
-    .where('co_id', '=', coId)
-    .where('person_id', '=', personId)
-    .where((eb) =>
-      eb.and(SEARCH_TERM_SOURCES.map((table) =>
-        eb('part_id', 'not in', eb.selectFrom(table).select('id').where('co_id', '=', coId).where('person_id', '=', personId)),
-      )),
-    )
-    .execute();
 }
 
 /** The highest code point: a term starting with `p` sorts (bytewise) between `p` and `p` followed by it. */

@@ -51,6 +51,24 @@ forEachDialect('People search', (dialect) => {
     assert.deepEqual(await ids(co.id, 'hopper'), [person.id]);
   });
 
+  it('forgets the terms of a row however it is deleted: by condition, in bulk, or by SQL that knows nothing of search terms', async () => {
+    const co = await buildCo(t);
+    const a = await buildPerson(t, co.id, { given: 'Katherine', family: 'Johnson', username: 'kjohnson', email: 'katherine@nasa.example' });
+    const b = await buildPerson(t, co.id, { given: 'Dorothy', family: 'Vaughan', username: 'dvaughan', email: 'dorothy@nasa.example' });
+    const terms = async (personId: string) => (await t.ctx.db.selectFrom('person_search_term').select('part_id').where('person_id', '=', personId).execute()).length;
+    assert.ok((await terms(a.id)) > 0 && (await terms(b.id)) > 0);
+    await t.ctx.db.deleteFrom('email_address').where('co_id', '=', co.id).where('mail', 'like', '%@nasa.example').execute();
+    assert.deepEqual(await ids(co.id, 'nasa.example'), []);
+    await t.ctx.db.deleteFrom('identifier').where('person_id', 'in', [a.id, b.id]).execute();
+    assert.deepEqual(await ids(co.id, 'kjohnson'), []);
+    assert.deepEqual(await ids(co.id, 'dvaughan'), []);
+    assert.deepEqual(await ids(co.id, 'johnson'), [a.id], 'the name still finds them');
+    await t.ctx.db.deleteFrom('name').where('id', '=', a.names[0]!.id).execute();
+    assert.deepEqual(await ids(co.id, 'johnson'), []);
+    assert.equal(await terms(a.id), 0, 'no term outlives its row');
+    assert.deepEqual(await ids(co.id, 'vaughan'), [b.id], 'another person’s name is untouched');
+  });
+
   it('pages a common term newest first across both plans, with exact totals or totals counted up to a limit', async () => {
     const co = await buildCo(t);
     const count = SEARCH_GATHER_LIMIT + 30;

@@ -7,7 +7,7 @@ import { takesRowLocks } from '../../db/transaction.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { CASE_EXACT_IDENTIFIER_TYPES, identifierIgnoresCase, identifierKey } from '../text.ts';
-import { deleteSearchTerms, emailTerms, identifierTerms, insertSearchTerms, nameTerms } from './person-search-terms.ts';
+import { emailTerms, identifierTerms, insertSearchTerms, nameTerms } from './person-search-terms.ts';
 import type { CoIdentifierTypeTable, CoPersonTable, EmailAddressTable, IdentifierTable, NameTable, PersonStatus } from './person.table.ts';
 
 /** A name of a person (COmanage Name): given is required, one name is primary. */
@@ -231,12 +231,9 @@ export async function insertEmail(db: Executor, row: EmailAddressTable): Promise
   await insertSearchTerms(db, [{ coId: row.co_id, personId: row.person_id, partId: row.id, terms: emailTerms(row.mail) }]);
 }
 
-/** Deletes one name, identifier or email address of the CO by id, with the search terms it gave its person. */
+/** Deletes one name, identifier or email address of the CO by id; its search terms go with it (a trigger, migration 20261228010000). */
 export async function deletePersonPart(db: Executor, table: 'name' | 'identifier' | 'email_address', coId: string, id: string): Promise<void> {
-  const part = await db.selectFrom(table).select('person_id').where('co_id', '=', coId).where('id', '=', id).executeTakeFirst();
-  if (!part) return;
   await db.deleteFrom(table).where('co_id', '=', coId).where('id', '=', id).execute();
-  await deleteSearchTerms(db, coId, part.person_id, id);
 }
 
 /**

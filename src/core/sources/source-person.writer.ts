@@ -8,7 +8,6 @@ import { AppError } from '../errors/app-error.ts';
 import { recordHistory } from '../history/history.service.ts';
 import { clearPrimaryName, formatName, insertEmail, insertIdentifier, insertIdentifierType, insertName, insertPerson, lockPerson } from '../people/person.repository.ts';
 import { allIdentifierTypes } from '../people/person.service.ts';
-import { deleteOrphanSearchTerms } from '../people/person-search-terms.ts';
 import type { PersonStatus } from '../people/person.table.ts';
 import type { Source } from './source.repository.ts';
 import { SOURCE_ERRORS } from './source-errors.ts';
@@ -93,8 +92,6 @@ async function writePersonParts(trx: Executor, ctx: CoreContext, source: Source,
     await insertEmail(trx, { id: newId(), co_id: coId, person_id: personId, mail: e.mail, type: e.type, verified: e.verified ? 1 : 0, ...owned });
   }
   if (emails.remove.length + emails.add.length + emails.change.length > 0) notes.push(`email addresses ${wanted.emails.map((e) => e.mail).join(', ') || '(none)'}`);
-  // The deletes above remove rows by condition: their search terms go with them here.
-  if (notes.length > 0) await deleteOrphanSearchTerms(trx, coId, personId);
   return notes;
 }
 

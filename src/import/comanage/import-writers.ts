@@ -81,7 +81,6 @@ export function writers(db: ImportDb) {
       remove: async (ids: string[]) => {
         const { keep, remove } = await split('name', ids);
         await inParts(remove, (part) => db.deleteFrom('name').where('id', 'in', part).execute());
-        await syncSearchTermsOfParts(db, 'name', remove);
         return keep;
       },
     },
@@ -91,7 +90,6 @@ export function writers(db: ImportDb) {
       remove: async (ids: string[]) => {
         const { keep, remove } = await split('identifier', ids);
         await inParts(remove, (part) => db.deleteFrom('identifier').where('id', 'in', part).execute());
-        await syncSearchTermsOfParts(db, 'identifier', remove);
         return keep;
       },
     },
@@ -101,7 +99,6 @@ export function writers(db: ImportDb) {
       remove: async (ids: string[]) => {
         const { keep, remove } = await split('email_address', ids);
         await inParts(remove, (part) => db.deleteFrom('email_address').where('id', 'in', part).execute());
-        await syncSearchTermsOfParts(db, 'email_address', remove);
         return keep;
       },
     },
