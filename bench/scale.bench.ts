@@ -172,6 +172,7 @@ async function runDb(db: 'sqlite' | 'postgres', secretKey: string): Promise<DbRe
       emails: [],
     });
     const admins = await database.db.selectFrom('co_group').select('id').where('co_id', '=', co.id).where('name', '=', ADMINS_GROUP_NAME).executeTakeFirstOrThrow();
+    const membersGroup = (await database.db.selectFrom('co_group').select('id').where('co_id', '=', co.id).where('group_type', '=', 'members').executeTakeFirstOrThrow()).id;
     await database.db.insertInto('co_group_member').values({ id: newId(), co_id: co.id, group_id: admins.id, person_id: admin.id, member: 1, owner: 0, valid_from: null, valid_through: null, created_at: new Date().toISOString() }).execute();
     const session = await startSession(database.db, systemClock, { type: 'uid', value: 'benchadmin' }, 'local', 12);
     const apiUser = await createApiUser(ctx, SYSTEM_ACTOR, co.id, { username: `scale-${newId().slice(0, 8)}`, privileged: true, allowedAddresses: '' });
@@ -262,12 +263,29 @@ async function runDb(db: 'sqlite' | 'postgres', secretKey: string): Promise<DbRe
     cases.push(await timed('Search: email domain', 'e.g. "dept7.example.org": N/50 match', () => page(q(`dept${rnd(50)}.example.org`), /Showing 1–25 of/)));
     cases.push(await timed('Search: no match', 'e.g. "zz0123"', () => page(q(`zz${rnd(10000)}`), /No one matches/)));
     cases.push(await timed('A person’s page', 'GET /cos/:co/people/:id', () => { const p = pick(samplePeople); return page(`${peoplePath}/${p.id}`, new RegExp(uidOf(p.i))); }));
+    // The CO's other pages, each of which must not read the whole CO.
+    const coPath = `/cos/${co.id}`;
+    cases.push(await timed('The CO’s page', 'GET /cos/:co', () => page(coPath, /People/)));
+    cases.push(await timed('History, first page', 'GET /cos/:co/history', () => page(`${coPath}/history`, /History/)));
+    cases.push(await timed('Service tokens of the CO', `GET /cos/:co/service-tokens (${Math.ceil(N / 10).toLocaleString('en-US')} tokens)`, () => page(`${coPath}/service-tokens`, /Mail/)));
+    cases.push(await timed('A CO Service’s page', 'GET /cos/:co/services/:id', () => page(`${coPath}/services/${service.serviceId}`, /Mail/)));
+    cases.push(await timed('Provisioning targets', 'GET /cos/:co/provisioning-targets', () => page(`${coPath}/provisioning-targets`, /Directory/)));
+    cases.push(await timed('A provisioning target’s page', 'GET /cos/:co/provisioning-targets/:id', () => page(`${coPath}/provisioning-targets/${ldapTarget.id}`, /Directory/)));
+    cases.push(await timed('Provisioning failures', 'GET /cos/:co/failures', () => page(`${coPath}/failures`, /ailure/)));
     const groupPath = `/cos/${co.id}/groups/${staff.id}`;
     cases.push(await timed('A group’s page (every person a member)', 'GET /cos/:co/groups/:id: 100 members of N, "more than 1,000"', () => page(groupPath, /Showing 1–100 of more than 1,000/)));
     cases.push(await timed('A group’s page 50', 'GET /cos/:co/groups/:id?page=50', () => page(`${groupPath}?page=50`, /Showing 4901–5000 of more than 1,000/)));
     cases.push(await timed('A group’s memberships (API), page 50', 'GET /api/v1/cos/:co/groups/:id/members?page=50: 100 rows and the exact total', async () => {
       const res = await api('GET', `/api/v1/cos/${co.id}/groups/${staff.id}/members?page=50`);
       return res.status === 200 && Array.isArray(res.body.items) && (res.body.items as unknown[]).length === 100 && res.body.total === N;
+    }));
+    cases.push(await timed('The members group’s memberships (API), page 50', 'GET /api/v1/cos/:co/groups/:members/members?page=50: 100 of the CO’s active people and the exact total', async () => {
+      const res = await api('GET', `/api/v1/cos/${co.id}/groups/${membersGroup}/members?page=50`);
+      return res.status === 200 && (res.body.items as unknown[]).length === 100 && Number(res.body.total) >= N;
+    }));
+    cases.push(await timed('People (API), page 50', 'GET /api/v1/cos/:co/people?page=50: 25 people and the exact total', async () => {
+      const res = await api('GET', `/api/v1/cos/${co.id}/people?page=50`);
+      return res.status === 200 && (res.body.items as unknown[]).length === 25 && Number(res.body.total) === N + 1;
     }));
     cases.push(await timed('The person’s token page', 'GET /cos/:co/people/:id/service-tokens', () => { const p = pick(samplePeople); return page(`${peoplePath}/${p.id}/service-tokens`, /Mail/); }));
     const verifyKey = service.key;

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { buildApiWorld, snapshotRegistry, type ApiWorld } from '../../../test/support/api-client.ts';
-import { buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
+import { buildCo, buildPerson, useTestApp, forEachDialect } from '../../../test/support/test-app.ts';
+import { newId } from '../../db/ids.ts';
+import { API_COUNTED_UP_TO } from '../http/api-route.ts';
+import { insertPeopleBatch, type NewPersonRows } from '../people/person-batch.repository.ts';
+import { insertMemberships } from './group.repository.ts';
 
 forEachDialect('Groups API', (dialect) => {
   const t = useTestApp(dialect);
@@ -111,14 +115,39 @@ forEachDialect('Groups API', (dialect) => {
       const first = await w.readerA('GET', `${groups(w.coA.id)}/${g.id}/members?pageSize=2`);
       const third = await w.readerA('GET', `${groups(w.coA.id)}/${g.id}/members?page=3&pageSize=2`);
       assert.equal(first.status, 200);
-      assert.deepEqual({ ...first.body, items: first.body.items.map((m: { id: string }) => m.id) }, { items: added.slice(0, 2), total: 5, page: 1, pageSize: 2 });
-      assert.deepEqual({ ...third.body, items: third.body.items.map((m: { id: string }) => m.id) }, { items: added.slice(4), total: 5, page: 3, pageSize: 2 });
+      assert.deepEqual({ ...first.body, items: first.body.items.map((m: { id: string }) => m.id) }, { items: added.slice(0, 2), total: 5, totalIsAtLeast: false, page: 1, pageSize: 2 });
+      assert.deepEqual({ ...third.body, items: third.body.items.map((m: { id: string }) => m.id) }, { items: added.slice(4), total: 5, totalIsAtLeast: false, page: 3, pageSize: 2 });
       const all = await w.readerA('GET', `${groups(w.coA.id)}/${g.id}/members`);
       assert.deepEqual([all.body.items.length, all.body.total, all.body.page, all.body.pageSize], [5, 5, 1, 100], 'the default page');
       for (const bad of ['pageSize=0', 'pageSize=1001', 'page=0', 'page=x']) {
         const res = await w.readerA('GET', `${groups(w.coA.id)}/${g.id}/members?${bad}`);
         assert.equal(res.status, 400, bad);
         assert.equal(res.body.error.code, 'VALIDATION_FAILED', bad);
+      }
+    });
+
+    it('counts a list up to 10,000 and then says "at least" (memberships, the members group, people), paging on to the end', async () => {
+      const co = await buildCo(t);
+      const api = w.platformAdmin;
+      const g = await api('POST', groups(co.id), { name: 'Everyone', description: '' });
+      assert.equal(g.status, 201, JSON.stringify(g.body));
+      const n = API_COUNTED_UP_TO + 1;
+      const at = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
+      const rows = Array.from({ length: n }, (_, i): NewPersonRows => {
+        const personId = newId();
+        return { person: { id: personId, co_id: co.id, status: 'active', created_at: at(i), updated_at: at(i) }, names: [], identifiers: [], emails: [] };
+      });
+      await t.ctx.db.transaction().execute(async (trx) => {
+        await insertPeopleBatch(trx, rows);
+        await insertMemberships(trx, rows.map((r, i) => ({ id: newId(), co_id: co.id, group_id: g.body.id, person_id: r.person.id, member: 1, owner: 0, valid_from: null, valid_through: null, created_at: at(i) })));
+      });
+      const members = await systemGroup(co.id, 'members');
+      for (const path of [`${groups(co.id)}/${g.body.id}/members`, `${groups(co.id)}/${members}/members`, `/api/v1/cos/${co.id}/people`]) {
+        const first = await api('GET', `${path}?pageSize=100`);
+        assert.equal(first.status, 200, path);
+        assert.deepEqual([first.body.total, first.body.totalIsAtLeast, first.body.items.length], [API_COUNTED_UP_TO, true, 100], path);
+        const last = await api('GET', `${path}?page=101&pageSize=100`);
+        assert.deepEqual([last.body.total, last.body.totalIsAtLeast, last.body.items.length], [API_COUNTED_UP_TO, true, 1], `${path}: the last page, beyond the count`);
       }
     });
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { apiRoute, coParams, idParam } from '../http/api-route.ts';
+import { API_COUNTED_UP_TO, apiRoute, coParams, idParam } from '../http/api-route.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import { groupInput, groupListResponse, groupResponse, listMembershipsQuery, membershipInput, membershipListResponse, membershipResponse } from './group.schema.ts';
 import { addMembership, createGroup, deleteGroup, getGroup, listGroups, listMemberships, removeMembership, updateGroup } from './group.service.ts';
@@ -81,15 +81,15 @@ export function registerGroupApi(app: FastifyInstance, ctx: RouteContext): void 
     method: 'GET',
     url: `${GROUP}/members`,
     operationId: 'listMemberships',
-    summary: 'List a group’s memberships, a page at a time, oldest first (the members group lists the CO’s active people, with ids that cannot be removed)',
+    summary: 'List a group’s memberships, a page at a time, oldest first (the members group lists the CO’s active people, with ids that cannot be removed). total is exact up to 10,000; beyond, it is 10,000 with totalIsAtLeast',
     tag,
     params: groupParams,
     query: listMembershipsQuery,
     response: membershipListResponse,
     co: 'read',
     handler: async ({ actor, params, query, co }) => {
-      const { items, total, page, pageSize } = await listMemberships(ctx, actor, co.id, params.groupId, query);
-      return { items, total, page, pageSize };
+      const { items, total, totalIsAtLeast, page, pageSize } = await listMemberships(ctx, actor, co.id, params.groupId, { ...query, countUpTo: API_COUNTED_UP_TO });
+      return { items, total, totalIsAtLeast, page, pageSize };
     },
   });
 

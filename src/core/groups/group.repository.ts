@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { mapUniqueViolation } from '../../db/constraint-errors.ts';
 import type { Executor } from '../../db/database.ts';
 import { countRows, type PageCount } from '../../db/count-rows.ts';
@@ -113,7 +114,7 @@ export async function listMembershipRows(db: Executor, coId: string, groupId: st
  * counting a million rows on every view).
  */
 export async function countMembershipRows(db: Executor, coId: string, groupId: string, upTo?: number): Promise<PageCount> {
-  const rows = db.selectFrom('co_group_member').select('id').where('group_id', '=', groupId).where('co_id', '=', coId);
+  const rows = db.selectFrom('co_group_member').select(sql<number>`1`.as('one')).where('group_id', '=', groupId).where('co_id', '=', coId);
   return countRows(db, rows, upTo);
 }
 

@@ -44,9 +44,9 @@ export const membershipResponse = z.object({
 });
 
 export const groupListResponse = z.object({ items: z.array(groupResponse) });
-/** A page of a group's memberships (API): oldest first; `total` counts them all. */
+/** A page of a group's memberships (API): oldest first; `total` is exact up to API_COUNTED_UP_TO, beyond it that number with `totalIsAtLeast`. */
 export const listMembershipsQuery = z.object({
   page: z.coerce.number().int().min(1).max(1000000).default(1),
   pageSize: z.coerce.number().int().min(1).max(1000).default(100),
 });
-export const membershipListResponse = z.object({ items: z.array(membershipResponse), total: z.number().int(), page: z.number().int(), pageSize: z.number().int() });
+export const membershipListResponse = z.object({ items: z.array(membershipResponse), total: z.number().int(), totalIsAtLeast: z.boolean(), page: z.number().int(), pageSize: z.number().int() });

@@ -17,6 +17,14 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  */
 export const idParam = z.string().max(64).meta({ format: 'uuid' });
 
+/**
+ * How far a list of the API counts its rows: up to this many, `total` is exact and
+ * `totalIsAtLeast` false; beyond, `total` is this number and `totalIsAtLeast` true, and a client
+ * pages on until a page comes back shorter than `pageSize`. Counting a million rows on every page
+ * would cost more than the page itself.
+ */
+export const API_COUNTED_UP_TO = 10_000;
+
 /** The path parameters of every route under `/api/v1/cos/:coId`. */
 export const coParams = z.object({ coId: idParam });
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Actor } from '../auth/actor.ts';
-import { apiRoute, coParams, idParam } from '../http/api-route.ts';
+import { API_COUNTED_UP_TO, apiRoute, coParams, idParam } from '../http/api-route.ts';
 import type { RouteContext } from '../http/route-context.ts';
 import {
   emailInput,
@@ -102,15 +102,15 @@ export function registerPersonApi(app: FastifyInstance, ctx: RouteContext): void
     method: 'GET',
     url: PEOPLE,
     operationId: 'listPeople',
-    summary: 'List or search the CO’s people, newest first: q matches the start of a name (from any of its words), an identifier, an email address or its domain, ignoring case',
+    summary: 'List or search the CO’s people, newest first: q matches the start of a name (from any of its words), an identifier, an email address or its domain, ignoring case. total is exact up to 10,000; beyond, it is 10,000 with totalIsAtLeast',
     tag,
     params: coParams,
     query: listPeopleQuery,
     response: personListResponse,
     co: 'read',
     handler: async ({ actor, query, co }) => {
-      const { people, total, page, pageSize } = await listPeople(ctx, actor, co.id, query);
-      return { items: people, total, page, pageSize };
+      const { people, total, totalIsAtLeast, page, pageSize } = await listPeople(ctx, actor, co.id, { ...query, countUpTo: API_COUNTED_UP_TO });
+      return { items: people, total, totalIsAtLeast, page, pageSize };
     },
   });
 

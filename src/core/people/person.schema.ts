@@ -78,7 +78,9 @@ export const personResponse = z.object({
 
 export const personListResponse = z.object({
   items: z.array(personResponse),
+  /** Exact up to API_COUNTED_UP_TO; beyond, that number, with `totalIsAtLeast`. */
   total: z.number().int(),
+  totalIsAtLeast: z.boolean(),
   page: z.number().int(),
   pageSize: z.number().int(),
 });
