@@ -28,6 +28,8 @@ const execFileAsync = promisify(execFile);
 const RECIPES = fileURLToPath(new URL('../../docs/integrations/', import.meta.url));
 export const SUFFIX = 'dc=example,dc=org';
 export const PEOPLE = `ou=people,${SUFFIX}`;
+/** Where service entries go (ou=<label>,ou=services,…): the LDAP server may write here as well as under PEOPLE. */
+export const SERVICES = `ou=services,${SUFFIX}`;
 
 /**
  * A recipe's configuration file (path under docs/integrations/) with its `{{NAME}}` placeholders
@@ -160,7 +162,7 @@ export async function buildDirectoryCo(t: TestApp, slapd: SlapdInstance, bindAs?
       description: 'Directory',
       ordinal: 10,
       retryIntervalSeconds: 30,
-      config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: bindAs?.dn ?? slapd.rootDn, bindPassword: bindAs?.password ?? slapd.rootPassword, subtrees: [PEOPLE], coIds: [co.id] }), baseDn: PEOPLE, eduPerson: true, eduMember: true, voPerson: true },
+      config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: bindAs?.dn ?? slapd.rootDn, bindPassword: bindAs?.password ?? slapd.rootPassword, subtrees: [PEOPLE, SERVICES], coIds: [co.id] }), baseDn: PEOPLE, eduPerson: true, eduMember: true, voPerson: true },
     }),
   );
   return { coId: co.id, ldapTargetId: ldap.id };

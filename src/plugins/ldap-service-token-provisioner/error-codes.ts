@@ -8,4 +8,5 @@ export const LDAP_SERVICE_TOKEN_ERRORS = defineErrorCodes({
   SCHEME_VALUES_TOO_LONG: { kind: 'UNPROCESSABLE', message: 'Values of the service’s storage scheme are longer than the attribute allows' },
   LDAP_TARGET_WITHOUT_VOPERSON: { kind: 'UNPROCESSABLE', message: 'voPersonApplicationPassword needs the voPerson object class on the LDAP target' },
   SERVICE_SUBTREE_IN_PEOPLE: { kind: 'UNPROCESSABLE', message: 'The service subtree lies within the people subtree of the LDAP target' },
+  SERVICE_SUBTREE_OUTSIDE_SUBTREES: { kind: 'UNPROCESSABLE', message: 'The service subtree lies outside the subtrees the LDAP server may write for this CO' },
 });

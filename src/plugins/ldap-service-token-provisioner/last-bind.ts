@@ -11,6 +11,7 @@ import type { Target } from '../../core/provisioning/provisioner.ts';
 import type { CoreDatabase } from '../../db/core-tables.ts';
 import { CONNECT_TIMEOUT_MS, OPERATION_TIMEOUT_MS, tlsOptionsFor, describeLdapError } from '../ldap-provisioner/ldap-connection.ts';
 import type { LdapConfig } from '../ldap-provisioner/ldap-config.schema.ts';
+import { serviceSubtreeAllowed } from './service-entry.ts';
 import { dnKey } from '../ldap-provisioner/ldap-entry-claims.ts';
 import { ldapTargetOf } from '../ldap-provisioner/ldap-extension.ts';
 import type { ExternalUse } from '../service-tokens/service-tokens.plugin.ts';
@@ -77,6 +78,10 @@ export async function readLastBinds(db: Kysely<CoreDatabase>, unsealed: (coId: s
       try {
         const ldapTarget = ldapTargetOf(targets, config.ldapTargetId);
         if (!ldapTarget) continue;
+        if (!serviceSubtreeAllowed(config, ldapTarget.config)) {
+          round.failures.push({ targetId: target.id, error: `the service subtree ${config.serviceBaseDn} lies outside the subtrees its LDAP server may read; not read` });
+          continue;
+        }
         const binds = await lastBindsUnder(ldapTarget.config, config.serviceBaseDn!);
         round.targets++;
         if (binds.size === 0) continue;

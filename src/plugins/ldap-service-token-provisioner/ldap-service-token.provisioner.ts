@@ -17,7 +17,7 @@ import { LDAP_SERVICE_TOKEN_ERRORS } from './error-codes.ts';
 import { LDAP_SERVICE_TOKEN_PROVISIONER_TYPE, ldapServiceTokenConfigSchema, type LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
 import { tokensOf, wantedValues } from './provisioned-tokens.ts';
 import { provisionServiceEntry, type ServiceEntryScope } from './service-entry.provisioner.ts';
-import { normalizeDn } from '../ldap-provisioner/ldap-dn.ts';
+import { isWithinSubtree, normalizeDn } from '../ldap-provisioner/ldap-dn.ts';
 
 /**
  * What a token target records per person: the attribute it writes, the values it wrote there
@@ -240,6 +240,14 @@ async function validateTarget(db: Executor, tables: TokenTables, now: Date, targ
   }
   // What the directory can check: probed now (or within the last minutes). A directory that cannot
   // be reached is no reason to refuse; the target's page says the schemes are unknown.
+  // The platform gives each CO subtrees of a server (ldap-server.service.ts); a CO admin must not
+  // write, or make services bind, anywhere else — another CO's service entries least of all.
+  if (config.attribute === 'serviceEntries' && config.serviceBaseDn && !ldapTarget.config.subtrees.some((subtree) => isWithinSubtree(config.serviceBaseDn!, subtree))) {
+    throw new AppError(LDAP_SERVICE_TOKEN_ERRORS.SERVICE_SUBTREE_OUTSIDE_SUBTREES, {
+      field: 'config.serviceBaseDn',
+      message: `Token target "${target.description}": the service subtree ${config.serviceBaseDn} lies outside the subtrees the LDAP server of "${ldapTarget.description}" may write for this CO (${ldapTarget.config.subtrees.join('; ') || 'none'}); choose a subtree inside one of them`,
+    });
+  }
   if (config.attribute === 'serviceEntries' && config.serviceBaseDn && isWithin(config.serviceBaseDn, ldapTarget.config.baseDn)) {
     throw new AppError(LDAP_SERVICE_TOKEN_ERRORS.SERVICE_SUBTREE_IN_PEOPLE, {
       field: 'config.serviceBaseDn',

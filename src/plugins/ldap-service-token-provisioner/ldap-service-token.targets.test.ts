@@ -134,6 +134,21 @@ forEachDialect('LDAP target settings', (dialect) => {
     assert.equal(tokens.config.attribute, 'userPassword', 'userPassword by default');
   });
 
+  it('refuses service entries outside the subtrees the LDAP server may write for the CO, such as another CO’s service subtree', async () => {
+    const co = await buildCo(t);
+    const service = await buildService(t, co.id);
+    const ldap = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, ldapInput());
+    for (const serviceBaseDn of ['ou=mail,ou=services,dc=other,dc=org', 'dc=org', 'ou=mail,ou=services,dc=example,dc=org,dc=more']) {
+      const r = await refusal(createTarget(t.ctx, SYSTEM_ACTOR, co.id, tokenInput(ldap.id, service.id, { config: { attribute: 'serviceEntries', serviceBaseDn } })));
+      assert.deepEqual([r.code, r.field], ['SERVICE_SUBTREE_OUTSIDE_SUBTREES', 'config.serviceBaseDn'], serviceBaseDn);
+      assert.match(r.message, /outside the subtrees the LDAP server of "Directory" may write for this CO \(dc=example,dc=org\)/);
+    }
+    const inside = await createTarget(t.ctx, SYSTEM_ACTOR, co.id, tokenInput(ldap.id, service.id, { config: { attribute: 'serviceEntries', serviceBaseDn: 'OU=Mail,ou=services,DC=example,dc=org' } }));
+    assert.equal(inside.config.attribute, 'serviceEntries', 'inside the server’s subtree, compared without regard to case');
+    const moved = await refusal(updateTarget(t.ctx, SYSTEM_ACTOR, co.id, inside.id, tokenInput(ldap.id, service.id, { config: { attribute: 'serviceEntries', serviceBaseDn: 'ou=mail,ou=services,dc=other,dc=org' } })));
+    assert.equal(moved.code, 'SERVICE_SUBTREE_OUTSIDE_SUBTREES', 'and when it is moved');
+  });
+
   it('keeps an LDAP target that a token target writes into', async () => {
     const co = await buildCo(t);
     const service = await buildService(t, co.id);

@@ -14,6 +14,7 @@ import { targetInput } from '../../core/provisioning/target.schema.ts';
 import { buildDirectoryCo, buildMember, issueToken, PEOPLE, SUFFIX, withdrawToken, type DirectoryCo } from '../../../test/support/integrations.ts';
 import { startSlapd, type SlapdInstance } from '../../../test/support/slapd.ts';
 import { buildApiUser, buildPerson, forEachDialect, signIn, useTestApp, type TestApp } from '../../../test/support/test-app.ts';
+import type { LdapProvisionerTables } from '../ldap-provisioner/ldap-entry-claim.table.ts';
 import { ldapProvisionerPlugin } from '../ldap-provisioner/ldap-provisioner.plugin.ts';
 import { buildService, enableTokens, tokenContext } from '../service-tokens/service-token.test-support.ts';
 import { serviceTokensPlugin } from '../service-tokens/service-tokens.plugin.ts';
@@ -249,5 +250,28 @@ forEachDialect('service entries in slapd', (dialect) => {
     const state = await t.db.selectFrom('provisioning_state').select(['status', 'last_error']).where('person_id', '=', hank.id).where('target_key', 'is', null).execute();
     assert.ok(state.some((s) => s.status === 'failed' && /exists already and was not made by Tessera/.test(s.last_error ?? '')), JSON.stringify(state));
     assert.equal(await binds(slapd.url, `uid=${hankName},${wiki.base}`, 'kept'), true, 'left as it was');
+  });
+
+  it('writes nothing outside the subtrees its LDAP server may write, when the platform shrinks them after the target was made', async () => {
+    const wiki = await serviceWithEntries(t, co, 'Wiki');
+    const ivan = await buildMember(t, co.coId);
+    await issueToken(t, co.coId, ivan.id, wiki.service.id);
+    const dn = wiki.entryOf(ivan.username);
+    const before = await passwords(dn);
+    assert.equal(before.length, 1);
+    const ldapTarget = await t.db.selectFrom('provisioning_target').select('config').where('id', '=', co.ldapTargetId).executeTakeFirstOrThrow();
+    const serverId = (JSON.parse(ldapTarget.config) as { serverId: string }).serverId;
+    const servers = t.db.withTables<LdapProvisionerTables>();
+    const subtrees = await servers.selectFrom('ldap_server').select('subtrees').where('id', '=', serverId).executeTakeFirstOrThrow();
+    await servers.updateTable('ldap_server').set({ subtrees: JSON.stringify([PEOPLE]) }).where('id', '=', serverId).execute();
+    try {
+      await issueToken(t, co.coId, ivan.id, wiki.service.id, 'second');
+      // Every service-entry target of this CO is now outside; the first of Ivan's jobs says why, the others wait for it.
+      const jobs = await t.db.selectFrom('provisioning_job').select('last_error').where('person_id', '=', ivan.id).where('last_error', 'is not', null).execute();
+      assert.ok(jobs.some((j) => /the service subtree ou=wiki\w+,ou=services,dc=example,dc=org of token target "\w+ entries" lies outside the subtrees its LDAP server may write \(ou=people,dc=example,dc=org\); nothing was written/.test(j.last_error ?? '')), JSON.stringify(jobs));
+      assert.deepEqual(await passwords(dn), before, 'the entry is as it was: the second token is not in it');
+    } finally {
+      await servers.updateTable('ldap_server').set({ subtrees: subtrees.subtrees }).where('id', '=', serverId).execute();
+    }
   });
 });

@@ -19,7 +19,7 @@ import type { ServiceTokenTables } from '../service-tokens/service-token.table.t
 import { acceptanceOf } from '../service-tokens/tokens/usable-token.ts';
 import type { LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
 import { tokensOf } from './provisioned-tokens.ts';
-import { addAttributesOf, replaceAllOf, serviceEntryDetailOf, serviceEntryFor, type ServiceEntry, type ServiceEntryDetail } from './service-entry.ts';
+import { addAttributesOf, replaceAllOf, serviceEntryDetailOf, serviceEntryFor, serviceSubtreeAllowed, type ServiceEntry, type ServiceEntryDetail } from './service-entry.ts';
 
 /** The database the service-entry mode reads (who may use the service) and claims DNs in. */
 export type ServiceEntryDb = Kysely<CoreDatabase & ServiceTokenTables & LdapProvisionerTables>;
@@ -120,6 +120,10 @@ export async function provisionServiceEntry(input: ProvisionInput<LdapServiceTok
   const config = target.config;
   const ldapTarget = ldapTargetOf(input.targets, config.ldapTargetId);
   if (!ldapTarget) throw new LdapProvisioningError(`the LDAP target ${config.ldapTargetId} of token target "${target.description}" no longer exists`);
+  // Checked when the target was saved, and again here: the server's subtrees may have shrunk since.
+  if (!serviceSubtreeAllowed(config, ldapTarget.config)) {
+    throw new LdapProvisioningError(`the service subtree ${config.serviceBaseDn} of token target "${target.description}" lies outside the subtrees its LDAP server may write (${ldapTarget.config.subtrees.join('; ') || 'none'}); nothing was written`);
+  }
   const connection = () => ldapConnectionFor(input.session, ldapTarget.id, ldapTarget.config);
   const previousDn = input.previous && input.previous.status !== 'removed' ? input.previous.targetKey : null;
   const hashes = [...new Set(input.intent === 'present' ? tokensOf(input.data).filter((t) => t.serviceId === config.serviceId).map((t) => t.hash) : [])];

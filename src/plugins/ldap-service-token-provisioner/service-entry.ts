@@ -8,7 +8,7 @@ import { formatName } from '../../core/people/person.repository.ts';
 import type { PreviousState } from '../../core/provisioning/provisioner.ts';
 import type { ProvisioningData } from '../../core/provisioning/provisioning-data.ts';
 import type { LdapConfig } from '../ldap-provisioner/ldap-config.schema.ts';
-import { buildDn } from '../ldap-provisioner/ldap-dn.ts';
+import { buildDn, isWithinSubtree } from '../ldap-provisioner/ldap-dn.ts';
 import { ldapMailValue } from '../ldap-provisioner/ldap-mail.ts';
 import type { LdapServiceTokenConfig } from './ldap-service-token-config.schema.ts';
 
@@ -121,4 +121,13 @@ export function addAttributesOf(entry: ServiceEntry): Record<string, string[]> {
  */
 export function replaceAllOf(entry: ServiceEntry): Change[] {
   return [...entry.attributes].map(([name, values]) => new Change({ operation: 'replace', modification: new Attribute({ type: name, values }) }));
+}
+
+/**
+ * Whether the token target's service subtree lies inside one of the subtrees its LDAP server may
+ * write (`LdapConfig.subtrees`, set by the platform per server): Tessera neither writes there nor
+ * reads last binds there otherwise. Compared RDN by RDN after normalization (isWithinSubtree).
+ */
+export function serviceSubtreeAllowed(config: Pick<LdapServiceTokenConfig, 'serviceBaseDn'>, ldap: Pick<LdapConfig, 'subtrees'>): boolean {
+  return config.serviceBaseDn !== undefined && ldap.subtrees.some((subtree) => isWithinSubtree(config.serviceBaseDn!, subtree));
 }

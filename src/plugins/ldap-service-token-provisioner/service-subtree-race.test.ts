@@ -10,7 +10,7 @@ import { Client } from 'ldapts';
 import { SYSTEM_ACTOR } from '../../core/auth/actor.ts';
 import { createTarget } from '../../core/provisioning/target.service.ts';
 import { targetInput } from '../../core/provisioning/target.schema.ts';
-import { buildDirectoryCo, buildMember, SUFFIX } from '../../../test/support/integrations.ts';
+import { buildDirectoryCo, buildMember, SERVICES } from '../../../test/support/integrations.ts';
 import { ldapwhoamiBinds, startSlapd, type SlapdInstance } from '../../../test/support/slapd.ts';
 import { forEachDialect, useTestApp } from '../../../test/support/test-app.ts';
 import { ldapProvisionerPlugin } from '../ldap-provisioner/ldap-provisioner.plugin.ts';
@@ -50,7 +50,7 @@ forEachDialect('service subtree added by jobs running side by side', (dialect) =
     it(`gives every person of the pass their entry; none is refused as foreign (round ${round})`, async () => {
       // A CO of its own: its people's jobs are those of its two targets only.
       const co = await buildDirectoryCo(t, slapd);
-      const unit = `ou=race-${Math.random().toString(36).slice(2, 10)},${SUFFIX}`;
+      const unit = `ou=race-${Math.random().toString(36).slice(2, 10)},${SERVICES}`;
       const base = `ou=wiki,${unit}`;
       const service = await buildService(t, co.coId, { name: 'Wiki', shortLabel: `wiki${Math.random().toString(36).slice(2, 6)}` });
       await enableTokens(t, co.coId, service.id, { storageScheme: 'SSHA512', maxTokensPerPerson: 3 });
