@@ -20,6 +20,7 @@ import { createMariadbDatabase, startMariadb, type MariadbInstance } from '../su
 import { ldapwhoamiBinds, startSlapd, type SlapdInstance } from '../support/slapd.ts';
 import { requireCommand } from '../support/system-packages.ts';
 import { buildApiUser, buildCo, createTestApp, everyRow, forEachDialect, type TestApp } from '../support/test-app.ts';
+import { ensurePlatformCo } from '../../src/core/cos/co.service.ts';
 import { addLdapServer } from '../support/ldap-servers.ts';
 
 const PEOPLE = 'ou=people,dc=example,dc=org';
@@ -76,8 +77,9 @@ forEachDialect('COmanage source to slapd', (dialect) => {
     const ldap = await create({ provisionerType: 'ldap', description: 'Directory', ordinal: 10, config: { serverId: await addLdapServer(t.ctx, { url: slapd.url, bindDn: slapd.rootDn, bindPassword: slapd.rootPassword, subtrees: [PEOPLE], coIds: [co.id] }), baseDn: PEOPLE } });
     await create({ provisionerType: 'ldap-service-token', description: 'Tokens', ordinal: 20, config: { ldapTargetId: ldap.id, serviceId: service.id, attribute: 'userPassword' } });
 
-    // Added through the REST API, run from the API: the first run is a full one.
-    const added = await t.app.inject({ method: 'POST', url: `/api/v1/cos/${co.id}/sources`, headers: { authorization: api.authorization }, payload: { kind: 'comanage-sql', name: 'registry', settings: { databaseUrl: url } } });
+    // Added through the REST API by a platform API user (its URL names a host Tessera connects to), run from the CO's API: the first run is a full one.
+    const platformApi = await buildApiUser(t, (await ensurePlatformCo(t.ctx)).id, true);
+    const added = await t.app.inject({ method: 'POST', url: `/api/v1/cos/${co.id}/sources`, headers: { authorization: platformApi.authorization }, payload: { kind: 'comanage-sql', name: 'registry', settings: { databaseUrl: url } } });
     assert.equal(added.statusCode, 201, added.body);
     const source = added.json() as { id: string; settings: string };
     assert.ok(!source.settings.includes(new URL(url).password || '\u0000'), 'the password is never shown');

@@ -14,6 +14,14 @@ export interface SourceKind {
   description: string;
   /** The kind's settings; parsed when a source is added and whenever they are read back. */
   settings: z.ZodType<Record<string, unknown>>;
+  /**
+   * The kind's settings name a host Tessera connects to (a database URL). Only platform admins
+   * may then add such a source or change its settings, as only they define LDAP servers: a CO
+   * admin must not make Tessera open connections to hosts and ports of their choosing (probing
+   * the network behind it, or reaching databases that trust its host). CO admins still see, run,
+   * finalise and terminate it.
+   */
+  connectsOut?: boolean;
   /** The settings with secrets hidden (a database URL's password, a token), for pages and lists. */
   describe(settings: Record<string, unknown>): string;
   /**

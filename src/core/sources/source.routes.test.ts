@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import { SYSTEM_ACTOR } from '../auth/actor.ts';
-import type { Co } from '../cos/co.service.ts';
+import { ensurePlatformCo, type Co } from '../cos/co.service.ts';
 import { buildApiUser, buildCo, buildPerson, forEachDialect, signIn, useTestApp, type Browser } from '../../../test/support/test-app.ts';
 import { assertEscaped, fieldMessage, followRedirect, get, post, XSS } from '../../../test/support/web-pages.ts';
 import { upsertSourcePerson } from './source-person.writer.ts';
@@ -15,30 +15,41 @@ forEachDialect('Sources pages and API', (dialect) => {
   const t = useTestApp(dialect);
   let co: Co;
   let admin: Browser;
+  /** A platform admin: only they add a COmanage SQL source or change its settings (its URL names a host Tessera connects to). */
+  let platformAdmin: Browser;
 
   before(async () => {
     co = await buildCo(t);
     admin = await signIn(t, (await buildPerson(t, co.id, { admin: true })).username);
+    platformAdmin = await signIn(t, (await buildPerson(t, (await ensurePlatformCo(t.ctx)).id, { admin: true })).username);
   });
 
   it('adds a source through the form, re-rendering bad input without echoing the URL, and never shows the password', async () => {
-    const bad = await post(t, `/cos/${co.id}/sources`, admin, { name: XSS, databaseUrl: 'http://registry.example.org/x?pw=hunter2', prefix: 'sp_', layout: 'v4' });
+    const coAdmin = await post(t, `/cos/${co.id}/sources`, admin, { name: 'probe', databaseUrl: 'postgres://u:p@10.1.2.3:5432/db', prefix: 'sp_', layout: 'v4' });
+    assert.equal(coAdmin.statusCode, 403, 'a CO admin cannot make Tessera connect to a host of their choosing');
+    assert.match(coAdmin.body, /Only platform admins add a comanage-sql source/);
+    assert.equal((await t.db.selectFrom('source').select('id').where('co_id', '=', co.id).execute()).length, 0);
+    const listed = await get(t, `/cos/${co.id}/sources`, admin);
+    assert.ok(!listed.body.includes(`href="/cos/${co.id}/sources/new"`), 'no link the CO admin could not use');
+    assert.match(listed.body, /A platform admin adds COmanage Registry sources/);
+    assert.ok(listed.body.includes(`href="/cos/${co.id}/sources/new-scim"`), 'a SCIM source needs no outbound connection: CO admins add it');
+    const bad = await post(t, `/cos/${co.id}/sources`, platformAdmin, { name: XSS, databaseUrl: 'http://registry.example.org/x?pw=hunter2', prefix: 'sp_', layout: 'v4' });
     assert.equal(bad.statusCode, 400);
     assert.ok(fieldMessage(bad.body, 'f-name'));
     assert.ok(!bad.body.includes('hunter2'), 'the URL (it may hold a password) is not sent back');
     assertEscaped(bad.body, 'the re-rendered form');
-    const ok = await post(t, `/cos/${co.id}/sources`, admin, { name: 'registry', databaseUrl: UNREACHABLE, prefix: 'sp_', layout: 'v4' });
+    const ok = await post(t, `/cos/${co.id}/sources`, platformAdmin, { name: 'registry', databaseUrl: UNREACHABLE, prefix: 'sp_', layout: 'v4' });
     assert.equal(ok.statusCode, 303, ok.body);
-    const page = await followRedirect(t, ok, admin);
+    const page = await followRedirect(t, ok, platformAdmin);
     assert.match(page.body, /Source registry added/);
     assert.match(page.body, /postgres:\/\/reader:\*\*\*\*@127\.0\.0\.1:1\/registry/);
     assert.ok(!page.body.includes('s3cret-pw'));
     const row = await t.db.selectFrom('source').select('settings_encrypted').where('co_id', '=', co.id).executeTakeFirstOrThrow();
     assert.ok(!row.settings_encrypted.includes('s3cret-pw'), 'stored encrypted');
-    const list = await get(t, `/cos/${co.id}/sources`, admin);
+    const list = await get(t, `/cos/${co.id}/sources`, platformAdmin);
     assert.equal(list.statusCode, 200);
     assert.match(list.body, /registry/);
-    const taken = await post(t, `/cos/${co.id}/sources`, admin, { name: 'registry', databaseUrl: UNREACHABLE, layout: 'v4' });
+    const taken = await post(t, `/cos/${co.id}/sources`, platformAdmin, { name: 'registry', databaseUrl: UNREACHABLE, layout: 'v4' });
     assert.equal(taken.statusCode, 409);
   });
 
@@ -108,7 +119,11 @@ forEachDialect('Sources pages and API', (dialect) => {
 
   it('changes some settings through the API, keeping the others; refuses bad values and a terminated source, changing nothing', async () => {
     const source = await addSource(t.ctx, SYSTEM_ACTOR, co.id, { kind: 'comanage-sql', name: 'rotated', settings: { databaseUrl: UNREACHABLE, prefix: 'cm_sp_', layout: 'v4' } });
-    const api = await buildApiUser(t, co.id, true);
+    const coApi = await buildApiUser(t, co.id, true);
+    const probe = await t.app.inject({ method: 'PATCH', url: `/api/v1/cos/${co.id}/sources/${source.id}`, headers: { authorization: coApi.authorization }, payload: { settings: { databaseUrl: 'postgres://u:p@10.1.2.3:22/db' } } });
+    assert.equal(probe.statusCode, 403, 'a privileged API user of the CO cannot point the source at another host');
+    assert.equal(probe.json().error.code, 'FORBIDDEN');
+    const api = await buildApiUser(t, (await ensurePlatformCo(t.ctx)).id, true);
     const patch = (payload: Record<string, unknown>) => t.app.inject({ method: 'PATCH', url: `/api/v1/cos/${co.id}/sources/${source.id}`, headers: { authorization: api.authorization }, payload });
     const before = await t.db.selectFrom('source').select('settings_encrypted').where('id', '=', source.id).executeTakeFirstOrThrow();
 
@@ -141,25 +156,27 @@ forEachDialect('Sources pages and API', (dialect) => {
   it('changes settings on the web: the form shows the prefix and layout but never the URL, re-renders bad input, keeps the URL when left empty', async () => {
     const source = await addSource(t.ctx, SYSTEM_ACTOR, co.id, { kind: 'comanage-sql', name: 'web-settings', settings: { databaseUrl: UNREACHABLE, prefix: 'cm_sp_', layout: 'v4' } });
     const base = `/cos/${co.id}/sources/${source.id}`;
-    assert.match((await get(t, base, admin)).body, new RegExp(`href="${base}/settings"`));
-    const form = await get(t, `${base}/settings`, admin);
+    const byCoAdmin = await post(t, `${base}/settings`, admin, { databaseUrl: 'postgres://u:p@10.1.2.3:22/db', prefix: 'sp_', layout: 'v4' });
+    assert.equal(byCoAdmin.statusCode, 403);
+    assert.match((await get(t, base, platformAdmin)).body, new RegExp(`href="${base}/settings"`));
+    const form = await get(t, `${base}/settings`, platformAdmin);
     assert.equal(form.statusCode, 200);
     assert.match(form.body, /value="cm_sp_"/);
     assert.ok(!form.body.includes('s3cret-pw'), 'the stored URL is not shown');
     const stored = async () => sourceSettings(t.ctx, await getSource(t.ctx, SYSTEM_ACTOR, co.id, source.id));
 
-    const bad = await post(t, `${base}/settings`, admin, { databaseUrl: 'postgres://reader:typo-pw@db.example.org/registry', prefix: '', layout: 'v4' });
+    const bad = await post(t, `${base}/settings`, platformAdmin, { databaseUrl: 'postgres://reader:typo-pw@db.example.org/registry', prefix: '', layout: 'v4' });
     assert.equal(bad.statusCode, 400);
     assert.ok(fieldMessage(bad.body, 'f-prefix'));
     assert.ok(!bad.body.includes('typo-pw'), 'the posted URL is not sent back');
     assert.deepEqual(await stored(), { databaseUrl: UNREACHABLE, prefix: 'cm_sp_', layout: 'v4' });
 
-    const kept = await post(t, `${base}/settings`, admin, { databaseUrl: '', prefix: 'sp2_', layout: 'v5' });
+    const kept = await post(t, `${base}/settings`, platformAdmin, { databaseUrl: '', prefix: 'sp2_', layout: 'v5' });
     assert.equal(kept.statusCode, 303, kept.body);
     assert.deepEqual(await stored(), { databaseUrl: UNREACHABLE, prefix: 'sp2_', layout: 'v5' });
-    const rotated = await post(t, `${base}/settings`, admin, { databaseUrl: 'postgres://reader:n3w-pw@db.example.org:5432/registry', prefix: 'sp2_', layout: 'v5' });
+    const rotated = await post(t, `${base}/settings`, platformAdmin, { databaseUrl: 'postgres://reader:n3w-pw@db.example.org:5432/registry', prefix: 'sp2_', layout: 'v5' });
     assert.equal(rotated.statusCode, 303);
-    assert.match((await followRedirect(t, rotated, admin)).body, /Settings of web-settings saved/);
+    assert.match((await followRedirect(t, rotated, platformAdmin)).body, /Settings of web-settings saved/);
     assert.equal((await stored()).databaseUrl, 'postgres://reader:n3w-pw@db.example.org:5432/registry');
   });
 });

@@ -1,6 +1,6 @@
 import { newId } from '../../db/ids.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { isCoAdmin, type Actor } from '../auth/actor.ts';
+import { isCoAdmin, isPlatformAdmin, type Actor } from '../auth/actor.ts';
 import { lockCo } from '../cos/co.repository.ts';
 import { getCo } from '../cos/co.service.ts';
 import { AppError, assertThat } from '../errors/app-error.ts';
@@ -34,6 +34,13 @@ export type { Source, SourceRunCounts } from './source.repository.ts';
 
 function assertAdmin(actor: Actor, coId: string): void {
   assertThat(isCoAdmin(actor, coId), CORE_ERRORS.FORBIDDEN);
+}
+
+/** A kind whose settings name a host to connect to is set up by platform admins only (SourceKind.connectsOut). */
+function assertMaySetUp(actor: Actor, kind: SourceKind): void {
+  assertThat(!kind.connectsOut || isPlatformAdmin(actor), CORE_ERRORS.FORBIDDEN, {
+    message: `Only platform admins add a ${kind.kind} source or change its settings: they name a host Tessera connects to`,
+  });
 }
 
 /** The CO's sources by name (CO admins). */
@@ -73,12 +80,14 @@ export async function describeSource(ctx: ProvisioningContext, source: Source): 
 }
 
 /**
- * Adds a source to the CO (CO admins). The kind parses the settings (VALIDATION_FAILED with the
- * field); they are stored sealed. Errors: SOURCE_KIND_UNKNOWN, SOURCE_NAME_TAKEN (409, field `name`).
+ * Adds a source to the CO (CO admins; platform admins only for a kind that connects out, such as
+ * comanage-sql). The kind parses the settings (VALIDATION_FAILED with the field); they are stored
+ * sealed. Errors: FORBIDDEN, SOURCE_KIND_UNKNOWN, SOURCE_NAME_TAKEN (409, field `name`).
  */
 export async function addSource(ctx: ProvisioningContext, actor: Actor, coId: string, input: { kind: string; name: string; settings: Record<string, unknown> }): Promise<Source> {
   assertAdmin(actor, coId);
   const kind = await kindOf(input.kind);
+  assertMaySetUp(actor, kind);
   const parsed = kind.settings.safeParse(input.settings);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'settings', message: i.message }));
@@ -99,7 +108,8 @@ export async function addSource(ctx: ProvisioningContext, actor: Actor, coId: st
 }
 
 /**
- * Changes some of a source's settings (CO admins), e.g. a new database URL after its password was
+ * Changes some of a source's settings (CO admins; platform admins only for a kind that connects
+ * out), e.g. a new database URL after its password was
  * rotated, or another table prefix. `changes` holds only the settings to change; the others, the
  * URL's password included, are kept. The result is checked by the source's kind as when it was added
  * (VALIDATION_FAILED, 400, naming the setting) and stored encrypted; what the source owns is not
@@ -111,6 +121,7 @@ export async function updateSourceSettings(ctx: ProvisioningContext, actor: Acto
   const source = await getSource(ctx, actor, coId, sourceId);
   if (source.status !== 'active') throw new AppError(SOURCE_ERRORS.SOURCE_NOT_ACTIVE);
   const kind = await kindOf(source.kind);
+  assertMaySetUp(actor, kind);
   const parsed = kind.settings.safeParse({ ...(await sourceSettings(ctx, source)), ...changes });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'settings', message: i.message }));

@@ -2,6 +2,7 @@ import type { Co } from '../cos/co.service.ts';
 import { ActionButton, EditForm, EmptyState, Facts, NewLink, PostForm, SelectField, StatusBadge, TextField, Time, type FormState } from '../web/components.views.tsx';
 import { coCrumbs, Layout } from '../web/layout.views.tsx';
 import type { PageContext } from '../web/page-context.ts';
+import { isPlatformAdmin } from '../auth/actor.ts';
 import { DataTable } from '../web/table.views.tsx';
 import type { SourceRunCounts } from './source.repository.ts';
 import type { SkippedItem, SourceDiff } from './source-reconcile.ts';
@@ -41,7 +42,11 @@ export function SourcesPage(props: { page: PageContext; co: Co; sources: Array<S
       <p class="muted">
         A source is a registry that owns some of this CO’s people and groups, such as COmanage Registry. What it brings in is read-only here; tokens stay Tessera’s.
       </p>
-      <NewLink href={`/cos/${co.id}/sources/new`} label="Add a COmanage Registry source" />
+      {page.actor && isPlatformAdmin(page.actor) ? (
+        <NewLink href={`/cos/${co.id}/sources/new`} label="Add a COmanage Registry source" />
+      ) : (
+        <p class="muted">A platform admin adds COmanage Registry sources and changes their settings: their database URL names a host Tessera connects to.</p>
+      )}
       <NewLink href={`/cos/${co.id}/sources/new-scim`} label="Add a SCIM source (SRAM, Entra ID, Okta)" />
       {sources.length === 0 ? (
         <EmptyState>
@@ -169,7 +174,7 @@ export function SourcePage(props: { page: PageContext; co: Co; source: Source; d
           <ActionButton action={`${base}/run`} csrfToken={page.csrfToken} label="Run now" hidden={{ mode: 'run' }} />{' '}
           <ActionButton action={`${base}/run`} csrfToken={page.csrfToken} label="Full run" hidden={{ mode: 'full' }} />{' '}
           <ActionButton action={`${base}/run`} csrfToken={page.csrfToken} label="Dry run (show the diff)" hidden={{ mode: 'dry-run' }} />{' '}
-          {source.kind === 'comanage-sql' ? (
+          {source.kind === 'comanage-sql' && page.actor && isPlatformAdmin(page.actor) ? (
             <>
               <a class="button secondary" href={`${base}/settings`}>
                 Settings…

@@ -29,6 +29,7 @@ export const sourceKind: SourceKind = {
   kind: 'comanage-sql',
   description: 'COmanage Registry, through the tables its SqlProvisioner writes',
   settings: comanageSqlSettings,
+  connectsOut: true,
   describe(settings) {
     const s = comanageSqlSettings.parse(settings);
     return `${maskUrl(s.databaseUrl)}, layout ${s.layout}, prefix ${s.prefix || '(none)'}`;
