@@ -10,6 +10,7 @@ import { AppError } from '../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../core/errors/error-codes.ts';
 import { addressMatcher } from '../core/http/address-list.ts';
 import { isApiRequest, isCrossSite } from '../core/http/request-origin.ts';
+import { setLeanHeaders } from '../core/http/lean-route.ts';
 import { csrfCookieName, CSRF_FIELD, csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from '../core/http/csrf.ts';
 import type { Registry } from './registry.ts';
 import type { RouteContext } from '../core/http/route-context.ts';
@@ -110,11 +111,18 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
   closeConnectionsWhenClosing(app);
 
   app.addHook('onRequest', async (request, reply) => {
+    const route = request.routeOptions.config;
+    // Token verification and forward authentication: the key is checked by the route itself, and
+    // no session, CSRF cookie or page header means anything to the machine asking.
+    if (route.lean) {
+      setLeanHeaders(reply, request, config.secureCookies);
+      return;
+    }
     setSecurityHeaders(reply, request);
 
     const now = clock.now();
     if (isApiRequest(request)) {
-      const basic = request.routeOptions.config.ownCredentials ? undefined : parseBasic(request.headers.authorization);
+      const basic = route.ownCredentials ? undefined : parseBasic(request.headers.authorization);
       if (basic) {
         const actor = await authenticateApiUser(database.db, now, basic.username, basic.password, request.ip);
         if (!actor) {
