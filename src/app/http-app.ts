@@ -10,6 +10,7 @@ import { AppError } from '../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../core/errors/error-codes.ts';
 import { addressMatcher } from '../core/http/address-list.ts';
 import { isApiRequest, isCrossSite } from '../core/http/request-origin.ts';
+import { setLeanHeaders } from '../core/http/lean-route.ts';
 import { csrfCookieName, CSRF_FIELD, csrfTokenFor, csrfTokenValid, newCsrfCookieValue } from '../core/http/csrf.ts';
 import type { Registry } from './registry.ts';
 import type { RouteContext } from '../core/http/route-context.ts';
@@ -109,12 +110,14 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
   registerErrorHandling(app, ctx);
   closeConnectionsWhenClosing(app);
 
-  app.addHook('onRequest', async (request, reply) => {
-    setSecurityHeaders(reply, request);
-
+  // Who is calling: an API user by HTTP Basic, or on the web a person by the trusted header or
+  // the session cookie (which also gets the CSRF cookie and token). Throws AUTHENTICATION_REQUIRED
+  // for wrong API credentials.
+  const signIn = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const route = request.routeOptions.config;
     const now = clock.now();
     if (isApiRequest(request)) {
-      const basic = request.routeOptions.config.ownCredentials ? undefined : parseBasic(request.headers.authorization);
+      const basic = route.ownCredentials ? undefined : parseBasic(request.headers.authorization);
       if (basic) {
         const actor = await authenticateApiUser(database.db, now, basic.username, basic.password, request.ip);
         if (!actor) {
@@ -144,11 +147,33 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
       const session = sessionCookie ? await findSession(database.db, clock, sessionCookie) : undefined;
       if (session) request.actor = await resolvePersonActor(database.db, session.login, now, session.personIds);
     }
+  };
+  // The hooks take Fastify's `done` rather than being async functions: a request they have nothing
+  // to wait for (every API call without Basic credentials, every lean route) goes on at once,
+  // without a promise and a turn of the microtask queue per hook.
+  app.addHook('onRequest', (request, reply, done) => {
+    // Token verification and forward authentication: the key is checked by the route itself, and
+    // no session, CSRF cookie or page header means anything to the machine asking.
+    if (request.routeOptions.config.lean) {
+      setLeanHeaders(reply, request, config.secureCookies);
+      done();
+      return;
+    }
+    setSecurityHeaders(reply, request);
+    if (isApiRequest(request) && (request.routeOptions.config.ownCredentials || !request.headers.authorization)) {
+      done();
+      return;
+    }
+    signIn(request, reply).then(() => done(), done);
   });
 
   // Every state-changing web request carries the CSRF token; API requests use Basic auth, not cookies.
-  app.addHook('preHandler', async (request) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+  // (A throw here reaches the error handler as an async hook's rejection would.)
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') {
+      done();
+      return;
+    }
     if (isApiRequest(request)) {
       // Bodiless calls (a POST that starts a reprovision) included: a page of another site never changes anything.
       if (isCrossSite(request.headers, publicOrigin)) throw new AppError(CORE_ERRORS.CROSS_SITE_REQUEST);
@@ -158,16 +183,19 @@ export async function buildApp(registry: Registry): Promise<TesseraApp> {
       if (request.body !== undefined && !isJson(request.headers['content-type'])) {
         throw new AppError(CORE_ERRORS.VALIDATION_FAILED, { message: 'The API takes JSON bodies (Content-Type: application/json)', field: '(body)' });
       }
+      done();
       return;
     }
     const body = request.body as Record<string, unknown> | undefined;
     if (!csrfTokenValid(config.secretKey, request.cookies[CSRF_COOKIE], body?.[CSRF_FIELD])) {
       throw new AppError(CORE_ERRORS.CSRF_TOKEN_INVALID);
     }
+    done();
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   const assets = new URL('../core/web/assets/', import.meta.url);

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { render } from 'preact-render-to-string';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
+import { errorLogBindings } from './lean-route.ts';
 import { isApiRequest } from './request-origin.ts';
 import type { RouteContext } from './route-context.ts';
 import { Layout } from '../web/layout.views.tsx';
@@ -23,7 +24,7 @@ function toAppError(error: unknown, request: FastifyRequest): AppError {
       field: '(body)',
     });
   }
-  request.log.error({ err: error }, 'unhandled error');
+  request.log.error({ err: error, ...errorLogBindings(request) }, 'unhandled error');
   return undefined as never;
 }
 

@@ -18,5 +18,11 @@ declare module 'fastify' {
     public?: boolean;
     /** An API route that reads `Authorization` itself (forward authentication): no API-user Basic sign-in. */
     ownCredentials?: boolean;
+    /**
+     * A machine endpoint on the hot path (token verification, forward authentication): the
+     * `onRequest` hook sets only the headers that matter to a machine (`leanHeaders`), and the
+     * route logs through one shared child logger (`leanRouteLogging`), not one per request.
+     */
+    lean?: boolean;
   }
 }

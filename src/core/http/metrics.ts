@@ -24,6 +24,18 @@ function labelText(labels: Labels): string {
   return parts.length > 0 ? `{${parts.join(',')}}` : '';
 }
 
+/** `labelText` of label objects already seen: hot paths pass the same (frozen) objects again and again. */
+const labelTexts = new WeakMap<Labels, string>();
+function labelKey(labels: Labels): string {
+  if (!Object.isFrozen(labels)) return labelText(labels);
+  let text = labelTexts.get(labels);
+  if (text === undefined) {
+    text = labelText(labels);
+    labelTexts.set(labels, text);
+  }
+  return text;
+}
+
 /**
  * A small Prometheus text-format registry: request counts and latency by route and status, named
  * counters and histograms with labels, and gauges collected at scrape time. Counters and
@@ -34,10 +46,18 @@ export class Metrics {
   private readonly counters = new Map<string, { help: string; values: Map<string, number> }>();
   private readonly histograms = new Map<string, { help: string; values: Map<string, Histogram> }>();
   private readonly collectors: GaugeCollector[] = [];
+  /** The frozen label objects of `observeRequest`, by method, route and status. */
+  private readonly requestLabels = new Map<string, { count: Labels; duration: Labels }>();
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    this.count('tessera_http_requests_total', 'HTTP requests by route and status', { method, route, status: String(status) });
-    this.observe('tessera_http_request_duration_seconds', 'HTTP request duration', { method, route }, seconds);
+    const series = `${method} ${status} ${route}`;
+    let labels = this.requestLabels.get(series);
+    if (!labels) {
+      labels = { count: Object.freeze({ method, route, status: String(status) }), duration: Object.freeze({ method, route }) };
+      if (this.requestLabels.size < 10_000) this.requestLabels.set(series, labels);
+    }
+    this.count('tessera_http_requests_total', 'HTTP requests by route and status', labels.count);
+    this.observe('tessera_http_request_duration_seconds', 'HTTP request duration', labels.duration, seconds);
   }
 
   /** Increments a named counter (plugins use it, e.g. tessera_service_tokens_generated_total). */
@@ -45,26 +65,25 @@ export class Metrics {
     this.count(name, help, {}, by);
   }
 
-  /** Increments the counter `name` for these labels (created at 0 on first use). */
+  /** Increments the counter `name` for these labels (created at 0 on first use). A frozen `labels` object is formatted once and reused. */
   count(name: string, help: string, labels: Labels, by = 1): void {
-    const family = this.counters.get(name) ?? { help, values: new Map<string, number>() };
-    const key = labelText(labels);
+    let family = this.counters.get(name);
+    if (!family) this.counters.set(name, (family = { help, values: new Map<string, number>() }));
+    const key = labelKey(labels);
     family.values.set(key, (family.values.get(key) ?? 0) + by);
-    this.counters.set(name, family);
   }
 
-  /** Records one observation, in seconds, in the histogram `name` for these labels. */
+  /** Records one observation, in seconds, in the histogram `name` for these labels (a frozen object is formatted once). */
   observe(name: string, help: string, labels: Labels, seconds: number): void {
-    const family = this.histograms.get(name) ?? { help, values: new Map<string, Histogram>() };
-    const key = labelText(labels);
-    const h = family.values.get(key) ?? { sum: 0, count: 0, buckets: Metrics.BOUNDS.map(() => 0) };
+    let family = this.histograms.get(name);
+    if (!family) this.histograms.set(name, (family = { help, values: new Map<string, Histogram>() }));
+    const key = labelKey(labels);
+    let h = family.values.get(key);
+    if (!h) family.values.set(key, (h = { sum: 0, count: 0, buckets: Metrics.BOUNDS.map(() => 0) }));
     h.sum += seconds;
     h.count += 1;
-    Metrics.BOUNDS.forEach((b, i) => {
-      if (seconds <= b) h.buckets[i]! += 1;
-    });
-    family.values.set(key, h);
-    this.histograms.set(name, family);
+    const bounds = Metrics.BOUNDS;
+    for (let i = 0; i < bounds.length; i++) if (seconds <= bounds[i]!) h.buckets[i]! += 1;
   }
 
   /** Adds gauges read at every scrape. A collector that fails is reported as tessera_metrics_collector_errors. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentGroupsOf } from '../../../core/groups/group.service.ts';
 import { AppError } from '../../../core/errors/app-error.ts';
+import { leanRouteLogging } from '../../../core/http/lean-route.ts';
 import { SERVICE_TOKEN_ERRORS } from '../error-codes.ts';
 import type { TokenRouteContext } from '../token-context.ts';
 import type { TokenVerifier } from './token-verifier.ts';
@@ -87,7 +88,8 @@ export function registerForwardAuthApi(app: FastifyInstance, ctx: TokenRouteCont
   app.route({
     method: METHODS,
     url: FORWARD_AUTH_URL,
-    config: { api: true, ownCredentials: true },
+    config: { api: true, ownCredentials: true, lean: true },
+    ...leanRouteLogging(),
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       reply.header('Cache-Control', 'no-store');
       const header = request.headers[VERIFICATION_KEY_HEADER.toLowerCase()];

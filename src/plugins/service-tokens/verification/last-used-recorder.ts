@@ -1,7 +1,7 @@
 import type { Logger } from '../../../core/logging/logger.ts';
-import type { TokenContext, TokenDb } from '../token-context.ts';
-import { recordLastUse } from '../tokens/service-token.repository.ts';
-import { inTransaction } from '../../../db/transaction.ts';
+import type { TokenContext } from '../token-context.ts';
+import { inTransaction, takesRowLocks } from '../../../db/transaction.ts';
+import { recordLastUses, type LastUse } from './last-used.repository.ts';
 
 const LAST_USED_WRITE_MS = 60_000;
 /**
@@ -11,6 +11,14 @@ const LAST_USED_WRITE_MS = 60_000;
  * was most of a verification's cost. Ten milliseconds gather them into a few commits.
  */
 const BATCH_MS = 10;
+/**
+ * How long the next batch waits after a batch of at least BUSY_BATCH writes (a stream of tokens
+ * new to the process, as after a restart): 100 commits a second, each a disk sync on the event
+ * loop, were a large part of each such verification; four a second cost little, and a last use is
+ * recorded to the minute anyway. A quiet process writes after BATCH_MS as before.
+ */
+const BUSY_BATCH_MS = 250;
+const BUSY_BATCH = 32;
 
 /**
  * Keeps last-used times in memory and writes each token's at most once a minute, so verification
@@ -21,42 +29,53 @@ const BATCH_MS = 10;
  */
 export class LastUsedRecorder {
   private readonly written = new Map<string, number>();
-  private readonly pending = new Map<string, { at: string; address: string }>();
+  /** The latest use of each token not written yet: when (ms since the epoch) and from where. */
+  private readonly pending = new Map<string, { at: number; address: string }>();
   private writing: Promise<void> = Promise.resolve();
   private scheduled = false;
+  /** How many writes the last flush made (its size decides how long the next batch waits). */
+  private lastBatch = 0;
 
   constructor(
     private readonly ctx: TokenContext,
     private readonly logger: Logger,
   ) {}
 
+  /** Notes a use of `tokenId` at `at` from `address`; written within BATCH_MS if its last write is a minute old. */
   record(tokenId: string, at: Date, address: string): void {
-    this.pending.set(tokenId, { at: at.toISOString(), address });
+    const ms = at.getTime();
+    // Called on every verification: the entry is updated in place, the ISO text made only when written.
+    const entry = this.pending.get(tokenId);
+    if (entry) {
+      entry.at = ms;
+      entry.address = address;
+    } else this.pending.set(tokenId, { at: ms, address });
     const last = this.written.get(tokenId) ?? 0;
-    if (at.getTime() - last >= LAST_USED_WRITE_MS && !this.scheduled) {
+    if (ms - last >= LAST_USED_WRITE_MS && !this.scheduled) {
       this.scheduled = true;
       setTimeout(() => {
         this.scheduled = false;
         void this.flush();
-      }, BATCH_MS).unref();
+      }, this.lastBatch >= BUSY_BATCH ? BUSY_BATCH_MS : BATCH_MS).unref();
     }
   }
 
   flush(): Promise<void> {
     const now = this.ctx.clock.now().getTime();
-    const due = [...this.pending].filter(([id]) => now - (this.written.get(id) ?? 0) >= LAST_USED_WRITE_MS);
-    for (const [id] of due) {
+    const due: LastUse[] = [];
+    for (const [id, v] of this.pending) {
+      if (now - (this.written.get(id) ?? 0) < LAST_USED_WRITE_MS) continue;
+      due.push({ tokenId: id, at: new Date(v.at).toISOString(), address: v.address });
       this.pending.delete(id);
       this.written.set(id, now);
     }
+    this.lastBatch = due.length;
     if (this.written.size > 100_000) for (const [id, t] of this.written) if (now - t > LAST_USED_WRITE_MS) this.written.delete(id);
     if (due.length === 0) return this.writing;
     this.writing = this.writing.then(async () => {
-      const write = async (db: TokenDb) => {
-        for (const [id, v] of due) await recordLastUse(db, id, v.at, v.address);
-      };
-      if (due.length === 1) await write(this.ctx.db);
-      else await inTransaction(this.ctx.db, write);
+      // One statement on PostgreSQL; on SQLite one commit for the batch.
+      if (due.length === 1 || takesRowLocks(this.ctx.db)) await recordLastUses(this.ctx.db, due);
+      else await inTransaction(this.ctx.db, (trx) => recordLastUses(trx, due));
     }).catch((err: unknown) => this.logger.error({ err }, 'recording last use failed'));
     return this.writing;
   }

@@ -180,19 +180,29 @@ export class TokenVerifier {
     }
     const found = await findCandidates(this.ctx.db, { coId: caller.coId, serviceId: caller.serviceId, identifierType: service.identifierType, identifier: input.identifier }, now);
     if (epoch !== undefined && !this.cache.confirm(epoch, found.version)) throw new StaleCache();
-    const candidates = found.candidates.filter((r) => {
+    // The presented token in each candidate's type (candidates mostly share one), and those whose hint it gives.
+    const candidates: Array<{ c: Candidate; canonical: string }> = [];
+    let lastType: TokenType | undefined;
+    let lastCanonical: string | null = null;
+    let lastHint = '';
+    for (const r of found.candidates) {
       const type = this.typeOf(r);
-      const canonical = type ? normalizeToken(type, input.token) : null;
-      return type && canonical !== null && displayHint(type, canonical) === r.displayHint;
-    });
+      if (!type) continue;
+      if (type !== lastType) {
+        lastType = type;
+        lastCanonical = normalizeToken(type, input.token);
+        lastHint = lastCanonical === null ? '' : displayHint(type, lastCanonical);
+      }
+      if (lastCanonical !== null && lastHint === r.displayHint) candidates.push({ c: r, canonical: lastCanonical });
+    }
     let match: Candidate | undefined;
     if (candidates.length === 0) {
       await verifySecret(input.token, await this.dummyHash(setting.storageScheme));
     } else {
       const t = now.getTime();
-      for (const c of candidates) {
-        const canonical = normalizeToken(this.typeOf(c)!, input.token)!;
-        if (this.recent.matches(c.id, c.hash, canonical, t) || (await verifySecret(canonical, c.hash))) {
+      for (const { c, canonical } of candidates) {
+        if (this.recent.matches(c.id, c.hash, canonical, t)) match = c;
+        else if (await verifySecret(canonical, c.hash)) {
           this.recent.remember(c.id, c.hash, canonical, t);
           match = c;
         }

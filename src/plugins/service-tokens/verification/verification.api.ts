@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AppError } from '../../../core/errors/app-error.ts';
+import { leanRouteLogging } from '../../../core/http/lean-route.ts';
 import { apiRoute, type ApiOperation } from '../../../core/http/api-route.ts';
 import { parseInput, text } from '../../../core/http/validation.ts';
 import type { Metrics } from '../../../core/http/metrics.ts';
@@ -30,7 +31,7 @@ const serviceParams = z.object({ coId: z.string(), serviceId: z.string() });
 
 /** How a verification ended, the `result` label of its metrics. */
 type VerificationResult = 'valid' | 'invalid' | 'rate_limited' | 'unauthenticated' | 'error';
-const RESULT_LABELS = Object.fromEntries((['valid', 'invalid', 'rate_limited', 'unauthenticated', 'error'] as const).map((r) => [r, { result: r }])) as Record<VerificationResult, { result: VerificationResult }>;
+const RESULT_LABELS = Object.fromEntries((['valid', 'invalid', 'rate_limited', 'unauthenticated', 'error'] as const).map((r) => [r, Object.freeze({ result: r })])) as Record<VerificationResult, { result: VerificationResult }>;
 const VERIFY_URL = '/api/v1/service-tokens/verify';
 
 function resultOf(error: unknown): VerificationResult {
@@ -58,12 +59,13 @@ export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteCon
   ctx.openapi.add(verifySpec);
   // A route of its own rather than `apiRoute`: the hot path. The body is checked by a plain
   // function (the zod schema only explains a refusal), the answer serialised by Fastify's compiled
-  // response schema, and successful calls are not logged (log level warn for this route).
+  // response schema. A lean route (`core/http/lean-route.ts`): successful calls are not logged, one
+  // shared child logger, only the headers a machine needs.
   app.route({
     method: 'POST',
     url: VERIFY_URL,
-    config: { api: true, ownCredentials: true },
-    logLevel: 'warn',
+    config: { api: true, ownCredentials: true, lean: true },
+    ...leanRouteLogging(),
     schema: { response: { 200: VERIFY_RESPONSE_JSON_SCHEMA } },
     handler: async (request, reply) => {
       const started = process.hrtime.bigint();

@@ -38,6 +38,19 @@ forEachDialect('token verification API', (dialect) => {
     assert.deepEqual(r.body, { valid: true, person: { id: s.person.id, identifier: s.person.username, status: 'active', coId: s.co.id }, token: { id: s.token.id, expiresAt: s.token.expiresAt } });
   });
 
+  it('answers with the headers a machine needs: request id, nosniff, no-store; an error names its request id', async () => {
+    const s = await scenario();
+    const r = await verify(s.key, s.person.username, s.secret);
+    assert.match(String(r.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    assert.equal(r.headers['cache-control'], 'no-store');
+    assert.match(String(r.headers['content-type']), /^application\/json/);
+    const refused = await t.app.inject({ method: 'POST', url: '/api/v1/service-tokens/verify', headers: { authorization: 'Bearer tsv_nope' }, payload: { identifier: 'x', token: 'y' } });
+    assert.equal(refused.statusCode, 401);
+    assert.equal((refused.json() as { error: { requestId: string } }).error.requestId, refused.headers['x-request-id']);
+    assert.equal(refused.headers['x-content-type-options'], 'nosniff');
+  });
+
   it('gives one and the same answer for a wrong token, an unknown person, a revoked, an expired token and a suspended person', async () => {
     const s = await scenario();
     const invalid = { valid: false, person: null, token: null };
