@@ -2,6 +2,7 @@
 // with a slapd.conf and an mdb database in a temp dir, the schemas a Tessera deployment needs
 // (eduPerson, eduMember, voPerson with `attributeoptions app-`) and the password-hash modules
 // ({SSHA512} and friends, {ARGON2}, {PBKDF2-SHA512}).
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,14 @@ export interface SlapdOptions {
    * writes the entry's operational `authTimestamp`, at most once per `precisionSeconds` (0: every bind).
    */
   lastbind?: { precisionSeconds: number };
+  /**
+   * Keep the configuration and database in this directory (made when missing) instead of a temp
+   * dir: `stop()` leaves it, and a later start on it reuses the database (no seeding). For
+   * scripts/directory-demo.ts; tests use the default.
+   */
+  stateDir?: string;
+  /** Listen on this port (a port in use fails at once) instead of a free one. */
+  port?: number;
 }
 
 export interface SlapdInstance {
@@ -72,7 +81,9 @@ export interface SlapdInstance {
   rootDn: string;
   rootPassword: string;
   configPath: string;
-  /** SIGTERM, waits for the exit, removes the temp dir. Idempotent. */
+  /** Whether this start found the database of an earlier run in `stateDir` (nothing was seeded). */
+  reused: boolean;
+  /** SIGTERM, waits for the exit, removes the temp dir (not a `stateDir`). Idempotent. */
   stop(): Promise<void>;
   /**
    * Stops the process but keeps the data, then starts it again on the same port. `whileStopped`
@@ -89,7 +100,9 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
   const suffix = options.suffix ?? 'dc=example,dc=org';
   const modules = [...DEFAULT_MODULES.filter((m) => !(options.withoutModules ?? []).includes(m)), ...(options.modules ?? []), ...(options.lastbind ? ['lastbind.la'] : [])];
   checkInstallation(modules);
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-slapd-'));
+  const keep = options.stateDir !== undefined;
+  const dir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'tessera-slapd-')));
+  const reused = keep && existsSync(join(dir, 'data', 'data.mdb'));
   const settings = {
     suffix,
     rootDn: `cn=admin,${suffix}`,
@@ -100,26 +113,27 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
   let daemon: Daemon | undefined;
   const unregister = onProcessExit(() => {
     daemon?.terminateSync();
-    removeDirSync(dir);
+    if (!keep) removeDirSync(dir);
   });
   try {
-    await mkdir(join(dir, 'data'));
+    await mkdir(join(dir, 'data'), { recursive: true, mode: 0o700 });
     const config = renderConfig({ ...settings, dataDir: join(dir, 'data'), modules, extraConfig: options.extraConfig, accessRules: options.accessRules, lastbind: options.lastbind });
     await writeFile(settings.configPath, config, { mode: 0o600 });
-    const ports = await retryOnPortClash(async (candidate) => {
+    const start = async (candidate: number) => {
       const chosen = { port: candidate, ldapsPort: options.tls ? await findFreePort() : undefined };
       daemon = await startServer(settings, chosen, dir);
       return chosen;
-    });
-    await seedDirectory(`ldap://127.0.0.1:${ports.port}/`, settings);
-    return buildInstance(settings, ports, dir, {
+    };
+    const ports = options.port === undefined ? await retryOnPortClash(start) : await start(options.port);
+    if (!reused) await seedDirectory(`ldap://127.0.0.1:${ports.port}/`, settings);
+    return buildInstance({ ...settings, reused }, ports, dir, keep, {
       current: () => daemon,
       replace: (next) => (daemon = next),
       unregister,
     });
   } catch (error) {
     await daemon?.stop(STOP_TIMEOUT_MS);
-    await rm(dir, { recursive: true, force: true });
+    if (!keep) await rm(dir, { recursive: true, force: true });
     unregister();
     throw error;
   }
@@ -144,7 +158,7 @@ interface DaemonSlot {
   unregister(): void;
 }
 
-function buildInstance(settings: Settings, ports: Ports, dir: string, slot: DaemonSlot): SlapdInstance {
+function buildInstance(settings: Settings & { reused: boolean }, ports: Ports, dir: string, keep: boolean, slot: DaemonSlot): SlapdInstance {
   const { port, ldapsPort } = ports;
   let stopping: Promise<void> | undefined;
   let restarting: Promise<void> = Promise.resolve();
@@ -157,7 +171,7 @@ function buildInstance(settings: Settings, ports: Ports, dir: string, slot: Daem
       stopping ??= (async () => {
         await restarting.catch(() => undefined); // else a restart could outlive the stop
         await slot.current()?.stop(STOP_TIMEOUT_MS);
-        await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+        if (!keep) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
         slot.unregister();
       })();
       return stopping;
@@ -374,3 +388,29 @@ export async function ldapwhoamiBinds(url: string, dn: string, password: string)
   }
 }
 
+
+/** The accounts of ldap/slapd.conf.example, with their passwords (see `addExampleAccounts`). */
+export interface ExampleAccounts {
+  /** `cn=tessera,<suffix>`: the account Tessera's LDAP server binds as (write under people and services). */
+  tessera: { dn: string; password: string };
+  /** Per service short label, `cn=<label>,ou=service-accounts,<suffix>`: searches `ou=<label>,ou=services` only. */
+  searchAccounts: Record<string, { dn: string; password: string }>;
+}
+
+/**
+ * Adds, as the rootdn, the entries ldap/slapd.conf.example's access rules name but nothing else
+ * creates: Tessera's provisioning account `cn=tessera,<suffix>`, `ou=services,<suffix>` (the
+ * parent of the services' subtrees) and, per short label, the search account
+ * `cn=<label>,ou=service-accounts,<suffix>` (its `ou` too). Each account gets a random password
+ * (hashed {SSHA}), returned. Throws (AlreadyExistsError) when an account exists.
+ */
+export async function addExampleAccounts(slapd: Pick<SlapdInstance, 'url' | 'rootDn' | 'rootPassword' | 'suffix'>, serviceLabels: string[]): Promise<ExampleAccounts> {
+  const tessera = `cn=tessera,${slapd.suffix}`;
+  const accounts: ExampleAccounts = { tessera: { dn: tessera, password: await addBindAccount(slapd, tessera) }, searchAccounts: {} };
+  await withRootClient(slapd.url, slapd, (client) => client.add(`ou=services,${slapd.suffix}`, { objectClass: ['top', 'organizationalUnit'], ou: 'services' }));
+  for (const label of serviceLabels) {
+    const dn = `cn=${label},ou=service-accounts,${slapd.suffix}`;
+    accounts.searchAccounts[label] = { dn, password: await addBindAccount(slapd, dn) };
+  }
+  return accounts;
+}
