@@ -397,20 +397,65 @@ export interface ExampleAccounts {
   searchAccounts: Record<string, { dn: string; password: string }>;
 }
 
+const BOOTSTRAP_LDIF = fileURLToPath(new URL('../../ldap/bootstrap.ldif', import.meta.url));
+const PASSWORD_PLACEHOLDER = '{SSHA512}replace-me';
+
 /**
- * Adds, as the rootdn, the entries ldap/slapd.conf.example's access rules name but nothing else
- * creates: Tessera's provisioning account `cn=tessera,<suffix>`, `ou=services,<suffix>` (the
- * parent of the services' subtrees) and, per short label, the search account
- * `cn=<label>,ou=service-accounts,<suffix>` (its `ou` too). Each account gets a random password
- * (hashed {SSHA}), returned. Throws (AlreadyExistsError) when an account exists.
+ * Adds, as the rootdn, the entries of ldap/bootstrap.ldif (those ldap/slapd.conf.example's access
+ * rules name but nothing else creates: `ou=services`, `ou=service-accounts`, Tessera's account
+ * `cn=tessera` and the mail and wiki search accounts; entries that exist, such as the suffix, are
+ * left as they are), each `{SSHA512}replace-me` replaced by the hash of a random password; then a
+ * search account `cn=<label>,ou=service-accounts,<suffix>` for each label the file lacks. The
+ * directory's suffix must be the file's, dc=example,dc=org. Returns the accounts and passwords.
  */
 export async function addExampleAccounts(slapd: Pick<SlapdInstance, 'url' | 'rootDn' | 'rootPassword' | 'suffix'>, serviceLabels: string[]): Promise<ExampleAccounts> {
-  const tessera = `cn=tessera,${slapd.suffix}`;
-  const accounts: ExampleAccounts = { tessera: { dn: tessera, password: await addBindAccount(slapd, tessera) }, searchAccounts: {} };
-  await withRootClient(slapd.url, slapd, (client) => client.add(`ou=services,${slapd.suffix}`, { objectClass: ['top', 'organizationalUnit'], ou: 'services' }));
+  const passwords = new Map<string, string>();
+  await withRootClient(slapd.url, slapd, async (client) => {
+    for (const { dn, attributes } of parseLdif(await readFile(BOOTSTRAP_LDIF, 'utf8'))) {
+      const userPassword = attributes.userPassword;
+      if (userPassword?.[0] === PASSWORD_PLACEHOLDER) {
+        const password = randomBytes(18).toString('base64url');
+        const salt = randomBytes(8);
+        attributes.userPassword = [`{SSHA512}${Buffer.concat([createHash('sha512').update(password).update(salt).digest(), salt]).toString('base64')}`];
+        passwords.set(dn.toLowerCase(), password);
+      }
+      try {
+        await client.add(dn, attributes);
+      } catch (error) {
+        if (!(error instanceof AlreadyExistsError)) throw error;
+        passwords.delete(dn.toLowerCase());
+      }
+    }
+  });
+  const account = (dn: string) => {
+    const password = passwords.get(dn.toLowerCase());
+    if (password === undefined) throw new Error(`${dn}: not added from ldap/bootstrap.ldif (it exists, or the file lacks it)`);
+    return { dn, password };
+  };
+  const accounts: ExampleAccounts = { tessera: account(`cn=tessera,${slapd.suffix}`), searchAccounts: {} };
   for (const label of serviceLabels) {
     const dn = `cn=${label},ou=service-accounts,${slapd.suffix}`;
-    accounts.searchAccounts[label] = { dn, password: await addBindAccount(slapd, dn) };
+    accounts.searchAccounts[label] = passwords.has(dn.toLowerCase()) ? account(dn) : { dn, password: await addBindAccount(slapd, dn) };
   }
   return accounts;
+}
+
+/** The entries of an LDIF file of plain `attribute: value` lines (no continuation lines, base64 or change records). */
+function parseLdif(text: string): Array<{ dn: string; attributes: Record<string, string[]> }> {
+  const entries: Array<{ dn: string; attributes: Record<string, string[]> }> = [];
+  for (const block of text.split(/\n\s*\n/)) {
+    const lines = block.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+    if (lines.length === 0) continue;
+    const pairs = lines.map((line) => {
+      const match = /^([A-Za-z][\w;-]*):\s?(.*)$/.exec(line);
+      if (!match || line.startsWith(' ')) throw new Error(`ldap/bootstrap.ldif: cannot read the line ${JSON.stringify(line)}`);
+      return [match[1]!, match[2]!] as const;
+    });
+    const [first, ...rest] = pairs;
+    if (first?.[0].toLowerCase() !== 'dn') throw new Error(`ldap/bootstrap.ldif: an entry starts with ${first?.[0]}, not dn`);
+    const attributes: Record<string, string[]> = {};
+    for (const [name, value] of rest) (attributes[name] ??= []).push(value);
+    entries.push({ dn: first[1], attributes });
+  }
+  return entries;
 }
