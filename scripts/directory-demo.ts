@@ -135,11 +135,13 @@ async function loadOrAddAccounts(dir: string, slapd: SlapdInstance, label: strin
 function manualSteps(v: DirectoryValues): string {
   return [
     'In Tessera, signed in as the platform administrator:',
-    `  1. LDAP servers (/platform/ldap-servers), add: URL ${v.url}, bind DN ${v.bindDn},`,
-    `     bind password ${v.bindPassword}, subtrees ${v.peopleDn} and ${v.servicesDn}; assign it to your CO.`,
-    `  2. Your CO, Provisioning, add a target of type "ldap": the server above, base DN ${v.peopleDn}, ordinal 10.`,
-    `  3. Add a target of type "ldap-service-token": LDAP target: the one of step 2, service: ${v.serviceLabel},`,
-    `     attribute: serviceEntries, service base DN ${v.serviceBaseDn}, create the subtree: yes, ordinal 20.`,
+    `  1. LDAP servers (/platform/ldap-servers), New LDAP server: Server URL ${v.url}, Bind DN ${v.bindDn},`,
+    `     Bind password ${v.bindPassword}, Subtrees ${v.peopleDn} and ${v.servicesDn} (one a line);`,
+    '     save, then assign it to your CO (Assigned to).',
+    `  2. Your CO, Provisioning targets, New target, type LDAP: LDAP server: the one above, Base DN ${v.peopleDn}, Order 10.`,
+    `  3. New target, type LDAP service tokens: LDAP target: the one of step 2, Service: the one with short label ${v.serviceLabel},`,
+    `     Attribute serviceEntries, Service subtree ${v.serviceBaseDn}, Create the service subtree when missing: ticked, Order 20.`,
+    '  4. Provisioning targets, Reprovision all: tokens generated before reach the directory too.',
     '(Or give this script an API user and --co, and it does these steps through the REST API.)',
   ].join('\n');
 }
