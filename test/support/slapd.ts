@@ -2,6 +2,7 @@
 // with a slapd.conf and an mdb database in a temp dir, the schemas a Tessera deployment needs
 // (eduPerson, eduMember, voPerson with `attributeoptions app-`) and the password-hash modules
 // ({SSHA512} and friends, {ARGON2}, {PBKDF2-SHA512}).
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,14 @@ export interface SlapdOptions {
    * writes the entry's operational `authTimestamp`, at most once per `precisionSeconds` (0: every bind).
    */
   lastbind?: { precisionSeconds: number };
+  /**
+   * Keep the configuration and database in this directory (made when missing) instead of a temp
+   * dir: `stop()` leaves it, and a later start on it reuses the database (no seeding). For
+   * scripts/directory-demo.ts; tests use the default.
+   */
+  stateDir?: string;
+  /** Listen on this port (a port in use fails at once) instead of a free one. */
+  port?: number;
 }
 
 export interface SlapdInstance {
@@ -72,7 +81,9 @@ export interface SlapdInstance {
   rootDn: string;
   rootPassword: string;
   configPath: string;
-  /** SIGTERM, waits for the exit, removes the temp dir. Idempotent. */
+  /** Whether this start found the database of an earlier run in `stateDir` (nothing was seeded). */
+  reused: boolean;
+  /** SIGTERM, waits for the exit, removes the temp dir (not a `stateDir`). Idempotent. */
   stop(): Promise<void>;
   /**
    * Stops the process but keeps the data, then starts it again on the same port. `whileStopped`
@@ -89,7 +100,9 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
   const suffix = options.suffix ?? 'dc=example,dc=org';
   const modules = [...DEFAULT_MODULES.filter((m) => !(options.withoutModules ?? []).includes(m)), ...(options.modules ?? []), ...(options.lastbind ? ['lastbind.la'] : [])];
   checkInstallation(modules);
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-slapd-'));
+  const keep = options.stateDir !== undefined;
+  const dir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'tessera-slapd-')));
+  const reused = keep && existsSync(join(dir, 'data', 'data.mdb'));
   const settings = {
     suffix,
     rootDn: `cn=admin,${suffix}`,
@@ -100,26 +113,27 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
   let daemon: Daemon | undefined;
   const unregister = onProcessExit(() => {
     daemon?.terminateSync();
-    removeDirSync(dir);
+    if (!keep) removeDirSync(dir);
   });
   try {
-    await mkdir(join(dir, 'data'));
+    await mkdir(join(dir, 'data'), { recursive: true, mode: 0o700 });
     const config = renderConfig({ ...settings, dataDir: join(dir, 'data'), modules, extraConfig: options.extraConfig, accessRules: options.accessRules, lastbind: options.lastbind });
     await writeFile(settings.configPath, config, { mode: 0o600 });
-    const ports = await retryOnPortClash(async (candidate) => {
+    const start = async (candidate: number) => {
       const chosen = { port: candidate, ldapsPort: options.tls ? await findFreePort() : undefined };
       daemon = await startServer(settings, chosen, dir);
       return chosen;
-    });
-    await seedDirectory(`ldap://127.0.0.1:${ports.port}/`, settings);
-    return buildInstance(settings, ports, dir, {
+    };
+    const ports = options.port === undefined ? await retryOnPortClash(start) : await start(options.port);
+    if (!reused) await seedDirectory(`ldap://127.0.0.1:${ports.port}/`, settings);
+    return buildInstance({ ...settings, reused }, ports, dir, keep, {
       current: () => daemon,
       replace: (next) => (daemon = next),
       unregister,
     });
   } catch (error) {
     await daemon?.stop(STOP_TIMEOUT_MS);
-    await rm(dir, { recursive: true, force: true });
+    if (!keep) await rm(dir, { recursive: true, force: true });
     unregister();
     throw error;
   }
@@ -144,7 +158,7 @@ interface DaemonSlot {
   unregister(): void;
 }
 
-function buildInstance(settings: Settings, ports: Ports, dir: string, slot: DaemonSlot): SlapdInstance {
+function buildInstance(settings: Settings & { reused: boolean }, ports: Ports, dir: string, keep: boolean, slot: DaemonSlot): SlapdInstance {
   const { port, ldapsPort } = ports;
   let stopping: Promise<void> | undefined;
   let restarting: Promise<void> = Promise.resolve();
@@ -157,7 +171,7 @@ function buildInstance(settings: Settings, ports: Ports, dir: string, slot: Daem
       stopping ??= (async () => {
         await restarting.catch(() => undefined); // else a restart could outlive the stop
         await slot.current()?.stop(STOP_TIMEOUT_MS);
-        await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+        if (!keep) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
         slot.unregister();
       })();
       return stopping;
@@ -374,3 +388,74 @@ export async function ldapwhoamiBinds(url: string, dn: string, password: string)
   }
 }
 
+
+/** The accounts of ldap/slapd.conf.example, with their passwords (see `addExampleAccounts`). */
+export interface ExampleAccounts {
+  /** `cn=tessera,<suffix>`: the account Tessera's LDAP server binds as (write under people and services). */
+  tessera: { dn: string; password: string };
+  /** Per service short label, `cn=<label>,ou=service-accounts,<suffix>`: searches `ou=<label>,ou=services` only. */
+  searchAccounts: Record<string, { dn: string; password: string }>;
+}
+
+const BOOTSTRAP_LDIF = fileURLToPath(new URL('../../ldap/bootstrap.ldif', import.meta.url));
+const PASSWORD_PLACEHOLDER = '{SSHA512}replace-me';
+
+/**
+ * Adds, as the rootdn, the entries of ldap/bootstrap.ldif (those ldap/slapd.conf.example's access
+ * rules name but nothing else creates: `ou=services`, `ou=service-accounts`, Tessera's account
+ * `cn=tessera` and the mail and wiki search accounts; entries that exist, such as the suffix, are
+ * left as they are), each `{SSHA512}replace-me` replaced by the hash of a random password; then a
+ * search account `cn=<label>,ou=service-accounts,<suffix>` for each label the file lacks. The
+ * directory's suffix must be the file's, dc=example,dc=org. Returns the accounts and passwords.
+ */
+export async function addExampleAccounts(slapd: Pick<SlapdInstance, 'url' | 'rootDn' | 'rootPassword' | 'suffix'>, serviceLabels: string[]): Promise<ExampleAccounts> {
+  const passwords = new Map<string, string>();
+  await withRootClient(slapd.url, slapd, async (client) => {
+    for (const { dn, attributes } of parseLdif(await readFile(BOOTSTRAP_LDIF, 'utf8'))) {
+      const userPassword = attributes.userPassword;
+      if (userPassword?.[0] === PASSWORD_PLACEHOLDER) {
+        const password = randomBytes(18).toString('base64url');
+        const salt = randomBytes(8);
+        attributes.userPassword = [`{SSHA512}${Buffer.concat([createHash('sha512').update(password).update(salt).digest(), salt]).toString('base64')}`];
+        passwords.set(dn.toLowerCase(), password);
+      }
+      try {
+        await client.add(dn, attributes);
+      } catch (error) {
+        if (!(error instanceof AlreadyExistsError)) throw error;
+        passwords.delete(dn.toLowerCase());
+      }
+    }
+  });
+  const account = (dn: string) => {
+    const password = passwords.get(dn.toLowerCase());
+    if (password === undefined) throw new Error(`${dn}: not added from ldap/bootstrap.ldif (it exists, or the file lacks it)`);
+    return { dn, password };
+  };
+  const accounts: ExampleAccounts = { tessera: account(`cn=tessera,${slapd.suffix}`), searchAccounts: {} };
+  for (const label of serviceLabels) {
+    const dn = `cn=${label},ou=service-accounts,${slapd.suffix}`;
+    accounts.searchAccounts[label] = passwords.has(dn.toLowerCase()) ? account(dn) : { dn, password: await addBindAccount(slapd, dn) };
+  }
+  return accounts;
+}
+
+/** The entries of an LDIF file of plain `attribute: value` lines (no continuation lines, base64 or change records). */
+function parseLdif(text: string): Array<{ dn: string; attributes: Record<string, string[]> }> {
+  const entries: Array<{ dn: string; attributes: Record<string, string[]> }> = [];
+  for (const block of text.split(/\n\s*\n/)) {
+    const lines = block.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+    if (lines.length === 0) continue;
+    const pairs = lines.map((line) => {
+      const match = /^([A-Za-z][\w;-]*):\s?(.*)$/.exec(line);
+      if (!match || line.startsWith(' ')) throw new Error(`ldap/bootstrap.ldif: cannot read the line ${JSON.stringify(line)}`);
+      return [match[1]!, match[2]!] as const;
+    });
+    const [first, ...rest] = pairs;
+    if (first?.[0].toLowerCase() !== 'dn') throw new Error(`ldap/bootstrap.ldif: an entry starts with ${first?.[0]}, not dn`);
+    const attributes: Record<string, string[]> = {};
+    for (const [name, value] of rest) (attributes[name] ??= []).push(value);
+    entries.push({ dn: first[1], attributes });
+  }
+  return entries;
+}
