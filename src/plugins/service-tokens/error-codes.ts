@@ -22,4 +22,5 @@ export const SERVICE_TOKEN_ERRORS = defineErrorCodes({
   FORWARD_AUTH_KEY_INVALID: { kind: 'FORBIDDEN', message: 'The proxy sent no valid verification key (X-Tessera-Verification-Key)' },
   FORWARD_AUTH_CREDENTIALS_REQUIRED: { kind: 'UNAUTHORIZED', message: 'A username and service token are required (HTTP Basic)' },
   VERIFY_RATE_LIMITED: { kind: 'TOO_MANY_REQUESTS', message: 'Too many failed verifications; wait and try again' },
+  VERIFY_BUSY: { kind: 'UNAVAILABLE', message: 'Too many verifications of a slow hash scheme at once; try again in a moment' },
 });

@@ -30,6 +30,8 @@ export interface ServiceTokensOptions {
   failuresPerIdentifier?: number;
   /** Failed verifications per minute per client address before 429. */
   failuresPerAddress?: number;
+  /** Argon2id checks of the verification API at once, and waiting, per process (tests; default: the cores, and 64). */
+  slowChecks?: { concurrent: number; queued: number };
 }
 
 /**
@@ -54,7 +56,7 @@ export function serviceTokensPlugin(options: ServiceTokensOptions = {}): Tessera
       const ctx: TokenContext = { ...host.core, db: host.db };
       const verifier = new TokenVerifier(
         ctx,
-        { failuresPerIdentifier: options.failuresPerIdentifier ?? 10, failuresPerAddress: options.failuresPerAddress ?? 100 },
+        { failuresPerIdentifier: options.failuresPerIdentifier ?? 10, failuresPerAddress: options.failuresPerAddress ?? 100, ...(options.slowChecks ? { slowChecks: options.slowChecks } : {}) },
         host.logger,
       );
       return {

@@ -70,7 +70,7 @@ function basicCredentials(header: string | undefined): { identifier: string; tok
  *   values percent-encoded by `headerSafe`, commas inside a name as %2C);
  * - 401 FORWARD_AUTH_CREDENTIALS_REQUIRED with `WWW-Authenticate: Basic` for missing, malformed
  *   or invalid credentials alike;
- * - 429 VERIFY_RATE_LIMITED with Retry-After;
+ * - 429 VERIFY_RATE_LIMITED with Retry-After; 503 VERIFY_BUSY (too many argon2id checks at once) with Retry-After;
  * - 403 FORWARD_AUTH_KEY_INVALID when the proxy's key is missing, unknown or revoked (a
  *   configuration error: asking the user for a password again would not help).
  */
@@ -82,7 +82,7 @@ export function registerForwardAuthApi(app: FastifyInstance, ctx: TokenRouteCont
     tag: 'Verification',
     auth: 'none',
     status: 204,
-    errors: [401, 403, 429],
+    errors: [401, 403, 429, 503],
   });
 
   app.route({

@@ -54,7 +54,7 @@ export function registerVerificationApi(app: FastifyInstance, ctx: TokenRouteCon
     auth: 'none',
     body: verifyInput,
     response: verifyResponse,
-    errors: [401, 429],
+    errors: [401, 429, 503],
   };
   ctx.openapi.add(verifySpec);
   // A route of its own rather than `apiRoute`: the hot path. The body is checked by a plain
