@@ -1,16 +1,40 @@
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { forEachDialect, openTestDatabase } from '../../test/support/test-app.ts';
-import { dialectOf, type Database } from './database.ts';
+import { dialectOf, openDatabase, type Database } from './database.ts';
 
 it('chooses the dialect from the database URL', () => {
   assert.equal(dialectOf('postgres://u@h/db'), 'postgres');
   assert.equal(dialectOf('postgresql://u@h/db'), 'postgres');
   assert.equal(dialectOf('data/tessera.sqlite'), 'sqlite');
   assert.equal(dialectOf('sqlite:/var/lib/tessera.sqlite'), 'sqlite');
+});
+
+it('makes a new SQLite database, its directory and its WAL files readable by their owner only, whatever the umask', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'tessera-db-mode-'));
+  const previous = process.umask(0o022);
+  try {
+    const path = join(root, 'data', 'tessera.sqlite');
+    const database = openDatabase(path);
+    await sql`create table t (v text)`.execute(database.db);
+    await sql`insert into t values ('x')`.execute(database.db);
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    assert.deepEqual([mode(join(root, 'data')), mode(path), mode(`${path}-wal`), mode(`${path}-shm`)], [0o700, 0o600, 0o600, 0o600]);
+    await database.destroy();
+    chmodSync(path, 0o640);
+    const reopened = openDatabase(path);
+    await reopened.destroy();
+    assert.equal(mode(path), 0o640, 'an existing file keeps the mode its operator gave it');
+  } finally {
+    process.umask(previous);
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 forEachDialect('Database', (dialect) => {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
@@ -42,7 +42,13 @@ export function openDatabase(url: string): Database {
     return { db, dialect, url, destroy: () => db.destroy() };
   }
   const path = sqlitePathOf(url);
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  if (path !== ':memory:') {
+    // People's data and token hashes: a new database is readable by its owner only (SQLite gives
+    // its -wal and -shm files the database file's mode), whatever the umask of the shell that
+    // started Tessera. An existing file keeps the mode its operator gave it.
+    mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'a', 0o600));
+  }
   const sqlite = new SQLite(path);
   // exec, not pragma(): pragma() prepares a statement that is then left to the garbage collector.
   sqlite.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000');
