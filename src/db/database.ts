@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import type { CoreDatabase } from './core-tables.ts';
+import { withNamedStatements } from './postgres-named-statements.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -38,7 +39,7 @@ export function openDatabase(url: string): Database {
     // event on the pool; unheard, it would crash the process. The pool has already dropped that
     // connection and opens a new one for the next query; a real outage shows up as query errors.
     pool.on('error', () => {});
-    const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
     return { db, dialect, url, destroy: () => db.destroy() };
   }
   const path = sqlitePathOf(url);
@@ -84,20 +85,24 @@ export function openDatabase(url: string): Database {
  */
 function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
+  const prepare = (text: string) => {
+    let statement = cache.get(text);
+    if (!statement) {
+      statement = sqlite.prepare(text);
+      cache.set(text, statement);
+    }
+    return statement;
+  };
+  // Functions are bound once, not on every property read (Kysely reads `prepare` per query).
+  const bound = new Map<PropertyKey, unknown>();
   return new Proxy(sqlite, {
     get(target, prop, receiver) {
-      if (prop === 'prepare') {
-        return (text: string) => {
-          let statement = cache.get(text);
-          if (!statement) {
-            statement = target.prepare(text);
-            cache.set(text, statement);
-          }
-          return statement;
-        };
-      }
+      if (prop === 'prepare') return prepare;
       const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      let fn = bound.get(prop);
+      if (!fn) bound.set(prop, (fn = (value as (...a: unknown[]) => unknown).bind(target)));
+      return fn;
     },
   });
 }

@@ -2,6 +2,7 @@ import { CompiledQuery } from 'kysely';
 import { identifierKey } from '../../../core/text.ts';
 import type { PersonStatus } from '../../../core/people/person.table.ts';
 import type { CoTable } from '../../../core/cos/co.table.ts';
+import { preparedOnPostgres } from '../../../db/postgres-named-statements.ts';
 import { takesRowLocks } from '../../../db/transaction.ts';
 import type { TokenDb } from '../token-context.ts';
 
@@ -56,10 +57,10 @@ left join service_token t on t.co_id = i.co_id and t.person_id = p.id and t.serv
   and t.revoked_at is null and (t.expires_at is null or t.expires_at > ?)
 where v.id = 1`;
 
-/** `LOOKUP_SQL` with PostgreSQL's numbered placeholders. */
+/** `LOOKUP_SQL` with PostgreSQL's numbered placeholders, a named statement: each connection plans it once. */
 const LOOKUP_SQL_POSTGRES = (() => {
   let n = 0;
-  return LOOKUP_SQL.replace(/\?/g, () => `$${++n}`);
+  return preparedOnPostgres(LOOKUP_SQL.replace(/\?/g, () => `$${++n}`));
 })();
 
 /**

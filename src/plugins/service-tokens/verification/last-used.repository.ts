@@ -1,4 +1,5 @@
 import { CompiledQuery } from 'kysely';
+import { preparedOnPostgres } from '../../../db/postgres-named-statements.ts';
 import { takesRowLocks } from '../../../db/transaction.ts';
 import type { TokenDb } from '../token-context.ts';
 
@@ -12,10 +13,10 @@ export interface LastUse {
 /** SQLite: one row per statement, the text written once (so the driver's statement cache keeps it prepared). */
 const UPDATE_ONE_SQL = 'update service_token set last_used_at = ?, last_used_address = ? where id = ?';
 
-/** PostgreSQL: the whole batch in one statement, one round trip. Parameters: ids, times, addresses (text arrays). */
-const UPDATE_MANY_POSTGRES = `update service_token t set last_used_at = u.at, last_used_address = u.address
+/** PostgreSQL: the whole batch in one statement, one round trip, a named statement. Parameters: ids, times, addresses (text arrays). */
+const UPDATE_MANY_POSTGRES = preparedOnPostgres(`update service_token t set last_used_at = u.at, last_used_address = u.address
 from unnest($1::text[], $2::text[], $3::text[]) as u(id, at, address)
-where t.id = u.id`;
+where t.id = u.id`);
 
 /**
  * Records the last use of each token in `uses` (a token not found is skipped). Written as SQL text
