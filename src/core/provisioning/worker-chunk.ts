@@ -10,7 +10,7 @@ import { keepsEntry } from '../people/person.service.ts';
 import { buildProvisioningDataOfPeople, type ProvisioningData, type ProvisioningDataContributor } from './provisioning-data.ts';
 import { claimJobsOfPeople, pairKey, statesOfPeople, type StoredState } from './job-batch.repository.ts';
 import type { ProvisioningJob } from './provisioning-job.repository.ts';
-import type { ProvisionResult, ProvisionerSession, Target } from './provisioner.ts';
+import type { ProvisionResult, ProvisionerChunk, ProvisionerSession, Target } from './provisioner.ts';
 import { isTargetUnreachable } from './target-unreachable.ts';
 import { provisionerOf, unsealedTargetsOf, type ProvisioningContext } from './target.service.ts';
 
@@ -52,6 +52,25 @@ interface ChunkReads {
   targets: Target[];
   data: Map<string, ProvisioningData>;
   states: Map<string, StoredState>;
+  chunk: ProvisionerChunk;
+}
+
+/** What the chunk's provisioner runs share (see ProvisionerChunk). */
+function chunkOf(personIds: readonly string[], data: ReadonlyMap<string, ProvisioningData>): ProvisionerChunk {
+  const kept = new Map<string, Promise<unknown>>();
+  return {
+    personIds,
+    dataOf: (personId) => data.get(personId),
+    once<T>(key: string, load: () => Promise<T>): Promise<T> {
+      let value = kept.get(key);
+      if (!value) {
+        value = load();
+        value.catch(() => kept.delete(key));
+        kept.set(key, value);
+      }
+      return value as Promise<T>;
+    },
+  };
 }
 
 /**
@@ -68,7 +87,7 @@ export async function runChunk(env: ChunkEnv, coId: string, claimed: readonly Pr
     buildProvisioningDataOfPeople(env.ctx.db, env.ctx.clock, env.contributors, coId, people),
     statesOfPeople(env.ctx.db, coId, people),
   ]);
-  const reads: ChunkReads = { targets, data, states };
+  const reads: ChunkReads = { targets, data, states, chunk: chunkOf(people, data) };
   const outcomes: JobOutcome[] = [];
   const queue = [...people];
   const lanes = Array.from({ length: Math.min(env.concurrency, queue.length) }, async () => {
@@ -140,6 +159,7 @@ async function runJob(env: ChunkEnv, reads: ChunkReads, target: Target, job: Pro
       // What the earlier targets of this person recorded, this chunk's results included.
       stateOf: async (targetId) => reads.states.get(pairKey(targetId, personId)),
       session,
+      chunk: reads.chunk,
     });
     reads.states.set(key, { status: result.status, targetKey: result.targetKey, detail: result.detail ?? {}, lastError: null });
     return { kind: 'succeeded', job, target, previous, result };

@@ -36,11 +36,14 @@ export interface Claimant {
  * the person holds it already, two when the claim is new. Returns whether the claim is new; a new
  * claim made with `addPending` is marked "an add is under way" at once (see `beginAdd`).
  */
-export async function claimEntry(db: ClaimDb, url: string, dn: string, who: Claimant, now: Date, options: { addPending?: boolean } = {}): Promise<boolean> {
+export async function claimEntry(db: ClaimDb, url: string, dn: string, who: Claimant, now: Date, options: { addPending?: boolean; known?: ClaimSnapshot } = {}): Promise<boolean> {
   const directory = directoryKey(url);
-  const key = dnKey(dn);
+  const known = options.known?.directory === directory ? options.known : undefined;
+  const key = known?.keys.get(dn) ?? dnKey(dn);
   for (let attempt = 0; attempt < 2; attempt++) {
-    const holder = await db.selectFrom('ldap_entry_claim').select(['co_id', 'person_id', 'dn']).where('directory', '=', directory).where('dn_key', '=', key).executeTakeFirst();
+    // The snapshot answers first (read for the whole chunk); a claim made since shows as a unique
+    // violation on insert, and then the claim is read again.
+    const holder = attempt === 0 && known?.keys.has(dn) ? known.holders.get(key) : await db.selectFrom('ldap_entry_claim').select(['co_id', 'person_id', 'dn']).where('directory', '=', directory).where('dn_key', '=', key).executeTakeFirst();
     if (holder) {
       if (holder.person_id === who.personId) return false;
       const whose = holder.co_id === who.coId ? 'another person of this CO' : 'a person of another CO writing to the same directory';
@@ -64,4 +67,35 @@ export async function releaseClaims(db: ClaimDb, targetId: string, personId: str
   let q = db.deleteFrom('ldap_entry_claim').where('target_id', '=', targetId).where('person_id', '=', personId);
   if (keepDn !== undefined) q = q.where('dn_key', '!=', dnKey(keepDn));
   await q.execute();
+}
+
+/** Who held some DNs of one directory when they were read (see `claimSnapshot`). */
+export interface ClaimSnapshot {
+  directory: string;
+  /** Each DN read, with its key (`dnKey`). */
+  keys: Map<string, string>;
+  /** The holders found, by DN key; a key read and missing here was free. */
+  holders: Map<string, { co_id: string; person_id: string; dn: string }>;
+}
+
+/**
+ * The claims on `dns` in the directory at `url`, in one query: for a worker's chunk, instead of one
+ * lookup per person. DNs that do not parse are left out (their claim is read when made, and fails there).
+ */
+export async function claimSnapshot(db: ClaimDb, url: string, dns: readonly string[]): Promise<ClaimSnapshot> {
+  const directory = directoryKey(url);
+  const keys = new Map<string, string>();
+  for (const dn of dns) {
+    try {
+      keys.set(dn, dnKey(dn));
+    } catch {
+      // Not a DN: claimEntry reads it on its own and fails as it always did.
+    }
+  }
+  const holders = new Map<string, { co_id: string; person_id: string; dn: string }>();
+  if (keys.size > 0) {
+    const rows = await db.selectFrom('ldap_entry_claim').select(['dn_key', 'co_id', 'person_id', 'dn']).where('directory', '=', directory).where('dn_key', 'in', [...new Set(keys.values())]).execute();
+    for (const { dn_key, ...holder } of rows) holders.set(dn_key, holder);
+  }
+  return { directory, keys, holders };
 }

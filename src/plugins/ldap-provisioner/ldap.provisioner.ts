@@ -10,7 +10,7 @@ import { ldapTargetSettingsSchema, type LdapConfig, type LdapTargetSettings } fr
 import { ldapConnectionFor, ldapErrorOf, probeDirectory, valuesOf, type LdapConnection } from './ldap-connection.ts';
 import { isWithinSubtree, modifyDnTarget, sameDn } from './ldap-dn.ts';
 import { addAttributes, attributesToRead, changesFor, desiredEntry, dnOf, rdnValueOf, type DesiredEntry } from './ldap-entry.ts';
-import { claimEntry, releaseClaims, type ClaimDb } from './ldap-entry-claims.ts';
+import { claimEntry, claimSnapshot, releaseClaims, type ClaimDb, type ClaimSnapshot } from './ldap-entry-claims.ts';
 import { asLdapTarget, LDAP_PROVISIONER_TYPE, LdapProvisioningError, ldapEntryDetailOf, type ContributedValues, type LdapAttributeContributor, type LdapContribution, type LdapEntryDetail } from './ldap-extension.ts';
 import { beginAdd, createdBy, endAdd, entryUuidAssertion, findOwnedEntry, firstValue, forgetOwnership, IDENTITY_ATTRIBUTES, isAssertionFailure, ownedUuidOf, recordOwnership, type OwnershipScope } from './ldap-ownership.ts';
 
@@ -161,10 +161,33 @@ async function withdrawUnnamed(run: Run, ldap: () => Promise<LdapConnection>, pr
   );
 }
 
+/** The claims on the DNs of the people of the run's chunk, read once for the chunk (undefined outside a chunk). */
+function chunkClaims(run: Run, scope: Scope): Promise<ClaimSnapshot> | undefined {
+  const { chunk, target } = run.input;
+  if (!chunk) return undefined;
+  return chunk.once(`ldap:claims:${target.id}`, () => {
+    const dns = chunk.personIds.flatMap((id) => {
+      const data = chunk.dataOf(id);
+      try {
+        const dn = data ? dnOf(run.config, data) : undefined;
+        return dn ? [dn] : [];
+      } catch {
+        // That person's own run says what is wrong with their DN.
+        return [];
+      }
+    });
+    return claimSnapshot(scope.db, run.config.url, dns);
+  });
+}
+
+/** Parsed settings (as asLdapTarget keeps them) whose base DN was found within their server's subtrees. */
+const placed = new WeakSet<LdapConfig>();
+
 /** The target's settings with its server's; refuses a base DN outside the server's subtrees. */
 function runOf(input: ProvisionInput<LdapTargetSettings>, scope: Scope | undefined): Run {
-  const config = asLdapTarget({ ...input.target, config: { ...input.target.config } })!.config;
-  if (!config.subtrees.some((subtree) => isWithinSubtree(config.baseDn, subtree))) {
+  const config = asLdapTarget(input.target)!.config;
+  if (!placed.has(config) && config.subtrees.some((subtree) => isWithinSubtree(config.baseDn, subtree))) placed.add(config);
+  if (!placed.has(config)) {
     throw new LdapProvisioningError(`the base DN ${config.baseDn} of LDAP target "${input.target.description}" lies outside the subtrees its LDAP server may write (${config.subtrees.join('; ') || 'none'}); nothing was written`);
   }
   return { input: { ...input, target: { ...input.target, config } }, config, scope };
@@ -194,7 +217,8 @@ async function provisionEntry(rawInput: ProvisionInput<LdapTargetSettings>, cont
   const entry = desiredEntry(config, input.data);
   // Before anything is written: the DN must be this person's, not another person's entry.
   // A new claim for a first add is marked "add under way" as it is made (one write instead of two).
-  const claimedNow = scope ? await claimEntry(scope.db, config.url, entry.dn, { coId: input.target.coId, targetId: input.target.id, personId: input.personId }, scope.clock.now(), { addPending: !previousDn }) : false;
+  const known = scope ? await chunkClaims(run, scope) : undefined;
+  const claimedNow = scope ? await claimEntry(scope.db, config.url, entry.dn, { coId: input.target.coId, targetId: input.target.id, personId: input.personId }, scope.clock.now(), { addPending: !previousDn, known }) : false;
   const request = { ldapTarget: input.target, targets: input.targets, data: input.data };
   const contributions = () => contributors.flatMap((c) => c.attributesFor(request));
   const ldap = await connection();
