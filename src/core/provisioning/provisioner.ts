@@ -57,6 +57,12 @@ export interface ProvisionerChunk {
    * chunk's later runs (a failed load is not kept). Keys are the provisioner's (prefix them with its type).
    */
   once<T>(key: string, load: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `write` in the transaction that settles the chunk's outcomes (before them), instead of in
+   * a commit of its own. Only for records the provisioner rebuilds on its next run if the process
+   * dies before that transaction (the chunk's jobs run again then).
+   */
+  atSettle(write: (db: Executor) => Promise<void>): void;
 }
 
 export interface ProvisionResult {

@@ -4,6 +4,7 @@
 // transaction (worker-settle.ts). A crash before that transaction leaves the jobs running under a
 // lease that is taken back (at once on this host): they run again, and provisioners reconcile, so
 // running twice changes nothing.
+import type { Executor } from '../../db/database.ts';
 import type { Logger } from '../logging/logger.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { keepsEntry } from '../people/person.service.ts';
@@ -55,11 +56,15 @@ interface ChunkReads {
   chunk: ProvisionerChunk;
 }
 
-/** What the chunk's provisioner runs share (see ProvisionerChunk). */
-function chunkOf(personIds: readonly string[], data: ReadonlyMap<string, ProvisioningData>): ProvisionerChunk {
+/** Writes provisioners left to the chunk's settle transaction (ProvisionerChunk.atSettle). */
+export type SettleWrite = (db: Executor) => Promise<void>;
+
+/** What the chunk's provisioner runs share (see ProvisionerChunk), with the writes left for its settle. */
+function chunkOf(personIds: readonly string[], data: ReadonlyMap<string, ProvisioningData>, writes: SettleWrite[]): ProvisionerChunk {
   const kept = new Map<string, Promise<unknown>>();
   return {
     personIds,
+    atSettle: (write) => void writes.push(write),
     dataOf: (personId) => data.get(personId),
     once<T>(key: string, load: () => Promise<T>): Promise<T> {
       let value = kept.get(key);
@@ -75,10 +80,10 @@ function chunkOf(personIds: readonly string[], data: ReadonlyMap<string, Provisi
 
 /**
  * Runs the claimed jobs of one CO's people (read once: targets, provisioning data, states) and
- * returns their outcomes, to be settled together. People run side by side, `env.concurrency` at
+ * returns their outcomes, to be settled together with the writes the provisioners left for the settle. People run side by side, `env.concurrency` at
  * once; each person's targets run in their order (deletions in reverse), as in a single run.
  */
-export async function runChunk(env: ChunkEnv, coId: string, claimed: readonly ProvisioningJob[], session: ProvisionerSession): Promise<JobOutcome[]> {
+export async function runChunk(env: ChunkEnv, coId: string, claimed: readonly ProvisioningJob[], session: ProvisionerSession): Promise<{ outcomes: JobOutcome[]; writes: SettleWrite[] }> {
   const byPerson = new Map<string, ProvisioningJob[]>();
   for (const job of claimed) byPerson.set(job.personId, [...(byPerson.get(job.personId) ?? []), job]);
   const people = [...byPerson.keys()];
@@ -87,7 +92,8 @@ export async function runChunk(env: ChunkEnv, coId: string, claimed: readonly Pr
     buildProvisioningDataOfPeople(env.ctx.db, env.ctx.clock, env.contributors, coId, people),
     statesOfPeople(env.ctx.db, coId, people),
   ]);
-  const reads: ChunkReads = { targets, data, states, chunk: chunkOf(people, data) };
+  const writes: SettleWrite[] = [];
+  const reads: ChunkReads = { targets, data, states, chunk: chunkOf(people, data, writes) };
   const outcomes: JobOutcome[] = [];
   const queue = [...people];
   const lanes = Array.from({ length: Math.min(env.concurrency, queue.length) }, async () => {
@@ -96,7 +102,7 @@ export async function runChunk(env: ChunkEnv, coId: string, claimed: readonly Pr
     }
   });
   await Promise.all(lanes);
-  return outcomes;
+  return { outcomes, writes };
 }
 
 function intentFor(target: Target, job: ProvisioningJob, data: ProvisioningData | undefined): 'present' | 'absent' {
