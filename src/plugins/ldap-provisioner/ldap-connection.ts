@@ -243,12 +243,21 @@ export function valuesOf(entry: Record<string, unknown>): Map<string, string[]> 
  */
 export const directoryReachability = new Map<string, { up: boolean; at: number }>();
 
+/** The connection fingerprints of frozen settings objects (computed once per object). */
+const fingerprints = new WeakMap<LdapConnectionSettings, string>();
+
 /**
  * The connection of the pass for these settings. Keyed by target and by the settings themselves,
  * so a target edited during a pass gets a connection with its new settings.
  */
+
 export function ldapConnectionFor(session: ProvisionerSession, targetId: string, settings: LdapConnectionSettings): Promise<LdapConnection> {
-  const fingerprint = createHash('sha256').update(JSON.stringify([settings.url, settings.startTls, settings.bindDn, settings.bindPassword, settings.tlsCaCertificates ?? [], settings.tlsVerifyHostname ?? true])).digest('base64url').slice(0, 16);
+  let fingerprint = fingerprints.get(settings);
+  if (fingerprint === undefined) {
+    fingerprint = createHash('sha256').update(JSON.stringify([settings.url, settings.startTls, settings.bindDn, settings.bindPassword, settings.tlsCaCertificates ?? [], settings.tlsVerifyHostname ?? true])).digest('base64url').slice(0, 16);
+    // Settings that cannot change (a target's parsed settings, see asLdapTarget) keep theirs.
+    if (Object.isFrozen(settings)) fingerprints.set(settings, fingerprint);
+  }
   return session.get(
     `ldap:${targetId}:${fingerprint}`,
     async () => new LdapConnection(settings, (up) => directoryReachability.set(targetId, { up, at: Date.now() })),
