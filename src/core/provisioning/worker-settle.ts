@@ -19,7 +19,10 @@ function canonical(value: unknown): string {
 
 /** Whether a successful run leaves the recorded state as it was (no error before, same status, key and detail). */
 export function unchanged(previous: StoredState | undefined, result: ProvisionResult): boolean {
-  return previous !== undefined && previous.lastError === null && previous.status === result.status && previous.targetKey === result.targetKey && canonical(previous.detail) === canonical(result.detail ?? {});
+  if (previous === undefined || previous.lastError !== null || previous.status !== result.status || previous.targetKey !== result.targetKey) return false;
+  // Details are mostly written in one key order: the same text is the same detail, without sorting.
+  const detail = result.detail ?? {};
+  return JSON.stringify(previous.detail) === JSON.stringify(detail) || canonical(previous.detail) === canonical(detail);
 }
 
 type Succeeded = Extract<JobOutcome, { kind: 'succeeded' }>;
