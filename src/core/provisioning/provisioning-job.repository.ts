@@ -154,8 +154,28 @@ export async function renewLeases(db: Executor, workerId: string, lockedUntil: s
   await db.updateTable('provisioning_job').set({ locked_until: lockedUntil }).where('state', '=', 'running').where('locked_by', '=', workerId).execute();
 }
 
-/** Up to `limit` (CO, person) pairs with pending jobs due at `now`, the longest waiting first. */
+/** Due jobs `duePeople` reads in `run_after` order per person it wants, before it groups them all instead. */
+const DUE_ROWS_PER_PERSON = 4;
+
+/**
+ * Up to `limit` (CO, person) pairs with pending jobs due at `now`, the longest waiting first. The
+ * due jobs are read first in `run_after` order on the (state, run_after) index, a few per person
+ * wanted, so a large backlog is not grouped whole for each pass; only when those hold too few
+ * people (many jobs per person) is every due job grouped.
+ */
 export async function duePeople(db: Executor, now: string, limit: number): Promise<Array<{ coId: string; personId: string }>> {
+  const scan = limit * DUE_ROWS_PER_PERSON;
+  const first = await db.selectFrom('provisioning_job').select(['co_id', 'person_id']).where('state', '=', 'pending').where('run_after', '<=', now).orderBy('run_after').limit(scan).execute();
+  const seen = new Set<string>();
+  const people: Array<{ coId: string; personId: string }> = [];
+  for (const r of first) {
+    if (seen.has(r.person_id)) continue;
+    seen.add(r.person_id);
+    people.push({ coId: r.co_id, personId: r.person_id });
+    if (people.length === limit) return people;
+  }
+  // Every due job was read: these are all the people.
+  if (first.length < scan) return people;
   const rows = await db
     .selectFrom('provisioning_job')
     .select(['co_id', 'person_id'])
