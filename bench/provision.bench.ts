@@ -126,10 +126,14 @@ console.log(`setup: ${seconds(t0).toFixed(1)} s`);
 
 async function tesseraRun(concurrency: number): Promise<number> {
   const worker = new ProvisioningWorker(ctx, registry.contributors, { concurrency, batchSize: 500 });
+  const cpu0 = process.cpuUsage();
   const t = Date.now();
   const batch = await requestReprovision(ctx, SYSTEM_ACTOR, co.id);
   await worker.drain();
   const elapsed = seconds(t);
+  // CPU time of this process (the worker's) over the run: less sensitive to a loaded machine than the wall time.
+  const cpu = process.cpuUsage(cpu0);
+  console.log(`  Tessera CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, system ${(cpu.system / 1e6).toFixed(2)}) over ${elapsed.toFixed(2)} s, load ${loadAverage()}`);
   const progress = await batchProgress(ctx, SYSTEM_ACTOR, co.id, batch.batchId);
   if (progress.failed > 0 || progress.pending > 0) throw new Error(`reprovision left ${progress.failed} failed and ${progress.pending} pending jobs`);
   return elapsed;

@@ -5,6 +5,7 @@ import type { Executor } from '../../db/database.ts';
 import { countRows, type PageCount } from '../../db/count-rows.ts';
 import { isId } from '../../db/ids.ts';
 import { takesRowLocks } from '../../db/transaction.ts';
+import { unindexed } from '../../db/index-hints.ts';
 import { AppError } from '../errors/app-error.ts';
 import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { CASE_EXACT_IDENTIFIER_TYPES, identifierIgnoresCase, identifierKey } from '../text.ts';
@@ -88,9 +89,11 @@ export async function loadPeople(db: Executor, coId: string, rows: CoPersonTable
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const sourceIds = [...new Set(rows.flatMap((r) => (r.source_id ? [r.source_id] : [])))];
+  // By the people's own indexes: SQLite would otherwise take the CO's (co_id, type, match_key)
+  // index for the identifiers' order and scan every identifier of the CO.
   const [names, identifiers, emails, sources] = await Promise.all([
     db.selectFrom('name').selectAll().where('co_id', '=', coId).where('person_id', 'in', ids).orderBy('primary_name', 'desc').orderBy('id').execute(),
-    db.selectFrom('identifier').selectAll().where('co_id', '=', coId).where('person_id', 'in', ids).orderBy('type').orderBy('identifier').execute(),
+    db.selectFrom('identifier').selectAll().where(unindexed(db, 'co_id'), '=', coId).where('person_id', 'in', ids).orderBy('type').orderBy('identifier').execute(),
     db.selectFrom('email_address').selectAll().where('co_id', '=', coId).where('person_id', 'in', ids).orderBy('mail').execute(),
     sourceIds.length ? db.selectFrom('source').select(['id', 'name']).where('co_id', '=', coId).where('id', 'in', sourceIds).execute() : Promise.resolve([]),
   ]);

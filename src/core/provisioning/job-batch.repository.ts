@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import { newId } from '../../db/ids.ts';
 import { takesRowLocks } from '../../db/transaction.ts';
+import { unindexed } from '../../db/index-hints.ts';
 import type { PreviousState } from './provisioner.ts';
 import { toJob, type ProvisioningJob } from './provisioning-job.repository.ts';
 
@@ -173,7 +174,7 @@ export async function touchStates(db: Executor, targetId: string, personIds: rea
  */
 export async function keepPeople(db: Executor, coId: string, personIds: readonly string[]): Promise<Set<string>> {
   if (personIds.length === 0) return new Set();
-  const query = db.selectFrom('co_person').select('id').where('co_id', '=', coId).where('id', 'in', [...personIds]).orderBy('id');
+  const query = db.selectFrom('co_person').select('id').where(unindexed(db, 'co_id'), '=', coId).where('id', 'in', [...personIds]).orderBy('id');
   const rows = await (takesRowLocks(db) ? query.forKeyShare() : query).execute();
   return new Set(rows.map((r) => r.id));
 }

@@ -2,7 +2,7 @@ import type { Executor } from '../../db/database.ts';
 import type { Clock } from '../clock.ts';
 import type { ChangeEvent, ChangeListener } from '../context.ts';
 import { personIdsAffectedByGroup } from '../groups/group.service.ts';
-import { upsertPendingJob } from './provisioning-job.repository.ts';
+import { upsertPendingJob, upsertPendingJobs } from './provisioning-job.repository.ts';
 import { targetsOfCo, type StoredTarget } from './provisioning-target.repository.ts';
 import type { JobKind, ProvisioningMode } from './provisioning.table.ts';
 import { provisionerOf, unsealTarget, type ProvisioningContext } from './target.service.ts';
@@ -52,10 +52,10 @@ export function provisioningOutbox(ctx: ProvisioningContext, nudge: () => void):
     let wrote = false;
     for (const target of targets) {
       // In id order, as every writer of jobs, so two changes never wait for each other's jobs in a cycle.
-      for (const personId of [...new Set(await peopleOf(db, ctx, event, target))].sort()) {
-        await enqueueJob(db, ctx.clock, target, personId, event.kind === 'person-deleted' ? 'delete' : 'sync', event.reason);
-        wrote = true;
-      }
+      const people = [...new Set(await peopleOf(db, ctx, event, target))].sort();
+      const kind = event.kind === 'person-deleted' ? 'delete' : 'sync';
+      await upsertPendingJobs(db, people.map((personId) => ({ coId: target.coId, targetId: target.id, personId, kind, reason: event.reason, batchId: null })), ctx.clock.now().toISOString());
+      wrote ||= people.length > 0;
     }
     // `queue` targets wait for the worker's next poll; the others are taken up at once.
     if (wrote && targets.some((t) => t.mode !== 'queue')) nudge();

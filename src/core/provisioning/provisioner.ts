@@ -39,6 +39,30 @@ export interface ProvisionInput<C> {
   stateOf(targetId: string): Promise<PreviousState | undefined>;
   /** Connections opened for this run, reused across the people of a batch. */
   session: ProvisionerSession;
+  /** The worker's chunk this run belongs to (absent when a person runs alone): for reads made once for all its people. */
+  chunk?: ProvisionerChunk;
+}
+
+/**
+ * The people a worker runs together (one chunk, one CO): a provisioner may read what it needs for
+ * all of them at once, on the first run that asks, instead of once per person.
+ */
+export interface ProvisionerChunk {
+  /** The people of the chunk, in no particular order. */
+  readonly personIds: readonly string[];
+  /** A person's provisioning data as the chunk read it; undefined for a person deleted. */
+  dataOf(personId: string): ProvisioningData | undefined;
+  /**
+   * The value kept under `key` for this chunk, loaded by `load` on first use and shared by the
+   * chunk's later runs (a failed load is not kept). Keys are the provisioner's (prefix them with its type).
+   */
+  once<T>(key: string, load: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `write` in the transaction that settles the chunk's outcomes (before them), instead of in
+   * a commit of its own. Only for records the provisioner rebuilds on its next run if the process
+   * dies before that transaction (the chunk's jobs run again then).
+   */
+  atSettle(write: (db: Executor) => Promise<void>): void;
 }
 
 export interface ProvisionResult {

@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/database.ts';
+import { unindexed } from '../../db/index-hints.ts';
 import type { Clock } from '../clock.ts';
 import { findCo, type Co } from '../cos/co.repository.ts';
 import { currentGroupsOf, type Group } from '../groups/group.service.ts';
@@ -71,7 +72,8 @@ export async function buildProvisioningDataOfPeople(
   if (personIds.length === 0) return out;
   const co = await findCo(db, coId);
   if (!co) return out;
-  const rows = await db.selectFrom('co_person').selectAll().where('co_id', '=', coId).where('id', 'in', [...personIds]).execute();
+  // By id (the primary key), not by the CO's index, which SQLite would scan whole.
+  const rows = await db.selectFrom('co_person').selectAll().where(unindexed(db, 'co_id'), '=', coId).where('id', 'in', [...personIds]).execute();
   const people = await loadPeople(db, coId, rows);
   const now = clock.now();
   // Expired, suspended and locked people keep their entry but lose their group memberships.

@@ -63,39 +63,65 @@ const FRESH_PENDING = sql<boolean>`state = 'pending' and attempts = 0 and last_e
  * becomes a deletion if either was one, runs at `now`, takes the new reason and, when given, the
  * new batch. A job the worker claimed meanwhile is no longer waiting: then a new one is added.
  */
-export async function upsertPendingJob(db: Executor, job: { coId: string; targetId: string; personId: string; kind: JobKind; reason: string; batchId: string | null }, now: string): Promise<void> {
-  await db
-    .insertInto('provisioning_job')
-    .values({
-      id: newId(),
-      co_id: job.coId,
-      target_id: job.targetId,
-      person_id: job.personId,
-      kind: job.kind,
-      state: 'pending',
-      attempts: 0,
-      run_after: now,
-      locked_by: null,
-      locked_until: null,
-      last_error: null,
-      batch_id: job.batchId,
-      reason: job.reason,
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict((oc) =>
-      oc
-        .columns(['target_id', 'person_id'])
-        .where(FRESH_PENDING)
-        .doUpdateSet((eb) => ({
-          kind: eb.case().when(eb.or([eb('provisioning_job.kind', '=', 'delete'), eb('excluded.kind', '=', 'delete')])).then(sql.lit<JobKind>('delete')).else(sql.lit<JobKind>('sync')).end(),
-          run_after: eb.ref('excluded.run_after'),
-          reason: eb.ref('excluded.reason'),
-          updated_at: eb.ref('excluded.updated_at'),
-          batch_id: eb.fn.coalesce('excluded.batch_id', 'provisioning_job.batch_id'),
+export async function upsertPendingJob(db: Executor, job: PendingJob, now: string): Promise<void> {
+  await upsertPendingJobs(db, [job], now);
+}
+
+/** A job to add (or fold into the one waiting) with `upsertPendingJob(s)`. */
+export interface PendingJob {
+  coId: string;
+  targetId: string;
+  personId: string;
+  kind: JobKind;
+  reason: string;
+  batchId: string | null;
+}
+
+/** Rows per statement of `upsertPendingJobs` (15 parameters each: well within SQLite's and PostgreSQL's limits). */
+const UPSERT_ROWS = 500;
+
+/**
+ * `upsertPendingJob` for many jobs, in multi-row statements of up to 500 rows, written in the
+ * order given (callers give id order: see src/db/transaction.ts). Each (target, person) at most
+ * once in `jobs`: one statement cannot fold a row into another row it writes.
+ */
+export async function upsertPendingJobs(db: Executor, jobs: readonly PendingJob[], now: string): Promise<void> {
+  for (let i = 0; i < jobs.length; i += UPSERT_ROWS) {
+    await db
+      .insertInto('provisioning_job')
+      .values(
+        jobs.slice(i, i + UPSERT_ROWS).map((job) => ({
+          id: newId(),
+          co_id: job.coId,
+          target_id: job.targetId,
+          person_id: job.personId,
+          kind: job.kind,
+          state: 'pending' as const,
+          attempts: 0,
+          run_after: now,
+          locked_by: null,
+          locked_until: null,
+          last_error: null,
+          batch_id: job.batchId,
+          reason: job.reason,
+          created_at: now,
+          updated_at: now,
         })),
-    )
-    .execute();
+      )
+      .onConflict((oc) =>
+        oc
+          .columns(['target_id', 'person_id'])
+          .where(FRESH_PENDING)
+          .doUpdateSet((eb) => ({
+            kind: eb.case().when(eb.or([eb('provisioning_job.kind', '=', 'delete'), eb('excluded.kind', '=', 'delete')])).then(sql.lit<JobKind>('delete')).else(sql.lit<JobKind>('sync')).end(),
+            run_after: eb.ref('excluded.run_after'),
+            reason: eb.ref('excluded.reason'),
+            updated_at: eb.ref('excluded.updated_at'),
+            batch_id: eb.fn.coalesce('excluded.batch_id', 'provisioning_job.batch_id'),
+          })),
+      )
+      .execute();
+  }
 }
 
 /* ---- The worker side: claiming and settling ---- */
@@ -128,8 +154,28 @@ export async function renewLeases(db: Executor, workerId: string, lockedUntil: s
   await db.updateTable('provisioning_job').set({ locked_until: lockedUntil }).where('state', '=', 'running').where('locked_by', '=', workerId).execute();
 }
 
-/** Up to `limit` (CO, person) pairs with pending jobs due at `now`, the longest waiting first. */
+/** Due jobs `duePeople` reads in `run_after` order per person it wants, before it groups them all instead. */
+const DUE_ROWS_PER_PERSON = 4;
+
+/**
+ * Up to `limit` (CO, person) pairs with pending jobs due at `now`, the longest waiting first. The
+ * due jobs are read first in `run_after` order on the (state, run_after) index, a few per person
+ * wanted, so a large backlog is not grouped whole for each pass; only when those hold too few
+ * people (many jobs per person) is every due job grouped.
+ */
 export async function duePeople(db: Executor, now: string, limit: number): Promise<Array<{ coId: string; personId: string }>> {
+  const scan = limit * DUE_ROWS_PER_PERSON;
+  const first = await db.selectFrom('provisioning_job').select(['co_id', 'person_id']).where('state', '=', 'pending').where('run_after', '<=', now).orderBy('run_after').limit(scan).execute();
+  const seen = new Set<string>();
+  const people: Array<{ coId: string; personId: string }> = [];
+  for (const r of first) {
+    if (seen.has(r.person_id)) continue;
+    seen.add(r.person_id);
+    people.push({ coId: r.co_id, personId: r.person_id });
+    if (people.length === limit) return people;
+  }
+  // Every due job was read: these are all the people.
+  if (first.length < scan) return people;
   const rows = await db
     .selectFrom('provisioning_job')
     .select(['co_id', 'person_id'])

@@ -7,8 +7,7 @@ import { CORE_ERRORS } from '../errors/error-codes.ts';
 import { recordHistory } from '../history/history.service.ts';
 import { findPerson } from '../people/person.repository.ts';
 import { listPersonIdsOfCo } from '../people/person.repository.ts';
-import { enqueueJob } from './outbox.ts';
-import { batchCounts, batchExists, failingJobs, openJobsOfPerson, requeueFailedJob, type ProvisioningJob } from './provisioning-job.repository.ts';
+import { batchCounts, batchExists, failingJobs, openJobsOfPerson, requeueFailedJob, upsertPendingJobs, type ProvisioningJob } from './provisioning-job.repository.ts';
 import { statesOfPerson } from './provisioning-state.repository.ts';
 import { findStoredTarget, targetsOfCo } from './provisioning-target.repository.ts';
 import type { JobKind, JobState } from './provisioning.table.ts';
@@ -128,7 +127,13 @@ export async function requestReprovision(ctx: ProvisioningContext, actor: Actor,
     } else {
       people = await listPersonIdsOfCo(trx, coId);
     }
-    for (const target of targets) for (const personId of people) await enqueueJob(trx, ctx.clock, target, personId, 'sync', 'reprovision', batchId);
+    // Multi-row statements: one per 500 jobs, not one per job (targets in order, people in id order).
+    const now = ctx.clock.now().toISOString();
+    await upsertPendingJobs(
+      trx,
+      targets.flatMap((target) => people.map((personId) => ({ coId, targetId: target.id, personId, kind: 'sync' as const, reason: 'reprovision', batchId }))),
+      now,
+    );
     await recordHistory(trx, ctx.clock, actor, {
       coId,
       personId: opts.personId ?? null,

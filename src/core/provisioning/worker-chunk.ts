@@ -4,13 +4,14 @@
 // transaction (worker-settle.ts). A crash before that transaction leaves the jobs running under a
 // lease that is taken back (at once on this host): they run again, and provisioners reconcile, so
 // running twice changes nothing.
+import type { Executor } from '../../db/database.ts';
 import type { Logger } from '../logging/logger.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { keepsEntry } from '../people/person.service.ts';
 import { buildProvisioningDataOfPeople, type ProvisioningData, type ProvisioningDataContributor } from './provisioning-data.ts';
 import { claimJobsOfPeople, pairKey, statesOfPeople, type StoredState } from './job-batch.repository.ts';
 import type { ProvisioningJob } from './provisioning-job.repository.ts';
-import type { ProvisionResult, ProvisionerSession, Target } from './provisioner.ts';
+import type { ProvisionResult, ProvisionerChunk, ProvisionerSession, Target } from './provisioner.ts';
 import { isTargetUnreachable } from './target-unreachable.ts';
 import { provisionerOf, unsealedTargetsOf, type ProvisioningContext } from './target.service.ts';
 
@@ -52,14 +53,37 @@ interface ChunkReads {
   targets: Target[];
   data: Map<string, ProvisioningData>;
   states: Map<string, StoredState>;
+  chunk: ProvisionerChunk;
+}
+
+/** Writes provisioners left to the chunk's settle transaction (ProvisionerChunk.atSettle). */
+export type SettleWrite = (db: Executor) => Promise<void>;
+
+/** What the chunk's provisioner runs share (see ProvisionerChunk), with the writes left for its settle. */
+function chunkOf(personIds: readonly string[], data: ReadonlyMap<string, ProvisioningData>, writes: SettleWrite[]): ProvisionerChunk {
+  const kept = new Map<string, Promise<unknown>>();
+  return {
+    personIds,
+    atSettle: (write) => void writes.push(write),
+    dataOf: (personId) => data.get(personId),
+    once<T>(key: string, load: () => Promise<T>): Promise<T> {
+      let value = kept.get(key);
+      if (!value) {
+        value = load();
+        value.catch(() => kept.delete(key));
+        kept.set(key, value);
+      }
+      return value as Promise<T>;
+    },
+  };
 }
 
 /**
  * Runs the claimed jobs of one CO's people (read once: targets, provisioning data, states) and
- * returns their outcomes, to be settled together. People run side by side, `env.concurrency` at
+ * returns their outcomes, to be settled together with the writes the provisioners left for the settle. People run side by side, `env.concurrency` at
  * once; each person's targets run in their order (deletions in reverse), as in a single run.
  */
-export async function runChunk(env: ChunkEnv, coId: string, claimed: readonly ProvisioningJob[], session: ProvisionerSession): Promise<JobOutcome[]> {
+export async function runChunk(env: ChunkEnv, coId: string, claimed: readonly ProvisioningJob[], session: ProvisionerSession): Promise<{ outcomes: JobOutcome[]; writes: SettleWrite[] }> {
   const byPerson = new Map<string, ProvisioningJob[]>();
   for (const job of claimed) byPerson.set(job.personId, [...(byPerson.get(job.personId) ?? []), job]);
   const people = [...byPerson.keys()];
@@ -68,7 +92,8 @@ export async function runChunk(env: ChunkEnv, coId: string, claimed: readonly Pr
     buildProvisioningDataOfPeople(env.ctx.db, env.ctx.clock, env.contributors, coId, people),
     statesOfPeople(env.ctx.db, coId, people),
   ]);
-  const reads: ChunkReads = { targets, data, states };
+  const writes: SettleWrite[] = [];
+  const reads: ChunkReads = { targets, data, states, chunk: chunkOf(people, data, writes) };
   const outcomes: JobOutcome[] = [];
   const queue = [...people];
   const lanes = Array.from({ length: Math.min(env.concurrency, queue.length) }, async () => {
@@ -77,7 +102,7 @@ export async function runChunk(env: ChunkEnv, coId: string, claimed: readonly Pr
     }
   });
   await Promise.all(lanes);
-  return outcomes;
+  return { outcomes, writes };
 }
 
 function intentFor(target: Target, job: ProvisioningJob, data: ProvisioningData | undefined): 'present' | 'absent' {
@@ -140,6 +165,7 @@ async function runJob(env: ChunkEnv, reads: ChunkReads, target: Target, job: Pro
       // What the earlier targets of this person recorded, this chunk's results included.
       stateOf: async (targetId) => reads.states.get(pairKey(targetId, personId)),
       session,
+      chunk: reads.chunk,
     });
     reads.states.set(key, { status: result.status, targetKey: result.targetKey, detail: result.detail ?? {}, lastError: null });
     return { kind: 'succeeded', job, target, previous, result };

@@ -10,7 +10,7 @@ import { settleJobs } from './provisioning-job.repository.ts';
 import { keepTarget } from './provisioning-target.repository.ts';
 import type { ProvisionResult } from './provisioner.ts';
 import { saveState } from './provisioning-state.repository.ts';
-import type { ChunkEnv, JobOutcome } from './worker-chunk.ts';
+import type { ChunkEnv, JobOutcome, SettleWrite } from './worker-chunk.ts';
 
 /** JSON with its keys sorted, so two details compare by content. */
 function canonical(value: unknown): string {
@@ -19,7 +19,10 @@ function canonical(value: unknown): string {
 
 /** Whether a successful run leaves the recorded state as it was (no error before, same status, key and detail). */
 export function unchanged(previous: StoredState | undefined, result: ProvisionResult): boolean {
-  return previous !== undefined && previous.lastError === null && previous.status === result.status && previous.targetKey === result.targetKey && canonical(previous.detail) === canonical(result.detail ?? {});
+  if (previous === undefined || previous.lastError !== null || previous.status !== result.status || previous.targetKey !== result.targetKey) return false;
+  // Details are mostly written in one key order: the same text is the same detail, without sorting.
+  const detail = result.detail ?? {};
+  return JSON.stringify(previous.detail) === JSON.stringify(detail) || canonical(previous.detail) === canonical(detail);
 }
 
 type Succeeded = Extract<JobOutcome, { kind: 'succeeded' }>;
@@ -29,10 +32,11 @@ type Failed = Extract<JobOutcome, { kind: 'failed' }>;
  * Writes the outcomes of one chunk (jobs of one CO) in one transaction, in the lock order of
  * src/db/transaction.ts: the targets (kept from deletion), then the people, then the jobs. Only
  * jobs still the worker's are settled, and only their results recorded: a job whose lease ran out
- * and that another worker took over keeps that worker's outcome. Returns the failures recorded (to log).
+ * and that another worker took over keeps that worker's outcome. `writes` (ProvisionerChunk.atSettle)
+ * run before the jobs are settled, whoever settles them: they record what the runs did. Returns the failures recorded (to log).
  */
-export async function settleChunk(env: ChunkEnv, coId: string, outcomes: readonly JobOutcome[]): Promise<Failed[]> {
-  if (outcomes.length === 0) return [];
+export async function settleChunk(env: ChunkEnv, coId: string, outcomes: readonly JobOutcome[], writes: readonly SettleWrite[] = []): Promise<Failed[]> {
+  if (outcomes.length === 0 && writes.length === 0) return [];
   const { ctx, workerId } = env;
   return inTransaction(ctx.db, async (trx) => {
     const now = ctx.clock.now().toISOString();
@@ -41,6 +45,9 @@ export async function settleChunk(env: ChunkEnv, coId: string, outcomes: readonl
     for (const id of targetIds) if (await keepTarget(trx, id)) kept.add(id);
     const personIds = [...new Set(outcomes.flatMap((o) => (o.kind === 'succeeded' || o.kind === 'failed' ? [o.job.personId] : [])))].sort();
     const people = await keepPeople(trx, coId, personIds);
+    // What the provisioners recorded of the chunk's runs (e.g. the entries an LDAP target created):
+    // the people's rows, after the people in the lock order, before the jobs.
+    for (const write of writes) await write(trx);
 
     for (const lastError of [null, 'target disabled']) {
       const ids = outcomes.flatMap((o) => (o.kind === 'superseded' && o.lastError === lastError ? o.jobIds : []));

@@ -166,8 +166,8 @@ export class ProvisioningWorker {
     const env = this.env;
     const claimed = await claimChunk(env, coId, personIds);
     if (claimed.length === 0) return 0;
-    const outcomes = await runChunk(env, coId, claimed, session);
-    const failed = await settleChunk(env, coId, outcomes);
+    const { outcomes, writes } = await runChunk(env, coId, claimed, session);
+    const failed = await settleChunk(env, coId, outcomes, writes);
     for (const { target, job, message, givingUp, retryAt, unreachable } of failed) {
       this.ctx.logger.warn(
         { coId: target.coId, targetId: target.id, jobId: job.id, personId: job.personId, attempts: job.attempts + 1, error: message, ...(givingUp ? { givingUp } : { retryAt }), ...(unreachable ? { held: true } : {}) },

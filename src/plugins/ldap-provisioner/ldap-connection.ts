@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { BusyError, Client, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, UnavailableError, type Change, type Control, type Entry } from 'ldapts';
+import { BusyError, Client, InvalidCredentialsError, NoSuchObjectError, PresenceFilter, ResultCodeError, UnavailableError, type Change, type Control, type Entry } from 'ldapts';
 import { isNetworkFailure, markUnreachable, TargetUnreachableError } from '../../core/provisioning/target-unreachable.ts';
 import type { ProvisionerSession } from '../../core/provisioning/provisioner.ts';
 import { describeTlsError } from '../../core/tls/tls-error.ts';
@@ -118,7 +118,7 @@ export class LdapConnection {
   /** Reads one entry (a base search); undefined when it does not exist. `binary` attributes come as Buffers. */
   async read(dn: string, attributes: string[], binary: string[] = []): Promise<Entry | undefined> {
     try {
-      const { searchEntries } = await this.run('read', dn, (c) => c.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes, explicitBufferAttributes: binary }));
+      const { searchEntries } = await this.run('read', dn, (c) => c.search(dn, { scope: 'base', filter: ANY_ENTRY, attributes, explicitBufferAttributes: binary }));
       return searchEntries[0];
     } catch (error) {
       if (ldapErrorOf(error) instanceof NoSuchObjectError) return undefined;
@@ -243,12 +243,24 @@ export function valuesOf(entry: Record<string, unknown>): Map<string, string[]> 
  */
 export const directoryReachability = new Map<string, { up: boolean; at: number }>();
 
+/** `(objectClass=*)`, built once (a filter given as text is parsed again for every search). */
+const ANY_ENTRY = new PresenceFilter({ attribute: 'objectClass' });
+
+/** The connection fingerprints of frozen settings objects (computed once per object). */
+const fingerprints = new WeakMap<LdapConnectionSettings, string>();
+
 /**
  * The connection of the pass for these settings. Keyed by target and by the settings themselves,
  * so a target edited during a pass gets a connection with its new settings.
  */
+
 export function ldapConnectionFor(session: ProvisionerSession, targetId: string, settings: LdapConnectionSettings): Promise<LdapConnection> {
-  const fingerprint = createHash('sha256').update(JSON.stringify([settings.url, settings.startTls, settings.bindDn, settings.bindPassword, settings.tlsCaCertificates ?? [], settings.tlsVerifyHostname ?? true])).digest('base64url').slice(0, 16);
+  let fingerprint = fingerprints.get(settings);
+  if (fingerprint === undefined) {
+    fingerprint = createHash('sha256').update(JSON.stringify([settings.url, settings.startTls, settings.bindDn, settings.bindPassword, settings.tlsCaCertificates ?? [], settings.tlsVerifyHostname ?? true])).digest('base64url').slice(0, 16);
+    // Settings that cannot change (a target's parsed settings, see asLdapTarget) keep theirs.
+    if (Object.isFrozen(settings)) fingerprints.set(settings, fingerprint);
+  }
   return session.get(
     `ldap:${targetId}:${fingerprint}`,
     async () => new LdapConnection(settings, (up) => directoryReachability.set(targetId, { up, at: Date.now() })),

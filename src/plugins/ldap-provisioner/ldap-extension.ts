@@ -122,10 +122,25 @@ export function asLdapTarget(target: Target): Target<LdapConfig> | undefined {
   if (typeof target.config.url !== 'string') {
     throw new LdapProvisioningError(`LDAP target "${target.description}" names an LDAP server that does not exist or is no longer assigned to this CO: nothing was sent anywhere. A platform admin must assign the server to the CO again, or a CO admin choose another server`);
   }
+  // The worker runs many people against the same settings: they are parsed once (zod, DN syntax)
+  // while they read the same, whatever object holds them (each chunk reads its targets anew).
+  const text = JSON.stringify(target.config);
+  const cached = parsedSettings.get(text);
+  if (cached) return { ...target, config: cached };
   const parsed = ldapConfigSchema.safeParse(target.config);
   if (!parsed.success) throw new LdapProvisioningError(`the settings of LDAP target "${target.description}" are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return { ...target, config: parsed.data };
+  // A few targets' settings at a time; an edited target's old settings go when the list is full.
+  if (parsedSettings.size >= PARSED_SETTINGS_KEPT) parsedSettings.delete(parsedSettings.keys().next().value!);
+  const config = Object.freeze(parsed.data);
+  parsedSettings.set(text, config);
+  return { ...target, config };
 }
+
+/** How many parsed settings `asLdapTarget` keeps. */
+const PARSED_SETTINGS_KEPT = 64;
+
+/** Parsed (and frozen) settings by their JSON text (see asLdapTarget); the oldest first. */
+const parsedSettings = new Map<string, LdapConfig>();
 
 /** The `ldap` target `id` among the CO's targets (see asLdapTarget); undefined when there is none. */
 export function ldapTargetOf(targets: readonly Target[], id: string): Target<LdapConfig> | undefined {

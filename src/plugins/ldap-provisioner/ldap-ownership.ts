@@ -93,24 +93,27 @@ export interface OwnershipRecord {
  * With `endAdd`, the add that made it is marked done (see `endAdd`) in the same transaction.
  */
 export async function recordOwnership(scope: OwnershipScope, record: OwnershipRecord, targetDescription: string, options: { endAdd?: boolean } = {}): Promise<void> {
+  await scope.db.transaction().execute((trx) => recordOwnershipIn(trx, scope.clock, record, targetDescription, options));
+}
+
+/** `recordOwnership` inside the caller's transaction `trx` (e.g. the worker's settle of a chunk). */
+export async function recordOwnershipIn(trx: OwnershipScope['db'] | Transaction<CoreDatabase & LdapProvisionerTables>, clock: Clock, record: OwnershipRecord, targetDescription: string, options: { endAdd?: boolean } = {}): Promise<void> {
   const directory = directoryKey(record.url);
-  const now = scope.clock.now().toISOString();
-  await scope.db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('ldap_owned_entry').where('directory', '=', directory).where('entry_uuid', '=', record.uuid).execute();
-    await trx
-      .insertInto('ldap_owned_entry')
-      .values({ directory, entry_uuid: record.uuid, co_id: record.coId, target_id: record.targetId, person_id: record.personId, dn: record.dn, origin: record.origin, recorded_at: now })
-      .execute();
-    if (options.endAdd) await endAddIn(trx, record.url, record.dn, record.personId);
-    if (record.origin === 'adopted') {
-      await recordHistory(trx, scope.clock, SYSTEM_ACTOR, {
-        coId: record.coId,
-        personId: record.personId,
-        action: 'LDAP_ENTRY_ADOPTED',
-        comment: `LDAP target "${targetDescription}" adopted the existing entry ${record.dn} (entryUUID ${record.uuid}), which Tessera had not created, because a platform admin switched on "adopt existing entries"`,
-      });
-    }
-  });
+  const now = clock.now().toISOString();
+  await trx.deleteFrom('ldap_owned_entry').where('directory', '=', directory).where('entry_uuid', '=', record.uuid).execute();
+  await trx
+    .insertInto('ldap_owned_entry')
+    .values({ directory, entry_uuid: record.uuid, co_id: record.coId, target_id: record.targetId, person_id: record.personId, dn: record.dn, origin: record.origin, recorded_at: now })
+    .execute();
+  if (options.endAdd) await endAddIn(trx, record.url, record.dn, record.personId);
+  if (record.origin === 'adopted') {
+    await recordHistory(trx, clock, SYSTEM_ACTOR, {
+      coId: record.coId,
+      personId: record.personId,
+      action: 'LDAP_ENTRY_ADOPTED',
+      comment: `LDAP target "${targetDescription}" adopted the existing entry ${record.dn} (entryUUID ${record.uuid}), which Tessera had not created, because a platform admin switched on "adopt existing entries"`,
+    });
+  }
 }
 
 /** Forgets the entry (it was deleted). */

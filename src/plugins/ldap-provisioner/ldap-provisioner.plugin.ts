@@ -38,6 +38,7 @@ export function ldapProvisionerPlugin(): TesseraPlugin {
       const provisioner = ldapProvisioner(contributors, {
         db: host.db,
         clock: host.clock,
+        tables: (db) => host.withTables(db),
         serverSettings: (db, target) => serverSettingsForTarget(servers, db, target),
         serverChoices: async (db, coId) => (await serversOfCo(host.withTables(db), coId)).map((s) => ({ value: s.id, label: `${s.name} (${s.subtrees.join('; ')})` })),
         checkPlacement: (db, coId, config) => checkTargetPlacement(servers, db, coId, config),

@@ -5,14 +5,17 @@ import { AppError } from '../../core/errors/app-error.ts';
 import { CORE_ERRORS } from '../../core/errors/error-codes.ts';
 import { allIdentifierTypes } from '../../core/people/person.service.ts';
 import type { PreviousState, ProvisionInput, ProvisionResult, Provisioner, Target } from '../../core/provisioning/provisioner.ts';
+import type { Transaction } from 'kysely';
+import type { CoreDatabase } from '../../db/core-tables.ts';
 import type { Executor } from '../../db/database.ts';
+import type { LdapProvisionerTables } from './ldap-entry-claim.table.ts';
 import { ldapTargetSettingsSchema, type LdapConfig, type LdapTargetSettings } from './ldap-config.schema.ts';
 import { ldapConnectionFor, ldapErrorOf, probeDirectory, valuesOf, type LdapConnection } from './ldap-connection.ts';
 import { isWithinSubtree, modifyDnTarget, sameDn } from './ldap-dn.ts';
 import { addAttributes, attributesToRead, changesFor, desiredEntry, dnOf, rdnValueOf, type DesiredEntry } from './ldap-entry.ts';
-import { claimEntry, releaseClaims, type ClaimDb } from './ldap-entry-claims.ts';
+import { claimEntry, claimSnapshot, directoryKey, releaseClaims, type ClaimDb, type ClaimSnapshot } from './ldap-entry-claims.ts';
 import { asLdapTarget, LDAP_PROVISIONER_TYPE, LdapProvisioningError, ldapEntryDetailOf, type ContributedValues, type LdapAttributeContributor, type LdapContribution, type LdapEntryDetail } from './ldap-extension.ts';
-import { beginAdd, createdBy, endAdd, entryUuidAssertion, findOwnedEntry, firstValue, forgetOwnership, IDENTITY_ATTRIBUTES, isAssertionFailure, ownedUuidOf, recordOwnership, type OwnershipScope } from './ldap-ownership.ts';
+import { beginAdd, createdBy, endAdd, entryUuidAssertion, findOwnedEntry, firstValue, forgetOwnership, IDENTITY_ATTRIBUTES, isAssertionFailure, ownedUuidOf, recordOwnership, recordOwnershipIn, type OwnershipRecord, type OwnershipScope } from './ldap-ownership.ts';
 
 /** What the contributors want in a new entry; asked only when an entry is about to be added. */
 type Contributions = () => LdapContribution[];
@@ -21,6 +24,8 @@ type Contributions = () => LdapContribution[];
 interface Scope {
   db: ClaimDb;
   clock: Clock;
+  /** The worker's executor (its settle transaction) with this plugin's tables; without it, nothing waits for the settle. */
+  tables?(db: Executor): ClaimDb | Transaction<CoreDatabase & LdapProvisionerTables>;
 }
 
 /** One person's run: the target (settings expanded and parsed), the input, and the scope. */
@@ -64,7 +69,17 @@ async function addEntry(run: Run, ldap: LdapConnection, entry: DesiredEntry, con
   }
   const uuid = firstValue((await ldap.read(entry.dn, ['entryUUID'])) ?? {}, 'entryUUID');
   if (ownership && uuid) {
-    await recordOwnership(ownership, { url, uuid, coId: run.input.target.coId, targetId: run.input.target.id, personId: run.input.personId, dn: entry.dn, origin: 'created' }, run.input.target.description, { endAdd: true });
+    const record: OwnershipRecord = { url, uuid, coId: run.input.target.coId, targetId: run.input.target.id, personId: run.input.personId, dn: entry.dn, origin: 'created' };
+    const { chunk } = run.input;
+    const tables = run.scope?.tables;
+    if (chunk && tables && soleWriterOf(run)) {
+      // Recorded with the chunk's outcomes, in their transaction. Lost with them if the process
+      // dies first: the claim stays marked "add under way", and the next run finds the entry its
+      // lost add made (creatorsName) and records it then (takeOver).
+      chunk.atSettle((db) => recordOwnershipIn(tables(db), ownership.clock, record, run.input.target.description, { endAdd: true }));
+    } else {
+      await recordOwnership(ownership, record, run.input.target.description, { endAdd: true });
+    }
   }
   return provisioned(entry.dn, randomUUID(), contributed, false, uuid);
 }
@@ -161,10 +176,42 @@ async function withdrawUnnamed(run: Run, ldap: () => Promise<LdapConnection>, pr
   );
 }
 
+/**
+ * Is this the CO's only LDAP target writing to its directory? Then no other run of the chunk looks
+ * for the record of an entry it creates, and that record may wait for the chunk's settle.
+ */
+function soleWriterOf(run: Run): boolean {
+  const directory = directoryKey(run.config.url);
+  return !run.input.targets.some((t) => t.id !== run.input.target.id && t.provisionerType === LDAP_PROVISIONER_TYPE && (typeof t.config.url !== 'string' || directoryKey(t.config.url) === directory));
+}
+
+/** The claims on the DNs of the people of the run's chunk, read once for the chunk (undefined outside a chunk). */
+function chunkClaims(run: Run, scope: Scope): Promise<ClaimSnapshot> | undefined {
+  const { chunk, target } = run.input;
+  if (!chunk) return undefined;
+  return chunk.once(`ldap:claims:${target.id}`, () => {
+    const dns = chunk.personIds.flatMap((id) => {
+      const data = chunk.dataOf(id);
+      try {
+        const dn = data ? dnOf(run.config, data) : undefined;
+        return dn ? [dn] : [];
+      } catch {
+        // That person's own run says what is wrong with their DN.
+        return [];
+      }
+    });
+    return claimSnapshot(scope.db, run.config.url, dns);
+  });
+}
+
+/** Parsed settings (as asLdapTarget keeps them) whose base DN was found within their server's subtrees. */
+const placed = new WeakSet<LdapConfig>();
+
 /** The target's settings with its server's; refuses a base DN outside the server's subtrees. */
 function runOf(input: ProvisionInput<LdapTargetSettings>, scope: Scope | undefined): Run {
-  const config = asLdapTarget({ ...input.target, config: { ...input.target.config } })!.config;
-  if (!config.subtrees.some((subtree) => isWithinSubtree(config.baseDn, subtree))) {
+  const config = asLdapTarget(input.target)!.config;
+  if (!placed.has(config) && config.subtrees.some((subtree) => isWithinSubtree(config.baseDn, subtree))) placed.add(config);
+  if (!placed.has(config)) {
     throw new LdapProvisioningError(`the base DN ${config.baseDn} of LDAP target "${input.target.description}" lies outside the subtrees its LDAP server may write (${config.subtrees.join('; ') || 'none'}); nothing was written`);
   }
   return { input: { ...input, target: { ...input.target, config } }, config, scope };
@@ -194,7 +241,8 @@ async function provisionEntry(rawInput: ProvisionInput<LdapTargetSettings>, cont
   const entry = desiredEntry(config, input.data);
   // Before anything is written: the DN must be this person's, not another person's entry.
   // A new claim for a first add is marked "add under way" as it is made (one write instead of two).
-  const claimedNow = scope ? await claimEntry(scope.db, config.url, entry.dn, { coId: input.target.coId, targetId: input.target.id, personId: input.personId }, scope.clock.now(), { addPending: !previousDn }) : false;
+  const known = scope ? await chunkClaims(run, scope) : undefined;
+  const claimedNow = scope ? await claimEntry(scope.db, config.url, entry.dn, { coId: input.target.coId, targetId: input.target.id, personId: input.personId }, scope.clock.now(), { addPending: !previousDn, known }) : false;
   const request = { ldapTarget: input.target, targets: input.targets, data: input.data };
   const contributions = () => contributors.flatMap((c) => c.attributesFor(request));
   const ldap = await connection();
