@@ -30,7 +30,7 @@ export interface ServiceTokensOptions {
   failuresPerIdentifier?: number;
   /** Failed verifications per minute per client address before 429. */
   failuresPerAddress?: number;
-  /** Argon2id checks of the verification API at once, and waiting, per process (tests; default: the cores, and 64). */
+  /** Argon2id checks of the verification API at once, and waiting, per process (tests; default: libuv's thread pool size, and 64). */
   slowChecks?: { concurrent: number; queued: number };
 }
 

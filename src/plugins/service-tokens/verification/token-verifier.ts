@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { clientBucket } from '../../../core/http/client-bucket.ts';
 import { ConcurrencyLimit } from '../../../core/http/concurrency-limit.ts';
 import { personMayUseService } from '../../../core/co-services/co-service.service.ts';
@@ -34,7 +33,7 @@ export interface VerificationLimits {
   failuresPerIdentifier: number;
   /** Failed attempts per client address per minute. */
   failuresPerAddress: number;
-  /** Slow-scheme (argon2id) checks at once per process, and how many may wait (default: the cores, and 64). */
+  /** Slow-scheme (argon2id) checks at once per process, and how many may wait (default: libuv's thread pool size, and 64). */
   slowChecks?: { concurrent: number; queued: number };
 }
 
@@ -49,6 +48,11 @@ const DUMMY_KEY_HASH = Buffer.from(hashVerifierKey('no such key'));
  * VERIFY_BUSY. Fast schemes are not queued.
  */
 const SLOW_CHECKS_QUEUED = 64;
+/**
+ * Slow checks at once: as many as libuv's thread pool runs (argon2 hashes there; UV_THREADPOOL_SIZE,
+ * 4 by default), so the cap bounds the queue without leaving a thread of the pool idle.
+ */
+const SLOW_CHECKS_AT_ONCE = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
 
 /** What the lookup of one verification found (see TokenVerifier.lookup). */
 interface Lookup {
@@ -93,7 +97,7 @@ export class TokenVerifier {
   ) {
     const byKind = { address: limits.failuresPerAddress, identifier: limits.failuresPerIdentifier };
     this.limits = ctx.dialect === 'postgres' ? new DatabaseFailureLimits(ctx.db, byKind, ctx.clock) : new MemoryFailureLimits(byKind, () => ctx.clock.now().getTime());
-    this.slowChecks = new ConcurrencyLimit(limits.slowChecks?.concurrent ?? Math.max(1, availableParallelism()), limits.slowChecks?.queued ?? SLOW_CHECKS_QUEUED);
+    this.slowChecks = new ConcurrencyLimit(limits.slowChecks?.concurrent ?? SLOW_CHECKS_AT_ONCE, limits.slowChecks?.queued ?? SLOW_CHECKS_QUEUED);
     this.cache = new VerificationCache(ctx.db);
     this.lastUsed = new LastUsedRecorder(ctx, logger);
   }
