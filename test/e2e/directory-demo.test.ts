@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { REPO_ROOT, startTesseraServer, type TesseraServer } from '../support/browser.ts';
+import { privilegedApiUser, REPO_ROOT, startTesseraServer, type TesseraServer } from '../support/browser.ts';
 import { imapLogin, requireDovecot } from '../support/dovecot.ts';
+import { tcpOpen } from '../support/recipes.ts';
 import { findFreePort, requireCommand, spawnDaemon, type Daemon } from '../support/system-packages.ts';
 import { withLastCharacterChanged } from '../support/altered.ts';
 
@@ -33,13 +33,6 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, output: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -51,16 +44,7 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ti
 
 it('npm run demo:directory: a token alice generates logs in to IMAP; a wrong one does not; Ctrl-C stops everything', async () => {
   await server.cli(['setup', '--username', 'admin', '--given-name', 'Ada']);
-  const printed = await server.cli(['api-user', 'create', '--username', 'directory-demo', '--privileged']);
-  const key = /Key \(shown once, store it now\): (\S+)/.exec(printed)?.[1];
-  assert.ok(key, printed);
-  const authorization = `Basic ${Buffer.from(`directory-demo:${key}`).toString('base64')}`;
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${server.url}${path}`, { method, headers: { authorization, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : null });
-    const text = await res.text();
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-    return JSON.parse(text) as T;
-  };
+  const { key, api } = await privilegedApiUser(server, 'directory-demo');
   // What the newcomer does on the web pages.
   const co = await api<{ id: string }>('POST', '/api/v1/cos', { name: 'Demo CO', description: '' });
   const alice = await api<{ id: string }>('POST', `/api/v1/cos/${co.id}/people`, { name: { given: 'Alice' }, identifiers: [{ identifier: 'alice', type: 'uid', login: true }] });
@@ -99,7 +83,7 @@ it('npm run demo:directory: a token alice generates logs in to IMAP; a wrong one
   const exit = await demo.exited.finally(() => clearInterval(waiting));
   assert.deepEqual(exit, { code: 0, signal: null }, output());
   assert.match(output(), /Stopped\. The directory is kept in/);
-  assert.equal(await portOpen(ldapPort), false, 'slapd stopped');
-  assert.equal(await portOpen(imapPort), false, 'Dovecot stopped');
+  assert.equal(await tcpOpen(ldapPort), false, 'slapd stopped');
+  assert.equal(await tcpOpen(imapPort), false, 'Dovecot stopped');
   assert.ok(existsSync(join(stateDir, 'slapd', 'data', 'data.mdb')) && existsSync(join(stateDir, 'accounts.json')), 'the state directory is kept');
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startSlapd } from '../support/slapd.ts';
-import { startTesseraServer } from '../support/browser.ts';
+import { privilegedApiUser, startTesseraServer } from '../support/browser.ts';
 import { DEFAULT_TOKEN_TYPE_ID } from '../../src/plugins/service-tokens/formats/token-types.ts';
 
 const execFileAsync = promisify(execFile);
@@ -17,16 +17,7 @@ const slapd = await startSlapd();
 const server = await startTesseraServer();
 try {
   await server.cli(['setup', '--username', 'admin', '--given-name', 'Ada']);
-  const printed = await server.cli(['api-user', 'create', '--username', 'smoke', '--privileged']);
-  const key = /Key \(shown once, store it now\): (\S+)/.exec(printed)?.[1];
-  assert.ok(key, printed);
-  const authorization = `Basic ${Buffer.from(`smoke:${key}`).toString('base64')}`;
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${server.url}${path}`, { method, headers: { authorization, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : null });
-    const text = await res.text();
-    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-    return JSON.parse(text) as T;
-  };
+  const { authorization, api } = await privilegedApiUser(server, 'smoke');
   const co = await api<{ id: string }>('POST', '/api/v1/cos', { name: 'Smoke', description: '' });
   const person = await api<{ id: string }>('POST', `/api/v1/cos/${co.id}/people`, { name: { given: 'Alice' }, identifiers: [{ identifier: 'alice', type: 'uid', login: true }] });
   const service = await api<{ id: string }>('POST', `/api/v1/cos/${co.id}/services`, { name: 'Mail', shortLabel: 'mail' });

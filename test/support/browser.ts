@@ -126,6 +126,28 @@ function serverEnv(dir: string, port: number): NodeJS.ProcessEnv {
  * Starts `node bin/tessera.js serve` on a fresh SQLite file in a temp dir and a free port, and
  * waits until /healthz answers; `extraEnv` adds or replaces variables. The server dies with the test process.
  */
+/** A JSON call to the REST API as one API user: asserts a 2xx answer and returns its parsed body. */
+export type ApiCaller = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+/**
+ * Creates a privileged platform API user on `server` with `tessera api-user create`, as an
+ * operator would, and returns its key (shown once), its `Authorization` header (HTTP Basic) and
+ * a caller as it.
+ */
+export async function privilegedApiUser(server: TesseraServer, username: string): Promise<{ key: string; authorization: string; api: ApiCaller }> {
+  const printed = await server.cli(['api-user', 'create', '--username', username, '--privileged']);
+  const key = /Key \(shown once, store it now\): (\S+)/.exec(printed)?.[1];
+  assert.ok(key, printed);
+  const authorization = `Basic ${Buffer.from(`${username}:${key}`).toString('base64')}`;
+  const api: ApiCaller = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${server.url}${path}`, { method, headers: { authorization, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : null });
+    const text = await res.text();
+    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  return { key, authorization, api };
+}
+
 export async function startTesseraServer(extraEnv: (port: number) => Record<string, string> = () => ({})): Promise<TesseraServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
   const unregisterDir = onProcessExit(() => removeDirSync(dir));

@@ -4,13 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { Client } from 'ldapts';
 import { createDatabase, startPostgres, type PostgresInstance } from './postgres.ts';
 import { startSlapd, type SlapdInstance } from './slapd.ts';
 import { PortClashError, requireCommand, retryOnPortClash } from './system-packages.ts';
+import { tcpOpen } from './recipes.ts';
 
 const execFileAsync = promisify(execFile);
 const LDAPWHOAMI = '/usr/bin/ldapwhoami';
@@ -105,7 +105,7 @@ describe('startPostgres', () => {
     const instance = await startPostgres();
     await instance.stop();
     await instance.stop();
-    assert.equal(await portIsOpen(instance.port), false);
+    assert.equal(await tcpOpen(instance.port), false);
   });
 });
 
@@ -185,7 +185,7 @@ describe('startSlapd', () => {
   it('runs the callback of restart() while slapd is down, then serves the same data', async () => {
     let wasDown = false;
     await ldap.restart(async () => {
-      wasDown = !(await portIsOpen(ldap.port));
+      wasDown = !(await tcpOpen(ldap.port));
     });
     assert.equal(wasDown, true);
     assert.equal(await whoami(ldap.url, personDn, 'secret'), `dn:${personDn}`);
@@ -205,7 +205,7 @@ describe('startSlapd', () => {
     await instance.stop();
     await restarting;
     await instance.stop();
-    assert.equal(await portIsOpen(instance.port), false);
+    assert.equal(await tcpOpen(instance.port), false);
     await assert.rejects(instance.restart(), /stopped/);
   });
 });
@@ -257,13 +257,3 @@ async function listDns(instance: SlapdInstance, base: string): Promise<string[]>
   });
 }
 
-function portIsOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
