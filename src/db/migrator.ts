@@ -16,6 +16,7 @@ import * as heldJobs from './migrations/20261224000000-held-jobs.ts';
 import * as peopleSearch from './migrations/20261225000000-people-search.ts';
 import * as groupMemberOrder from './migrations/20261228000000-group-member-order.ts';
 import * as searchTermsFollowDeletes from './migrations/20261228010000-search-terms-follow-deletes.ts';
+import * as searchTermPersonIndex from './migrations/20261228020000-search-term-person-index.ts';
 
 const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261128000000-core': core,
@@ -34,6 +35,7 @@ const CORE_MIGRATIONS: Record<string, Migration> = {
   '20261225000000-people-search': peopleSearch,
   '20261228000000-group-member-order': groupMemberOrder,
   '20261228010000-search-terms-follow-deletes': searchTermsFollowDeletes,
+  '20261228020000-search-term-person-index': searchTermPersonIndex,
 };
 
 class StaticMigrations implements MigrationProvider {

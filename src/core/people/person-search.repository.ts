@@ -1,5 +1,6 @@
 import { countRows, type PageCount } from '../../db/count-rows.ts';
 import type { Executor } from '../../db/database.ts';
+import { neverIndexed } from '../../db/index-hints.ts';
 import { loadPeople, type Person } from './person.repository.ts';
 import type { CoPersonTable } from './person.table.ts';
 import { termPrefixRange } from './person-search-terms.ts';
@@ -10,6 +11,8 @@ import { termPrefixRange } from './person-search-terms.ts';
  * walking the CO's people newest first finds a page of matches after a few thousand rows.
  */
 export const SEARCH_GATHER_LIMIT = 2000;
+/** Terms read to gather up to SEARCH_GATHER_LIMIT people: twice as many, for people with more than one term of a prefix. */
+const GATHER_SCAN = 2 * (SEARCH_GATHER_LIMIT + 1);
 
 /** A page of people, and how many there are: exactly, or (`totalIsAtLeast`) at least that many. */
 export interface PeoplePage {
@@ -47,8 +50,14 @@ export async function searchPeople(
   }
   const q = opts.q;
   const matching = db.selectFrom('person_search_term as t').select('t.person_id').distinct().where('t.co_id', '=', coId).where(termPrefixRange('t.term', q));
-  const gathered = (await matching.limit(SEARCH_GATHER_LIMIT + 1).execute()).map((r) => r.person_id);
-  if (gathered.length <= SEARCH_GATHER_LIMIT) {
+  // The first matching terms in index order, made distinct here: a DISTINCT in SQL makes PostgreSQL
+  // hash every term of the prefix (tens of thousands for a common one) before the LIMIT applies.
+  // A person has a few terms per prefix at most, so when the scan stops at its limit there may
+  // be fewer distinct people than that but there are "many": the common-term path below.
+  const scanned = await db.selectFrom('person_search_term as t').select('t.person_id').where('t.co_id', '=', coId).where(termPrefixRange('t.term', q)).limit(GATHER_SCAN).execute();
+  const distinct = [...new Set(scanned.map((r) => r.person_id))];
+  const gathered = scanned.length < GATHER_SCAN && distinct.length <= SEARCH_GATHER_LIMIT ? distinct : undefined;
+  if (gathered) {
     if (gathered.length === 0) return { people: [], total: 0, totalIsAtLeast: false };
     // Read by primary key and sorted here: an ORDER BY in SQL may tempt a planner into walking the
     // whole CO by `co_person_co_created_idx` to avoid the sort.
@@ -62,9 +71,9 @@ export async function searchPeople(
   }
   const walked = await walkNewestFirst(db, coId, q, opts.offset + opts.limit, opts.walkLimit ?? SEARCH_WALK_LIMIT);
   const rows = walked ? walked.slice(opts.offset, opts.offset + opts.limit) : await sortAllMatches(db, coId, q, opts.limit, opts.offset);
-  // More than SEARCH_GATHER_LIMIT match: a count that stops at or below it is known already.
+  // `distinct.length` people match at least: a count that stops below that is known already.
   const { total, totalIsAtLeast } =
-    opts.countUpTo !== undefined && opts.countUpTo <= SEARCH_GATHER_LIMIT
+    opts.countUpTo !== undefined && distinct.length > opts.countUpTo
       ? { total: opts.countUpTo, totalIsAtLeast: true }
       : await countRows(db, matching, opts.countUpTo);
   return { people: await loadPeople(db, coId, rows), total, totalIsAtLeast };
@@ -96,7 +105,8 @@ async function walkNewestFirst(db: Executor, coId: string, q: string, want: numb
       .selectFrom('person_search_term as t')
       .select('t.person_id')
       .distinct()
-      .where('t.co_id', '=', coId)
+      // By the people's own terms (person_search_term_person_term_idx), never the CO's whole prefix range.
+      .where(neverIndexed(db, 't.co_id'), '=', coId)
       .where('t.person_id', 'in', chunk.map((r) => r.id))
       .where(termPrefixRange('t.term', q))
       .execute();

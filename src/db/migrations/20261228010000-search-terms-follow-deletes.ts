@@ -7,8 +7,8 @@ const PART_TABLES = ['name', 'identifier', 'email_address'] as const;
 /**
  * A person's search terms go with the name, identifier or email row they came from, whoever
  * deletes it and however (one row by id, a source replacing the rows it owns, an import, SQL by
- * hand): an AFTER DELETE trigger on each of those tables deletes the row's terms, by the index
- * `person_search_term_person_idx` (person_id, part_id), in the deleting transaction. Inserts and
+ * hand): an AFTER DELETE trigger on each of those tables deletes the row's terms, found by the
+ * person's id (an index that starts with person_id), in the deleting transaction. Inserts and
  * updates still write their terms in code, because a name's terms (every word-start suffix) are
  * computed there.
  */
