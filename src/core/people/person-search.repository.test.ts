@@ -92,6 +92,11 @@ forEachDialect('People search', (dialect) => {
     assert.deepEqual(fewer.people.map((p) => p.id), expected.slice(0, 25));
     const capped = await searchPeople(t.ctx.db, co.id, { q: 'many1', limit: 25, offset: 0, countUpTo: 100 });
     assert.deepEqual([capped.total, capped.totalIsAtLeast], [100, true]);
+    // More people than SEARCH_GATHER_LIMIT, one term each ("personI"): every match is known from the
+    // terms read and sorted here; the page and the exact count are those of any other plan.
+    const single = await searchPeople(t.ctx.db, co.id, { q: 'person', limit: 25, offset: 25 });
+    assert.deepEqual(single.people.map((p) => p.id), newest.slice(25, 50));
+    assert.deepEqual([single.total, single.totalIsAtLeast], [count, false]);
     assert.deepEqual(await ids(co.id, 'many2021'), [people[2021]!.person.id]);
     assert.deepEqual(await ids(co.id, 'person2021'), [people[2021]!.person.id]);
     assert.deepEqual(await ids(co.id, 'many2021@bulk.example'), [people[2021]!.person.id]);

@@ -6,12 +6,14 @@ import type { CoPersonTable } from './person.table.ts';
 import { termPrefixRange } from './person-search-terms.ts';
 
 /**
- * Matches gathered before a search changes plan: up to this many people found by the term index are
- * sorted newest first in memory (and counted exactly); beyond it the term is common enough that
- * walking the CO's people newest first finds a page of matches after a few thousand rows.
+ * Matches gathered before a search changes plan: the first 2 × (this + 1) terms of the prefix are
+ * read from the term index. When that is all of them, every match is known (at least this many
+ * people when each has one term of the prefix, half as many when each has two): they are sorted
+ * newest first in memory and counted exactly. When there are more terms, the term is common
+ * enough that walking the CO's people newest first finds a page of matches after a few thousand.
  */
 export const SEARCH_GATHER_LIMIT = 2000;
-/** Terms read to gather up to SEARCH_GATHER_LIMIT people: twice as many, for people with more than one term of a prefix. */
+/** Terms read to gather the matches: twice SEARCH_GATHER_LIMIT + 1, for people with more than one term of a prefix. */
 const GATHER_SCAN = 2 * (SEARCH_GATHER_LIMIT + 1);
 
 /** A page of people, and how many there are: exactly, or (`totalIsAtLeast`) at least that many. */
@@ -31,8 +33,8 @@ export interface PeoplePage {
  *
  * Query shapes (each an index range, never a scan of the CO for a page):
  * - no search: `co_person_co_created_idx` from the newest, LIMIT/OFFSET;
- * - a search: up to SEARCH_GATHER_LIMIT + 1 distinct people from `person_search_term_co_term_idx`;
- *   if that is all, they are read by primary key, sorted here and paged. If not (a common term),
+ * - a search: up to 2 × (SEARCH_GATHER_LIMIT + 1) terms from `person_search_term_co_term_idx`;
+ *   if that is all, their people are read by primary key, sorted here and paged. If not (a common term),
  *   the CO's people are walked newest first, a chunk at a time, asking the term index which of
  *   each chunk match, until the page is full; after `walkLimit` people (SEARCH_WALK_LIMIT) without
  *   a full page the matches are old ones, and they are all gathered and sorted in the database.
@@ -52,11 +54,11 @@ export async function searchPeople(
   const matching = db.selectFrom('person_search_term as t').select('t.person_id').distinct().where('t.co_id', '=', coId).where(termPrefixRange('t.term', q));
   // The first matching terms in index order, made distinct here: a DISTINCT in SQL makes PostgreSQL
   // hash every term of the prefix (tens of thousands for a common one) before the LIMIT applies.
-  // A person has a few terms per prefix at most, so when the scan stops at its limit there may
-  // be fewer distinct people than that but there are "many": the common-term path below.
+  // Fewer terms than the limit: every match is known. Otherwise the term is common (a person has
+  // a few terms per prefix at most): the walk below.
   const scanned = await db.selectFrom('person_search_term as t').select('t.person_id').where('t.co_id', '=', coId).where(termPrefixRange('t.term', q)).limit(GATHER_SCAN).execute();
   const distinct = [...new Set(scanned.map((r) => r.person_id))];
-  const gathered = scanned.length < GATHER_SCAN && distinct.length <= SEARCH_GATHER_LIMIT ? distinct : undefined;
+  const gathered = scanned.length < GATHER_SCAN ? distinct : undefined;
   if (gathered) {
     if (gathered.length === 0) return { people: [], total: 0, totalIsAtLeast: false };
     // Read by primary key and sorted here: an ORDER BY in SQL may tempt a planner into walking the
